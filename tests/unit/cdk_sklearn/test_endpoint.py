@@ -55,7 +55,7 @@ def test_model_sha256_is_the_files_hash(default, iris_model):
 
 
 def test_model_uri_points_at_the_asset(default):
-    endpoint, template = default
+    _endpoint, template = default
     _, function = only(template, "AWS::Lambda::Function")
     uri = function["Properties"]["Environment"]["Variables"]["MODEL_URI"]
     parts = uri["Fn::Join"][1]
