@@ -1,0 +1,405 @@
+"""``EndpointMonitoring``: the dashboard and alarms a SageMaker endpoint would come with.
+
+One construct per endpoint. It reads three sources of metrics, and nothing else:
+
+- Lambda's own metrics on the ``live`` alias (``Invocations``, ``Errors``, ``Throttles``,
+  ``Duration``, provisioned concurrency) and on the function (``ConcurrentExecutions``);
+- the Embedded Metric Format metrics the runtime writes to its log (namespace
+  ``CdkSklearn`` by default, dimension ``ModelName``): ``PredictionLatency``, ``Rows``,
+  ``ColdStart``, ``ClientErrors``, ``ServerErrors``;
+- the function's ``REPORT`` log lines, for init duration: Lambda publishes no init-duration
+  metric (only Lambda Insights does, for an extension layer and a per-function fee), but
+  every cold start's ``REPORT`` line carries ``@initDuration``, which a Logs Insights widget
+  can chart for free until someone looks at it.
+
+The alarms are per model, built only from the function's and the runtime's metrics, never
+from the API's: an HTTP API shared by several models (``/models/{name}/...``) reports one
+5xx count for all of them, and a Function URL front door reports none. The API's metrics
+are still charted when an API is given, because they see what the function cannot (the
+integration timing out, API Gateway throttling).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+DEFAULT_NAMESPACE = "CdkSklearn"
+DEFAULT_LATENCY_P99_THRESHOLD_MS = 1000.0
+DEFAULT_SERVER_ERROR_RATE_PERCENT = 5.0
+# The metrics the runtime emits (EMF), all with the single dimension ModelName.
+EMF_METRICS = ("PredictionLatency", "Rows", "ColdStart", "ClientErrors", "ServerErrors")
+# Alarm keys; ``rollback_alarms`` is the subset that judges a new version.
+ALARM_KEYS = ("server_error_rate", "latency_p99", "throttles", "provisioned_spillover")
+ROLLBACK_ALARM_KEYS = ("server_error_rate", "latency_p99")
+
+# One-minute periods, 2 of 3 datapoints: a bad version fires in about three minutes, inside
+# a 5-minute canary, while a single noisy minute does not page anyone.
+PERIOD = cdk.Duration.minutes(1)
+EVALUATION_PERIODS = 3
+DATAPOINTS_TO_ALARM = 2
+
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+# CloudWatch namespaces: up to 255 of these characters; "AWS/" is reserved for AWS services.
+_NAMESPACE = re.compile(r"^[A-Za-z0-9 ._/#:-]{1,255}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+Api = apigwv2.HttpApi | apigw.RestApi
+
+
+def _fail(prop: str, value: object, allowed: str) -> ValueError:
+    return ValueError(f"EndpointMonitoring: {prop}={value!r} is invalid; allowed: {allowed}")
+
+
+def _positive_number(prop: str, value: object, high: float | None = None) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    if not ok or (high is not None and value > high):  # type: ignore[operator]
+        allowed = f"a number > 0 and <= {high:g}" if high is not None else "a number > 0"
+        raise _fail(prop, value, allowed)
+    return float(value)  # type: ignore[arg-type]
+
+
+class EndpointMonitoring(Construct):
+    """A CloudWatch dashboard and alarms for one model endpoint.
+
+    Parameters
+    ----------
+    scope, id
+        The construct's parent and id.
+    function
+        The prediction function (its ``ConcurrentExecutions`` covers every version).
+    alias
+        The ``live`` alias; invocation, error, duration, throttle and provisioned concurrency
+        metrics are read on it, so they follow whichever versions it routes to.
+    model_name
+        The ``ModelName`` dimension of the runtime's metrics (letters, digits, ``-``, ``_``).
+    api
+        The HTTP or REST API in front, charted on the dashboard. Default none (Function URL or
+        no front door); the alarms never depend on it.
+    metrics_namespace
+        Namespace of the runtime's EMF metrics. Default ``"CdkSklearn"``.
+    latency_p99_threshold_ms
+        The p99 of ``PredictionLatency`` above which the latency alarm fires. Default 1000 ms.
+    server_error_rate_percent
+        Share of invocations answered with a 5xx (handler 5xx plus function errors: timeouts,
+        out of memory, crashes) above which the error-rate alarm fires. Default 5 %,
+        which a canary at 10 % of traffic crosses when half its requests fail.
+    alarm_topic
+        An SNS topic to notify on alarm and recovery. Default none.
+    alarm_email
+        An address to subscribe. With no ``alarm_topic``, a topic is created for it.
+    provisioned
+        Whether the alias has provisioned concurrency: adds the utilization and spillover
+        charts and the spillover alarm. Default False.
+    log_group_name
+        The function's log group, for the init-duration widget. Default
+        ``/aws/lambda/<function name>``, Lambda's default.
+
+    Attributes
+    ----------
+    dashboard : aws_cloudwatch.Dashboard
+        The endpoint's dashboard.
+    alarms : dict[str, aws_cloudwatch.Alarm]
+        Every alarm, keyed ``server_error_rate``, ``latency_p99``, ``throttles`` and (when
+        ``provisioned``) ``provisioned_spillover``.
+    rollback_alarms : list[aws_cloudwatch.Alarm]
+        The alarms that say a new version is bad, for CodeDeploy to roll back on: error rate
+        and p99 latency. Throttles and spillover are capacity problems a rollback would not fix.
+    topic : aws_sns.ITopic | None
+        Where alarms notify; None when neither ``alarm_topic`` nor ``alarm_email`` is given.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: lambda_.IFunction,
+        alias: lambda_.Alias,
+        model_name: str,
+        api: Api | None = None,
+        metrics_namespace: str = DEFAULT_NAMESPACE,
+        latency_p99_threshold_ms: float = DEFAULT_LATENCY_P99_THRESHOLD_MS,
+        server_error_rate_percent: float = DEFAULT_SERVER_ERROR_RATE_PERCENT,
+        alarm_topic: sns.ITopic | None = None,
+        alarm_email: str | None = None,
+        provisioned: bool = False,
+        log_group_name: str | None = None,
+    ) -> None:
+        # Validate everything before creating anything.
+        if not isinstance(model_name, str) or not _MODEL_NAME.match(model_name):
+            raise _fail("model_name", model_name, "1 to 128 letters, digits, '-' and '_'")
+        if (
+            not isinstance(metrics_namespace, str)
+            or not _NAMESPACE.match(metrics_namespace)
+            or metrics_namespace.startswith("AWS/")
+        ):
+            raise _fail(
+                "metrics_namespace",
+                metrics_namespace,
+                "1 to 255 of letters, digits, space and . _ / # : -, not starting with 'AWS/' "
+                "(it must match the runtime's METRICS_NAMESPACE)",
+            )
+        self.latency_p99_threshold_ms = _positive_number("latency_p99_threshold_ms", latency_p99_threshold_ms)
+        self.server_error_rate_percent = _positive_number(
+            "server_error_rate_percent", server_error_rate_percent, 100
+        )
+        if alarm_email is not None and (not isinstance(alarm_email, str) or not _EMAIL.match(alarm_email)):
+            raise _fail("alarm_email", alarm_email, "an e-mail address such as ops@example.com, or None")
+        if api is not None and not isinstance(api, apigwv2.HttpApi | apigw.RestApi):
+            raise _fail("api", api, "an aws_apigatewayv2.HttpApi, an aws_apigateway.RestApi, or None")
+        if not isinstance(provisioned, bool):
+            raise _fail("provisioned", provisioned, "True or False")
+        super().__init__(scope, id)
+
+        self.model_name = model_name
+        self.metrics_namespace = metrics_namespace
+        self._function = function
+        self._alias = alias
+
+        self.topic: sns.ITopic | None = alarm_topic
+        if alarm_email is not None:
+            if self.topic is None:
+                # enforce_ssl: publishing over plain HTTP is refused (cdk-nag AwsSolutions-SNS3).
+                self.topic = sns.Topic(
+                    self, "AlarmTopic", display_name=f"cdk-sklearn {model_name} alarms", enforce_ssl=True
+                )
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+
+        self.alarms: dict[str, cloudwatch.Alarm] = self._create_alarms(provisioned)
+        self.rollback_alarms: list[cloudwatch.Alarm] = [self.alarms[key] for key in ROLLBACK_ALARM_KEYS]
+        if self.topic is not None:
+            action = cw_actions.SnsAction(self.topic)
+            for alarm in self.alarms.values():
+                alarm.add_alarm_action(action)
+                alarm.add_ok_action(action)
+
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            default_interval=cdk.Duration.hours(3),
+            widgets=self._widget_rows(
+                api, provisioned, log_group_name or f"/aws/lambda/{function.function_name}"
+            ),
+        )
+
+    # -- metrics ---------------------------------------------------------------------------
+
+    def runtime_metric(
+        self, name: str, statistic: str = "Sum", label: str | None = None
+    ) -> cloudwatch.Metric:
+        """One of the runtime's EMF metrics for this model.
+
+        Parameters
+        ----------
+        name
+            One of ``PredictionLatency``, ``Rows``, ``ColdStart``, ``ClientErrors``, ``ServerErrors``.
+        statistic
+            ``Sum``, ``Average``, ``p99``, ... Default ``Sum``.
+        label
+            Legend label. Default: the metric name.
+        """
+        if name not in EMF_METRICS:
+            raise ValueError(
+                f"EndpointMonitoring: metric {name!r} is not emitted by the runtime; allowed: "
+                f"{', '.join(EMF_METRICS)}"
+            )
+        return cloudwatch.Metric(
+            namespace=self.metrics_namespace,
+            metric_name=name,
+            dimensions_map={"ModelName": self.model_name},
+            statistic=statistic,
+            period=PERIOD,
+            label=label,
+        )
+
+    def _alias_metric(self, name: str, statistic: str, label: str | None = None) -> cloudwatch.Metric:
+        # Alias.metric names the alias as "<function name>:live" rather than referencing the
+        # alias resource, so alarms on it do not depend on the alias that CodeDeploy updates.
+        return self._alias.metric(name, statistic=statistic, period=PERIOD, label=label)
+
+    # -- alarms ----------------------------------------------------------------------------
+
+    def _create_alarms(self, provisioned: bool) -> dict[str, cloudwatch.Alarm]:
+        where = f"model {self.model_name} (alias live)"
+        error_rate = cloudwatch.MathExpression(
+            # FILL: the runtime may emit no ServerErrors datapoint in a minute without errors.
+            # No invocations -> no datapoint -> NOT_BREACHING: a quiet endpoint is healthy.
+            expression="100 * (FILL(serverErrors, 0) + FILL(functionErrors, 0)) / invocations",
+            using_metrics={
+                "serverErrors": self.runtime_metric("ServerErrors"),
+                "functionErrors": self._alias_metric("Errors", "Sum"),
+                "invocations": self._alias_metric("Invocations", "Sum"),
+            },
+            period=PERIOD,
+            label="5xx rate (%)",
+        )
+        alarms = {
+            "server_error_rate": cloudwatch.Alarm(
+                self,
+                "ServerErrorRateAlarm",
+                metric=error_rate,
+                threshold=self.server_error_rate_percent,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=EVALUATION_PERIODS,
+                datapoints_to_alarm=DATAPOINTS_TO_ALARM,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=(
+                    f"{where}: more than {self.server_error_rate_percent:g}% of invocations ended in a 5xx "
+                    "or a function error. During a rollout CodeDeploy rolls back; otherwise read the "
+                    "function's log for the ERROR lines."
+                ),
+            ),
+            "latency_p99": cloudwatch.Alarm(
+                self,
+                "LatencyP99Alarm",
+                metric=self.runtime_metric("PredictionLatency", "p99"),
+                threshold=self.latency_p99_threshold_ms,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=EVALUATION_PERIODS,
+                datapoints_to_alarm=DATAPOINTS_TO_ALARM,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=(
+                    f"{where}: p99 PredictionLatency above {self.latency_p99_threshold_ms:g} ms. "
+                    "A bigger model or batch, or too little memory (CPU grows with memory)."
+                ),
+            ),
+            "throttles": cloudwatch.Alarm(
+                self,
+                "ThrottlesAlarm",
+                metric=self._alias_metric("Throttles", "Sum"),
+                threshold=0,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=EVALUATION_PERIODS,
+                datapoints_to_alarm=DATAPOINTS_TO_ALARM,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=(
+                    f"{where}: Lambda throttled invocations (clients got 429/5xx). Raise reserved or "
+                    "account concurrency, or provisioned concurrency."
+                ),
+            ),
+        }
+        if provisioned:
+            alarms["provisioned_spillover"] = cloudwatch.Alarm(
+                self,
+                "ProvisionedSpilloverAlarm",
+                metric=self._alias_metric("ProvisionedConcurrencySpilloverInvocations", "Sum"),
+                threshold=0,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=EVALUATION_PERIODS,
+                datapoints_to_alarm=DATAPOINTS_TO_ALARM,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=(
+                    f"{where}: invocations spilled over provisioned concurrency onto on-demand "
+                    "environments (cold starts). Raise provisioned_concurrency. Expected briefly "
+                    "during a rollout, when the alias splits it between two versions."
+                ),
+            )
+        return alarms
+
+    # -- dashboard -------------------------------------------------------------------------
+
+    def _widget_rows(
+        self, api: Api | None, provisioned: bool, log_group_name: str
+    ) -> list[list[cloudwatch.IWidget]]:
+        width = 8
+        rows: list[list[cloudwatch.IWidget]] = [
+            [
+                cloudwatch.AlarmStatusWidget(
+                    title=f"{self.model_name}: alarms", alarms=list(self.alarms.values()), width=24, height=3
+                )
+            ],
+            [
+                _graph(
+                    "Invocations",
+                    [self._alias_metric("Invocations", "Sum", "Invocations (alias live)")]
+                    + ([api.metric_count(period=PERIOD, label="API requests")] if api is not None else []),
+                ),
+                _graph("4xx and 5xx", self._error_metrics(api)),
+                _graph(
+                    "PredictionLatency (ms)",
+                    [self.runtime_metric("PredictionLatency", stat, stat) for stat in ("p50", "p90", "p99")],
+                    annotation=(self.latency_p99_threshold_ms, "p99 alarm"),
+                ),
+            ],
+            [
+                _graph(
+                    "Duration (ms)",
+                    [self._alias_metric("Duration", stat, stat) for stat in ("p50", "p99", "Maximum")],
+                ),
+                _graph(
+                    "Concurrent executions",
+                    [self._function.metric("ConcurrentExecutions", statistic="Maximum", period=PERIOD)],
+                ),
+                _graph("Throttles", [self._alias_metric("Throttles", "Sum")]),
+            ],
+        ]
+        cold_start_row: list[cloudwatch.IWidget] = [
+            _graph("Cold starts", [self.runtime_metric("ColdStart", "Sum", "ColdStart (runtime)")]),
+            cloudwatch.LogQueryWidget(
+                title="Init duration (ms), from REPORT lines",
+                log_group_names=[log_group_name],
+                view=cloudwatch.LogQueryVisualizationType.LINE,
+                query_lines=[
+                    'filter @type = "REPORT" and ispresent(@initDuration)',
+                    "stats count(*) as coldStarts, avg(@initDuration) as avgInitMs, "
+                    "pct(@initDuration, 99) as p99InitMs by bin(5m)",
+                ],
+                width=width,
+                height=6,
+            ),
+            _graph("Rows predicted", [self.runtime_metric("Rows", "Sum")]),
+        ]
+        rows.append(cold_start_row)
+        if provisioned:
+            rows.append(
+                [
+                    _graph(
+                        "Provisioned concurrency utilization",
+                        [self._alias_metric("ProvisionedConcurrencyUtilization", "Maximum")],
+                    ),
+                    _graph(
+                        "Provisioned concurrency spillover",
+                        [self._alias_metric("ProvisionedConcurrencySpilloverInvocations", "Sum")],
+                    ),
+                ]
+            )
+        return rows
+
+    def _error_metrics(self, api: Api | None) -> list[cloudwatch.IMetric]:
+        metrics: list[cloudwatch.IMetric] = [
+            self.runtime_metric("ClientErrors", "Sum", "4xx (runtime)"),
+            self.runtime_metric("ServerErrors", "Sum", "5xx (runtime)"),
+            self._alias_metric("Errors", "Sum", "function errors"),
+        ]
+        if api is not None:
+            metrics += [
+                api.metric_client_error(period=PERIOD, label="4xx (API)"),
+                api.metric_server_error(period=PERIOD, label="5xx (API)"),
+            ]
+        return metrics
+
+
+def _graph(
+    title: str,
+    metrics: Sequence[cloudwatch.IMetric],
+    *,
+    annotation: tuple[float, str] | None = None,
+) -> cloudwatch.GraphWidget:
+    annotations = (
+        [cloudwatch.HorizontalAnnotation(value=annotation[0], label=annotation[1])] if annotation else None
+    )
+    return cloudwatch.GraphWidget(
+        title=title, left=list(metrics), width=8, height=6, left_annotations=annotations
+    )
