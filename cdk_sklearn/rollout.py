@@ -148,7 +148,7 @@ class SafeRollout(Construct):
         )
 
 
-def ab_routing(function: lambda_.IFunction, *, version: str, weight: float) -> list[lambda_.VersionWeight]:
+def ab_routing(function: lambda_.Function, *, version: str, weight: float) -> list[lambda_.VersionWeight]:
     """Weighted routing for an A/B test: send ``weight`` of the alias's traffic to ``version``.
 
     Alias weighted routing only splits traffic between two *published versions of the same
