@@ -1,0 +1,310 @@
+"""EndpointMonitoring: the dashboard's metrics, each alarm's metric and threshold, notifications."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match, Template
+
+from cdk_sklearn.monitoring import EndpointMonitoring
+from tests.unit.cdk_sklearn.plain_endpoint import http_api, plain_endpoint
+
+
+def synth(*, with_api: bool = True, provisioned: bool = False, **props: Any):
+    stack = cdk.Stack(cdk.App(), "Test")
+    function, alias = plain_endpoint(stack, 2 if provisioned else 0)
+    api = http_api(stack, alias) if with_api else None
+    monitoring = EndpointMonitoring(
+        stack,
+        "Monitoring",
+        function=function,
+        alias=alias,
+        model_name="iris",
+        api=api,
+        provisioned=provisioned,
+        **props,
+    )
+    return monitoring, Template.from_stack(stack)
+
+
+def dashboard_body(template: Template) -> Any:
+    """The dashboard JSON, with every CloudFormation token replaced by a placeholder string."""
+    (dashboard,) = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    text = "".join(part if isinstance(part, str) else "TOKEN" for part in parts)
+    return json.loads(text)
+
+
+def charted(body: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(namespace, metric name, statistic) of every metric on every graph."""
+    found = set()
+    for widget in body["widgets"]:
+        for line in widget["properties"].get("metrics", []):
+            options = line[-1] if isinstance(line[-1], dict) else {}
+            found.add((line[0], line[1], options.get("stat", "")))
+    return found
+
+
+def alarm_named(template: Template, logical_prefix: str) -> Any:
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    (match,) = [props["Properties"] for key, props in alarms.items() if key.startswith(logical_prefix)]
+    return match
+
+
+@pytest.fixture(scope="module")
+def provisioned() -> Any:
+    return synth(provisioned=True, alarm_email="ops@example.com")
+
+
+@pytest.fixture(scope="module")
+def bare() -> Any:
+    return synth(with_api=False)
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        ("AWS/Lambda", "Invocations", "Sum"),
+        ("AWS/ApiGateway", "4xx", "Sum"),
+        ("AWS/ApiGateway", "5xx", "Sum"),
+        ("CdkSklearn", "ClientErrors", "Sum"),
+        ("CdkSklearn", "ServerErrors", "Sum"),
+        ("CdkSklearn", "PredictionLatency", "p50"),
+        ("CdkSklearn", "PredictionLatency", "p90"),
+        ("CdkSklearn", "PredictionLatency", "p99"),
+        ("AWS/Lambda", "Duration", "p99"),
+        ("AWS/Lambda", "ConcurrentExecutions", "Maximum"),
+        ("AWS/Lambda", "ProvisionedConcurrencyUtilization", "Maximum"),
+        ("AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", "Sum"),
+        ("AWS/Lambda", "Throttles", "Sum"),
+        ("CdkSklearn", "ColdStart", "Sum"),
+    ],
+)
+def test_dashboard_charts_metric(provisioned, metric):
+    _, template = provisioned
+    assert metric in charted(dashboard_body(template))
+
+
+def test_dashboard_charts_init_duration_from_report_lines(provisioned):
+    _, template = provisioned
+    (query,) = [w for w in dashboard_body(template)["widgets"] if w["type"] == "log"]
+    assert "@initDuration" in query["properties"]["query"]
+    assert "SOURCE '/aws/lambda/TOKEN'" in query["properties"]["query"]
+
+
+def test_dashboard_reads_runtime_metrics_for_this_model_only(provisioned):
+    _, template = provisioned
+    for widget in dashboard_body(template)["widgets"]:
+        for line in widget["properties"].get("metrics", []):
+            if line[0] == "CdkSklearn":
+                assert line[2:4] == ["ModelName", "iris"]
+
+
+def test_dashboard_shows_alarm_states(provisioned):
+    _, template = provisioned
+    (status,) = [w for w in dashboard_body(template)["widgets"] if w["type"] == "alarm"]
+    assert len(status["properties"]["alarms"]) == 4
+
+
+def test_server_error_rate_alarm_is_5xx_share_of_invocations(provisioned):
+    _, template = provisioned
+    alarm = alarm_named(template, "MonitoringServerErrorRateAlarm")
+    expression = next(m for m in alarm["Metrics"] if "Expression" in m)
+    assert expression["Expression"] == "100 * (FILL(serverErrors, 0) + FILL(functionErrors, 0)) / invocations"
+    names = {m["Id"]: m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert names == {"serverErrors": "ServerErrors", "functionErrors": "Errors", "invocations": "Invocations"}
+    assert alarm["Threshold"] == 5
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_server_error_rate_threshold_is_a_prop():
+    _, template = synth(server_error_rate_percent=1.5)
+    assert alarm_named(template, "MonitoringServerErrorRateAlarm")["Threshold"] == 1.5
+
+
+def test_latency_alarm_is_p99_prediction_latency_over_threshold():
+    _, template = synth(latency_p99_threshold_ms=250)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "CdkSklearn",
+            "MetricName": "PredictionLatency",
+            "Dimensions": [{"Name": "ModelName", "Value": "iris"}],
+            "ExtendedStatistic": "p99",
+            "Period": 60,
+            "Threshold": 250,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationPeriods": 3,
+            "DatapointsToAlarm": 2,
+        },
+    )
+
+
+def test_throttles_alarm_fires_on_any_throttle_of_the_alias(bare):
+    _, template = bare
+    alarm = alarm_named(template, "MonitoringThrottlesAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/Lambda", "Throttles", "Sum")
+    assert [d["Name"] for d in alarm["Dimensions"]] == ["FunctionName", "Resource"]
+    assert alarm["Threshold"] == 0
+
+
+def test_spillover_alarm_when_provisioned(provisioned):
+    monitoring, template = provisioned
+    alarm = alarm_named(template, "MonitoringProvisionedSpilloverAlarm")
+    assert alarm["MetricName"] == "ProvisionedConcurrencySpilloverInvocations"
+    assert set(monitoring.alarms) == {
+        "server_error_rate",
+        "latency_p99",
+        "throttles",
+        "provisioned_spillover",
+    }
+
+
+def test_no_spillover_alarm_or_chart_without_provisioned_concurrency(bare):
+    monitoring, template = bare
+    assert set(monitoring.alarms) == {"server_error_rate", "latency_p99", "throttles"}
+    names = {name for _, name, _ in charted(dashboard_body(template))}
+    assert not {"ProvisionedConcurrencyUtilization", "ProvisionedConcurrencySpilloverInvocations"} & names
+
+
+def test_rollback_alarms_are_error_rate_and_latency(provisioned):
+    monitoring, _ = provisioned
+    assert monitoring.rollback_alarms == [
+        monitoring.alarms["server_error_rate"],
+        monitoring.alarms["latency_p99"],
+    ]
+
+
+def test_alarms_name_the_alias_without_referencing_it(provisioned):
+    # A Ref to the alias would make the alarms depend on the resource CodeDeploy updates.
+    _, template = provisioned
+    alias_id = next(iter(template.find_resources("AWS::Lambda::Alias")))
+    assert alias_id not in json.dumps(template.find_resources("AWS::CloudWatch::Alarm"))
+
+
+def test_email_creates_a_topic_every_alarm_notifies(provisioned):
+    monitoring, template = provisioned
+    template.resource_count_is("AWS::SNS::Topic", 1)
+    template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
+    )
+    topic_id = next(iter(template.find_resources("AWS::SNS::Topic")))
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+        assert alarm["Properties"]["OKActions"] == [{"Ref": topic_id}]
+    assert monitoring.topic is not None
+
+
+def test_topic_refuses_plain_http_publishing(provisioned):
+    _, template = provisioned
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_given_topic_is_used_and_none_created():
+    stack = cdk.Stack(cdk.App(), "Test")
+    function, alias = plain_endpoint(stack)
+    topic = sns.Topic.from_topic_arn(stack, "Ops", "arn:aws:sns:eu-west-1:123456789012:ops")
+    monitoring = EndpointMonitoring(
+        stack, "Monitoring", function=function, alias=alias, model_name="iris", alarm_topic=topic
+    )
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::SNS::Topic", 0)
+    template.resource_count_is("AWS::SNS::Subscription", 0)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"AlarmActions": ["arn:aws:sns:eu-west-1:123456789012:ops"]}
+    )
+    assert monitoring.topic is topic
+
+
+def test_no_topic_and_no_actions_by_default(bare):
+    monitoring, template = bare
+    assert monitoring.topic is None
+    template.resource_count_is("AWS::SNS::Topic", 0)
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        assert "AlarmActions" not in alarm["Properties"]
+
+
+def test_works_without_api(bare):
+    monitoring, template = bare
+    namespaces = {namespace for namespace, _, _ in charted(dashboard_body(template))}
+    assert namespaces == {"AWS/Lambda", "CdkSklearn"}
+    template.resource_count_is("AWS::CloudWatch::Alarm", 3)
+    assert monitoring.dashboard is not None
+
+
+def test_charts_a_rest_api():
+    stack = cdk.Stack(cdk.App(), "Test")
+    function, alias = plain_endpoint(stack)
+    api = apigw.LambdaRestApi(stack, "RestApi", handler=alias)
+    EndpointMonitoring(stack, "Monitoring", function=function, alias=alias, model_name="iris", api=api)
+    charted_metrics = charted(dashboard_body(Template.from_stack(stack)))
+    assert {("AWS/ApiGateway", "4XXError", "Sum"), ("AWS/ApiGateway", "5XXError", "Sum")} <= charted_metrics
+
+
+def test_metrics_namespace_is_a_prop():
+    _, template = synth(with_api=False, metrics_namespace="Acme/Models")
+    body = dashboard_body(template)
+    assert ("Acme/Models", "PredictionLatency", "p99") in charted(body)
+    assert ("CdkSklearn", "PredictionLatency", "p99") not in charted(body)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"Namespace": "Acme/Models", "MetricName": "PredictionLatency"}
+    )
+
+
+def test_log_group_name_is_a_prop():
+    _, template = synth(with_api=False, log_group_name="/custom/iris")
+    (query,) = [w for w in dashboard_body(template)["widgets"] if w["type"] == "log"]
+    assert "SOURCE '/custom/iris'" in query["properties"]["query"]
+
+
+@pytest.mark.parametrize(
+    ("prop", "value", "allowed"),
+    [
+        ("model_name", "iris model", "letters, digits"),
+        ("model_name", "", "letters, digits"),
+        ("metrics_namespace", "AWS/Lambda", "not starting with 'AWS/'"),
+        ("metrics_namespace", "Cdk*Sklearn", "letters, digits"),
+        ("latency_p99_threshold_ms", 0, "a number > 0"),
+        ("latency_p99_threshold_ms", float("nan"), "a number > 0"),
+        ("latency_p99_threshold_ms", True, "a number > 0"),
+        ("server_error_rate_percent", 101, "<= 100"),
+        ("server_error_rate_percent", -1, "a number > 0"),
+        ("alarm_email", "ops-at-example.com", "an e-mail address"),
+        ("api", "https://example.com", "HttpApi"),
+        ("provisioned", 2, "True or False"),
+    ],
+)
+def test_fails_on_invalid_prop(prop, value, allowed):
+    stack = cdk.Stack(cdk.App(), "Test")
+    function, alias = plain_endpoint(stack)
+    props: dict[str, Any] = {"model_name": "iris", prop: value}
+    with pytest.raises(ValueError, match=rf"EndpointMonitoring: {prop}=.* is invalid; allowed: .*{allowed}"):
+        EndpointMonitoring(stack, "Monitoring", function=function, alias=alias, **props)
+    assert stack.node.try_find_child("Monitoring") is None
+
+
+def test_fails_on_a_metric_the_runtime_does_not_emit(bare):
+    monitoring, _ = bare
+    with pytest.raises(
+        ValueError, match="metric 'Latency' is not emitted by the runtime; allowed: PredictionLatency"
+    ):
+        monitoring.runtime_metric("Latency")
