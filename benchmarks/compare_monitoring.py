@@ -78,7 +78,9 @@ def monitor(stack: cdk.Stack, variant: str) -> None:
                     latency("p50"),
                     latency("p90"),
                     cmc.CustomMetricWithAlarm(
-                        metric=latency("p99"), alarm_friendly_name="LatencyP99", add_alarm={"Error": p99_alarm}
+                        metric=latency("p99"),
+                        alarm_friendly_name="LatencyP99",
+                        add_alarm={"Error": p99_alarm},
                     ),
                 ],
             )
