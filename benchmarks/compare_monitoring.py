@@ -84,7 +84,7 @@ def monitor(stack: cdk.Stack, variant: str) -> None:
                     ),
                 ],
             )
-        ]
+        ],
     )
 
 
