@@ -10,7 +10,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from cdk_sklearn.endpoint import ROUTES, SklearnLambdaEndpoint
+from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.front_door import ROUTES
 from tests.conftest import SKIP_BUNDLING
 
 
