@@ -10,6 +10,7 @@ $0.115/h; SageMaker Serverless $0.00002/GB-s.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -428,3 +429,28 @@ def test_fails_compare_without_front_doors() -> None:
     w = Workload(requests_per_month=1e6, memory_mb=1024, duration_ms=5)
     with pytest.raises(ValueError, match="at least one front door"):
         compare(w, ())
+
+
+def test_readme_cost_table_matches_the_model() -> None:
+    # docs/readme/cost.md quotes monthly costs; re-price them so a price change cannot leave it stale.
+    doc = (Path(__file__).parents[3] / "docs" / "readme" / "cost.md").read_text()
+    columns = [
+        "lambda+http_api",
+        "lambda+rest_api",
+        "lambda+function_url",
+        "sagemaker ml.t3.medium",
+        "sagemaker ml.t2.medium",
+        "sagemaker ml.c5.large",
+        "sagemaker ml.m5.large",
+        "sagemaker serverless",
+    ]
+    checked = 0
+    for volume in ("100k", "1M", "2M"):
+        row = next(line for line in doc.splitlines() if line.startswith(f"| {volume} | $"))
+        quoted = [float(cell.strip().lstrip("$")) for cell in row.strip("|").split("|")[1:]]
+        w = Workload(requests_per_month=parse_requests(volume), memory_mb=1024, duration_ms=5)
+        report = compare(w)
+        for name, value in zip(columns, quoted, strict=True):
+            assert round(report.monthly_usd[name], 2) == value, (volume, name)
+            checked += 1
+    assert checked == 24
