@@ -25,7 +25,7 @@ import aws_cdk as cdk
 # depends on its role's default policy); the template is correct, and we cannot remove them
 # without escape hatches on CDK internals.
 CFN_LINT_IGNORED = ("W3005",)
-SKIP_BUNDLING = {"aws:cdk:bundling-stacks": []}
+SKIP_BUNDLING: dict[str, list[str]] = {"aws:cdk:bundling-stacks": []}
 
 AppBuilder = Callable[[Mapping[str, Any] | None], cdk.App]
 

@@ -23,6 +23,8 @@ from typing import Any, Literal
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_lambda as lambda_
 
+from cdk_sklearn.validation import invalid
+
 Strategy = Literal["none", "provisioned", "snapstart"]
 STRATEGIES: tuple[str, ...] = ("none", "provisioned", "snapstart")
 # SnapStart for Python exists from python3.12 on
@@ -33,7 +35,7 @@ _CRON = re.compile(r"^(cron|rate|at)\(.+\)$")
 
 
 def _fail(prop: str, value: object, allowed: str) -> ValueError:
-    return ValueError(f"cold_start: {prop}={value!r} is invalid; allowed: {allowed}")
+    return invalid(prop, value, allowed, owner="cold_start")
 
 
 def _positive_int(prop: str, value: object, low: int = 1) -> int:

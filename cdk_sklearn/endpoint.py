@@ -35,6 +35,7 @@ from cdk_sklearn.function_code import function_code
 from cdk_sklearn.layer import SklearnLayer
 from cdk_sklearn.model_artifact import ModelArtifact, inspect_model
 from cdk_sklearn.nag import acknowledge
+from cdk_sklearn.validation import invalid
 
 RUNTIMES: Mapping[str, lambda_.Runtime] = {
     "python3.11": lambda_.Runtime.PYTHON_3_11,
@@ -82,16 +83,12 @@ LOG_RETENTION_DAYS: tuple[int, ...] = tuple(_RETENTION_NAMES)
 LATEST_RUNTIME = "python3.14"
 
 
-def _fail(prop: str, value: object, allowed: str) -> ValueError:
-    return ValueError(f"SklearnLambdaEndpoint: {prop}={value!r} is invalid; allowed: {allowed}")
-
-
 def _check_int(prop: str, value: object, low: int, high: int | None = None) -> None:
     # bool is an int subclass; True for a memory size is a typo, not a number.
     ok = isinstance(value, int) and not isinstance(value, bool)
     if not ok or value < low or (high is not None and value > high):  # type: ignore[operator]
         allowed = f"an integer from {low} to {high}" if high is not None else f"an integer >= {low}"
-        raise _fail(prop, value, allowed)
+        raise invalid(prop, value, allowed)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,13 +172,13 @@ class EndpointProps:
     def __post_init__(self) -> None:
         path = Path(self.model_path)
         if not path.exists():
-            raise _fail("model_path", str(path), "an existing model file (train one first, e.g. make demo)")
+            raise invalid("model_path", str(path), "an existing model file (train one first, e.g. make demo)")
         if not path.is_file():
-            raise _fail("model_path", str(path), "a file, not a directory")
+            raise invalid("model_path", str(path), "a file, not a directory")
         if self.runtime not in RUNTIMES:
-            raise _fail("runtime", self.runtime, ", ".join(RUNTIMES))
+            raise invalid("runtime", self.runtime, ", ".join(RUNTIMES))
         if self.architecture not in ARCHITECTURES:
-            raise _fail("architecture", self.architecture, ", ".join(ARCHITECTURES))
+            raise invalid("architecture", self.architecture, ", ".join(ARCHITECTURES))
         _check_int("memory_size", self.memory_size, *MEMORY_RANGE)
         _check_int("timeout_seconds", self.timeout_seconds, *TIMEOUT_RANGE)
         _check_int("provisioned_concurrency", self.provisioned_concurrency, 0)
@@ -189,23 +186,25 @@ class EndpointProps:
         if isinstance(self.extra_requirements, str) or not all(
             isinstance(req, str) and req.strip() for req in self.extra_requirements
         ):
-            raise _fail("extra_requirements", self.extra_requirements, "a list of pip requirement strings")
+            raise invalid("extra_requirements", self.extra_requirements, "a list of pip requirement strings")
         if not self.model_name or not self.model_name.replace("-", "").replace("_", "").isalnum():
-            raise _fail("model_name", self.model_name, "letters, digits, '-' and '_'")
+            raise invalid("model_name", self.model_name, "letters, digits, '-' and '_'")
         reserved = {"MODEL_URI", "MODEL_SHA256"} & set(self.environment)
         if reserved:
-            raise _fail("environment", sorted(reserved), "no MODEL_URI/MODEL_SHA256: the construct sets them")
+            raise invalid(
+                "environment", sorted(reserved), "no MODEL_URI/MODEL_SHA256: the construct sets them"
+            )
         _check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, 512, 10240)
         if self.reserved_concurrency is not None:
             _check_int("reserved_concurrency", self.reserved_concurrency, 1)
         if self.log_retention_days not in LOG_RETENTION_DAYS:
-            raise _fail(
+            raise invalid(
                 "log_retention_days", self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS))
             )
         for name in ("jwt_audience", "cors_allow_origins"):
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(v, str) and v for v in value):
-                raise _fail(name, value, "a list of strings")
+                raise invalid(name, value, "a list of strings")
         check_front_door(
             self.front_door,
             self.auth,
@@ -219,7 +218,7 @@ class EndpointProps:
         if strategy.strategy == "provisioned" and self.reserved_concurrency is not None:
             top = strategy.max or strategy.min
             if self.reserved_concurrency < top:
-                raise _fail(
+                raise invalid(
                     "reserved_concurrency",
                     self.reserved_concurrency,
                     f"at least the provisioned concurrency it must hold ({top})",
@@ -236,7 +235,7 @@ class EndpointProps:
         strategy = ColdStart.from_config(self.cold_start)
         if self.provisioned_concurrency:
             if self.cold_start is not None:
-                raise _fail(
+                raise invalid(
                     "provisioned_concurrency",
                     self.provisioned_concurrency,
                     "0 when cold_start is set (use cold_start min/max instead; SnapStart cannot be combined "

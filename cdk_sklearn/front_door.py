@@ -29,6 +29,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk_sklearn.nag import acknowledge
+from cdk_sklearn.validation import invalid
 
 FRONT_DOORS: tuple[str, ...] = ("http_api", "rest_api", "function_url")
 AUTH_BY_FRONT_DOOR: dict[str, tuple[str, ...]] = {
@@ -89,20 +90,16 @@ def check_front_door(
         )
     allowed = AUTH_BY_FRONT_DOOR[kind]
     if auth not in allowed:
-        raise ValueError(
-            f"SklearnLambdaEndpoint: auth={auth!r} is invalid with front_door={kind!r}; allowed: {', '.join(allowed)}"
-        )
+        raise invalid("auth", auth, f"with front_door={kind!r}: {', '.join(allowed)}")
     if auth == "jwt":
         if not jwt_issuer or not jwt_issuer.startswith("https://"):
-            raise ValueError(
-                f"SklearnLambdaEndpoint: jwt_issuer={jwt_issuer!r} is invalid; allowed: the issuer's https:// URL "
-                "(e.g. https://cognito-idp.us-east-1.amazonaws.com/<pool id>)"
+            raise invalid(
+                "jwt_issuer",
+                jwt_issuer,
+                "the issuer's https:// URL (e.g. https://cognito-idp.us-east-1.amazonaws.com/<pool id>)",
             )
         if not jwt_audience or isinstance(jwt_audience, str):
-            raise ValueError(
-                f"SklearnLambdaEndpoint: jwt_audience={jwt_audience!r} is invalid; allowed: a non-empty list of "
-                "audiences (client ids)"
-            )
+            raise invalid("jwt_audience", jwt_audience, "a non-empty list of audiences (client ids)")
     elif jwt_issuer or jwt_audience:
         raise ValueError("SklearnLambdaEndpoint: jwt_issuer/jwt_audience are set but auth is not 'jwt'")
     if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
