@@ -4,9 +4,9 @@ One construct per endpoint. It reads three sources of metrics, and nothing else:
 
 - Lambda's own metrics on the ``live`` alias (``Invocations``, ``Errors``, ``Throttles``,
   ``Duration``, provisioned concurrency) and on the function (``ConcurrentExecutions``);
-- the Embedded Metric Format metrics the runtime writes to its log (namespace
-  ``CdkSklearn`` by default, dimension ``ModelName``): ``PredictionLatency``, ``Rows``,
-  ``ColdStart``, ``ClientErrors``, ``ServerErrors``;
+- the Embedded Metric Format metrics the runtime writes on each request's log line (namespace
+  ``cdk-sklearn`` by default, dimension ``ModelName``): ``PredictionLatency``, ``Rows``,
+  ``ColdStart``, ``4xx``, ``5xx``;
 - the function's ``REPORT`` log lines, for init duration: Lambda publishes no init-duration
   metric (only Lambda Insights does, for an extension layer and a per-function fee), but
   every cold start's ``REPORT`` line carries ``@initDuration``, which a Logs Insights widget
@@ -35,11 +35,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-DEFAULT_NAMESPACE = "CdkSklearn"
+DEFAULT_NAMESPACE = "cdk-sklearn"
 DEFAULT_LATENCY_P99_THRESHOLD_MS = 1000.0
 DEFAULT_SERVER_ERROR_RATE_PERCENT = 5.0
-# The metrics the runtime emits (EMF), all with the single dimension ModelName.
-EMF_METRICS = ("PredictionLatency", "Rows", "ColdStart", "ClientErrors", "ServerErrors")
+# The metrics the runtime emits (EMF; lambda_runtime.observability.METRIC_UNITS), all with the
+# single dimension ModelName and one value per request (4xx/5xx/ColdStart are 0 or 1, so Sum counts).
+EMF_METRICS = ("PredictionLatency", "Rows", "ColdStart", "4xx", "5xx")
 # Alarm keys; ``rollback_alarms`` is the subset that judges a new version.
 ALARM_KEYS = ("server_error_rate", "latency_p99", "throttles", "provisioned_spillover")
 ROLLBACK_ALARM_KEYS = ("server_error_rate", "latency_p99")
@@ -88,7 +89,8 @@ class EndpointMonitoring(Construct):
         The HTTP or REST API in front, charted on the dashboard. Default none (Function URL or
         no front door); the alarms never depend on it.
     metrics_namespace
-        Namespace of the runtime's EMF metrics. Default ``"CdkSklearn"``.
+        Namespace of the runtime's EMF metrics; must equal the function's ``METRICS_NAMESPACE``.
+        Default ``"cdk-sklearn"``, the runtime's default.
     latency_p99_threshold_ms
         The p99 of ``PredictionLatency`` above which the latency alarm fires. Default 1000 ms.
     server_error_rate_percent
@@ -204,7 +206,7 @@ class EndpointMonitoring(Construct):
         Parameters
         ----------
         name
-            One of ``PredictionLatency``, ``Rows``, ``ColdStart``, ``ClientErrors``, ``ServerErrors``.
+            One of ``PredictionLatency``, ``Rows``, ``ColdStart``, ``4xx``, ``5xx``.
         statistic
             ``Sum``, ``Average``, ``p99``, ... Default ``Sum``.
         label
@@ -234,11 +236,11 @@ class EndpointMonitoring(Construct):
     def _create_alarms(self, provisioned: bool) -> dict[str, cloudwatch.Alarm]:
         where = f"model {self.model_name} (alias live)"
         error_rate = cloudwatch.MathExpression(
-            # FILL: the runtime may emit no ServerErrors datapoint in a minute without errors.
+            # FILL: a minute where the function crashed before logging has no 5xx datapoint.
             # No invocations -> no datapoint -> NOT_BREACHING: a quiet endpoint is healthy.
             expression="100 * (FILL(serverErrors, 0) + FILL(functionErrors, 0)) / invocations",
             using_metrics={
-                "serverErrors": self.runtime_metric("ServerErrors"),
+                "serverErrors": self.runtime_metric("5xx"),
                 "functionErrors": self._alias_metric("Errors", "Sum"),
                 "invocations": self._alias_metric("Invocations", "Sum"),
             },
@@ -379,8 +381,8 @@ class EndpointMonitoring(Construct):
 
     def _error_metrics(self, api: Api | None) -> list[cloudwatch.IMetric]:
         metrics: list[cloudwatch.IMetric] = [
-            self.runtime_metric("ClientErrors", "Sum", "4xx (runtime)"),
-            self.runtime_metric("ServerErrors", "Sum", "5xx (runtime)"),
+            self.runtime_metric("4xx", "Sum", "4xx (runtime)"),
+            self.runtime_metric("5xx", "Sum", "5xx (runtime)"),
             self._alias_metric("Errors", "Sum", "function errors"),
         ]
         if api is not None:

@@ -27,6 +27,8 @@ from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from cdk_sklearn.nag import acknowledge
+
 # canary: 10 % for 5 minutes, then the rest. With one-minute alarms needing 2 of 3
 # datapoints, a broken version is caught in about 3 minutes while it serves 10 % of traffic.
 # linear: 10 % more every minute (10 minutes in all): slower and gentler on provisioned
@@ -41,8 +43,7 @@ DEFAULT_STRATEGY = "canary"
 CODEDEPLOY_MANAGED_POLICY = "service-role/AWSCodeDeployRoleForLambdaLimited"
 # The one cdk-nag AwsSolutions finding on this construct, acknowledged with its reason.
 NAG_MANAGED_POLICY_RULE = (
-    "AwsSolutions::AwsSolutions-IAM4"
-    f"[Policy::arn:<AWS::Partition>:iam::aws:policy/{CODEDEPLOY_MANAGED_POLICY}]"
+    f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/{CODEDEPLOY_MANAGED_POLICY}]"
 )
 NAG_MANAGED_POLICY_REASON = (
     "CodeDeploy's service role uses AWSCodeDeployRoleForLambdaLimited, the AWS-maintained minimal policy "
@@ -84,7 +85,7 @@ class SafeRollout(Construct):
     Notes
     -----
     cdk-nag AwsSolutions flags the service role's AWS managed policy (IAM4); the construct
-    acknowledges exactly that finding, with its reason, through ``aws_cdk.Validations``.
+    acknowledges exactly that finding, with its reason (:func:`cdk_sklearn.nag.acknowledge`).
     """
 
     def __init__(
@@ -141,11 +142,8 @@ class SafeRollout(Construct):
                 "outright. Pass alarms=EndpointMonitoring(...).rollback_alarms.",
             )
 
-        # cdk-nag (v3) reads acknowledgments from CDK's own Validations API, so this needs no
-        # cdk-nag import; the finding is acknowledged exactly (this one policy on this role).
-        cdk.Validations.of(self.deployment_group).acknowledge(
-            cdk.Acknowledgment(id=NAG_MANAGED_POLICY_RULE, reason=NAG_MANAGED_POLICY_REASON)
-        )
+        # Exactly this finding (this one policy) on exactly this role and its group.
+        acknowledge(self.deployment_group, NAG_MANAGED_POLICY_RULE, NAG_MANAGED_POLICY_REASON)
 
 
 def ab_routing(function: lambda_.Function, *, version: str, weight: float) -> list[lambda_.VersionWeight]:

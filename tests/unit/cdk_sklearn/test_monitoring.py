@@ -11,7 +11,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from cdk_sklearn.monitoring import EndpointMonitoring
+from cdk_sklearn.monitoring import DEFAULT_NAMESPACE, EMF_METRICS, EndpointMonitoring
 from tests.unit.cdk_sklearn.plain_endpoint import http_api, plain_endpoint
 
 
@@ -72,17 +72,17 @@ def bare() -> Any:
         ("AWS/Lambda", "Invocations", "Sum"),
         ("AWS/ApiGateway", "4xx", "Sum"),
         ("AWS/ApiGateway", "5xx", "Sum"),
-        ("CdkSklearn", "ClientErrors", "Sum"),
-        ("CdkSklearn", "ServerErrors", "Sum"),
-        ("CdkSklearn", "PredictionLatency", "p50"),
-        ("CdkSklearn", "PredictionLatency", "p90"),
-        ("CdkSklearn", "PredictionLatency", "p99"),
+        ("cdk-sklearn", "4xx", "Sum"),
+        ("cdk-sklearn", "5xx", "Sum"),
+        ("cdk-sklearn", "PredictionLatency", "p50"),
+        ("cdk-sklearn", "PredictionLatency", "p90"),
+        ("cdk-sklearn", "PredictionLatency", "p99"),
         ("AWS/Lambda", "Duration", "p99"),
         ("AWS/Lambda", "ConcurrentExecutions", "Maximum"),
         ("AWS/Lambda", "ProvisionedConcurrencyUtilization", "Maximum"),
         ("AWS/Lambda", "ProvisionedConcurrencySpilloverInvocations", "Sum"),
         ("AWS/Lambda", "Throttles", "Sum"),
-        ("CdkSklearn", "ColdStart", "Sum"),
+        ("cdk-sklearn", "ColdStart", "Sum"),
     ],
 )
 def test_dashboard_charts_metric(provisioned, metric):
@@ -101,7 +101,7 @@ def test_dashboard_reads_runtime_metrics_for_this_model_only(provisioned):
     _, template = provisioned
     for widget in dashboard_body(template)["widgets"]:
         for line in widget["properties"].get("metrics", []):
-            if line[0] == "CdkSklearn":
+            if line[0] == "cdk-sklearn":
                 assert line[2:4] == ["ModelName", "iris"]
 
 
@@ -117,7 +117,7 @@ def test_server_error_rate_alarm_is_5xx_share_of_invocations(provisioned):
     expression = next(m for m in alarm["Metrics"] if "Expression" in m)
     assert expression["Expression"] == "100 * (FILL(serverErrors, 0) + FILL(functionErrors, 0)) / invocations"
     names = {m["Id"]: m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
-    assert names == {"serverErrors": "ServerErrors", "functionErrors": "Errors", "invocations": "Invocations"}
+    assert names == {"serverErrors": "5xx", "functionErrors": "Errors", "invocations": "Invocations"}
     assert alarm["Threshold"] == 5
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["TreatMissingData"] == "notBreaching"
@@ -133,7 +133,7 @@ def test_latency_alarm_is_p99_prediction_latency_over_threshold():
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
-            "Namespace": "CdkSklearn",
+            "Namespace": "cdk-sklearn",
             "MetricName": "PredictionLatency",
             "Dimensions": [{"Name": "ModelName", "Value": "iris"}],
             "ExtendedStatistic": "p99",
@@ -246,7 +246,7 @@ def test_no_topic_and_no_actions_by_default(bare):
 def test_works_without_api(bare):
     monitoring, template = bare
     namespaces = {namespace for namespace, _, _ in charted(dashboard_body(template))}
-    assert namespaces == {"AWS/Lambda", "CdkSklearn"}
+    assert namespaces == {"AWS/Lambda", "cdk-sklearn"}
     template.resource_count_is("AWS::CloudWatch::Alarm", 3)
     assert monitoring.dashboard is not None
 
@@ -264,7 +264,7 @@ def test_metrics_namespace_is_a_prop():
     _, template = synth(with_api=False, metrics_namespace="Acme/Models")
     body = dashboard_body(template)
     assert ("Acme/Models", "PredictionLatency", "p99") in charted(body)
-    assert ("CdkSklearn", "PredictionLatency", "p99") not in charted(body)
+    assert ("cdk-sklearn", "PredictionLatency", "p99") not in charted(body)
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm", {"Namespace": "Acme/Models", "MetricName": "PredictionLatency"}
     )
@@ -308,3 +308,12 @@ def test_fails_on_a_metric_the_runtime_does_not_emit(bare):
         ValueError, match="metric 'Latency' is not emitted by the runtime; allowed: PredictionLatency"
     ):
         monitoring.runtime_metric("Latency")
+
+
+def test_reads_the_metrics_the_runtime_emits():
+    # cdk_sklearn may not import lambda_runtime (it ships alone in the function); the test can.
+    from lambda_runtime.config import DEFAULT_METRICS_NAMESPACE
+    from lambda_runtime.observability import METRIC_UNITS
+
+    assert set(EMF_METRICS) == set(METRIC_UNITS)
+    assert DEFAULT_NAMESPACE == DEFAULT_METRICS_NAMESPACE
