@@ -15,6 +15,7 @@ What it creates, in data-flow order:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -34,7 +35,14 @@ from cdk_sklearn.front_door import FrontDoorSettings, build_front_door, check_fr
 from cdk_sklearn.function_code import function_code
 from cdk_sklearn.layer import SklearnLayer
 from cdk_sklearn.model_artifact import ModelArtifact, inspect_model
+from cdk_sklearn.monitoring import (
+    DEFAULT_LATENCY_P99_THRESHOLD_MS,
+    DEFAULT_SERVER_ERROR_RATE_PERCENT,
+    EndpointMonitoring,
+)
 from cdk_sklearn.nag import acknowledge
+from cdk_sklearn.rollout import STRATEGIES as ROLLOUT_STRATEGIES
+from cdk_sklearn.rollout import SafeRollout
 from cdk_sklearn.validation import invalid
 
 RUNTIMES: Mapping[str, lambda_.Runtime] = {
@@ -79,6 +87,8 @@ _RETENTION_NAMES: Mapping[int, str] = {
     3653: "TEN_YEARS",
 }
 LOG_RETENTION_DAYS: tuple[int, ...] = tuple(_RETENTION_NAMES)
+ROLLOUTS: tuple[str, ...] = (*ROLLOUT_STRATEGIES, "none")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # The newest Python runtime cdk-nag's AwsSolutions-L1 expects; older ones get a written reason.
 LATEST_RUNTIME = "python3.14"
 
@@ -144,6 +154,19 @@ class EndpointProps:
         Origins allowed to call the endpoint from a browser. Default none (CORS off).
     log_retention_days
         Retention of the function's and the access logs, a CloudWatch Logs value. Default 30.
+    monitoring
+        A CloudWatch dashboard and alarms for the endpoint (see
+        :class:`~cdk_sklearn.monitoring.EndpointMonitoring`). Default True.
+    alarm_email
+        An address notified (through a new SNS topic) when an alarm fires. Default none.
+    latency_p99_threshold_ms, server_error_rate_percent
+        Alarm thresholds: p99 PredictionLatency (default 1000 ms) and the share of 5xx answers
+        (default 5 %).
+    rollout
+        How a new version reaches the ``live`` alias: ``canary`` (default; 10 % for 5 minutes),
+        ``linear`` (10 % more every minute), ``all_at_once`` (through CodeDeploy, all three roll
+        back when the error-rate or latency alarm fires), or ``none`` (CloudFormation switches the
+        alias directly).
     """
 
     model_path: str | os.PathLike[str]
@@ -168,6 +191,11 @@ class EndpointProps:
     reserved_concurrency: int | None = None
     cors_allow_origins: Sequence[str] = ()
     log_retention_days: int = 30
+    monitoring: bool = True
+    alarm_email: str | None = None
+    latency_p99_threshold_ms: float = DEFAULT_LATENCY_P99_THRESHOLD_MS
+    server_error_rate_percent: float = DEFAULT_SERVER_ERROR_RATE_PERCENT
+    rollout: str = "canary"
 
     def __post_init__(self) -> None:
         path = Path(self.model_path)
@@ -213,6 +241,22 @@ class EndpointProps:
             self.throttle_rate_limit,
             self.throttle_burst_limit,
         )
+        if self.rollout not in ROLLOUTS:
+            raise invalid("rollout", self.rollout, ", ".join(ROLLOUTS))
+        if not isinstance(self.monitoring, bool):
+            raise invalid("monitoring", self.monitoring, "true or false")
+        if self.alarm_email is not None and not EMAIL.match(str(self.alarm_email)):
+            raise invalid("alarm_email", self.alarm_email, "an e-mail address")
+        if self.alarm_email is not None and not self.monitoring:
+            raise invalid("alarm_email", self.alarm_email, "none when monitoring is off (no alarms to send)")
+        for name in ("latency_p99_threshold_ms", "server_error_rate_percent"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise invalid(name, value, "a number > 0")
+        if self.server_error_rate_percent > 100:
+            raise invalid(
+                "server_error_rate_percent", self.server_error_rate_percent, "a percentage up to 100"
+            )
         strategy = self.resolved_cold_start()
         strategy.check_function(self.runtime, self.ephemeral_storage_mb)
         if strategy.strategy == "provisioned" and self.reserved_concurrency is not None:
@@ -281,6 +325,10 @@ class SklearnLambdaEndpoint(Construct):
         The API key (``auth="api_key"``); its value is in API Gateway, not in the template.
     url : str
         The endpoint's base URL, ending in ``/`` (a token until deploy).
+    monitoring : EndpointMonitoring or None
+        Dashboard and alarms (``monitoring=True``).
+    rollout : SafeRollout or None
+        The CodeDeploy deployment group moving traffic to new versions (``rollout`` not ``none``).
 
     Examples
     --------
@@ -377,6 +425,31 @@ class SklearnLambdaEndpoint(Construct):
         self.api_key: apigw.IApiKey | None = door.api_key
         self.url: str = door.url
         cdk.CfnOutput(self, "EndpointUrl", value=self.url, description="Base URL; POST <url>predict")
+
+        self.monitoring: EndpointMonitoring | None = None
+        if p.monitoring:
+            self.monitoring = EndpointMonitoring(
+                self,
+                "Monitoring",
+                function=self.function,
+                alias=self.alias,
+                model_name=p.model_name,
+                api=self.http_api or self.rest_api,
+                provisioned=strategy.strategy == "provisioned",
+                log_group_name=self.log_group.log_group_name,
+                alarm_email=p.alarm_email,
+                latency_p99_threshold_ms=p.latency_p99_threshold_ms,
+                server_error_rate_percent=p.server_error_rate_percent,
+            )
+        self.rollout: SafeRollout | None = None
+        if p.rollout != "none":
+            self.rollout = SafeRollout(
+                self,
+                "Rollout",
+                alias=self.alias,
+                strategy=p.rollout,
+                alarms=self.monitoring.rollback_alarms if self.monitoring else (),
+            )
 
     def _least_privilege_role(self) -> iam.Role:
         # Instead of AWSLambdaBasicExecutionRole (logs on every log group of the account): write to

@@ -217,7 +217,8 @@ def test_fails_on_unknown_prop(iris_model):
 
 def test_role_allows_only_its_logs_and_its_model(default):
     _, template = default
-    (role_id,) = template.find_resources("AWS::IAM::Role")
+    _, function = only(template, "AWS::Lambda::Function")
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     assert not template.find_resources("AWS::IAM::Role")[role_id]["Properties"].get("ManagedPolicyArns")
     actions = sorted(
         action
@@ -227,3 +228,57 @@ def test_role_allows_only_its_logs_and_its_model(default):
         for action in _as_list(statement["Action"])
     )
     assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject"]
+
+
+def test_monitoring_and_canary_rollout_by_default(default):
+    _, template = default
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 3
+    template.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        {
+            "DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            "AlarmConfiguration": Match.object_like({"Enabled": True, "Alarms": Match.any_value()}),
+            "AutoRollbackConfiguration": Match.object_like(
+                {"Enabled": True, "Events": Match.array_with(["DEPLOYMENT_STOP_ON_ALARM"])}
+            ),
+        },
+    )
+    _, alias = only(template, "AWS::Lambda::Alias")
+    assert "CodeDeployLambdaAliasUpdate" in alias["UpdatePolicy"]
+
+
+def test_no_monitoring_no_rollout(iris_model):
+    endpoint, template = synth(iris_model, monitoring=False, rollout="none")
+    assert endpoint.monitoring is None and endpoint.rollout is None
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 0)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    template.resource_count_is("AWS::CodeDeploy::DeploymentGroup", 0)
+
+
+def test_alarm_email_subscribes(iris_model):
+    _, template = synth(iris_model, alarm_email="ops@example.com")
+    template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        (
+            {"rollout": "blue_green"},
+            "rollout='blue_green' is invalid; allowed: all_at_once, canary, linear, none",
+        ),
+        ({"alarm_email": "ops"}, "alarm_email='ops' is invalid; allowed: an e-mail address"),
+        ({"alarm_email": "a@b.co", "monitoring": False}, "none when monitoring is off"),
+        ({"latency_p99_threshold_ms": 0}, "latency_p99_threshold_ms=0 is invalid"),
+        ({"server_error_rate_percent": 150}, "server_error_rate_percent=150 is invalid"),
+        ({"monitoring": "yes"}, "monitoring='yes' is invalid; allowed: true or false"),
+    ],
+)
+def test_fails_on_bad_operations_prop(iris_model, props, message):
+    with pytest.raises(ValueError) as excinfo:
+        synth(iris_model, **props)
+    assert message in str(excinfo.value)

@@ -10,6 +10,7 @@ import pytest
 from cdk_sklearn.checks import nag_findings
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
 from cdk_sklearn.nag import acknowledgments
+from cdk_sklearn.rollout import NAG_MANAGED_POLICY_RULE
 from tests.conftest import SKIP_BUNDLING
 
 CONFIGURATIONS: dict[str, dict[str, Any]] = {
@@ -22,6 +23,7 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "function_url": {"front_door": "function_url", "reserved_concurrency": 5},
     "autoscaled": {"cold_start": {"strategy": "provisioned", "min": 2, "max": 10}},
     "snapstart": {"cold_start": {"strategy": "snapstart"}},
+    "no_rollout_no_monitoring": {"rollout": "none", "monitoring": False, "runtime": "python3.14"},
 }
 
 REST_ACKS = [
@@ -55,6 +57,13 @@ EXPECTED_ACKS: dict[str, dict[str, list[str]]] = {
     "function_url": {"E/Function": ["AwsSolutions-L1"]},
     "autoscaled": {"E/Function": ["AwsSolutions-L1"]},
     "snapstart": {"E/Function": ["AwsSolutions-L1"]},
+}
+
+
+CODEDEPLOY = {"E/Rollout/DeploymentGroup": [NAG_MANAGED_POLICY_RULE]}
+EXPECTED_ACKS = {
+    name: acks if name == "no_rollout_no_monitoring" else {**acks, **CODEDEPLOY}
+    for name, acks in {**EXPECTED_ACKS, "no_rollout_no_monitoring": {}}.items()
 }
 
 
