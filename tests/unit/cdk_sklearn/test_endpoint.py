@@ -1,0 +1,229 @@
+"""SklearnLambdaEndpoint: what the synthesized template must contain, and what props it refuses."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.front_door import ROUTES
+from tests.conftest import SKIP_BUNDLING
+
+
+def synth(model: Path, **props: Any) -> tuple[SklearnLambdaEndpoint, Template]:
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    endpoint = SklearnLambdaEndpoint(stack, "Iris", model_path=str(model), **props)
+    return endpoint, Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def default(iris_model: Path) -> tuple[SklearnLambdaEndpoint, Template]:
+    return synth(iris_model)
+
+
+def only(template: Template, type_: str) -> tuple[str, dict[str, Any]]:
+    resources = template.find_resources(type_)
+    assert len(resources) == 1, f"expected one {type_}, found {list(resources)}"
+    return next(iter(resources.items()))
+
+
+def test_function_defaults(default):
+    _, template = default
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Runtime": "python3.13",
+            "Architectures": ["arm64"],
+            "MemorySize": 1024,
+            "Timeout": 30,
+            "Handler": "lambda_runtime.handler.handler",
+            "Layers": Match.any_value(),
+        },
+    )
+
+
+def test_model_sha256_is_the_files_hash(default, iris_model):
+    _, template = default
+    _, function = only(template, "AWS::Lambda::Function")
+    env = function["Properties"]["Environment"]["Variables"]
+    assert env["MODEL_SHA256"] == hashlib.sha256(iris_model.read_bytes()).hexdigest()
+
+
+def test_model_uri_points_at_the_asset(default):
+    _endpoint, template = default
+    _, function = only(template, "AWS::Lambda::Function")
+    uri = function["Properties"]["Environment"]["Variables"]["MODEL_URI"]
+    parts = uri["Fn::Join"][1]
+    assert parts[0] == "s3://"
+    assert any(isinstance(p, str) and p.endswith(".joblib") for p in parts), parts
+
+
+def test_model_training_version_is_passed(default):
+    endpoint, template = default
+    _, function = only(template, "AWS::Lambda::Function")
+    env = function["Properties"]["Environment"]["Variables"]
+    assert env["MODEL_SKLEARN_VERSION"] == endpoint.model.sklearn_version
+
+
+def test_s3_read_is_exactly_the_model_object(default):
+    endpoint, template = default
+    s3_statements = [
+        statement
+        for _, policy in template.find_resources("AWS::IAM::Policy").items()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(str(a).startswith("s3:") for a in _as_list(statement["Action"]))
+    ]
+    assert len(s3_statements) == 1, s3_statements
+    statement = s3_statements[0]
+    assert _as_list(statement["Action"]) == ["s3:GetObject"]
+    resource = statement["Resource"]
+    assert not isinstance(resource, list), "one object, not several"
+    joined = resource["Fn::Join"][1]
+    key = endpoint.model_asset.s3_object_key
+    assert joined[-1] == f"/{key}", "the resource ends with the model's object key, no wildcard"
+    assert "*" not in str(joined)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_alias_live_on_current_version(default):
+    _, template = default
+    template.has_resource_properties(
+        "AWS::Lambda::Alias",
+        {"Name": "live", "FunctionVersion": Match.object_like({"Fn::GetAtt": Match.any_value()})},
+    )
+
+
+def test_no_provisioned_concurrency_by_default(default):
+    _, template = default
+    _, alias = only(template, "AWS::Lambda::Alias")
+    assert "ProvisionedConcurrencyConfig" not in alias["Properties"]
+
+
+def test_provisioned_concurrency_on_alias(iris_model):
+    _, template = synth(iris_model, provisioned_concurrency=3)
+    template.has_resource_properties(
+        "AWS::Lambda::Alias",
+        {"Name": "live", "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 3}},
+    )
+
+
+def test_routes(default):
+    _, template = default
+    keys = {r["Properties"]["RouteKey"] for r in template.find_resources("AWS::ApiGatewayV2::Route").values()}
+    assert keys == {f"{method} {path}" for method, path in ROUTES}
+    assert {"POST /predict", "GET /health", "GET /metadata"} <= keys
+
+
+def test_every_integration_targets_the_alias(default):
+    _, template = default
+    alias_id, _ = only(template, "AWS::Lambda::Alias")
+    integrations = template.find_resources("AWS::ApiGatewayV2::Integration")
+    assert integrations
+    for integration in integrations.values():
+        assert integration["Properties"]["IntegrationUri"] == {"Ref": alias_id}
+
+
+def test_every_invoke_permission_targets_the_alias(default):
+    _, template = default
+    alias_id, _ = only(template, "AWS::Lambda::Alias")
+    permissions = template.find_resources("AWS::Lambda::Permission")
+    assert len(permissions) >= len(ROUTES)
+    for permission in permissions.values():
+        assert permission["Properties"]["FunctionName"] == {"Ref": alias_id}
+
+
+def test_endpoint_url_output(default):
+    _, template = default
+    outputs = template.find_outputs("*")
+    assert any(name.startswith("IrisEndpointUrl") for name in outputs), list(outputs)
+
+
+def test_attributes(default):
+    endpoint, _ = default
+    assert endpoint.function is not None
+    assert endpoint.alias.alias_name == "live"
+    assert endpoint.layer is not None
+    assert endpoint.model_asset is not None
+    assert endpoint.http_api is not None
+    assert isinstance(endpoint.url, str)
+
+
+def test_overrides(iris_model):
+    _, template = synth(
+        iris_model, runtime="python3.12", architecture="x86_64", memory_size=2048, timeout_seconds=10
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Runtime": "python3.12", "Architectures": ["x86_64"], "MemorySize": 2048, "Timeout": 10},
+    )
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"memory_size": 64}, "memory_size=64 is invalid; allowed: an integer from 128 to 10240"),
+        ({"memory_size": 20000}, "memory_size=20000 is invalid"),
+        ({"memory_size": "1024"}, "memory_size='1024' is invalid"),
+        ({"memory_size": True}, "memory_size=True is invalid"),
+        ({"timeout_seconds": 0}, "timeout_seconds=0 is invalid; allowed: an integer from 1 to 900"),
+        ({"provisioned_concurrency": -1}, "provisioned_concurrency=-1 is invalid; allowed: an integer >= 0"),
+        ({"runtime": "python3.9"}, "runtime='python3.9' is invalid; allowed: python3.11, python3.12"),
+        ({"architecture": "arm"}, "architecture='arm' is invalid; allowed: arm64, x86_64"),
+        ({"max_body_bytes": 7_000_000}, "max_body_bytes=7000000 is invalid"),
+        ({"extra_requirements": "lightgbm"}, "extra_requirements='lightgbm' is invalid"),
+        ({"model_name": "my model"}, "model_name='my model' is invalid"),
+        ({"environment": {"MODEL_URI": "x"}}, "environment=['MODEL_URI'] is invalid"),
+    ],
+)
+def test_fails_on_bad_prop(iris_model, props, message):
+    with pytest.raises(ValueError) as excinfo:
+        synth(iris_model, **props)
+    assert message in str(excinfo.value)
+
+
+def test_fails_on_missing_model_file(tmp_path):
+    with pytest.raises(
+        ValueError, match=r"model_path='.*missing.joblib' is invalid; allowed: an existing model file"
+    ):
+        synth(tmp_path / "missing.joblib")
+
+
+def test_fails_on_model_path_directory(tmp_path):
+    with pytest.raises(ValueError, match="allowed: a file, not a directory"):
+        synth(tmp_path)
+
+
+def test_fails_before_creating_anything(iris_model):
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    with pytest.raises(ValueError):
+        SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model), memory_size=1)
+    assert stack.node.try_find_child("Iris") is None
+
+
+def test_fails_on_unknown_prop(iris_model):
+    with pytest.raises(TypeError, match="memory"):
+        synth(iris_model, memory=1024)
+
+
+def test_role_allows_only_its_logs_and_its_model(default):
+    _, template = default
+    (role_id,) = template.find_resources("AWS::IAM::Role")
+    assert not template.find_resources("AWS::IAM::Role")[role_id]["Properties"].get("ManagedPolicyArns")
+    actions = sorted(
+        action
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in _as_list(statement["Action"])
+    )
+    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject"]
