@@ -14,6 +14,8 @@ What it creates, in data-flow order:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -31,7 +33,13 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from cdk_sklearn.cold_start import ColdStart
-from cdk_sklearn.front_door import FrontDoorSettings, build_front_door, check_front_door
+from cdk_sklearn.front_door import (
+    FrontDoor,
+    FrontDoorSettings,
+    SharedHttpApi,
+    build_front_door,
+    check_front_door,
+)
 from cdk_sklearn.function_code import function_code
 from cdk_sklearn.layer import SklearnLayer
 from cdk_sklearn.model_artifact import ModelArtifact, inspect_model
@@ -162,6 +170,10 @@ class EndpointProps:
     latency_p99_threshold_ms, server_error_rate_percent
         Alarm thresholds: p99 PredictionLatency (default 1000 ms) and the share of 5xx answers
         (default 5 %).
+    shared_api
+        A :class:`~cdk_sklearn.front_door.SharedHttpApi` to serve this model from, under
+        ``/models/<model_name>/``, instead of a front door of its own (the API's auth and
+        throttling apply). Default none.
     rollout
         How a new version reaches the ``live`` alias: ``canary`` (default; 10 % for 5 minutes),
         ``linear`` (10 % more every minute), ``all_at_once`` (through CodeDeploy, all three roll
@@ -196,6 +208,7 @@ class EndpointProps:
     latency_p99_threshold_ms: float = DEFAULT_LATENCY_P99_THRESHOLD_MS
     server_error_rate_percent: float = DEFAULT_SERVER_ERROR_RATE_PERCENT
     rollout: str = "canary"
+    shared_api: SharedHttpApi | None = None
 
     def __post_init__(self) -> None:
         path = Path(self.model_path)
@@ -241,6 +254,12 @@ class EndpointProps:
             self.throttle_rate_limit,
             self.throttle_burst_limit,
         )
+        if self.shared_api is not None:
+            if not isinstance(self.shared_api, SharedHttpApi):
+                raise invalid("shared_api", self.shared_api, "a SharedHttpApi construct")
+            if self.front_door != "http_api":
+                raise invalid("front_door", self.front_door, "http_api (the kind of a shared_api)")
+            self.shared_api.check_model_name(self.model_name)
         if self.rollout not in ROLLOUTS:
             raise invalid("rollout", self.rollout, ", ".join(ROLLOUTS))
         if not isinstance(self.monitoring, bool):
@@ -353,17 +372,8 @@ class SklearnLambdaEndpoint(Construct):
         self.model_asset = s3_assets.Asset(self, "ModelAsset", path=str(Path(p.model_path).resolve()))
 
         code, code_bytes = function_code(self.node, p.runtime, p.bytecode_python)
-        self._sklearn_layer = SklearnLayer(
-            self,
-            "SklearnLayer",
-            model=self.model,
-            runtime=runtime,
-            architecture=architecture,
-            extra_requirements=tuple(p.extra_requirements),
-            bytecode_python=p.bytecode_python,
-            function_code_bytes=code_bytes,
-        )
-        self.layer: lambda_.ILayerVersion = self._sklearn_layer.layer_version
+        self.sklearn_layer = self._shared_layer(runtime, architecture, code_bytes)
+        self.layer: lambda_.ILayerVersion = self.sklearn_layer.layer_version
 
         strategy = p.resolved_cold_start()
         retention = logs.RetentionDays(_RETENTION_NAMES[p.log_retention_days])
@@ -405,20 +415,13 @@ class SklearnLambdaEndpoint(Construct):
         )
         self.scaling = strategy.add_autoscaling(self.alias)
 
-        door = build_front_door(
-            self,
-            FrontDoorSettings(
-                kind=p.front_door,
-                auth=p.auth,
-                jwt_issuer=p.jwt_issuer,
-                jwt_audience=tuple(p.jwt_audience),
-                throttle_rate_limit=p.throttle_rate_limit,
-                throttle_burst_limit=p.throttle_burst_limit,
-                cors_allow_origins=tuple(p.cors_allow_origins),
-                log_retention=retention,
-            ),
-            self.alias,
-        )
+        if p.shared_api is not None:
+            p.shared_api.add_model(p.model_name, self.alias)
+            door = FrontDoor(
+                url=f"{p.shared_api.url}{self.route_prefix.lstrip('/')}/", http_api=p.shared_api.http_api
+            )
+        else:
+            door = self._front_door(retention)
         self.http_api: apigwv2.HttpApi | None = door.http_api
         self.rest_api: apigw.RestApi | None = door.rest_api
         self.function_url: lambda_.FunctionUrl | None = door.function_url
@@ -451,6 +454,56 @@ class SklearnLambdaEndpoint(Construct):
                 alarms=self.monitoring.rollback_alarms if self.monitoring else (),
             )
 
+    @property
+    def route_prefix(self) -> str:
+        """The path prefix of this model's routes: ``/models/<model_name>`` on a shared API, else empty."""
+        return f"/models/{self.props.model_name}" if self.props.shared_api is not None else ""
+
+    def _front_door(self, retention: logs.RetentionDays) -> FrontDoor:
+        p = self.props
+        settings = FrontDoorSettings(
+            kind=p.front_door,
+            auth=p.auth,
+            jwt_issuer=p.jwt_issuer,
+            jwt_audience=tuple(p.jwt_audience),
+            throttle_rate_limit=p.throttle_rate_limit,
+            throttle_burst_limit=p.throttle_burst_limit,
+            cors_allow_origins=tuple(p.cors_allow_origins),
+            log_retention=retention,
+        )
+        return build_front_door(self, settings, self.alias)
+
+    def _shared_layer(
+        self, runtime: lambda_.Runtime, architecture: lambda_.Architecture, code_bytes: int
+    ) -> SklearnLayer:
+        # One layer per stack for each (pins, extras, runtime, architecture): endpoints whose
+        # models agree share it, so it is built, uploaded and published once.
+        p = self.props
+        key = json.dumps(
+            [
+                sorted(self.model.requirements),
+                sorted(p.extra_requirements),
+                p.runtime,
+                p.architecture,
+                p.bytecode_python,
+            ]
+        )
+        layer_id = f"SklearnLayer{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+        stack = cdk.Stack.of(self)
+        existing = stack.node.try_find_child(layer_id)
+        if isinstance(existing, SklearnLayer):
+            return existing
+        return SklearnLayer(
+            stack,
+            layer_id,
+            model=self.model,
+            runtime=runtime,
+            architecture=architecture,
+            extra_requirements=tuple(p.extra_requirements),
+            bytecode_python=p.bytecode_python,
+            function_code_bytes=code_bytes,
+        )
+
     def _least_privilege_role(self) -> iam.Role:
         # Instead of AWSLambdaBasicExecutionRole (logs on every log group of the account): write to
         # this function's log group, read this model object, nothing else.
@@ -477,6 +530,8 @@ class SklearnLambdaEndpoint(Construct):
             "MODEL_NAME": p.model_name,
             "MAX_BODY_BYTES": str(p.max_body_bytes),
         }
+        if self.route_prefix:
+            env["ROUTE_PREFIX"] = self.route_prefix
         if self.model.sklearn_version:
             env["MODEL_SKLEARN_VERSION"] = self.model.sklearn_version
         env.update(p.environment)

@@ -139,14 +139,25 @@ def _access_logs(scope: Construct, settings: FrontDoorSettings) -> logs.LogGroup
 
 
 def _http_api(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alias) -> FrontDoor:
-    authorizer: apigwv2.IHttpRouteAuthorizer | None = None
+    api, stage = _create_http_api(scope, settings)
+    add_http_routes(api, alias, settings.auth, _authorizer(settings))
+    return FrontDoor(url=stage.url, http_api=api)
+
+
+def _authorizer(settings: FrontDoorSettings) -> apigwv2.IHttpRouteAuthorizer | None:
     if settings.auth == "iam":
-        authorizer = authorizers.HttpIamAuthorizer()
-    elif settings.auth == "jwt":
+        return authorizers.HttpIamAuthorizer()
+    if settings.auth == "jwt":
         assert settings.jwt_issuer is not None
-        authorizer = authorizers.HttpJwtAuthorizer(
+        return authorizers.HttpJwtAuthorizer(
             "JwtAuthorizer", settings.jwt_issuer, jwt_audience=list(settings.jwt_audience)
         )
+    return None
+
+
+def _create_http_api(
+    scope: Construct, settings: FrontDoorSettings
+) -> tuple[apigwv2.HttpApi, apigwv2.HttpStage]:
     cors = (
         apigwv2.CorsPreflightOptions(
             allow_origins=list(settings.cors_allow_origins),
@@ -175,19 +186,127 @@ def _http_api(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alia
         ),
         access_log_settings=_HttpAccessLogs(_access_logs(scope, settings)),
     )
-    integration = integrations.HttpLambdaIntegration("AliasIntegration", alias)
+    return api, stage
+
+
+def add_http_routes(
+    api: apigwv2.HttpApi,
+    alias: lambda_.Alias,
+    auth: str,
+    authorizer: apigwv2.IHttpRouteAuthorizer | None,
+    prefix: str = "",
+) -> None:
+    """Route every path of :data:`ROUTES`, under ``prefix``, to ``alias`` on ``api``."""
+    integration = integrations.HttpLambdaIntegration(f"AliasIntegration{_route_id(prefix)}", alias)
     for method, path in ROUTES:
         routes = api.add_routes(
-            path=path, methods=[apigwv2.HttpMethod(method)], integration=integration, authorizer=authorizer
+            path=prefix + path,
+            methods=[apigwv2.HttpMethod(method)],
+            integration=integration,
+            authorizer=authorizer,
         )
-        if settings.auth == "none":
+        if auth == "none":
             for route in routes:
                 acknowledge(
                     route,
                     "AwsSolutions-APIG4",
                     "auth='none' was chosen explicitly for this environment: a public endpoint",
                 )
-    return FrontDoor(url=stage.url, http_api=api)
+
+
+def _route_id(prefix: str) -> str:
+    return "".join(part.title() for part in prefix.replace("-", "/").replace("_", "/").split("/"))
+
+
+class SharedHttpApi(Construct):
+    """One HTTP API in front of several endpoints, each under ``/models/<model_name>/``.
+
+    Pass it as ``shared_api=`` to each :class:`~cdk_sklearn.endpoint.SklearnLambdaEndpoint`; the
+    API's authentication, throttling, CORS and access logs apply to every model, and there is one
+    stage, one URL and one access-log group to operate.
+
+    Parameters
+    ----------
+    scope, id
+        The construct's parent and id.
+    auth, jwt_issuer, jwt_audience, throttle_rate_limit, throttle_burst_limit, cors_allow_origins
+        As on :class:`~cdk_sklearn.endpoint.SklearnLambdaEndpoint` (``auth`` is ``iam``, ``jwt`` or
+        ``none``; default ``iam``).
+    log_retention
+        Retention of the access logs. Default one month.
+
+    Attributes
+    ----------
+    http_api : aws_apigatewayv2.HttpApi
+    stage : aws_apigatewayv2.HttpStage
+    url : str
+        The base URL; a model named ``iris`` answers at ``<url>models/iris/predict``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        auth: str = "iam",
+        jwt_issuer: str | None = None,
+        jwt_audience: Sequence[str] = (),
+        throttle_rate_limit: float = 100.0,
+        throttle_burst_limit: int = 200,
+        cors_allow_origins: Sequence[str] = (),
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+    ) -> None:
+        check_front_door(
+            "http_api", auth, jwt_issuer, jwt_audience, throttle_rate_limit, throttle_burst_limit
+        )
+        super().__init__(scope, id)
+        self.settings = FrontDoorSettings(
+            kind="http_api",
+            auth=auth,
+            jwt_issuer=jwt_issuer,
+            jwt_audience=tuple(jwt_audience),
+            throttle_rate_limit=throttle_rate_limit,
+            throttle_burst_limit=throttle_burst_limit,
+            cors_allow_origins=tuple(cors_allow_origins),
+            log_retention=log_retention,
+        )
+        self.http_api, self.stage = _create_http_api(self, self.settings)
+        self._authorizer = _authorizer(self.settings)
+        self.url: str = self.stage.url
+        self._models: set[str] = set()
+
+    @property
+    def model_names(self) -> frozenset[str]:
+        """Names of the models already routed on this API."""
+        return frozenset(self._models)
+
+    def check_model_name(self, model_name: str) -> None:
+        """Raise ``ValueError`` if ``model_name`` is already routed on this API."""
+        if model_name in self._models:
+            raise invalid(
+                "model_name",
+                model_name,
+                f"a name not yet used on this shared API ({', '.join(sorted(self._models))})",
+            )
+
+    def add_model(self, model_name: str, alias: lambda_.Alias) -> str:
+        """Route ``/models/<model_name>/...`` to ``alias``; return the route prefix.
+
+        Raises
+        ------
+        ValueError
+            When a model of that name is already on this API.
+        """
+        if model_name in self._models:
+            raise invalid(
+                "model_name",
+                model_name,
+                f"a name not yet used on this shared API ({', '.join(sorted(self._models))})",
+            )
+        self._models.add(model_name)
+        prefix = f"/models/{model_name}"
+        add_http_routes(self.http_api, alias, self.settings.auth, self._authorizer, prefix)
+        return prefix
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
