@@ -248,6 +248,9 @@ class LocalServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    # The default backlog of 5 drops connection attempts from concurrent clients, which then wait a
+    # full second for their TCP SYN to be retried.
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], lambda_handler: LambdaHandler, *, quiet: bool = False

@@ -47,6 +47,7 @@ class JsonLogger:
         self.threshold = _LEVELS.get(level.upper(), 20)
         self.stream = stream
         self.service = service
+        self._directives: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
 
     def log(self, level: str, message: str, **fields: Any) -> None:
         """Write ``message`` with ``fields`` if ``level`` is at or above the threshold."""
@@ -103,17 +104,28 @@ class JsonLogger:
         record.update(fields)
         record.update(dimensions)
         record.update(metrics)
-        record["_aws"] = {
-            "Timestamp": int(now * 1000),
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [list(dimensions)],
-                    "Metrics": [{"Name": name, "Unit": METRIC_UNITS[name]} for name in metrics],
-                }
-            ],
-        }
-        self._write(record)
+        # The metric directive is the same for every line with the same metric names: serialize it
+        # once. This line is on every request's path, so it is kept cheap.
+        key = (namespace, tuple(dimensions), tuple(metrics))
+        directive = self._directives.get(key)
+        if directive is None:
+            directive = json.dumps(
+                [
+                    {
+                        "Namespace": namespace,
+                        "Dimensions": [list(dimensions)],
+                        "Metrics": [{"Name": name, "Unit": METRIC_UNITS[name]} for name in metrics],
+                    }
+                ],
+                separators=(",", ":"),
+            )
+            self._directives[key] = directive
+        try:
+            body = json.dumps(record, default=str, separators=(",", ":"))
+            line = f'{body[:-1]},"_aws":{{"Timestamp":{int(now * 1000)},"CloudWatchMetrics":{directive}}}}}\n'
+            (self.stream or sys.stdout).write(line)
+        except Exception:  # pragma: no cover - defensive: logging never fails a request
+            pass
 
     def _write(self, record: Mapping[str, Any]) -> None:
         # Logging must never turn a good response into a failure (closed stream, odd field value).

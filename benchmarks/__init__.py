@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (not timed tests): run each with ``python -m benchmarks.<name>``."""

@@ -1,0 +1,128 @@
+"""Small, fast models for tests, trained on data generated here (no downloads)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_iris
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from lambda_runtime.app import App, create_app
+
+IRIS_ROW = [5.1, 3.5, 1.4, 0.2]
+CT_COLUMNS = ("colour", "size", "weight")
+
+
+def iris() -> tuple[np.ndarray, np.ndarray]:
+    features, target = load_iris(return_X_y=True)
+    return features, target
+
+
+def logistic() -> Any:
+    return LogisticRegression(max_iter=300).fit(*iris())
+
+
+def random_forest() -> Any:
+    return RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(*iris())
+
+
+def scaled_pipeline() -> Any:
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(*iris())
+
+
+def mlp() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(*iris())
+
+
+def regressor() -> Any:
+    features, _ = iris()
+    return Ridge().fit(features[:, 1:], features[:, 0])  # 3 features -> sepal length
+
+
+def nan_tolerant() -> Any:
+    features, target = iris()
+    return HistGradientBoostingClassifier(max_iter=10).fit(features, target)
+
+
+def ct_frame(n: int = 60) -> tuple[Any, np.ndarray]:
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    colours = rng.choice(["red", "green", "blue"], size=n)
+    sizes = rng.choice(["S", "M", "L"], size=n)
+    weight = rng.normal(10, 2, size=n)
+    frame = pd.DataFrame({"colour": colours, "size": sizes, "weight": weight})
+    target = np.where(colours == "red", "hot", "cold")
+    return frame, target
+
+
+def column_transformer() -> Any:
+    """OneHotEncoder on named string columns + scaled numbers, then LogisticRegression; string classes."""
+    pre = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(handle_unknown="error"), ["colour", "size"]),
+            ("num", StandardScaler(), ["weight"]),
+        ]
+    )
+    return make_pipeline(pre, LogisticRegression(max_iter=300)).fit(*ct_frame())
+
+
+TRAINERS: dict[str, Callable[[], Any]] = {
+    "logistic": logistic,
+    "random_forest": random_forest,
+    "scaled_pipeline": scaled_pipeline,
+    "mlp": mlp,
+    "regressor": regressor,
+    "nan_tolerant": nan_tolerant,
+    "column_transformer": column_transformer,
+}
+
+
+def dump_bytes(model: Any) -> bytes:
+    buffer = io.BytesIO()
+    joblib.dump(model, buffer)
+    return buffer.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def save(model: Any, path: Path) -> str:
+    """Write ``model`` with joblib to ``path``; return its SHA-256."""
+    data = dump_bytes(model)
+    path.write_bytes(data)
+    return sha256(data)
+
+
+def app_for(path: Path, **env: str) -> tuple[App, io.StringIO]:
+    """An App serving the model file at ``path`` (digest computed here), and its captured log stream."""
+    environ = {"MODEL_URI": str(path), "MODEL_SHA256": sha256(path.read_bytes()), **env}
+    stream = io.StringIO()
+    return create_app(environ, stream=stream), stream
+
+
+def shift(features: np.ndarray) -> np.ndarray:
+    """A custom function inside a pipeline: a type skops does not trust by default."""
+    return features + 1.0
+
+
+def custom_function_pipeline() -> Any:
+    from sklearn.preprocessing import FunctionTransformer
+
+    return make_pipeline(FunctionTransformer(shift), LogisticRegression(max_iter=300)).fit(*iris())

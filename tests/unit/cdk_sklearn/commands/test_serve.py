@@ -1,0 +1,80 @@
+"""``cdk-sklearn serve`` as a user runs it: a subprocess serving a model file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from cdk_sklearn.cli import main
+from cdk_sklearn.commands.serve import model_environment
+from tests.helpers import models
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+def test_model_environment_has_the_file_digest(tmp_path: Path) -> None:
+    path = tmp_path / "m.joblib"
+    path.write_bytes(b"abc")
+    assert model_environment(path, "iris") == {
+        "MODEL_URI": str(path.resolve()),
+        "MODEL_SHA256": hashlib.sha256(b"abc").hexdigest(),
+        "MODEL_NAME": "iris",
+    }
+
+
+def test_fails_with_exit_2_on_a_missing_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--model", str(tmp_path / "absent.joblib")]) == 2
+    assert "is not a file" in capsys.readouterr().err
+
+
+def test_fails_with_exit_2_on_a_file_that_is_not_a_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "junk.joblib"
+    path.write_bytes(b"junk")
+    assert main(["serve", "--model", str(path), "--port", "0"]) == 2
+    assert "could not be loaded" in capsys.readouterr().err
+
+
+def test_serves_a_model_until_stopped(tmp_path: Path) -> None:
+    path = tmp_path / "iris.joblib"
+    models.save(models.scaled_pipeline(), path)
+    command = [
+        sys.executable,
+        "-m",
+        "cdk_sklearn.cli",
+        "serve",
+        "--model",
+        str(path),
+        "--port",
+        "0",
+        "--quiet",
+    ]
+    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stderr is not None
+        url = None
+        deadline = time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:
+            line = server.stderr.readline()
+            found = re.search(r"at (http://127\.0\.0\.1:\d+)", line)
+            url = found.group(1) if found else None
+        assert url, "the server never printed its address"
+        request = urllib.request.Request(
+            f"{url}/predict",
+            data=json.dumps([models.IRIS_ROW]).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read()) == {"predictions": [0]}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
