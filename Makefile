@@ -19,7 +19,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 CDK_FLAGS := --no-notices --no-version-reporting
 
-.PHONY: help install demo test test-fast lint synth serve bench clean
+.PHONY: help install demo test lint synth serve bench readme clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,3 +68,6 @@ bench: install $(MODEL) ## benchmarks: handler overhead, cold start, layer size 
 
 clean: ## remove build outputs (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache
+
+readme: ## assemble README.md from docs/readme/*.md
+	$(BIN)/python docs/build_readme.py

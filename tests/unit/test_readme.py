@@ -1,0 +1,28 @@
+"""README.md is the assembly of docs/readme/ and shows the two quickstart commands."""
+
+from __future__ import annotations
+
+import re
+
+from docs.build_readme import ORDER, build
+from tests.conftest import PROJECT_DIR
+
+
+def test_readme_is_up_to_date():
+    assert (PROJECT_DIR / "README.md").read_text() == build(), "run `make readme` after editing docs/readme/"
+
+
+def test_every_section_is_assembled():
+    present = {p.name for p in (PROJECT_DIR / "docs" / "readme").glob("*.md")}
+    assert present <= set(ORDER), f"add {sorted(present - set(ORDER))} to docs/build_readme.ORDER"
+
+
+def test_quickstart_commands():
+    text = (PROJECT_DIR / "README.md").read_text()
+    assert "make demo" in text and "make test" in text
+
+
+def test_local_links_resolve():
+    text = (PROJECT_DIR / "README.md").read_text()
+    for target in re.findall(r"\]\(((?!https?://|#)[^)\s]+)\)", text):
+        assert (PROJECT_DIR / target.split("#")[0]).exists(), target
