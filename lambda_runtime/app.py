@@ -277,7 +277,7 @@ class App:
         )
 
     def _dispatch(self, request: Request, outcome: _Outcome) -> Response:
-        route, params = _match(request)
+        route, params = _match(request, self.settings.route_prefix)
         outcome.route = route.label
         if request.method not in route.verbs:
             raise MethodNotAllowed(
@@ -395,8 +395,15 @@ class App:
             )
 
 
-def _match(request: Request) -> tuple[_Route, dict[str, str]]:
+def _match(request: Request, prefix: tuple[str, ...] = ()) -> tuple[_Route, dict[str, str]]:
     segments = _segments(request.path)
+    # On an API shared by several models this model's routes sit under its prefix.
+    if prefix:
+        if segments[: len(prefix)] != list(prefix):
+            raise NotFound(
+                f"no route {request.path[:100]!r}; this model's routes are under /{'/'.join(prefix)}/"
+            )
+        segments = segments[len(prefix) :]
     found = _find(segments)
     # HTTP APIs on a named stage keep the stage in rawPath; REST APIs do not. Try both.
     if found is None and request.stage and segments[:1] == [request.stage]:

@@ -19,6 +19,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # The model name is echoed in URLs (/v2/models/{name}) and in responses: keep it URL-safe.
+_ROUTE_PREFIX = re.compile(r"(/[A-Za-z0-9._-]+)+")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -44,6 +45,9 @@ class Settings:
         ``LOG_LEVEL``: DEBUG, INFO (default), WARNING or ERROR.
     metrics_namespace
         ``METRICS_NAMESPACE``: CloudWatch namespace of the embedded metrics (default ``cdk-sklearn``).
+    route_prefix
+        ``ROUTE_PREFIX`` as path segments: on an API shared by several models, this model's routes
+        sit under it (``/models/iris`` -> ``("models", "iris")``); empty by default.
     reload_interval_seconds
         ``MODEL_RELOAD_INTERVAL_SECONDS``: after a transient fetch failure (S3 unreachable), the
         shortest wait before a request triggers another attempt (default 10).
@@ -60,6 +64,7 @@ class Settings:
     log_level: str = "INFO"
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     reload_interval_seconds: float = DEFAULT_RELOAD_INTERVAL_SECONDS
+    route_prefix: tuple[str, ...] = ()
     problems: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -104,6 +109,13 @@ class Settings:
             problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level[:40]!r}")
             level = "INFO"
 
+        prefix = text("ROUTE_PREFIX") or ""
+        if prefix and not _ROUTE_PREFIX.fullmatch(prefix):
+            problems.append(
+                f"ROUTE_PREFIX must look like /models/NAME (URL-safe segments), got {prefix[:80]!r}"
+            )
+            prefix = ""
+
         trusted = tuple(t.strip() for t in (text("SKOPS_TRUSTED_TYPES") or "").split(",") if t.strip())
 
         return cls(
@@ -116,6 +128,7 @@ class Settings:
             log_level=level,
             metrics_namespace=text("METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
             reload_interval_seconds=float(reload_interval),
+            route_prefix=tuple(part for part in prefix.split("/") if part),
             problems=tuple(problems),
         )
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from cdk_sklearn.local_server import LocalServer
+from cdk_sklearn.model_artifact import inspect_model
 
 
 def register(subparsers: Any) -> None:
@@ -46,11 +46,11 @@ def model_environment(model: Path, name: str | None = None) -> dict[str, str]:
     path = model.expanduser().resolve()
     if not path.is_file():
         raise ValueError(f"--model {str(model)!r} is not a file; pass the path of a .joblib or .skops model")
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    environment = {"MODEL_URI": str(path), "MODEL_SHA256": digest.hexdigest()}
+    # The same static inspection as at synth: digest and training version, never unpickling.
+    artifact = inspect_model(path)
+    environment = {"MODEL_URI": str(path), "MODEL_SHA256": artifact.sha256}
+    if artifact.sklearn_version:
+        environment["MODEL_SKLEARN_VERSION"] = artifact.sklearn_version
     if name:
         environment["MODEL_NAME"] = name
     return environment

@@ -20,12 +20,15 @@ from tests.helpers import models
 REPO = Path(__file__).resolve().parents[4]
 
 
-def test_model_environment_has_the_file_digest(tmp_path: Path) -> None:
+def test_model_environment_has_the_file_digest_and_training_version(tmp_path: Path) -> None:
+    import sklearn
+
     path = tmp_path / "m.joblib"
-    path.write_bytes(b"abc")
+    models.save(models.scaled_pipeline(), path)
     assert model_environment(path, "iris") == {
         "MODEL_URI": str(path.resolve()),
-        "MODEL_SHA256": hashlib.sha256(b"abc").hexdigest(),
+        "MODEL_SHA256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "MODEL_SKLEARN_VERSION": sklearn.__version__,
         "MODEL_NAME": "iris",
     }
 
@@ -41,7 +44,7 @@ def test_fails_with_exit_2_on_a_file_that_is_not_a_model(
     path = tmp_path / "junk.joblib"
     path.write_bytes(b"junk")
     assert main(["serve", "--model", str(path), "--port", "0"]) == 2
-    assert "could not be loaded" in capsys.readouterr().err
+    assert "is not a readable pickle stream" in capsys.readouterr().err
 
 
 def test_serves_a_model_until_stopped(tmp_path: Path) -> None:
