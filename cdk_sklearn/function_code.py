@@ -18,8 +18,10 @@ import jsii
 from aws_cdk import aws_lambda as lambda_
 from constructs import Node
 
+from cdk_sklearn.packaging.bytecode import Interpreter, compile_bytecode, find_interpreter
+
 PACKAGE = "lambda_runtime"
-# Never shipped: host bytecode is for the wrong interpreter, tests are not function code.
+# Never copied: host bytecode may be for another interpreter (target .pyc are compiled instead).
 _IGNORED = ("__pycache__", "*.pyc", "*.pyo", ".mypy_cache", ".ruff_cache")
 
 
@@ -56,8 +58,9 @@ def code_size_bytes(source: Path) -> int:
 class _CopyPackage:
     """Local bundling: copy the package into the asset folder. Never needs Docker."""
 
-    def __init__(self, source: Path) -> None:
+    def __init__(self, source: Path, interpreter: Interpreter | None) -> None:
         self._source = source
+        self._interpreter = interpreter
 
     # jsii passes the Docker options positionally although the typed interface says keyword-only.
     def try_bundle(self, output_dir: str, *_options: Any, **_kw_options: Any) -> bool:
@@ -67,6 +70,10 @@ class _CopyPackage:
             ignore=shutil.ignore_patterns(*_IGNORED),
             dirs_exist_ok=True,
         )
+        # /var/task is read-only: without .pyc of the runtime's version every cold start
+        # compiles the handler's modules again.
+        if self._interpreter is not None:
+            compile_bytecode(Path(output_dir), self._interpreter, "/var/task")
         return True
 
 
@@ -87,15 +94,18 @@ def function_code(node: Node, runtime: str, bytecode_python: str | None) -> tupl
     tuple of (aws_lambda.Code, int)
         The code asset and its unzipped size in bytes (for the package size budget).
     """
-    del node, runtime, bytecode_python  # precompilation of the function code: see packaging
+    del node
     source = runtime_source_dir()
+    major, minor = runtime.removeprefix("python").split(".")
+    # The layer warns once when no interpreter of the runtime's version exists.
+    interpreter = find_interpreter((int(major), int(minor)), bytecode_python)
     code = lambda_.Code.from_asset(
         str(source),
         exclude=list(_IGNORED),
         bundling=cdk.BundlingOptions(
             # Never pulled: local bundling always succeeds, and there is no Docker engine here.
             image=cdk.DockerImage.from_registry("cdk-sklearn/local-bundling-only"),
-            local=_CopyPackage(source),
+            local=_CopyPackage(source, interpreter),
         ),
     )
     return code, code_size_bytes(source)
