@@ -322,17 +322,22 @@ class _HttpAccessLogs:
 
     @property
     def format(self) -> apigw.AccessLogFormat:
-        return apigw.AccessLogFormat.json_with_standard_fields(
-            caller=False,
-            http_method=True,
-            ip=True,
-            protocol=True,
-            request_time=True,
-            resource_path=True,
-            response_length=True,
-            status=True,
-            user=False,
-        )
+        return _access_log_format()
+
+
+def _access_log_format() -> apigw.AccessLogFormat:
+    # JSON lines with the request id, status and latency; no caller or user identity (PII).
+    return apigw.AccessLogFormat.json_with_standard_fields(
+        caller=False,
+        http_method=True,
+        ip=True,
+        protocol=True,
+        request_time=True,
+        resource_path=True,
+        response_length=True,
+        status=True,
+        user=False,
+    )
 
 
 def _rest_api(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alias) -> FrontDoor:
@@ -348,17 +353,7 @@ def _rest_api(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alia
             throttling_rate_limit=settings.throttle_rate_limit,
             throttling_burst_limit=settings.throttle_burst_limit,
             access_log_destination=apigw.LogGroupLogDestination(_access_logs(scope, settings)),
-            access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                caller=False,
-                http_method=True,
-                ip=True,
-                protocol=True,
-                request_time=True,
-                resource_path=True,
-                response_length=True,
-                status=True,
-                user=False,
-            ),
+            access_log_format=_access_log_format(),
             logging_level=apigw.MethodLoggingLevel.ERROR,
         ),
         default_cors_preflight_options=(

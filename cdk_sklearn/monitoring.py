@@ -226,6 +226,22 @@ class EndpointMonitoring(Construct):
             label=label,
         )
 
+    def _alarm(
+        self, id: str, *, metric: cloudwatch.IMetric, threshold: float, alarm_description: str
+    ) -> cloudwatch.Alarm:
+        # Every alarm: above the threshold in 2 of 3 one-minute periods; no data (no traffic) is healthy.
+        return cloudwatch.Alarm(
+            self,
+            id,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=EVALUATION_PERIODS,
+            datapoints_to_alarm=DATAPOINTS_TO_ALARM,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=alarm_description,
+        )
+
     def _alias_metric(self, name: str, statistic: str, label: str | None = None) -> cloudwatch.Metric:
         # Alias.metric names the alias as "<function name>:live" rather than referencing the
         # alias resource, so alarms on it do not depend on the alias that CodeDeploy updates.
@@ -248,44 +264,29 @@ class EndpointMonitoring(Construct):
             label="5xx rate (%)",
         )
         alarms = {
-            "server_error_rate": cloudwatch.Alarm(
-                self,
+            "server_error_rate": self._alarm(
                 "ServerErrorRateAlarm",
                 metric=error_rate,
                 threshold=self.server_error_rate_percent,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=EVALUATION_PERIODS,
-                datapoints_to_alarm=DATAPOINTS_TO_ALARM,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description=(
                     f"{where}: more than {self.server_error_rate_percent:g}% of invocations ended in a 5xx "
                     "or a function error. During a rollout CodeDeploy rolls back; otherwise read the "
                     "function's log for the ERROR lines."
                 ),
             ),
-            "latency_p99": cloudwatch.Alarm(
-                self,
+            "latency_p99": self._alarm(
                 "LatencyP99Alarm",
                 metric=self.runtime_metric("PredictionLatency", "p99"),
                 threshold=self.latency_p99_threshold_ms,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=EVALUATION_PERIODS,
-                datapoints_to_alarm=DATAPOINTS_TO_ALARM,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description=(
                     f"{where}: p99 PredictionLatency above {self.latency_p99_threshold_ms:g} ms. "
                     "A bigger model or batch, or too little memory (CPU grows with memory)."
                 ),
             ),
-            "throttles": cloudwatch.Alarm(
-                self,
+            "throttles": self._alarm(
                 "ThrottlesAlarm",
                 metric=self._alias_metric("Throttles", "Sum"),
                 threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=EVALUATION_PERIODS,
-                datapoints_to_alarm=DATAPOINTS_TO_ALARM,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description=(
                     f"{where}: Lambda throttled invocations (clients got 429/5xx). Raise reserved or "
                     "account concurrency, or provisioned concurrency."
@@ -293,15 +294,10 @@ class EndpointMonitoring(Construct):
             ),
         }
         if provisioned:
-            alarms["provisioned_spillover"] = cloudwatch.Alarm(
-                self,
+            alarms["provisioned_spillover"] = self._alarm(
                 "ProvisionedSpilloverAlarm",
                 metric=self._alias_metric("ProvisionedConcurrencySpilloverInvocations", "Sum"),
                 threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=EVALUATION_PERIODS,
-                datapoints_to_alarm=DATAPOINTS_TO_ALARM,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description=(
                     f"{where}: invocations spilled over provisioned concurrency onto on-demand "
                     "environments (cold starts). Raise provisioned_concurrency. Expected briefly "
