@@ -1,0 +1,93 @@
+"""``cdk-sklearn serve``: run the Lambda handler on a model file behind a local HTTP server."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from cdk_sklearn.local_server import LocalServer
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``serve`` sub-command to the CLI."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve a model locally with the Lambda handler",
+        description=(
+            "Load MODEL with the same handler code Lambda runs and answer HTTP requests on HOST:PORT, "
+            "each turned into an API Gateway HTTP API event. Routes: POST /predict, GET /health, "
+            "GET /metadata and the Open Inference Protocol /v2 routes."
+        ),
+    )
+    parser.add_argument("--model", required=True, type=Path, help="model file (.joblib, .pkl or .skops)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to listen on (default 8080; 0 = any free)"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--name", default=None, help='model name for the /v2 routes (default MODEL_NAME or "model")'
+    )
+    parser.add_argument("--quiet", action="store_true", help="no access-log line per request")
+    parser.set_defaults(func=run)
+
+
+def model_environment(model: Path, name: str | None = None) -> dict[str, str]:
+    """The environment variables the construct would set for ``model``, for a local file.
+
+    Raises
+    ------
+    ValueError
+        ``model`` is not a readable file.
+    """
+    path = model.expanduser().resolve()
+    if not path.is_file():
+        raise ValueError(f"--model {str(model)!r} is not a file; pass the path of a .joblib or .skops model")
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    environment = {"MODEL_URI": str(path), "MODEL_SHA256": digest.hexdigest()}
+    if name:
+        environment["MODEL_NAME"] = name
+    return environment
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the model and serve until interrupted; return the exit code."""
+    if not 0 <= args.port <= 65535:
+        raise ValueError(f"--port must be between 0 and 65535, got {args.port}")
+    os.environ.update(model_environment(args.model, args.name))
+    # Imported here: this is the one place cdk_sklearn runs the function code.
+    from lambda_runtime.app import create_app
+
+    app = create_app(os.environ)
+    if app.model is None:
+        reason = app.load_error.public_message if app.load_error else "unknown reason"
+        raise ValueError(f"the model {str(args.model)!r} could not be loaded: {reason}")
+    try:
+        server = LocalServer((args.host, args.port), app.handle, quiet=args.quiet)
+    except OSError as exc:
+        raise ValueError(
+            f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
+            "choose another --port or --host"
+        ) from None
+    print(
+        f"serving {args.model} ({app.model.estimator_class}) at {server.url}\n"
+        f"  curl -s {server.url}/health\n"
+        "  curl -s -H 'Content-Type: application/json' "
+        f"-d '{{\"instances\": [[...]]}}' {server.url}/predict\n"
+        "Ctrl-C to stop",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

@@ -1,0 +1,465 @@
+"""The application behind the Lambda handler: model state, routing, and the one place errors become
+responses.
+
+:func:`create_app` builds an :class:`App` from an environment mapping (it loads the model right away);
+``handler.py`` builds one at import time, tests build as many as they need.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import random
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from . import __version__
+from .codec import decode_predict, encode_csv, encode_json, load_json, request_format, response_format
+from .config import Settings
+from .errors import HttpError, MethodNotAllowed, NotFound, ServiceUnavailable
+from .events import Request, build_response, parse_event, request_id_of
+from .inference import choose_method, predict, prepare, to_json_ready
+from .model_store import LoadedModel, ModelLoadError, load_model
+from .observability import JsonLogger
+from .oip import decode_infer, model_metadata, output_tensor
+
+JSON_TYPE = "application/json"
+CSV_TYPE = "text/csv; charset=utf-8"
+INTERNAL_ERROR = (
+    "internal error while handling the request; it has been logged. Quote the request_id when reporting it"
+)
+
+
+@dataclass
+class _Outcome:
+    """What the request log line reports besides status and latency."""
+
+    route: str = "unmatched"
+    method: str | None = None
+    rows: int | None = None
+    prediction_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class _Route:
+    template: tuple[str, ...]
+    verbs: tuple[str, ...]
+    action: str
+
+    @property
+    def label(self) -> str:
+        return "/" + "/".join(self.template)
+
+
+ROUTES = tuple(
+    _Route(tuple(path.strip("/").split("/")), verbs, action)
+    for path, verbs, action in (
+        ("/predict", ("POST",), "predict"),
+        ("/health", ("GET",), "health"),
+        ("/metadata", ("GET",), "metadata"),
+        ("/v2", ("GET",), "v2_server"),
+        ("/v2/health/live", ("GET",), "v2_live"),
+        ("/v2/health/ready", ("GET",), "v2_ready"),
+        ("/v2/models/{name}", ("GET",), "v2_model"),
+        ("/v2/models/{name}/ready", ("GET",), "v2_model_ready"),
+        ("/v2/models/{name}/infer", ("POST",), "v2_infer"),
+    )
+)
+"""Every route: path template, HTTP verbs, and the ``App._<action>`` method that answers it."""
+
+Response = tuple[int, str, str, Mapping[str, str]]
+"""status, body, content type, extra headers."""
+
+
+class App:
+    """One served model and the routes around it.
+
+    Parameters
+    ----------
+    settings
+        The runtime settings (usually from :meth:`Settings.from_environ`).
+    logger
+        Where log lines and metrics go.
+    loader
+        Loads the model from the settings; :func:`model_store.load_model` unless replaced.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        logger: JsonLogger | None = None,
+        loader: Callable[[Settings], LoadedModel] = load_model,
+    ) -> None:
+        self.settings = settings
+        self.logger = logger or JsonLogger(settings.log_level)
+        self.model: LoadedModel | None = None
+        self.load_error: ModelLoadError | None = None
+        self._loader = loader
+        self._last_attempt = float("-inf")
+        self._lock = threading.Lock()
+        self._cold = True
+
+    # -- model state ---------------------------------------------------------------------------
+
+    def load(self) -> bool:
+        """Load (or reload) the model; return whether it is loaded. Never raises."""
+        self._last_attempt = time.monotonic()
+        try:
+            model = self._loader(self.settings)
+        except ModelLoadError as exc:
+            self.load_error = exc
+            self.logger.error(
+                "model not loaded",
+                reason=exc.detail,
+                retryable=exc.retryable,
+                model_uri=self.settings.model_uri,
+            )
+            return False
+        except Exception as exc:  # a loader bug must not kill init: answer 503 instead
+            self.load_error = ModelLoadError(
+                "the model could not be loaded because of an internal error; see the function's logs",
+                detail=f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}",
+            )
+            self.logger.error("model not loaded", reason=self.load_error.detail)
+            return False
+        self.model, self.load_error = model, None
+        for warning in model.load_warnings:
+            self.logger.warning("warning while loading the model", warning=warning)
+        self._warm_up(model)
+        self.logger.info(
+            "model loaded",
+            estimator_class=model.estimator_class,
+            sha256=model.sha256,
+            size_bytes=model.size_bytes,
+            load_ms=round(model.load_seconds * 1000, 1),
+            init_type=os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"),
+        )
+        return True
+
+    def _warm_up(self, model: LoadedModel) -> None:
+        # The first call into an estimator pays one-off costs (imports inside scikit-learn, BLAS
+        # thread pools); paying them here puts them into init, which provisioned concurrency and
+        # SnapStart capture, instead of into the first request.
+        try:
+            if model.feature_names_in is not None:
+                import pandas  # noqa: F401  - every request to this model builds a DataFrame
+            elif model.n_features_in is not None:
+                import numpy as np
+
+                model.estimator.predict(np.zeros((1, model.n_features_in)))
+        except Exception as exc:
+            self.logger.debug("warm-up prediction skipped", reason=f"{type(exc).__name__}: {exc}")
+
+    def current_model(self) -> LoadedModel:
+        """Return the loaded model, retrying a transient load failure at most every few seconds.
+
+        Raises
+        ------
+        ServiceUnavailable
+            No model is loaded; the message says why.
+        """
+        model = self.model
+        if model is not None:
+            return model
+        error = self.load_error
+        due = time.monotonic() - self._last_attempt >= self.settings.reload_interval_seconds
+        if (error is None or error.retryable) and due and self._lock.acquire(blocking=False):
+            try:
+                self.load()
+            finally:
+                self._lock.release()
+        if self.model is not None:
+            return self.model
+        reason = self.load_error.public_message if self.load_error else "the model is still loading"
+        raise ServiceUnavailable(f"the model is not loaded: {reason}")
+
+    # -- SnapStart hooks -------------------------------------------------------------------------
+
+    def before_snapshot(self) -> None:
+        """Run before Lambda snapshots the initialized environment: drop garbage from the snapshot."""
+        gc.collect()
+        self.logger.info("before snapshot", model_loaded=self.model is not None)
+
+    def after_restore(self) -> None:
+        """Run in each environment restored from the snapshot.
+
+        Every restored environment starts from the same memory image, so random state is re-seeded
+        from the OS here; otherwise all of them would draw the same "random" numbers. No network client
+        survives init (S3 is read with a client made for that one read), so none needs refreshing.
+        """
+        random.seed()
+        try:
+            import numpy as np
+
+            np.random.seed()  # legacy global RandomState, used by estimators with random_state=None
+        except ImportError:  # pragma: no cover - numpy is always there with scikit-learn
+            pass
+        self._cold = True
+        if self.model is None:
+            self.load()
+        self.logger.info("after restore", model_loaded=self.model is not None)
+
+    # -- request handling --------------------------------------------------------------------------
+
+    def handle(self, event: Any, context: Any) -> dict[str, Any]:
+        """Answer one API Gateway / Function URL event; never raises."""
+        started = time.perf_counter()
+        cold, self._cold = self._cold, False
+        outcome = _Outcome()
+        request_id = ""
+        http_method = path = None
+        error_text = None
+        try:
+            try:
+                request = parse_event(event, context)
+                request_id = request.request_id
+                http_method, path = request.method, request.path
+                status, body, content_type, headers = self._dispatch(request, outcome)
+            except HttpError as exc:
+                request_id = request_id or request_id_of(event, context)
+                status, content_type, headers = exc.status, JSON_TYPE, exc.headers
+                body = encode_json({"error": exc.message, "request_id": request_id})
+                error_text = exc.message
+            response = build_response(
+                status, body, content_type=content_type, request_id=request_id, headers=headers
+            )
+        except Exception as exc:
+            status = 500
+            request_id = request_id or _safe_request_id(event, context)
+            error_text = f"{type(exc).__name__}: {exc}"
+            self.logger.error(
+                "unhandled error", request_id=request_id, error=error_text, traceback=traceback.format_exc()
+            )
+            response = _internal_error_response(request_id)
+        self._log_request(request_id, outcome, http_method, path, status, started, cold, error_text)
+        return response
+
+    def _log_request(
+        self,
+        request_id: str,
+        outcome: _Outcome,
+        http_method: str | None,
+        path: str | None,
+        status: int,
+        started: float,
+        cold: bool,
+        error_text: str | None,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "request_id": request_id,
+            "route": outcome.route,
+            "http_method": http_method,
+            "path": path[:200] if path else path,
+            "method": outcome.method,
+            "rows": outcome.rows,
+            "status": status,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        }
+        if error_text is not None:
+            fields["error"] = error_text[:500]
+        metrics: dict[str, float] = {}
+        if outcome.prediction_ms is not None:
+            metrics["PredictionLatency"] = round(outcome.prediction_ms, 3)
+            metrics["Rows"] = outcome.rows or 0
+        metrics["ColdStart"] = 1 if cold else 0
+        metrics["4xx"] = 1 if 400 <= status < 500 else 0
+        metrics["5xx"] = 1 if status >= 500 else 0
+        self.logger.request(
+            fields,
+            metrics,
+            namespace=self.settings.metrics_namespace,
+            dimensions={"ModelName": self.settings.model_name},
+        )
+
+    def _dispatch(self, request: Request, outcome: _Outcome) -> Response:
+        route, params = _match(request)
+        outcome.route = route.label
+        if request.method not in route.verbs:
+            raise MethodNotAllowed(
+                f"{route.label} does not answer {request.method[:20]}; use {' or '.join(route.verbs)}",
+                allowed=route.verbs,
+            )
+        action: Callable[[Request, _Outcome, dict[str, str]], Response] = getattr(self, f"_{route.action}")
+        return action(request, outcome, params)
+
+    # -- routes ------------------------------------------------------------------------------------
+
+    def _predict(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
+        model = self.current_model()
+        body = request.body_bytes(self.settings.max_body_bytes)
+        in_format = request_format(request.headers.get("content-type"), allow_csv=True)
+        out_format = response_format(request.headers.get("accept"))
+        decoded = decode_predict(body, in_format)
+        method = choose_method(model, decoded.method, request.query.get("method"))
+        outcome.method = method
+        model_input = prepare(decoded.table, model)
+        outcome.rows = model_input.n_rows
+        started = time.perf_counter()
+        result = predict(model, method, model_input)
+        outcome.prediction_ms = (time.perf_counter() - started) * 1000
+        predictions = to_json_ready(result)
+        if out_format == "csv":
+            return 200, encode_csv(predictions), CSV_TYPE, {}
+        payload: dict[str, Any] = {"predictions": predictions}
+        if method == "predict_proba" and model.classes is not None:
+            payload["classes"] = model.classes
+        return 200, encode_json(payload), JSON_TYPE, {}
+
+    def _health(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
+        model = self.current_model()
+        return (
+            200,
+            encode_json({"status": "ok", "model_name": self.settings.model_name, "sha256": model.sha256}),
+            JSON_TYPE,
+            {},
+        )
+
+    def _metadata(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
+        model = self.current_model()
+        import sklearn
+
+        document = {
+            "model_name": self.settings.model_name,
+            "estimator_class": model.estimator_class,
+            "training_sklearn_version": self.settings.training_sklearn_version,
+            "runtime_sklearn_version": sklearn.__version__,
+            "runtime_python_version": platform.python_version(),
+            "sha256": model.sha256,
+            "format": model.file_format,
+            "size_bytes": model.size_bytes,
+            "n_features_in_": model.n_features_in,
+            "feature_names_in_": list(model.feature_names_in) if model.feature_names_in is not None else None,
+            "classes_": model.classes,
+            "methods": list(model.methods),
+            "load_warnings": list(model.load_warnings),
+        }
+        return 200, encode_json(document), JSON_TYPE, {}
+
+    def _v2_server(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
+        return (
+            200,
+            encode_json({"name": "cdk-sklearn", "version": __version__, "extensions": []}),
+            JSON_TYPE,
+            {},
+        )
+
+    def _v2_live(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
+        return 200, encode_json({"live": True}), JSON_TYPE, {}
+
+    def _v2_ready(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
+        self.current_model()
+        return 200, encode_json({"ready": True}), JSON_TYPE, {}
+
+    def _v2_model(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
+        self._check_model_name(params["name"])
+        model = self.current_model()
+        return 200, encode_json(model_metadata(model, self.settings.model_name)), JSON_TYPE, {}
+
+    def _v2_model_ready(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
+        self._check_model_name(params["name"])
+        self.current_model()
+        return 200, encode_json({"name": self.settings.model_name, "ready": True}), JSON_TYPE, {}
+
+    def _v2_infer(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
+        self._check_model_name(params["name"])
+        model = self.current_model()
+        body = request.body_bytes(self.settings.max_body_bytes)
+        request_format(request.headers.get("content-type"), allow_csv=False)
+        response_format(request.headers.get("accept"), allow_csv=False)
+        infer = decode_infer(load_json(body))
+        methods = [choose_method(model, name, None) for name in infer.outputs]
+        outcome.method = ",".join(methods)
+        model_input = prepare(infer.table, model)
+        outcome.rows = model_input.n_rows
+        started = time.perf_counter()
+        outputs = [output_tensor(method, predict(model, method, model_input)) for method in methods]
+        outcome.prediction_ms = (time.perf_counter() - started) * 1000
+        payload = {
+            "model_name": self.settings.model_name,
+            "id": infer.id or request.request_id,
+            "parameters": {},
+            "outputs": outputs,
+        }
+        return 200, encode_json(payload), JSON_TYPE, {}
+
+    def _check_model_name(self, name: str) -> None:
+        if name != self.settings.model_name:
+            raise NotFound(
+                f"no model named {name[:80]!r}; this endpoint serves {self.settings.model_name!r} "
+                f"(GET /v2/models/{self.settings.model_name})"
+            )
+
+
+def _match(request: Request) -> tuple[_Route, dict[str, str]]:
+    segments = _segments(request.path)
+    found = _find(segments)
+    # HTTP APIs on a named stage keep the stage in rawPath; REST APIs do not. Try both.
+    if found is None and request.stage and segments[:1] == [request.stage]:
+        found = _find(segments[1:])
+    if found is None:
+        routes = ", ".join(f"{'|'.join(r.verbs)} {r.label}" for r in ROUTES)
+        raise NotFound(f"no route {request.path[:100]!r}; the routes are {routes}")
+    return found
+
+
+def _segments(path: str) -> list[str]:
+    return [part for part in path.split("/") if part]
+
+
+def _find(segments: list[str]) -> tuple[_Route, dict[str, str]] | None:
+    for route in ROUTES:
+        if len(route.template) != len(segments):
+            continue
+        params: dict[str, str] = {}
+        for want, got in zip(route.template, segments, strict=True):
+            if want.startswith("{"):
+                params[want[1:-1]] = got
+            elif want != got:
+                break
+        else:
+            return route, params
+    return None
+
+
+def _safe_request_id(event: Any, context: Any) -> str:
+    try:
+        return request_id_of(event, context)
+    except Exception:
+        return "unknown"
+
+
+def _internal_error_response(request_id: str) -> dict[str, Any]:
+    try:
+        return build_response(
+            500,
+            encode_json({"error": INTERNAL_ERROR, "request_id": request_id}),
+            content_type=JSON_TYPE,
+            request_id=request_id,
+        )
+    except Exception:  # pragma: no cover - last resort: a constant response
+        return {
+            "statusCode": 500,
+            "headers": {"Content-Type": JSON_TYPE},
+            "body": '{"error":"internal error"}',
+        }
+
+
+def create_app(environ: Mapping[str, str] | None = None, *, stream: TextIO | None = None) -> App:
+    """Build an :class:`App` from ``environ`` (``os.environ`` when ``None``) and load its model.
+
+    Parameters
+    ----------
+    environ
+        The environment variables to read (``MODEL_URI``, ``MODEL_SHA256``, ...).
+    stream
+        Where logs go; stdout when ``None``.
+    """
+    settings = Settings.from_environ(os.environ if environ is None else environ)
+    app = App(settings, JsonLogger(settings.log_level, stream))
+    app.load()
+    return app

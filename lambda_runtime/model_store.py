@@ -1,0 +1,318 @@
+"""Fetch the model file, verify its SHA-256, then (and only then) deserialize it.
+
+Unpickling runs whatever code the file names, so the bytes are checked against ``MODEL_SHA256`` — the
+digest the construct computed at synth time from the file it uploaded — before joblib ever sees them.
+``.skops`` files are loaded with ``skops.io`` and an explicit list of trusted types, never with pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .config import Settings
+
+PREDICTION_METHODS = ("predict", "predict_proba", "decision_function")
+"""The estimator methods a request may ask for, in the order they are listed in metadata."""
+
+
+class ModelLoadError(Exception):
+    """The model could not be loaded.
+
+    Parameters
+    ----------
+    public_message
+        Shown to callers in 503 responses: says what is wrong and how to fix it, without bucket
+        names, file paths or tracebacks.
+    detail
+        Logged only: everything an operator needs (URI, digests, exception text).
+    retryable
+        True when a later attempt may succeed (the file could not be fetched); False when the file
+        itself is wrong (digest mismatch, not a model, cannot be deserialized).
+    """
+
+    def __init__(self, public_message: str, *, detail: str = "", retryable: bool = False) -> None:
+        super().__init__(public_message)
+        self.public_message = public_message
+        self.detail = detail or public_message
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A verified, deserialized model and the facts about it that requests and metadata need.
+
+    Attributes
+    ----------
+    estimator
+        The scikit-learn estimator (or pipeline).
+    sha256
+        Hex digest of the model file, equal to ``MODEL_SHA256``.
+    file_format
+        ``"joblib"`` or ``"skops"``.
+    size_bytes
+        Size of the model file.
+    estimator_class
+        Fully qualified class name, e.g. ``sklearn.pipeline.Pipeline``.
+    n_features_in
+        ``n_features_in_`` of the estimator, when it has one.
+    feature_names_in
+        ``feature_names_in_`` (the columns it was fitted on), when it was fitted on a DataFrame.
+    classes
+        ``classes_`` as JSON-ready values, for classifiers.
+    methods
+        The prediction methods this estimator has, among :data:`PREDICTION_METHODS`.
+    load_warnings
+        Warnings raised while deserializing (for example scikit-learn version mismatches).
+    load_seconds
+        Time spent fetching, verifying and deserializing.
+    """
+
+    estimator: Any
+    sha256: str
+    file_format: str
+    size_bytes: int
+    estimator_class: str
+    n_features_in: int | None
+    feature_names_in: tuple[str, ...] | None
+    classes: list[Any] | None
+    methods: tuple[str, ...]
+    load_warnings: tuple[str, ...]
+    load_seconds: float
+
+
+def load_model(settings: Settings) -> LoadedModel:
+    """Fetch, verify and deserialize the model described by ``settings``.
+
+    Raises
+    ------
+    ModelLoadError
+        When the settings are invalid, the file cannot be read, its digest does not match
+        ``MODEL_SHA256``, or it does not deserialize into an estimator.
+    """
+    started = time.perf_counter()
+    if settings.problems:
+        raise ModelLoadError("the function is misconfigured: " + "; ".join(settings.problems))
+    if settings.model_uri is None:
+        raise ModelLoadError(
+            "MODEL_URI is not set, so no model is loaded; set MODEL_URI to s3://bucket/key or a local "
+            "path, and MODEL_SHA256 to the file's SHA-256"
+        )
+    if settings.model_sha256 is None:
+        # Refuse rather than unpickle unverified bytes: unpickling runs arbitrary code.
+        raise ModelLoadError(
+            "MODEL_SHA256 is not set, and the model is never deserialized without checking its digest; "
+            "set MODEL_SHA256 to the output of `sha256sum MODEL_FILE`",
+            detail=f"MODEL_SHA256 is not set (MODEL_URI={settings.model_uri})",
+        )
+    data = fetch_model_bytes(settings.model_uri)
+    verify_sha256(data, settings.model_sha256, settings.model_uri)
+    file_format = "skops" if _key_of(settings.model_uri).lower().endswith(".skops") else "joblib"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if file_format == "skops":
+            estimator = _load_skops(data, settings.skops_trusted_types)
+        else:
+            estimator = _load_joblib(data)
+    methods = tuple(m for m in PREDICTION_METHODS if _has(estimator, m))
+    if not methods:
+        raise ModelLoadError(
+            f"the model file holds a {_class_name(estimator)}, which has none of the methods "
+            f"{', '.join(PREDICTION_METHODS)}; save a fitted scikit-learn estimator or pipeline",
+        )
+    return LoadedModel(
+        estimator=estimator,
+        sha256=settings.model_sha256,
+        file_format=file_format,
+        size_bytes=len(data),
+        estimator_class=_class_name(estimator),
+        n_features_in=_n_features_in(estimator),
+        feature_names_in=_feature_names_in(estimator),
+        classes=_classes(estimator),
+        methods=methods,
+        load_warnings=tuple(f"{w.category.__name__}: {w.message}" for w in caught),
+        load_seconds=time.perf_counter() - started,
+    )
+
+
+def fetch_model_bytes(uri: str) -> bytes:
+    """Return the bytes at ``uri`` (``s3://bucket/key``, ``file:///path`` or a local path).
+
+    S3 reads go through boto3, imported only here, so a locally served model never pays for it. boto3
+    honours ``AWS_ENDPOINT_URL_S3`` (and ``AWS_ENDPOINT_URL``), which the integration tests use to
+    point it at an S3 server on loopback.
+    """
+    if uri.startswith("s3://"):
+        return _fetch_s3(uri)
+    path = Path(unquote(urlsplit(uri).path)) if uri.startswith("file://") else Path(uri)
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelLoadError(
+            "the model file could not be read; check that MODEL_URI names an existing, readable file",
+            detail=f"reading {path}: {exc}",
+            retryable=True,
+        ) from None
+
+
+def verify_sha256(data: bytes, expected: str, uri: str = "") -> None:
+    """Raise :class:`ModelLoadError` unless ``sha256(data)`` equals ``expected`` (hex)."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected.lower():
+        raise ModelLoadError(
+            f"the model file failed its integrity check: its SHA-256 is {actual}, but MODEL_SHA256 is "
+            f"{expected}; it was NOT loaded. Redeploy so that MODEL_SHA256 is the digest of the model file "
+            "(the file may have been replaced or corrupted after deployment)",
+            detail=f"sha256 mismatch for {uri}: expected {expected}, got {actual} ({len(data)} bytes)",
+        )
+
+
+def _fetch_s3(uri: str) -> bytes:
+    parts = urlsplit(uri)
+    bucket, key = parts.netloc, parts.path.lstrip("/")
+    if not bucket or not key:
+        raise ModelLoadError(
+            "MODEL_URI must look like s3://bucket/key, with both a bucket and a key",
+            detail=f"bad MODEL_URI {uri!r}",
+        )
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError as exc:  # pragma: no cover - boto3 ships with the Lambda Python runtime
+        raise ModelLoadError("boto3 is not installed, so the model cannot be read from S3") from exc
+    try:
+        # A short connect timeout and a few retries: init has a 10 s budget before Lambda restarts it.
+        client = boto3.client(
+            "s3",
+            config=Config(
+                connect_timeout=5, read_timeout=60, retries={"max_attempts": 4, "mode": "standard"}
+            ),
+        )
+        response = client.get_object(Bucket=bucket, Key=key)
+        return bytes(response["Body"].read())
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+        raise ModelLoadError(
+            f"the model file could not be read from S3 ({code}); check that the object exists and that the "
+            "function's role may s3:GetObject it. The function retries on later requests",
+            detail=f"GetObject {uri}: {exc}",
+            retryable=True,
+        ) from None
+
+
+def _load_joblib(data: bytes) -> Any:
+    import joblib
+
+    try:
+        return joblib.load(io.BytesIO(data))
+    except ModuleNotFoundError as exc:
+        raise ModelLoadError(
+            f"the model needs the Python module {exc.name!r}, which is not installed in the function; "
+            "add the package that provides it to the layer",
+            detail=f"joblib.load: {exc!r}",
+        ) from None
+    except Exception as exc:
+        raise ModelLoadError(
+            f"the model file could not be deserialized with joblib ({type(exc).__name__}); check that it "
+            "was saved with joblib.dump and that the layer's scikit-learn version matches the training one",
+            detail=f"joblib.load: {exc!r}",
+        ) from None
+
+
+def _load_skops(data: bytes, trusted: tuple[str, ...]) -> Any:
+    try:
+        import skops.io as sio
+    except ImportError:
+        raise ModelLoadError(
+            "the model is a .skops file but skops is not installed in the function; add skops to the layer",
+        ) from None
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:
+        raise ModelLoadError(
+            f"the .skops model file could not be read ({type(exc).__name__}); save it with skops.io.dump",
+            detail=f"skops get_untrusted_types: {exc!r}",
+        ) from None
+    refused = sorted(set(untrusted) - set(trusted))
+    if refused:
+        raise ModelLoadError(
+            f"the .skops model file contains types that are not trusted: {', '.join(refused)}; if you trust "
+            "them, add them to SKOPS_TRUSTED_TYPES (comma-separated)",
+        )
+    try:
+        return sio.loads(data, trusted=list(trusted) or None)
+    except Exception as exc:
+        raise ModelLoadError(
+            f"the .skops model file could not be loaded ({type(exc).__name__}); check the skops and "
+            "scikit-learn versions in the layer",
+            detail=f"skops.io.loads: {exc!r}",
+        ) from None
+
+
+def _has(estimator: Any, name: str) -> bool:
+    # Pipelines expose methods through `available_if`, whose check can raise more than AttributeError.
+    try:
+        return callable(getattr(estimator, name, None))
+    except Exception:
+        return False
+
+
+def _class_name(obj: Any) -> str:
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _n_features_in(estimator: Any) -> int | None:
+    try:
+        value = getattr(estimator, "n_features_in_", None)
+    except Exception:
+        return None
+    if isinstance(value, int) or _is_integer(value):
+        return int(value)  # type: ignore[arg-type]  # a numpy integer
+    return None
+
+
+def _is_integer(value: Any) -> bool:
+    try:
+        import numpy as np
+
+        return isinstance(value, np.integer)
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _feature_names_in(estimator: Any) -> tuple[str, ...] | None:
+    try:
+        names = getattr(estimator, "feature_names_in_", None)
+    except Exception:
+        return None
+    if names is None:
+        return None
+    return tuple(str(n) for n in names)
+
+
+def _classes(estimator: Any) -> list[Any] | None:
+    try:
+        classes = getattr(estimator, "classes_", None)
+    except Exception:
+        return None
+    if classes is None:
+        return None
+    if isinstance(classes, list):  # multi-output classifiers keep one array per output
+        return [_to_list(c) for c in classes]
+    return _to_list(classes)
+
+
+def _to_list(values: Any) -> list[Any]:
+    converted = values.tolist() if hasattr(values, "tolist") else list(values)
+    return converted if isinstance(converted, list) else [converted]
+
+
+def _key_of(uri: str) -> str:
+    return urlsplit(uri).path if "://" in uri else uri

@@ -1,0 +1,243 @@
+"""Open Inference Protocol (KServe v2) request decoding and response encoding.
+
+A request is ``{"inputs": [{"name", "shape", "datatype", "data"}, ...], "outputs": [{"name"}, ...]}``.
+One input is the whole feature matrix (shape ``[rows, features]``; a rank-1 shape is one row); several
+inputs are one column each, matched to the model's columns by name. Output names are the estimator
+methods to run (``predict`` when none are asked for).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .codec import Table
+from .errors import BadRequest
+from .model_store import PREDICTION_METHODS, LoadedModel
+
+DATATYPES = frozenset(
+    {
+        "BOOL",
+        "UINT8",
+        "UINT16",
+        "UINT32",
+        "UINT64",
+        "INT8",
+        "INT16",
+        "INT32",
+        "INT64",
+        "FP16",
+        "FP32",
+        "FP64",
+        "BYTES",
+    }
+)
+_MAX_FLATTEN_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class InferRequest:
+    """A decoded inference request: the table, the methods to run, and the caller's request id."""
+
+    table: Table
+    outputs: tuple[str, ...]
+    id: str | None
+
+
+def decode_infer(document: Any) -> InferRequest:
+    """Decode a parsed ``POST /v2/models/{name}/infer`` JSON body.
+
+    Raises
+    ------
+    BadRequest
+        The body is not a valid inference request.
+    """
+    if not isinstance(document, dict):
+        raise BadRequest('the inference request must be a JSON object with "inputs"')
+    inputs = document.get("inputs")
+    if not isinstance(inputs, list) or not inputs or not all(isinstance(t, dict) for t in inputs):
+        raise BadRequest(
+            '"inputs" must be a non-empty array of tensors, such as '
+            '[{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "data": [5.1, 3.5, 1.4, 0.2]}]'
+        )
+    tensors = [_tensor(t, i) for i, t in enumerate(inputs)]
+    if len(tensors) == 1:
+        shape, data, _ = tensors[0]
+        if len(shape) == 1:
+            table = Table(rows=[data])
+        elif len(shape) == 2:
+            width = shape[1]
+            table = Table(rows=[data[r * width : (r + 1) * width] for r in range(shape[0])])
+        else:
+            raise BadRequest(f"input shape {shape} has rank {len(shape)}; use [rows, features]")
+        if not table.rows or (len(shape) == 2 and shape[0] == 0):
+            raise BadRequest("the input tensor has no rows")
+    else:
+        table = _columns(tensors)
+    return InferRequest(table, _outputs(document.get("outputs")), _id(document.get("id")))
+
+
+def _tensor(tensor: dict[str, Any], index: int) -> tuple[list[int], list[Any], str]:
+    name = tensor.get("name")
+    where = f"input {index}" + (f" ({name[:60]!r})" if isinstance(name, str) else "")
+    if not isinstance(name, str) or not name:
+        raise BadRequest(f'{where} needs a "name" (a string)')
+    datatype = tensor.get("datatype")
+    if datatype not in DATATYPES:
+        raise BadRequest(
+            f'{where}: "datatype" must be one of {", ".join(sorted(DATATYPES))}, got {str(datatype)[:40]!r}'
+        )
+    shape = tensor.get("shape")
+    if (
+        not isinstance(shape, list)
+        or not shape
+        or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 10**9 for d in shape)
+    ):
+        raise BadRequest(
+            f'{where}: "shape" must be a non-empty array of non-negative integers, such as [1, 4]'
+        )
+    data = _flatten(tensor.get("data"), where)
+    expected = math.prod(shape)
+    if len(data) != expected:
+        raise BadRequest(f"{where}: shape {shape} needs {expected} values, but data has {len(data)}")
+    for k, value in enumerate(data):
+        if datatype == "BYTES":
+            # scikit-learn does not record column dtypes, so named columns are advertised as BYTES;
+            # accept numbers there too, and let the model's own checks decide.
+            if value is not None and not isinstance(value, (str, int, float)):
+                raise BadRequest(f"{where}: value {k} must be a string or a number for datatype BYTES")
+        elif datatype == "BOOL":
+            if not isinstance(value, bool):
+                raise BadRequest(f"{where}: value {k} must be true or false for datatype BOOL")
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise BadRequest(
+                f"{where}: value {k} is {str(value)[:40]!r}, not a number as datatype {datatype} needs"
+            )
+    return shape, data, name
+
+
+def _flatten(data: Any, where: str) -> list[Any]:
+    if not isinstance(data, list):
+        raise BadRequest(f'{where}: "data" must be an array of values (flat, row-major, or nested)')
+    flat: list[Any] = []
+
+    def walk(items: list[Any], depth: int) -> None:
+        if depth > _MAX_FLATTEN_DEPTH:
+            raise BadRequest(f'{where}: "data" is nested too deeply')
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            elif isinstance(item, dict):
+                raise BadRequest(f'{where}: "data" must hold values, not objects')
+            else:
+                flat.append(item)
+
+    walk(data, 0)
+    return flat
+
+
+def _columns(tensors: list[tuple[list[int], list[Any], str]]) -> Table:
+    names = [name for _, _, name in tensors]
+    if len(set(names)) != len(names):
+        raise BadRequest("input names must be unique when each input is one column")
+    lengths = set()
+    for shape, _, name in tensors:
+        if not (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
+            raise BadRequest(
+                f"input {name[:60]!r} has shape {shape}; with several inputs each must be one column, "
+                "[rows] or [rows, 1]"
+            )
+        lengths.add(shape[0])
+    if len(lengths) != 1 or 0 in lengths:
+        raise BadRequest(
+            f"all inputs must have the same number of rows (at least one); got {sorted(lengths)}"
+        )
+    columns = [data for _, data, _ in tensors]
+    return Table(rows=[list(row) for row in zip(*columns, strict=True)], columns=names)
+
+
+def _outputs(outputs: Any) -> tuple[str, ...]:
+    if outputs is None:
+        return ("predict",)
+    if not isinstance(outputs, list) or not outputs or not all(isinstance(o, dict) for o in outputs):
+        raise BadRequest('"outputs" must be a non-empty array of objects such as [{"name": "predict_proba"}]')
+    names = []
+    for output in outputs:
+        name = output.get("name")
+        if name not in PREDICTION_METHODS:
+            raise BadRequest(
+                f"output name {str(name)[:60]!r} is not one of {', '.join(PREDICTION_METHODS)}; "
+                "the output name selects the estimator method"
+            )
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _id(value: Any) -> str | None:
+    return value[:256] if isinstance(value, str) else None
+
+
+def output_tensor(name: str, result: Any) -> dict[str, Any]:
+    """Encode one method's result as an output tensor (flat row-major data)."""
+    if isinstance(result, list):  # multi-output predict_proba: one array per output
+        result = np.stack([np.asarray(part) for part in result], axis=1)
+    array = np.asarray(result)
+    return {
+        "name": name,
+        "shape": list(array.shape),
+        "datatype": datatype_of(array),
+        "data": array.ravel().tolist(),
+    }
+
+
+def datatype_of(array: np.ndarray[Any, Any]) -> str:
+    """The Open Inference Protocol datatype for a numpy array's dtype."""
+    kind = array.dtype.kind
+    if kind == "b":
+        return "BOOL"
+    if kind == "f":
+        return {2: "FP16", 4: "FP32"}.get(array.dtype.itemsize, "FP64")
+    if kind == "i":
+        return f"INT{array.dtype.itemsize * 8}"
+    if kind == "u":
+        return f"UINT{array.dtype.itemsize * 8}"
+    return "BYTES"
+
+
+def model_metadata(model: LoadedModel, name: str) -> dict[str, Any]:
+    """The ``GET /v2/models/{name}`` document."""
+    if model.feature_names_in is not None:
+        inputs = [
+            {"name": column, "datatype": "BYTES", "shape": [-1, 1]} for column in model.feature_names_in
+        ]
+    else:
+        inputs = [{"name": "input-0", "datatype": "FP64", "shape": [-1, model.n_features_in or -1]}]
+    outputs = []
+    for method in model.methods:
+        if method == "predict":
+            outputs.append({"name": method, "datatype": _predict_datatype(model), "shape": [-1]})
+        else:
+            outputs.append({"name": method, "datatype": "FP64", "shape": _score_shape(model, method)})
+    return {"name": name, "versions": [], "platform": "sklearn", "inputs": inputs, "outputs": outputs}
+
+
+def _predict_datatype(model: LoadedModel) -> str:
+    if model.classes is None:
+        return "FP64"
+    if model.classes and all(isinstance(c, str) for c in model.classes):
+        return "BYTES"
+    return datatype_of(np.asarray(model.classes))
+
+
+def _score_shape(model: LoadedModel, method: str) -> list[int]:
+    n_classes = len(model.classes) if model.classes is not None else None
+    if n_classes is None:
+        return [-1, -1]
+    # Binary decision_function returns one score per row; predict_proba always one per class.
+    if method == "decision_function" and n_classes == 2:
+        return [-1]
+    return [-1, n_classes]
