@@ -57,6 +57,7 @@ lint: install ## ruff, mypy (strict), cfn-lint and cdk-nag on every environment
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy cdk_sklearn lambda_runtime app.py
+	$(BIN)/python -m cdk_sklearn.checks
 
 test: install ## the test suite (unit + integration), then lint
 	$(BIN)/python -m pytest -q

@@ -18,18 +18,24 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
+from cdk_sklearn.cold_start import ColdStart
+from cdk_sklearn.front_door import FrontDoorSettings, build_front_door, check_front_door
 from cdk_sklearn.function_code import function_code
 from cdk_sklearn.layer import SklearnLayer
 from cdk_sklearn.model_artifact import ModelArtifact, inspect_model
+from cdk_sklearn.nag import acknowledge
+from cdk_sklearn.validation import invalid
 
 RUNTIMES: Mapping[str, lambda_.Runtime] = {
     "python3.11": lambda_.Runtime.PYTHON_3_11,
@@ -47,20 +53,34 @@ TIMEOUT_RANGE = (1, 900)
 # A synchronous Lambda invocation carries at most 6 MB of request payload.
 MAX_BODY_LIMIT = 6 * 1024 * 1024
 HANDLER = "lambda_runtime.handler.handler"
-# Routes served by lambda_runtime; every one is integrated with the alias.
-ROUTES: tuple[tuple[str, str], ...] = (
-    ("POST", "/predict"),
-    ("GET", "/health"),
-    ("GET", "/metadata"),
-    ("GET", "/v2/health/live"),
-    ("GET", "/v2/health/ready"),
-    ("GET", "/v2/models/{name}"),
-    ("POST", "/v2/models/{name}/infer"),
-)
-
-
-def _fail(prop: str, value: object, allowed: str) -> ValueError:
-    return ValueError(f"SklearnLambdaEndpoint: {prop}={value!r} is invalid; allowed: {allowed}")
+# CloudWatch Logs accepts only these retention periods (days).
+_RETENTION_NAMES: Mapping[int, str] = {
+    1: "ONE_DAY",
+    3: "THREE_DAYS",
+    5: "FIVE_DAYS",
+    7: "ONE_WEEK",
+    14: "TWO_WEEKS",
+    30: "ONE_MONTH",
+    60: "TWO_MONTHS",
+    90: "THREE_MONTHS",
+    120: "FOUR_MONTHS",
+    150: "FIVE_MONTHS",
+    180: "SIX_MONTHS",
+    365: "ONE_YEAR",
+    400: "THIRTEEN_MONTHS",
+    545: "EIGHTEEN_MONTHS",
+    731: "TWO_YEARS",
+    1096: "THREE_YEARS",
+    1827: "FIVE_YEARS",
+    2192: "SIX_YEARS",
+    2557: "SEVEN_YEARS",
+    2922: "EIGHT_YEARS",
+    3288: "NINE_YEARS",
+    3653: "TEN_YEARS",
+}
+LOG_RETENTION_DAYS: tuple[int, ...] = tuple(_RETENTION_NAMES)
+# The newest Python runtime cdk-nag's AwsSolutions-L1 expects; older ones get a written reason.
+LATEST_RUNTIME = "python3.14"
 
 
 def _check_int(prop: str, value: object, low: int, high: int | None = None) -> None:
@@ -68,7 +88,7 @@ def _check_int(prop: str, value: object, low: int, high: int | None = None) -> N
     ok = isinstance(value, int) and not isinstance(value, bool)
     if not ok or value < low or (high is not None and value > high):  # type: ignore[operator]
         allowed = f"an integer from {low} to {high}" if high is not None else f"an integer >= {low}"
-        raise _fail(prop, value, allowed)
+        raise invalid(prop, value, allowed)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +122,28 @@ class EndpointProps:
     bytecode_python
         A Python interpreter of the runtime's version used to precompile ``.pyc`` files.
         Default: the host interpreter when its version matches, else none (with a warning).
+    cold_start
+        A :class:`~cdk_sklearn.cold_start.ColdStart` or its cdk.json object, e.g.
+        ``{"strategy": "provisioned", "min": 2, "max": 10}`` or ``{"strategy": "snapstart"}``.
+        Default none. ``provisioned_concurrency=N`` is shorthand for a fixed ``min`` of N.
+    ephemeral_storage_mb
+        /tmp size, 512 to 10240 MB (at most 512 with SnapStart). Default 512.
+    front_door
+        ``http_api`` (default), ``rest_api`` or ``function_url`` (no per-request charge).
+    auth
+        ``iam`` (default: SigV4-signed requests), ``jwt`` (HTTP API), ``api_key`` (REST API) or
+        ``none`` (a public endpoint; must be chosen explicitly).
+    jwt_issuer, jwt_audience
+        The JWT authorizer's issuer URL and accepted audiences (``auth="jwt"``).
+    throttle_rate_limit, throttle_burst_limit
+        Stage throttling, requests per second and burst. Default 100 and 200. A Function URL has
+        no stage: set ``reserved_concurrency`` to cap it.
+    reserved_concurrency
+        Hard cap on concurrent executions (a cost cap). Default none (the account's pool).
+    cors_allow_origins
+        Origins allowed to call the endpoint from a browser. Default none (CORS off).
+    log_retention_days
+        Retention of the function's and the access logs, a CloudWatch Logs value. Default 30.
     """
 
     model_path: str | os.PathLike[str]
@@ -115,17 +157,28 @@ class EndpointProps:
     max_body_bytes: int = 5 * 1024 * 1024
     environment: Mapping[str, str] = field(default_factory=dict)
     bytecode_python: str | None = None
+    cold_start: ColdStart | Mapping[str, Any] | None = None
+    ephemeral_storage_mb: int = 512
+    front_door: str = "http_api"
+    auth: str = "iam"
+    jwt_issuer: str | None = None
+    jwt_audience: Sequence[str] = ()
+    throttle_rate_limit: float = 100.0
+    throttle_burst_limit: int = 200
+    reserved_concurrency: int | None = None
+    cors_allow_origins: Sequence[str] = ()
+    log_retention_days: int = 30
 
     def __post_init__(self) -> None:
         path = Path(self.model_path)
         if not path.exists():
-            raise _fail("model_path", str(path), "an existing model file (train one first, e.g. make demo)")
+            raise invalid("model_path", str(path), "an existing model file (train one first, e.g. make demo)")
         if not path.is_file():
-            raise _fail("model_path", str(path), "a file, not a directory")
+            raise invalid("model_path", str(path), "a file, not a directory")
         if self.runtime not in RUNTIMES:
-            raise _fail("runtime", self.runtime, ", ".join(RUNTIMES))
+            raise invalid("runtime", self.runtime, ", ".join(RUNTIMES))
         if self.architecture not in ARCHITECTURES:
-            raise _fail("architecture", self.architecture, ", ".join(ARCHITECTURES))
+            raise invalid("architecture", self.architecture, ", ".join(ARCHITECTURES))
         _check_int("memory_size", self.memory_size, *MEMORY_RANGE)
         _check_int("timeout_seconds", self.timeout_seconds, *TIMEOUT_RANGE)
         _check_int("provisioned_concurrency", self.provisioned_concurrency, 0)
@@ -133,16 +186,67 @@ class EndpointProps:
         if isinstance(self.extra_requirements, str) or not all(
             isinstance(req, str) and req.strip() for req in self.extra_requirements
         ):
-            raise _fail("extra_requirements", self.extra_requirements, "a list of pip requirement strings")
+            raise invalid("extra_requirements", self.extra_requirements, "a list of pip requirement strings")
         if not self.model_name or not self.model_name.replace("-", "").replace("_", "").isalnum():
-            raise _fail("model_name", self.model_name, "letters, digits, '-' and '_'")
+            raise invalid("model_name", self.model_name, "letters, digits, '-' and '_'")
         reserved = {"MODEL_URI", "MODEL_SHA256"} & set(self.environment)
         if reserved:
-            raise _fail("environment", sorted(reserved), "no MODEL_URI/MODEL_SHA256: the construct sets them")
+            raise invalid(
+                "environment", sorted(reserved), "no MODEL_URI/MODEL_SHA256: the construct sets them"
+            )
+        _check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, 512, 10240)
+        if self.reserved_concurrency is not None:
+            _check_int("reserved_concurrency", self.reserved_concurrency, 1)
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise invalid(
+                "log_retention_days", self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS))
+            )
+        for name in ("jwt_audience", "cors_allow_origins"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) and v for v in value):
+                raise invalid(name, value, "a list of strings")
+        check_front_door(
+            self.front_door,
+            self.auth,
+            self.jwt_issuer,
+            self.jwt_audience,
+            self.throttle_rate_limit,
+            self.throttle_burst_limit,
+        )
+        strategy = self.resolved_cold_start()
+        strategy.check_function(self.runtime, self.ephemeral_storage_mb)
+        if strategy.strategy == "provisioned" and self.reserved_concurrency is not None:
+            top = strategy.max or strategy.min
+            if self.reserved_concurrency < top:
+                raise invalid(
+                    "reserved_concurrency",
+                    self.reserved_concurrency,
+                    f"at least the provisioned concurrency it must hold ({top})",
+                )
+
+    def resolved_cold_start(self) -> ColdStart:
+        """The cold-start strategy, with ``provisioned_concurrency`` folded in.
+
+        Raises
+        ------
+        ValueError
+            When both ``provisioned_concurrency`` and ``cold_start`` are set, or they are invalid.
+        """
+        strategy = ColdStart.from_config(self.cold_start)
+        if self.provisioned_concurrency:
+            if self.cold_start is not None:
+                raise invalid(
+                    "provisioned_concurrency",
+                    self.provisioned_concurrency,
+                    "0 when cold_start is set (use cold_start min/max instead; SnapStart cannot be combined "
+                    "with provisioned concurrency)",
+                )
+            strategy = ColdStart(strategy="provisioned", min=self.provisioned_concurrency)
+        return strategy
 
 
 class SklearnLambdaEndpoint(Construct):
-    """Serve a scikit-learn model from AWS Lambda behind an HTTP API.
+    """Serve a scikit-learn model from AWS Lambda behind an HTTPS front door.
 
     Parameters
     ----------
@@ -163,10 +267,20 @@ class SklearnLambdaEndpoint(Construct):
         The prediction function.
     alias : aws_lambda.Alias
         The ``live`` alias every route invokes.
-    http_api : aws_apigatewayv2.HttpApi
-        The HTTP API in front.
+    log_group : aws_logs.LogGroup
+        The function's log group (with retention).
+    scaling : aws_lambda.IScalableFunctionAttribute or None
+        Provisioned-concurrency autoscaling, when ``cold_start`` sets ``max``.
+    http_api : aws_apigatewayv2.HttpApi or None
+        The HTTP API in front (``front_door="http_api"``).
+    rest_api : aws_apigateway.RestApi or None
+        The REST API in front (``front_door="rest_api"``).
+    function_url : aws_lambda.FunctionUrl or None
+        The Function URL (``front_door="function_url"``).
+    api_key : aws_apigateway.IApiKey or None
+        The API key (``auth="api_key"``); its value is in API Gateway, not in the template.
     url : str
-        The endpoint's base URL (a token until deploy).
+        The endpoint's base URL, ending in ``/`` (a token until deploy).
 
     Examples
     --------
@@ -203,6 +317,11 @@ class SklearnLambdaEndpoint(Construct):
         )
         self.layer: lambda_.ILayerVersion = self._sklearn_layer.layer_version
 
+        strategy = p.resolved_cold_start()
+        retention = logs.RetentionDays(_RETENTION_NAMES[p.log_retention_days])
+        self.log_group = logs.LogGroup(
+            self, "FunctionLogs", retention=retention, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
         self.function = lambda_.Function(
             self,
             "Function",
@@ -213,34 +332,69 @@ class SklearnLambdaEndpoint(Construct):
             layers=[self.layer],
             memory_size=p.memory_size,
             timeout=cdk.Duration.seconds(p.timeout_seconds),
+            ephemeral_storage_size=cdk.Size.mebibytes(p.ephemeral_storage_mb),
+            reserved_concurrent_executions=p.reserved_concurrency,
+            snap_start=strategy.snap_start(),
+            log_group=self.log_group,
+            role=self._least_privilege_role(),
             description=f"scikit-learn model {Path(p.model_path).name} ({self.model.sha256[:12]})",
             environment=self._function_environment(),
         )
-        # Exactly the model object: the function can read its model and nothing else in the
-        # (shared) CDK assets bucket, and can write nothing there.
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[self.model_asset.bucket.arn_for_objects(self.model_asset.s3_object_key)],
+        if p.runtime != LATEST_RUNTIME:
+            acknowledge(
+                self.function,
+                "AwsSolutions-L1",
+                f"{p.runtime} is the runtime chosen for this endpoint (the default python3.13 is the newest "
+                "one whose layer is boot-tested under its CPython); python3.14 is supported via runtime=.",
             )
-        )
 
         self.alias = lambda_.Alias(
             self,
             "LiveAlias",
             alias_name="live",
             version=self.function.current_version,
-            provisioned_concurrent_executions=p.provisioned_concurrency or None,
+            provisioned_concurrent_executions=strategy.provisioned_executions(),
         )
+        self.scaling = strategy.add_autoscaling(self.alias)
 
-        self.http_api = apigwv2.HttpApi(
-            self, "HttpApi", description=f"Predictions from {Path(p.model_path).name}"
+        door = build_front_door(
+            self,
+            FrontDoorSettings(
+                kind=p.front_door,
+                auth=p.auth,
+                jwt_issuer=p.jwt_issuer,
+                jwt_audience=tuple(p.jwt_audience),
+                throttle_rate_limit=p.throttle_rate_limit,
+                throttle_burst_limit=p.throttle_burst_limit,
+                cors_allow_origins=tuple(p.cors_allow_origins),
+                log_retention=retention,
+            ),
+            self.alias,
         )
-        integration = integrations.HttpLambdaIntegration("AliasIntegration", self.alias)
-        for method, path in ROUTES:
-            self.http_api.add_routes(path=path, methods=[apigwv2.HttpMethod(method)], integration=integration)
-        self.url: str = self.http_api.api_endpoint
-        cdk.CfnOutput(self, "EndpointUrl", value=self.url, description="Base URL; POST /predict")
+        self.http_api: apigwv2.HttpApi | None = door.http_api
+        self.rest_api: apigw.RestApi | None = door.rest_api
+        self.function_url: lambda_.FunctionUrl | None = door.function_url
+        self.api_key: apigw.IApiKey | None = door.api_key
+        self.url: str = door.url
+        cdk.CfnOutput(self, "EndpointUrl", value=self.url, description="Base URL; POST <url>predict")
+
+    def _least_privilege_role(self) -> iam.Role:
+        # Instead of AWSLambdaBasicExecutionRole (logs on every log group of the account): write to
+        # this function's log group, read this model object, nothing else.
+        role = iam.Role(
+            self,
+            "FunctionRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="cdk-sklearn prediction function: its own logs and its model object only",
+        )
+        self.log_group.grant_write(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"],
+                resources=[self.model_asset.bucket.arn_for_objects(self.model_asset.s3_object_key)],
+            )
+        )
+        return role
 
     def _function_environment(self) -> dict[str, str]:
         p = self.props

@@ -59,7 +59,8 @@ class _CopyPackage:
     def __init__(self, source: Path) -> None:
         self._source = source
 
-    def try_bundle(self, output_dir: str, **_options: Any) -> bool:
+    def try_bundle(self, output_dir: str, options: Any = None) -> bool:
+        del options  # the Docker options; nothing to configure for a copy
         shutil.copytree(
             self._source,
             Path(output_dir) / PACKAGE,

@@ -57,7 +57,7 @@ def test_stack_is_named_after_environment(iris_model):
 
 
 def test_fails_on_unknown_environment(iris_model):
-    with pytest.raises(ConfigError, match="allowed: dev, prod"):
+    with pytest.raises(ConfigError, match="allowed: dev, prod, staging"):
         app_module.build_app(context(iris_model, "qa"))
 
 
@@ -69,7 +69,19 @@ def test_python_app_py_stops_with_one_line(iris_model, tmp_path):
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.startswith("cdk-sklearn:")]
     assert lines == [
-        "cdk-sklearn: unknown environment 'qa'; allowed: dev, prod "
+        "cdk-sklearn: unknown environment 'qa'; allowed: dev, prod, staging "
         "(select one with -c env=NAME, defined under context.environments in cdk.json)"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_staging_uses_snapstart(iris_model):
+    template = template_of(app_module.build_app(context(iris_model, "staging")))
+    template.has_resource_properties("AWS::Lambda::Function", {"SnapStart": {"ApplyOn": "PublishedVersions"}})
+
+
+def test_prod_autoscales_2_to_10(iris_model):
+    template = template_of(app_module.build_app(context(iris_model, "prod")))
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 2, "MaxCapacity": 10}
+    )

@@ -10,7 +10,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from cdk_sklearn.endpoint import ROUTES, SklearnLambdaEndpoint
+from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.front_door import ROUTES
 from tests.conftest import SKIP_BUNDLING
 
 
@@ -212,3 +213,17 @@ def test_fails_before_creating_anything(iris_model):
 def test_fails_on_unknown_prop(iris_model):
     with pytest.raises(TypeError, match="memory"):
         synth(iris_model, memory=1024)
+
+
+def test_role_allows_only_its_logs_and_its_model(default):
+    _, template = default
+    (role_id,) = template.find_resources("AWS::IAM::Role")
+    assert not template.find_resources("AWS::IAM::Role")[role_id]["Properties"].get("ManagedPolicyArns")
+    actions = sorted(
+        action
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in _as_list(statement["Action"])
+    )
+    assert actions == ["logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject"]

@@ -1,0 +1,101 @@
+"""Template checks for every environment: cdk-nag's AwsSolutions pack and cfn-lint.
+
+``python -m cdk_sklearn.checks --app app:build_app`` builds the app once per environment in
+cdk.json (asset bundling skipped: the checks read templates and the construct tree, not the
+layer), runs cdk-nag on the construct tree and cfn-lint on the synthesized template, prints
+every finding and exits 1 if there is any. ``make lint`` runs it.
+
+cdk-nag and cfn-lint are development dependencies; they are imported only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+
+# W3005 flags a DependsOn that a GetAtt already implies. CDK itself writes those (a function
+# depends on its role's default policy); the template is correct, and we cannot remove them
+# without escape hatches on CDK internals.
+CFN_LINT_IGNORED = ("W3005",)
+SKIP_BUNDLING: dict[str, list[str]] = {"aws:cdk:bundling-stacks": []}
+
+AppBuilder = Callable[[Mapping[str, Any] | None], cdk.App]
+
+
+def nag_findings(app: cdk.App) -> list[str]:
+    """Run cdk-nag's AwsSolutions pack on ``app``; return one line per unacknowledged finding."""
+    from cdk_nag import AwsSolutionsChecks
+
+    report = AwsSolutionsChecks().validate_scope(app)
+    return [
+        f"{violation.rule_name}: {resource.construct_path or resource.resource_logical_id}: "
+        f"{violation.description}"
+        for violation in report.violations
+        for resource in violation.violating_resources
+    ]
+
+
+def lint_findings(templates: Sequence[Path]) -> list[str]:
+    """Run cfn-lint on ``templates``; return one line per error or warning."""
+    if not templates:
+        return []
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--format",
+            "parseable",
+            "--ignore-checks",
+            *CFN_LINT_IGNORED,
+            "--",
+            *map(str, templates),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode not in (0, 2, 4, 6, 8, 10, 12, 14) or "Traceback" in result.stderr:
+        raise RuntimeError(f"cfn-lint failed to run: {result.stderr.strip()}")
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+def check_environment(build_app: AppBuilder, context: Mapping[str, Any], env: str) -> list[str]:
+    """Build ``env`` with ``build_app`` and return every cdk-nag and cfn-lint finding."""
+    # Outside the CDK CLI, App writes its assembly to a fresh temporary folder.
+    app = build_app({**context, **SKIP_BUNDLING, "env": env})
+    findings = [f"cdk-nag {env}: {line}" for line in nag_findings(app)]
+    assembly = app.synth()
+    templates = [Path(assembly.directory) / stack.template_file for stack in assembly.stacks]
+    return findings + [f"cfn-lint {env}: {line}" for line in lint_findings(templates)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Check every environment of cdk.json; print findings; exit 1 if any."""
+    parser = argparse.ArgumentParser(prog="python -m cdk_sklearn.checks", description=__doc__)
+    parser.add_argument("--app", default="app:build_app", help="module:function building the cdk.App")
+    parser.add_argument("--cdk-json", type=Path, default=Path("cdk.json"))
+    args = parser.parse_args(argv)
+    module_name, _, func_name = args.app.partition(":")
+    sys.path.insert(0, str(Path.cwd()))
+    build_app: AppBuilder = getattr(importlib.import_module(module_name), func_name)
+    context: dict[str, Any] = json.loads(args.cdk_json.read_text()).get("context", {})
+    failed = False
+    for env in context.get("environments", {}):
+        findings = check_environment(build_app, context, env)
+        failed |= bool(findings)
+        status = "clean" if not findings else f"{len(findings)} finding(s)"
+        print(f"{env}: cdk-nag AwsSolutions + cfn-lint: {status}")
+        for line in findings:
+            print(f"  {line}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+"""``cdk-sklearn cost``: the monthly cost of serving N predictions, Lambda against SageMaker."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from cdk_sklearn.cost import (
+    ARCHITECTURES,
+    FRONT_DOORS,
+    CostReport,
+    Workload,
+    compare,
+    format_requests,
+    parse_requests,
+    saving,
+)
+from cdk_sklearn.prices import HOURS_PER_MONTH, PRICES, PRICES_CHECKED, REGION
+
+ASSUMPTIONS = (
+    f"a month is {HOURS_PER_MONTH:g} hours; SageMaker instances run all of it",
+    "INIT of each cold start billed at the Lambda duration price (billed since 2025-08-01)",
+    "SageMaker Serverless: duration x memory (rounded up to 1-6 GB), no per-request charge",
+    "not modelled: data transfer, SageMaker data processing, logs, volume tiers",
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``cost`` sub-command to the CLI."""
+    parser = subparsers.add_parser(
+        "cost",
+        help="monthly cost of serving N predictions: Lambda + front door vs SageMaker",
+        description=(
+            "Monthly cost of serving N predictions a month from Lambda behind each front door, "
+            f"against SageMaker real-time endpoints and SageMaker Serverless ({REGION} list prices "
+            f"checked {PRICES_CHECKED}), with the break-even volume of each comparison."
+        ),
+    )
+    parser.add_argument(
+        "--requests-per-month",
+        required=True,
+        metavar="N",
+        help="predictions a month: 2000000, 2e6, 2M or 100k",
+    )
+    parser.add_argument(
+        "--memory-mb", type=int, required=True, metavar="M", help="Lambda memory, 128..10240 MB"
+    )
+    parser.add_argument(
+        "--duration-ms",
+        type=float,
+        required=True,
+        metavar="D",
+        help="billed duration of one warm prediction (ms)",
+    )
+    parser.add_argument("--architecture", choices=ARCHITECTURES, default="x86_64", help="default: x86_64")
+    parser.add_argument(
+        "--front-door",
+        action="append",
+        choices=(*FRONT_DOORS, "all"),
+        metavar="{" + ",".join(FRONT_DOORS) + ",all}",
+        help="what answers HTTPS in front of Lambda; repeat to compare several (default: all three)",
+    )
+    parser.add_argument(
+        "--cold-start-rate",
+        type=float,
+        default=0.01,
+        metavar="R",
+        help="fraction of requests that cold start, 0..1 (default 0.01)",
+    )
+    parser.add_argument(
+        "--init-duration-ms",
+        type=float,
+        default=1000.0,
+        metavar="MS",
+        help="billed INIT duration of one cold start (default 1000)",
+    )
+    parser.add_argument(
+        "--provisioned-concurrency",
+        type=int,
+        default=0,
+        metavar="C",
+        help="environments kept warm (default 0)",
+    )
+    parser.add_argument(
+        "--provisioned-hours",
+        type=float,
+        default=HOURS_PER_MONTH,
+        metavar="H",
+        help=f"hours a month provisioned concurrency is on (default {HOURS_PER_MONTH:g})",
+    )
+    parser.add_argument("--snapstart", action="store_true", help="SnapStart on (cold starts become restores)")
+    parser.add_argument(
+        "--snapstart-versions", type=int, default=1, metavar="V", help="versions cached all month (default 1)"
+    )
+    parser.add_argument(
+        "--sagemaker-instances",
+        type=int,
+        default=1,
+        metavar="K",
+        help="instances behind each SageMaker real-time endpoint (default 1)",
+    )
+    parser.add_argument(
+        "--include-free-tier",
+        action="store_true",
+        help="subtract free tiers (Lambda always-free, API Gateway 12 months, SageMaker Serverless 2 months)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--plot", metavar="FILE.png", help="also draw cost against requests per month to FILE.png"
+    )
+    parser.set_defaults(func=run)
+
+
+def workload_from_args(args: argparse.Namespace) -> Workload:
+    """Build the validated :class:`Workload` from parsed arguments (raises ``ValueError``)."""
+    return Workload(
+        requests_per_month=parse_requests(args.requests_per_month),
+        memory_mb=args.memory_mb,
+        duration_ms=args.duration_ms,
+        architecture=args.architecture,
+        cold_start_rate=args.cold_start_rate,
+        init_duration_ms=args.init_duration_ms,
+        provisioned_concurrency=args.provisioned_concurrency,
+        provisioned_hours=args.provisioned_hours,
+        snapstart=args.snapstart,
+        snapstart_versions=args.snapstart_versions,
+        sagemaker_instances=args.sagemaker_instances,
+        include_free_tier=args.include_free_tier,
+    )
+
+
+def front_doors_from_args(args: argparse.Namespace) -> tuple[str, ...]:
+    """The front doors asked for, in the order given; all three when none or ``all``."""
+    chosen: list[str] | None = args.front_door
+    if not chosen or "all" in chosen:
+        return FRONT_DOORS
+    return tuple(dict.fromkeys(chosen))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compute the comparison, print it (table or JSON), optionally draw the plot."""
+    report = compare(workload_from_args(args), front_doors_from_args(args))
+    plot_path = None
+    if args.plot:
+        from cdk_sklearn.cost_plot import plot_costs  # matplotlib only when asked for
+
+        plot_path = str(plot_costs(report, args.plot))
+    if args.json:
+        print(json.dumps(report_to_json(report, plot_path), indent=2))
+    else:
+        print(render_text(report, plot_path))
+    return 0
+
+
+def _savings(report: CostReport) -> list[dict[str, Any]]:
+    rows = []
+    for lam in (o for o in report.options if o.kind == "lambda"):
+        for other in (o for o in report.options if o.kind != "lambda"):
+            other_usd = report.monthly_usd[other.name]
+            rows.append(
+                {
+                    "lambda": lam.name,
+                    "versus": other.name,
+                    "saving": saving(report.monthly_usd[lam.name], other_usd) if other_usd > 0 else None,
+                }
+            )
+    return rows
+
+
+def report_to_json(report: CostReport, plot_path: str | None = None) -> dict[str, Any]:
+    """The JSON document ``--json`` prints: inputs, every option's cost, break-evens, savings."""
+    w = report.workload
+    n = w.requests_per_month
+    return {
+        "inputs": {
+            "requests_per_month": n,
+            "memory_mb": w.memory_mb,
+            "duration_ms": w.duration_ms,
+            "architecture": w.architecture,
+            "front_doors": [o.name.removeprefix("lambda+") for o in report.options if o.kind == "lambda"],
+            "cold_start_rate": w.cold_start_rate,
+            "init_duration_ms": w.init_duration_ms,
+            "provisioned_concurrency": w.provisioned_concurrency,
+            "provisioned_hours": w.provisioned_hours,
+            "snapstart": w.snapstart,
+            "snapstart_versions": w.snapstart_versions,
+            "sagemaker_instances": w.sagemaker_instances,
+            "include_free_tier": w.include_free_tier,
+        },
+        "region": REGION,
+        "prices_checked": PRICES_CHECKED,
+        "currency": "USD",
+        "options": [
+            {
+                "name": o.name,
+                "monthly_cost_usd": report.monthly_usd[o.name],
+                "line_items": [{"name": k, "usd": v} for k, v in o.breakdown(n).items()],
+            }
+            for o in report.options
+        ],
+        "cheapest": report.cheapest,
+        "break_even": [
+            {
+                "lambda": b.lambda_option,
+                "versus": b.other_option,
+                "requests_per_month": list(b.requests_per_month),
+                "lambda_cheaper_at_low_volume": b.lambda_cheaper_at_low_volume,
+                "summary": b.describe(),
+            }
+            for b in report.break_evens
+        ],
+        "savings": _savings(report),
+        "assumptions": list(ASSUMPTIONS),
+        "notes": list(report.notes),
+        "prices": {
+            key: {
+                "value": p.value,
+                "unit": p.unit,
+                "source": p.source,
+                "checked": p.checked,
+                "verified": p.verified,
+            }
+            for key, p in PRICES.items()
+        },
+        "plot": plot_path,
+    }
+
+
+def _describe_saving(fraction: float | None) -> str:
+    if fraction is None:
+        return "n/a (the other option costs nothing)"
+    if fraction >= 0:
+        return f"Lambda saves {fraction:.1%}"
+    return f"Lambda costs {1.0 - fraction:.1f}x as much"
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if value >= 0.995 or value == 0 else f"${value:,.4f}"
+
+
+def render_text(report: CostReport, plot_path: str | None = None) -> str:
+    """The human-readable report: costs, Lambda bills, savings, break-evens, assumptions."""
+    w = report.workload
+    n = w.requests_per_month
+    lines = [
+        f"Monthly cost of {format_requests(n)} predictions/month ({n:,.0f}); {REGION} list prices checked "
+        f"{PRICES_CHECKED}; free tiers {'included' if w.include_free_tier else 'excluded'}",
+        f"Lambda {w.memory_mb} MB {w.architecture}, {w.duration_ms:g} ms/prediction, cold starts "
+        f"{w.cold_start_rate:.2%} x {w.init_duration_ms:g} ms"
+        + (
+            f", provisioned concurrency {w.provisioned_concurrency} for {w.provisioned_hours:g} h"
+            if w.provisioned_concurrency
+            else ""
+        )
+        + (", SnapStart" if w.snapstart else "")
+        + f"; SageMaker endpoints x{w.sagemaker_instances} instance(s)",
+        "",
+    ]
+    width = max(len(o.name) for o in report.options)
+    lines.append(f"  {'option':<{width}}  {'USD/month':>12}")
+    for o in sorted(report.options, key=lambda o: report.monthly_usd[o.name]):
+        mark = "  <- cheapest" if o.name == report.cheapest else ""
+        lines.append(f"  {o.name:<{width}}  {_usd(report.monthly_usd[o.name]):>12}{mark}")
+    for o in (o for o in report.options if o.kind == "lambda"):
+        lines.append("")
+        lines.append(f"{o.name}:")
+        for name, usd in o.breakdown(n).items():
+            lines.append(f"  {name:<40} {_usd(usd):>12}")
+    lines.append("")
+    lines.append("Saving of Lambda against each SageMaker option at this volume:")
+    for row in _savings(report):
+        value = _describe_saving(row["saving"])
+        lines.append(f"  {row['lambda']} vs {row['versus']}: {value}")
+    lines.append("")
+    lines.append("Break-even volumes:")
+    lines.extend(f"  {b.describe()}" for b in report.break_evens)
+    lines.append("")
+    lines.append("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
+    for note in report.notes:
+        lines.append(f"Note: {note}.")
+    if plot_path:
+        lines.append(f"Plot written to {plot_path}")
+    return "\n".join(lines)

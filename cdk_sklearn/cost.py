@@ -1,0 +1,624 @@
+"""Monthly cost of serving a model: Lambda behind each front door against SageMaker.
+
+Pure functions over the dated price table in :mod:`cdk_sklearn.prices`; no I/O.
+
+Every option's monthly cost is a sum of :class:`LineItem` s, each of the form
+``fixed + usd_per_request * max(0, N - free_requests)`` where ``N`` is requests per month. That
+form is exact for the prices modelled (no volume tiers are reached below 300M requests a month)
+and makes break-even volumes solvable in closed form: between free-tier kinks every option is a
+straight line in ``N``.
+
+Modelling assumptions (also printed by ``cdk-sklearn cost`` and in docs/readme/cost.md):
+
+- A month is 730 hours; always-on resources (SageMaker instances, provisioned concurrency held,
+  the SnapStart cache of the live version) are billed for all of it unless told otherwise.
+- ``cold_start_rate`` is the fraction of on-demand requests that start a new execution
+  environment. Each cold start bills ``init_duration_ms`` at the on-demand duration price (INIT
+  billing for ZIP functions on managed runtimes, in force since 2025-08-01).
+- With SnapStart a cold start is a restore instead: billed per GB of memory restored, plus any
+  billed restore duration (after-restore hooks; none by default) at the duration price. The
+  one-off INIT at version publish is not counted (one INIT per version a month, < $0.001).
+- With provisioned concurrency, requests are spread evenly over the month, so the share served
+  by provisioned environments is ``provisioned_hours / 730``; those requests bill the
+  provisioned duration price and never cold start. Spill-over beyond the provisioned count is
+  not modelled; the periodic re-INIT of provisioned environments is not counted.
+- SageMaker Serverless bills inference duration x memory, memory rounded up to the next of its
+  sizes (1024..6144 MB); it has no per-request charge; its container start time is not billed.
+- SageMaker real-time endpoints bill instance-hours only; one instance type handles all the
+  traffic (capacity is not checked).
+- Not modelled, for any option: data transfer out, SageMaker data processing ($/GB in and out),
+  CloudWatch logs, S3 storage of the model, volume tiers (Lambda duration beyond 6 billion GB-s
+  a month, HTTP API beyond 300M requests, REST API beyond 333M requests).
+- Free tiers are excluded unless ``include_free_tier``: Lambda's 1M requests and 400,000 GB-s
+  a month (always free; not for functions with provisioned concurrency), API Gateway's 1M
+  requests a month (first 12 months), SageMaker Serverless's 150,000 s a month (first 2 months).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Final, Literal, get_args
+
+from cdk_sklearn.prices import HOURS_PER_MONTH, SAGEMAKER_INSTANCE_TYPES, price
+
+Architecture = Literal["x86_64", "arm64"]
+FrontDoor = Literal["http_api", "rest_api", "function_url"]
+
+ARCHITECTURES: Final[tuple[str, ...]] = get_args(Architecture)
+FRONT_DOORS: Final[tuple[str, ...]] = get_args(FrontDoor)
+
+LAMBDA_MEMORY_MB: Final = (128, 10240)
+SERVERLESS_MEMORY_MB: Final = (1024, 2048, 3072, 4096, 5120, 6144)
+
+_FRONT_DOOR_PRICE: Final[dict[str, str]] = {
+    "http_api": "apigw.http.request",
+    "rest_api": "apigw.rest.request",
+    "function_url": "lambda.function_url.request",
+}
+_FRONT_DOOR_LABEL: Final[dict[str, str]] = {
+    "http_api": "API Gateway HTTP API",
+    "rest_api": "API Gateway REST API",
+    "function_url": "Lambda Function URL",
+}
+_HTTP_API_TIER_REQUESTS: Final = 300e6
+_REST_API_TIER_REQUESTS: Final = 333e6
+_LAMBDA_DURATION_TIER_GB_S: Final = 6e9
+_SNAPSTART_MINIMUM_HOURS: Final = 3.0
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What is being served and how; every field is validated on construction.
+
+    Parameters
+    ----------
+    requests_per_month
+        Predictions served a month (``N``), >= 0.
+    memory_mb
+        Lambda memory, 128..10240 MB.
+    duration_ms
+        Billed duration of one warm prediction, > 0 ms.
+    architecture
+        ``"x86_64"`` or ``"arm64"``.
+    cold_start_rate
+        Fraction of on-demand requests that cold start, 0..1. Default 0.01 (AWS reports INITs
+        in under 1% of invocations for typical production workloads).
+    init_duration_ms
+        Billed INIT duration of one cold start. Default 1000 ms.
+    provisioned_concurrency
+        Execution environments kept warm on the alias; 0 (default) for none.
+    provisioned_hours
+        Hours a month provisioned concurrency is enabled, 0..730. Default 730.
+    snapstart
+        Whether SnapStart is on (exclusive with provisioned concurrency, as in AWS).
+    snapstart_versions
+        Published versions whose snapshot stays cached all month. Default 1.
+    snapstart_restore_ms
+        Billed restore duration per restore (after-restore hooks). Default 0.
+    sagemaker_instances
+        Instances behind each SageMaker real-time endpoint, running 24/7. Default 1.
+    include_free_tier
+        Subtract the free tiers (see the module docstring). Default False.
+    """
+
+    requests_per_month: float
+    memory_mb: int
+    duration_ms: float
+    architecture: str = "x86_64"
+    cold_start_rate: float = 0.01
+    init_duration_ms: float = 1000.0
+    provisioned_concurrency: int = 0
+    provisioned_hours: float = HOURS_PER_MONTH
+    snapstart: bool = False
+    snapstart_versions: int = 1
+    snapstart_restore_ms: float = 0.0
+    sagemaker_instances: int = 1
+    include_free_tier: bool = False
+
+    def __post_init__(self) -> None:
+        _require(
+            math.isfinite(self.requests_per_month) and self.requests_per_month >= 0,
+            f"requests per month must be a number >= 0, got {self.requests_per_month!r}",
+        )
+        lo, hi = LAMBDA_MEMORY_MB
+        _require(
+            isinstance(self.memory_mb, int) and lo <= self.memory_mb <= hi,
+            f"memory must be a whole number of MB from {lo} to {hi} (the Lambda limits), "
+            f"got {self.memory_mb!r}",
+        )
+        _require(
+            math.isfinite(self.duration_ms) and self.duration_ms > 0,
+            f"duration must be > 0 ms (the billed duration of one warm prediction), got {self.duration_ms!r}",
+        )
+        _require(
+            self.architecture in ARCHITECTURES,
+            f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}",
+        )
+        _require(
+            0.0 <= self.cold_start_rate <= 1.0,
+            "cold-start rate is a fraction of requests from 0 to 1 (0.01 = 1%), "
+            f"got {self.cold_start_rate!r}",
+        )
+        _require(
+            math.isfinite(self.init_duration_ms) and self.init_duration_ms >= 0,
+            f"INIT duration must be >= 0 ms, got {self.init_duration_ms!r}",
+        )
+        _require(
+            isinstance(self.provisioned_concurrency, int) and self.provisioned_concurrency >= 0,
+            f"provisioned concurrency must be a whole number >= 0, got {self.provisioned_concurrency!r}",
+        )
+        _require(
+            0.0 <= self.provisioned_hours <= HOURS_PER_MONTH,
+            f"provisioned hours must be from 0 to {HOURS_PER_MONTH:g} (a month), "
+            f"got {self.provisioned_hours!r}",
+        )
+        _require(
+            not (self.snapstart and self.provisioned_concurrency > 0),
+            "SnapStart and provisioned concurrency cannot be used together on one function version "
+            f"(got snapstart=True and provisioned concurrency {self.provisioned_concurrency}); choose one",
+        )
+        _require(
+            isinstance(self.snapstart_versions, int) and self.snapstart_versions >= 1,
+            f"SnapStart versions cached must be a whole number >= 1, got {self.snapstart_versions!r}",
+        )
+        _require(
+            math.isfinite(self.snapstart_restore_ms) and self.snapstart_restore_ms >= 0,
+            f"SnapStart billed restore duration must be >= 0 ms, got {self.snapstart_restore_ms!r}",
+        )
+        _require(
+            isinstance(self.sagemaker_instances, int) and self.sagemaker_instances >= 1,
+            f"SageMaker instances per endpoint must be a whole number >= 1, got {self.sagemaker_instances!r}",
+        )
+
+    @property
+    def memory_gb(self) -> float:
+        """Lambda memory in GB (1024 MB = 1 GB, as AWS bills it)."""
+        return self.memory_mb / 1024.0
+
+    @property
+    def serverless_memory_mb(self) -> int:
+        """The SageMaker Serverless memory size used: the Lambda memory rounded up, 1024..6144."""
+        for size in SERVERLESS_MEMORY_MB:
+            if self.memory_mb <= size:
+                return size
+        return SERVERLESS_MEMORY_MB[-1]
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One line of a bill: ``fixed_usd + usd_per_request * max(0, N - free_requests)``.
+
+    ``free_requests`` expresses a free allowance in requests of ``N`` (a GB-s allowance is
+    divided by the GB-s each request uses).
+    """
+
+    name: str
+    fixed_usd: float = 0.0
+    usd_per_request: float = 0.0
+    free_requests: float = 0.0
+
+    def cost(self, requests_per_month: float) -> float:
+        """USD this line bills for ``requests_per_month``."""
+        return self.fixed_usd + self.usd_per_request * max(0.0, requests_per_month - self.free_requests)
+
+
+@dataclass(frozen=True)
+class OptionCost:
+    """One way to serve the model, as the line items of its monthly bill.
+
+    Attributes
+    ----------
+    name
+        e.g. ``"lambda+http_api"``, ``"sagemaker ml.t3.medium"``, ``"sagemaker serverless"``.
+    kind
+        ``"lambda"``, ``"sagemaker"`` (real-time endpoint) or ``"sagemaker-serverless"``.
+    line_items
+        The bill, one entry per charge.
+    """
+
+    name: str
+    kind: str
+    line_items: tuple[LineItem, ...]
+
+    def monthly_usd(self, requests_per_month: float) -> float:
+        """Total USD a month at ``requests_per_month``."""
+        return sum(item.cost(requests_per_month) for item in self.line_items)
+
+    def breakdown(self, requests_per_month: float) -> dict[str, float]:
+        """USD per line item at ``requests_per_month``, in bill order."""
+        return {item.name: item.cost(requests_per_month) for item in self.line_items}
+
+
+def lambda_option(workload: Workload, front_door: str) -> OptionCost:
+    """The bill of the Lambda function behind ``front_door``.
+
+    Raises
+    ------
+    ValueError
+        If ``front_door`` is not one of :data:`FRONT_DOORS`.
+    """
+    if front_door not in FRONT_DOORS:
+        raise ValueError(f"front door must be one of {', '.join(FRONT_DOORS)}, got {front_door!r}")
+    w = workload
+    arch = w.architecture
+    gb = w.memory_gb
+    pc_share = w.provisioned_hours / HOURS_PER_MONTH if w.provisioned_concurrency > 0 else 0.0
+    on_demand = 1.0 - pc_share
+    duration_price = price(f"lambda.duration.{arch}")
+    # Free tier: always free, but never for a function with provisioned concurrency.
+    free = w.include_free_tier and w.provisioned_concurrency == 0
+
+    invoke_gb_s = on_demand * gb * w.duration_ms / 1000.0
+    if w.snapstart:
+        cold_gb_s = on_demand * w.cold_start_rate * gb * w.snapstart_restore_ms / 1000.0
+    else:
+        cold_gb_s = on_demand * w.cold_start_rate * gb * w.init_duration_ms / 1000.0
+    # The 400,000 free GB-s cover invoke and INIT/restore duration alike; expressed in requests
+    # the allowance is the same for both lines, so splitting it keeps each line exact.
+    gb_s_per_request = invoke_gb_s + cold_gb_s
+    free_duration_requests = (
+        price("lambda.free.gb_seconds") / gb_s_per_request if free and gb_s_per_request > 0 else 0.0
+    )
+
+    items = [
+        LineItem(
+            "Lambda requests",
+            usd_per_request=price("lambda.request"),
+            free_requests=price("lambda.free.requests") if free else 0.0,
+        ),
+        LineItem(
+            "Lambda duration",
+            usd_per_request=invoke_gb_s * duration_price,
+            free_requests=free_duration_requests,
+        ),
+    ]
+    if w.snapstart:
+        items.append(
+            LineItem(
+                "Lambda SnapStart restore duration",
+                usd_per_request=cold_gb_s * duration_price,
+                free_requests=free_duration_requests,
+            )
+        )
+        cached_hours = max(HOURS_PER_MONTH, _SNAPSTART_MINIMUM_HOURS)
+        items.append(
+            LineItem(
+                "Lambda SnapStart cache",
+                fixed_usd=w.snapstart_versions * gb * cached_hours * 3600.0 * price("lambda.snapstart.cache"),
+            )
+        )
+        items.append(
+            LineItem(
+                "Lambda SnapStart restore",
+                usd_per_request=on_demand * w.cold_start_rate * gb * price("lambda.snapstart.restore"),
+            )
+        )
+    else:
+        items.append(
+            LineItem(
+                "Lambda INIT duration",
+                usd_per_request=cold_gb_s * duration_price,
+                free_requests=free_duration_requests,
+            )
+        )
+    if w.provisioned_concurrency > 0:
+        items.append(
+            LineItem(
+                "Lambda provisioned concurrency held",
+                fixed_usd=w.provisioned_concurrency
+                * gb
+                * w.provisioned_hours
+                * 3600.0
+                * price(f"lambda.pc.held.{arch}"),
+            )
+        )
+        items.append(
+            LineItem(
+                "Lambda provisioned duration",
+                usd_per_request=pc_share * gb * w.duration_ms / 1000.0 * price(f"lambda.pc.duration.{arch}"),
+            )
+        )
+    door_free = w.include_free_tier and front_door != "function_url"
+    items.append(
+        LineItem(
+            _FRONT_DOOR_LABEL[front_door],
+            usd_per_request=price(_FRONT_DOOR_PRICE[front_door]),
+            free_requests=price("apigw.free.requests") if door_free else 0.0,
+        )
+    )
+    return OptionCost(name=f"lambda+{front_door}", kind="lambda", line_items=tuple(items))
+
+
+def sagemaker_instance_option(workload: Workload, instance_type: str) -> OptionCost:
+    """The bill of a SageMaker real-time endpoint on ``instance_type``, running all month.
+
+    Raises
+    ------
+    ValueError
+        If ``instance_type`` is not one of :data:`cdk_sklearn.prices.SAGEMAKER_INSTANCE_TYPES`.
+    """
+    if instance_type not in SAGEMAKER_INSTANCE_TYPES:
+        raise ValueError(
+            f"SageMaker instance type must be one of {', '.join(SAGEMAKER_INSTANCE_TYPES)}, "
+            f"got {instance_type!r}"
+        )
+    hourly = price(f"sagemaker.{instance_type}")
+    item = LineItem(
+        f"SageMaker {instance_type} x{workload.sagemaker_instances}, {HOURS_PER_MONTH:g} h",
+        fixed_usd=workload.sagemaker_instances * hourly * HOURS_PER_MONTH,
+    )
+    return OptionCost(name=f"sagemaker {instance_type}", kind="sagemaker", line_items=(item,))
+
+
+def sagemaker_serverless_option(workload: Workload) -> OptionCost:
+    """The bill of a SageMaker Serverless Inference endpoint with the workload's memory."""
+    seconds_per_request = workload.duration_ms / 1000.0
+    gb = workload.serverless_memory_mb / 1024.0
+    free = (
+        price("sagemaker.serverless.free.seconds") / seconds_per_request
+        if workload.include_free_tier
+        else 0.0
+    )
+    item = LineItem(
+        f"SageMaker Serverless duration ({workload.serverless_memory_mb} MB)",
+        usd_per_request=seconds_per_request * gb * price("sagemaker.serverless.duration"),
+        free_requests=free,
+    )
+    return OptionCost(name="sagemaker serverless", kind="sagemaker-serverless", line_items=(item,))
+
+
+def all_options(workload: Workload, front_doors: tuple[str, ...] = FRONT_DOORS) -> tuple[OptionCost, ...]:
+    """Lambda behind each of ``front_doors``, then every SageMaker option, in that order."""
+    lambdas = tuple(lambda_option(workload, door) for door in front_doors)
+    instances = tuple(sagemaker_instance_option(workload, t) for t in SAGEMAKER_INSTANCE_TYPES)
+    return (*lambdas, *instances, sagemaker_serverless_option(workload))
+
+
+def _line_on(option: OptionCost, segment_start: float) -> tuple[float, float]:
+    """Intercept and slope of ``option`` for N between ``segment_start`` and the next kink."""
+    intercept = 0.0
+    slope = 0.0
+    for item in option.line_items:
+        intercept += item.fixed_usd
+        if item.free_requests <= segment_start:
+            intercept -= item.usd_per_request * item.free_requests
+            slope += item.usd_per_request
+    return intercept, slope
+
+
+def break_even(a: OptionCost, b: OptionCost) -> tuple[float, ...]:
+    """Every volume N > 0 (requests a month) at which ``a`` and ``b`` swap places as the cheaper.
+
+    Solved exactly: the difference of the two bills is linear between free-tier kinks, so each
+    segment has at most one root. A root counts only where the order really swaps (not where
+    the two merely touch, e.g. when both leave a free tier at the same volume). An empty tuple
+    means the lines never cross: one option costs no more than the other at every volume.
+    """
+    kinks = sorted({i.free_requests for o in (a, b) for i in o.line_items if i.free_requests > 0})
+    bounds = [0.0, *kinks, math.inf]
+    roots: list[float] = []
+    for lo, hi in pairwise(bounds):
+        a0, a1 = _line_on(a, lo)
+        b0, b1 = _line_on(b, lo)
+        slope = a1 - b1
+        if slope == 0.0:
+            continue  # parallel on this segment: equal everywhere or nowhere, no swap
+        root = (b0 - a0) / slope
+        if root > 0 and lo <= root < hi and _swaps_at(a, b, root):
+            roots.append(root)
+    return tuple(roots)
+
+
+def _difference(a: OptionCost, b: OptionCost, n: float) -> float:
+    return a.monthly_usd(n) - b.monthly_usd(n)
+
+
+def _swaps_at(a: OptionCost, b: OptionCost, root: float) -> bool:
+    step = max(root * 1e-6, 1e-6)
+    before = _difference(a, b, max(root - step, 0.0))
+    after = _difference(a, b, root + step)
+    return (before < 0 < after) or (after < 0 < before)
+
+
+def _probe_points(a: OptionCost, b: OptionCost, roots: tuple[float, ...]) -> list[float]:
+    """One volume inside every stretch where the order of ``a`` and ``b`` cannot change."""
+    cuts = sorted(
+        {0.0, *roots, *(i.free_requests for o in (a, b) for i in o.line_items if i.free_requests > 0)}
+    )
+    points = [(lo + hi) / 2.0 for lo, hi in pairwise(cuts)]
+    points.append(cuts[-1] * 2.0 + 1e6)
+    return points
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """Where a Lambda option and another option cost the same.
+
+    Attributes
+    ----------
+    lambda_option, other_option
+        The two option names compared.
+    requests_per_month
+        The crossing volumes (usually one); empty when the lines never cross.
+    lambda_cheaper_at_low_volume
+        True when Lambda is the cheaper of the two just above zero requests; None when both cost
+        the same there.
+    """
+
+    lambda_option: str
+    other_option: str
+    requests_per_month: tuple[float, ...]
+    lambda_cheaper_at_low_volume: bool | None
+
+    def describe(self) -> str:
+        """A sentence for people: who is cheaper where."""
+        vs = f"{self.lambda_option} vs {self.other_option}"
+        if not self.requests_per_month:
+            if self.lambda_cheaper_at_low_volume is None:
+                return f"{vs}: same cost at every volume"
+            winner = self.lambda_option if self.lambda_cheaper_at_low_volume else self.other_option
+            return f"{vs}: the lines never cross; {winner} costs no more at any volume"
+        first = self.requests_per_month[0]
+        low, high = (
+            (self.lambda_option, self.other_option)
+            if self.lambda_cheaper_at_low_volume
+            else (self.other_option, self.lambda_option)
+        )
+        text = (
+            f"{vs}: break even at {format_requests(first)} requests/month; {low} cheaper below, {high} above"
+        )
+        if len(self.requests_per_month) > 1:
+            others = ", ".join(format_requests(n) for n in self.requests_per_month[1:])
+            text += f" (order swaps again at {others})"
+        return text
+
+
+def _cheaper_at_low_volume(a: OptionCost, b: OptionCost, roots: tuple[float, ...]) -> bool | None:
+    # The first stretch where the two differ decides; None when they are equal everywhere.
+    for n in _probe_points(a, b, roots):
+        diff = _difference(a, b, n)
+        if not math.isclose(diff, 0.0, abs_tol=1e-12):
+            return diff < 0
+    return None
+
+
+@dataclass(frozen=True)
+class CostReport:
+    """The comparison ``cdk-sklearn cost`` prints.
+
+    Attributes
+    ----------
+    workload
+        The inputs used.
+    options
+        Every option compared, Lambda ones first.
+    monthly_usd
+        Option name -> USD a month at ``workload.requests_per_month``.
+    cheapest
+        Name of the cheapest option at that volume.
+    break_evens
+        Each Lambda option against each other option.
+    notes
+        Caveats that apply to these inputs (volume tiers reached, memory rounded, ...).
+    """
+
+    workload: Workload
+    options: tuple[OptionCost, ...]
+    monthly_usd: dict[str, float]
+    cheapest: str
+    break_evens: tuple[BreakEven, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def compare(workload: Workload, front_doors: tuple[str, ...] = FRONT_DOORS) -> CostReport:
+    """Cost every option at the workload's volume and solve every Lambda-vs-other break-even.
+
+    Raises
+    ------
+    ValueError
+        If ``front_doors`` is empty or names an unknown front door.
+    """
+    if not front_doors:
+        raise ValueError(f"choose at least one front door from {', '.join(FRONT_DOORS)}")
+    doors = tuple(dict.fromkeys(front_doors))  # de-duplicated, order kept
+    options = all_options(workload, doors)
+    n = workload.requests_per_month
+    monthly = {o.name: o.monthly_usd(n) for o in options}
+    cheapest = min(options, key=lambda o: (monthly[o.name], o.name)).name
+    lambdas = [o for o in options if o.kind == "lambda"]
+    others = [o for o in options if o.kind != "lambda"]
+    break_evens = []
+    for lam in lambdas:
+        for other in others:
+            roots = break_even(lam, other)
+            break_evens.append(
+                BreakEven(
+                    lambda_option=lam.name,
+                    other_option=other.name,
+                    requests_per_month=roots,
+                    lambda_cheaper_at_low_volume=_cheaper_at_low_volume(lam, other, roots),
+                )
+            )
+    return CostReport(
+        workload=workload,
+        options=options,
+        monthly_usd=monthly,
+        cheapest=cheapest,
+        break_evens=tuple(break_evens),
+        notes=_notes(workload, doors),
+    )
+
+
+def _notes(w: Workload, doors: tuple[str, ...]) -> tuple[str, ...]:
+    notes = []
+    n = w.requests_per_month
+    if "http_api" in doors and n > _HTTP_API_TIER_REQUESTS:
+        notes.append("HTTP API requests beyond 300M a month are cheaper than modelled ($0.90/M, not $1.00/M)")
+    if "rest_api" in doors and n > _REST_API_TIER_REQUESTS:
+        notes.append("REST API requests beyond 333M a month are cheaper than modelled ($2.80/M, not $3.50/M)")
+    if n * w.memory_gb * w.duration_ms / 1000.0 > _LAMBDA_DURATION_TIER_GB_S:
+        notes.append("Lambda duration beyond 6 billion GB-s a month is cheaper than modelled")
+    if w.serverless_memory_mb != w.memory_mb:
+        notes.append(
+            f"SageMaker Serverless priced at {w.serverless_memory_mb} MB, "
+            f"its nearest memory size to {w.memory_mb} MB"
+        )
+    if w.include_free_tier:
+        notes.append(
+            "free tiers subtracted: Lambda (always free), API Gateway (first 12 months), "
+            "SageMaker Serverless (first 2 months)"
+        )
+    return tuple(notes)
+
+
+def saving(lambda_usd: float, other_usd: float) -> float:
+    """Fraction of ``other_usd`` saved by paying ``lambda_usd`` instead (negative: Lambda costs more).
+
+    Raises
+    ------
+    ValueError
+        If ``other_usd`` is not positive (a saving relative to nothing is undefined).
+    """
+    if other_usd <= 0:
+        raise ValueError(f"cannot express a saving relative to a cost of {other_usd!r} USD")
+    return 1.0 - lambda_usd / other_usd
+
+
+def format_requests(n: float) -> str:
+    """``1234567`` -> ``"1.23M"``; ``2500`` -> ``"2.5k"``; plain below 1,000."""
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g}{suffix}"
+    return f"{n:.3g}"
+
+
+def parse_requests(text: str) -> float:
+    """Parse a volume such as ``"2000000"``, ``"2e6"``, ``"2M"``, ``"100k"`` or ``"1.5B"``.
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is not a number (optionally suffixed k, M or B) or is negative.
+    """
+    cleaned = text.strip().replace("_", "").replace(",", "")
+    multiplier = 1.0
+    suffixes = {"k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "b": 1e9, "B": 1e9}
+    if cleaned and cleaned[-1] in suffixes:
+        multiplier = suffixes[cleaned[-1]]
+        cleaned = cleaned[:-1]
+    try:
+        value = float(cleaned) * multiplier
+    except ValueError:
+        raise ValueError(
+            f"requests per month must be a number such as 2000000, 2e6, 2M or 100k, got {text!r}"
+        ) from None
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"requests per month must be >= 0, got {text!r}")
+    return value

@@ -1,0 +1,144 @@
+"""The one dated price table the cost model reads: AWS list prices, us-east-1, on-demand, USD.
+
+Every entry carries its unit, where the figure comes from and how far it was checked. Nothing
+else in the package holds a price: to re-price, edit this file (and its date), then run the
+tests, whose worked examples are written against these figures.
+
+Verification levels used in ``Price.verified``:
+
+``"aws-page"``
+    Seen in a copy of the AWS pricing page or AWS documentation, including AWS's own worked
+    examples (the copy in the search corpus, dated below).
+``"price-list"``
+    Seen in a third-party extract of the AWS Price List API offer files (usage type and rate).
+``"secondary"``
+    Only seen in third-party articles or repositories that quote AWS; several agree.
+``"issue-supplied, unverified"``
+    Taken from the issue brief; not found in any source available here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+PRICES_CHECKED: Final = "2026-11-24"
+"""The day the figures below were last compared against their sources."""
+
+REGION: Final = "us-east-1"
+
+HOURS_PER_MONTH: Final = 730.0
+"""AWS's own convention for a month of always-on resources (8,760 h / 12)."""
+
+SECONDS_PER_MONTH: Final = HOURS_PER_MONTH * 3600.0
+
+_LAMBDA_PAGE: Final = "https://aws.amazon.com/lambda/pricing/"
+_APIGW_PAGE: Final = "https://aws.amazon.com/api-gateway/pricing/"
+_SAGEMAKER_PAGE: Final = "https://aws.amazon.com/sagemaker/pricing/"
+_INIT_BLOG: Final = "https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/"
+
+
+@dataclass(frozen=True)
+class Price:
+    """One price: a value in USD per ``unit``, with its provenance.
+
+    Parameters
+    ----------
+    value
+        USD per one ``unit``.
+    unit
+        What one unit is, e.g. ``"request"``, ``"GB-second"``, ``"instance-hour"``.
+    source
+        URL or document the figure comes from.
+    checked
+        ISO date the figure was last compared against ``source``.
+    verified
+        How far it was checked; see the module docstring.
+    """
+
+    value: float
+    unit: str
+    source: str
+    checked: str
+    verified: str
+
+
+def _p(value: float, unit: str, source: str, verified: str) -> Price:
+    return Price(value=value, unit=unit, source=source, checked=PRICES_CHECKED, verified=verified)
+
+
+_TABLE: dict[str, Price] = {
+    # --- Lambda, on-demand ----------------------------------------------------------------
+    "lambda.request": _p(0.20 / 1e6, "request", _LAMBDA_PAGE, "aws-page"),
+    "lambda.duration.x86_64": _p(0.0000166667, "GB-second", _LAMBDA_PAGE, "aws-page"),
+    "lambda.duration.arm64": _p(
+        0.0000133334, "GB-second", _LAMBDA_PAGE + " (Price List Lambda-GB-Second-ARM)", "price-list"
+    ),
+    # INIT has been billed at the duration price for ZIP functions on managed runtimes since
+    # 2025-08-01; the model therefore prices INIT GB-s with the duration entries above.
+    "lambda.init_billing_since": _p(0.0, "marker (2025-08-01)", _INIT_BLOG, "aws-page"),
+    # --- Lambda, provisioned concurrency ----------------------------------------------------
+    "lambda.pc.held.x86_64": _p(0.0000041667, "GB-second held", _LAMBDA_PAGE, "aws-page"),
+    "lambda.pc.held.arm64": _p(
+        0.0000033334,
+        "GB-second held",
+        _LAMBDA_PAGE + " (Price List Lambda-Provisioned-Concurrency-ARM)",
+        "price-list",
+    ),
+    "lambda.pc.duration.x86_64": _p(0.0000097222, "GB-second executed", _LAMBDA_PAGE, "aws-page"),
+    "lambda.pc.duration.arm64": _p(
+        0.0000077778,
+        "GB-second executed",
+        _LAMBDA_PAGE + " (Price List Lambda-Provisioned-GB-Second-ARM)",
+        "price-list",
+    ),
+    # --- Lambda, SnapStart (Python and .NET; not charged on Java) ---------------------------
+    # The page quotes one figure; arm64 is assumed equal (not separately listed in our sources).
+    "lambda.snapstart.cache": _p(
+        0.0000015046, "GB-second cached (3-hour minimum per version)", _LAMBDA_PAGE, "aws-page"
+    ),
+    "lambda.snapstart.restore": _p(0.0001397998, "GB restored", _LAMBDA_PAGE, "aws-page"),
+    # --- Lambda, free tier (always free; does not apply to provisioned concurrency) ---------
+    "lambda.free.requests": _p(1_000_000, "requests per month", _LAMBDA_PAGE, "aws-page"),
+    "lambda.free.gb_seconds": _p(400_000, "GB-seconds per month", _LAMBDA_PAGE, "aws-page"),
+    # --- Front doors ------------------------------------------------------------------------
+    "apigw.http.request": _p(1.00 / 1e6, "request (first 300M/month)", _APIGW_PAGE, "secondary"),
+    "apigw.rest.request": _p(3.50 / 1e6, "request (first 333M/month)", _APIGW_PAGE, "secondary"),
+    "lambda.function_url.request": _p(0.0, "request (no extra charge)", _LAMBDA_PAGE, "secondary"),
+    # 12-month free tier for new accounts, per API type.
+    "apigw.free.requests": _p(1_000_000, "requests per month (first 12 months)", _APIGW_PAGE, "secondary"),
+    # --- SageMaker real-time endpoints (on-demand instance-hours, 24/7) ---------------------
+    "sagemaker.ml.t2.medium": _p(0.056, "instance-hour", _SAGEMAKER_PAGE, "secondary"),
+    "sagemaker.ml.t3.medium": _p(0.05, "instance-hour", _SAGEMAKER_PAGE, "secondary"),
+    "sagemaker.ml.m5.large": _p(0.115, "instance-hour", _SAGEMAKER_PAGE, "secondary"),
+    "sagemaker.ml.c5.large": _p(0.102, "instance-hour", _SAGEMAKER_PAGE, "issue-supplied, unverified"),
+    # --- SageMaker Serverless Inference -----------------------------------------------------
+    # Billed per ms of inference duration at a per-second price proportional to the memory
+    # configured (1024 MB -> $0.00002/s, ... 6144 MB -> $0.00012/s); no per-request charge.
+    "sagemaker.serverless.duration": _p(0.00002, "GB-second", _SAGEMAKER_PAGE, "secondary"),
+    # Free tier: first 2 months after the first SageMaker resource is created.
+    "sagemaker.serverless.free.seconds": _p(
+        150_000, "seconds of inference per month (first 2 months)", _SAGEMAKER_PAGE, "secondary"
+    ),
+}
+
+PRICES: Final = MappingProxyType(_TABLE)
+"""The frozen price table, keyed by a dotted name."""
+
+SAGEMAKER_INSTANCE_TYPES: Final = ("ml.t2.medium", "ml.t3.medium", "ml.m5.large", "ml.c5.large")
+"""The SageMaker real-time instance types compared."""
+
+
+def price(key: str) -> float:
+    """Return the USD value of the price named ``key``.
+
+    Raises
+    ------
+    KeyError
+        If ``key`` is not in the table; the message lists the known keys.
+    """
+    try:
+        return PRICES[key].value
+    except KeyError:
+        raise KeyError(f"no price named {key!r}; known prices: {', '.join(sorted(PRICES))}") from None

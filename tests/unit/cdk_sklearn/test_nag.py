@@ -1,0 +1,87 @@
+"""cdk-nag AwsSolutions: zero findings for every configuration, and exactly the acknowledgments we wrote."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from cdk_sklearn.checks import nag_findings
+from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.nag import acknowledgments
+from tests.conftest import SKIP_BUNDLING
+
+CONFIGURATIONS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "python3.14": {"runtime": "python3.14"},
+    "public": {"auth": "none"},
+    "jwt": {"auth": "jwt", "jwt_issuer": "https://issuer.example.com", "jwt_audience": ["a"]},
+    "rest_iam": {"front_door": "rest_api"},
+    "rest_api_key": {"front_door": "rest_api", "auth": "api_key"},
+    "function_url": {"front_door": "function_url", "reserved_concurrency": 5},
+    "autoscaled": {"cold_start": {"strategy": "provisioned", "min": 2, "max": 10}},
+    "snapstart": {"cold_start": {"strategy": "snapstart"}},
+}
+
+REST_ACKS = [
+    "AwsSolutions-APIG3",
+    "AwsSolutions-COG4",
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+]
+# The complete list of acknowledgments per configuration (construct path below the stack -> rule ids).
+EXPECTED_ACKS: dict[str, dict[str, list[str]]] = {
+    "default": {"E/Function": ["AwsSolutions-L1"]},
+    "python3.14": {},
+    "public": {"E/Function": ["AwsSolutions-L1"]}
+    | {
+        f"E/HttpApi/{m}--{p.strip('/').replace('/', '--')}": ["AwsSolutions-APIG4"]
+        for m, p in [
+            ("POST", "/predict"),
+            ("GET", "/health"),
+            ("GET", "/metadata"),
+            ("GET", "/v2/health/live"),
+            ("GET", "/v2/health/ready"),
+            ("GET", "/v2/models/{name}"),
+            ("POST", "/v2/models/{name}/infer"),
+        ]
+    },
+    "jwt": {"E/Function": ["AwsSolutions-L1"]},
+    "rest_iam": {"E/Function": ["AwsSolutions-L1"], "E/RestApi": REST_ACKS},
+    "rest_api_key": {
+        "E/Function": ["AwsSolutions-L1"],
+        "E/RestApi": sorted([*REST_ACKS, "AwsSolutions-APIG4"]),
+    },
+    "function_url": {"E/Function": ["AwsSolutions-L1"]},
+    "autoscaled": {"E/Function": ["AwsSolutions-L1"]},
+    "snapstart": {"E/Function": ["AwsSolutions-L1"]},
+}
+
+
+def build(model, props: dict[str, Any]) -> cdk.App:
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "S")
+    SklearnLambdaEndpoint(stack, "E", model_path=str(model), **props)
+    return app
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGURATIONS))
+def test_no_unacknowledged_findings(iris_model, name):
+    assert nag_findings(build(iris_model, CONFIGURATIONS[name])) == []
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGURATIONS))
+def test_acknowledgments_are_exactly_these(iris_model, name):
+    found = {
+        path.removeprefix("S/"): ids
+        for path, ids in acknowledgments(build(iris_model, CONFIGURATIONS[name])).items()
+    }
+    assert found == EXPECTED_ACKS[name]
+
+
+def test_nag_catches_what_is_not_acknowledged(iris_model):
+    from aws_cdk import aws_s3 as s3
+
+    app = build(iris_model, {})
+    s3.Bucket(app.node.find_child("S"), "Unsafe")
+    assert any("AwsSolutions-S10" in line for line in nag_findings(app))
