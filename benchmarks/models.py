@@ -6,8 +6,8 @@ README of model-zoo/scikit-learn-lambda) trained ``MLPClassifier`` models with t
 0.68, 4.08, 16.17, 36.25 and 52.13 MB. The same recipe reproduces those sizes today (MB = 10**6 bytes):
 a fitted MLP pickles four float64 copies of its weights (``coefs_``, ``_best_coefs`` and the Adam
 optimizer's two moment estimates), so the file is about 4 x 8 bytes x parameters, as it was with the
-scikit-learn 0.23 of 2020: no tuning of the layout or the training was needed. ``random_state`` makes the files
-deterministic.
+scikit-learn 0.23 of 2020: no tuning of the layout or the training was needed.
+``random_state`` makes the files deterministic.
 
 Run ``python -m benchmarks.models --output build/bench-models`` to print the table.
 """
@@ -119,8 +119,8 @@ def generate(output_dir: Path, specs: Iterable[ModelSpec] | None = None) -> list
         if model.size_error is not None and abs(model.size_error) > SIZE_TOLERANCE:
             raise ValueError(
                 f"{path} is {model.size_mb:.2f} MB but the article's {spec.name} was {spec.article_mb} MB "
-                f"({model.size_error:+.1%}, allowed +-{SIZE_TOLERANCE:.0%}); delete the file to regenerate it, "
-                "or check the scikit-learn/joblib versions"
+                f"({model.size_error:+.1%}, allowed +-{SIZE_TOLERANCE:.0%}); "
+                "delete the file to regenerate it, or check the scikit-learn/joblib versions"
             )
         models.append(model)
     return models

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="type-arg,operator,var-annotated"
+# (This script may import nothing it does not measure, typing included: builtin annotations only.)
 """The child side of the benchmark: runs inside a fresh target interpreter, standard library only.
 
 Started as ``python -I -S -B [-X importtime] probe.py MODE key=value...`` with nothing but the layer, the
@@ -27,18 +29,18 @@ T_FIRST_LINE = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 import sys  # noqa: E402  (built in: nothing to load from disk)
 
 
-def now():
+def now() -> int:
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC)
 
 
-def mark(name):
+def mark(name: str) -> None:
     # stderr is shared with CPython's -X importtime lines: flushing keeps the order exact.
     sys.stderr.write(f"BENCH-MARK {name} {now()}\n")
     sys.stderr.flush()
 
 
-def parse_args(argv):
-    options = {"path": []}
+def parse_args(argv: list[str]) -> dict:
+    options: dict = {"path": []}
     for item in argv:
         key, _, value = item.partition("=")
         if key == "path":
@@ -60,11 +62,11 @@ class LambdaContext:
     log_stream_name = "2020/06/01/[$LATEST]0123456789abcdef"
 
     @staticmethod
-    def get_remaining_time_in_millis():
+    def get_remaining_time_in_millis() -> int:
         return 29_000
 
 
-def http_api_event(body):
+def http_api_event(body: str) -> dict:
     """An API Gateway HTTP API (payload 2.0) event for POST /predict, shaped as AWS documents it."""
     return {
         "version": "2.0",
@@ -104,23 +106,23 @@ def http_api_event(body):
     }
 
 
-def rows_body(key, rows_text):
+def rows_body(key: str, rows_text: str) -> str:
     # The body is text either way: the handler parses it, not us.
     return '{"' + key + '": ' + rows_text + "}"
 
 
-def import_attr(spec):
+def import_attr(spec: str) -> tuple:
     module_name, _, attr = spec.partition(":")
     module = __import__(module_name, fromlist=[attr])
     return module, getattr(module, attr)
 
 
-def wrap_timed(spec):
+def wrap_timed(spec: str) -> None:
     """Replace module:function with a copy that marks its start and end (instrumentation only)."""
     module, function = import_attr(spec)
     attr = spec.partition(":")[2]
 
-    def timed(*args, **kwargs):
+    def timed(*args: object, **kwargs: object) -> object:
         mark("load-start")
         try:
             return function(*args, **kwargs)
@@ -130,13 +132,13 @@ def wrap_timed(spec):
     setattr(module, attr, timed)
 
 
-def status_of(response):
+def status_of(response: object) -> tuple:
     if isinstance(response, dict):
         return response.get("statusCode", 200), str(response.get("body", ""))[:300]
     return 200, str(response)[:300]
 
 
-def cold(options):
+def cold(options: dict) -> None:
     if options.get("wrap"):
         wrap_timed(options["wrap"])
     _, handler = import_attr(options["handler"])
@@ -148,7 +150,7 @@ def cold(options):
     print("BENCH", repr({"status": status, "body": body}))
 
 
-def floor(options):
+def floor(options: dict) -> None:
     import numpy  # noqa: F401
 
     mark("imported")
@@ -158,25 +160,38 @@ def floor(options):
     print("BENCH", repr({"status": 200, "body": str(size)}))
 
 
-def percentile(sorted_values, q):
-    index = min(len(sorted_values) - 1, int(round(q * (len(sorted_values) - 1))))
+def percentile(sorted_values: list[int], q: float) -> int:
+    index = min(len(sorted_values) - 1, round(q * (len(sorted_values) - 1)))
     return sorted_values[index]
 
 
-def measure(call, budget_ns, max_calls, min_calls):
-    for _ in range(10):  # warm caches and lazily built objects first
-        call()
-    samples = []
-    deadline = now() + budget_ns
-    while len(samples) < max_calls and (len(samples) < min_calls or now() < deadline):
-        start = now()
-        call()
-        samples.append(now() - start)
-    samples.sort()
+def summary(samples: list) -> dict:
+    samples = sorted(samples)
     return {"median_ns": percentile(samples, 0.5), "p99_ns": percentile(samples, 0.99), "n": len(samples)}
 
 
-def warm(options):
+def measure_pairs(
+    handler_call: object, predict_call: object, budget_ns: int, max_calls: int, min_calls: int
+) -> dict:
+    """Time handler and direct predict calls alternately, so both see the same machine noise."""
+    for _ in range(10):  # warm caches and lazily built objects first
+        handler_call()
+        predict_call()
+    handler_ns, predict_ns, overhead_ns = [], [], []
+    deadline = now() + budget_ns
+    while len(handler_ns) < max_calls and (len(handler_ns) < min_calls or now() < deadline):
+        start = now()
+        handler_call()
+        middle = now()
+        predict_call()
+        end = now()
+        handler_ns.append(middle - start)
+        predict_ns.append(end - middle)
+        overhead_ns.append((middle - start) - (end - middle))
+    return {"handler": summary(handler_ns), "predict": summary(predict_ns), "overhead": summary(overhead_ns)}
+
+
+def warm(options: dict) -> None:
     import json
 
     import joblib
@@ -197,14 +212,17 @@ def warm(options):
         if status != 200:
             print("BENCH", repr({"status": status, "body": body}))
             return
-        results[label] = {
-            "handler": measure(lambda e=event: handler(e, context), budget_ns, max_calls, min_calls),
-            "predict": measure(lambda x=features: model.predict(x), budget_ns, max_calls, min_calls),
-        }
+        results[label] = measure_pairs(
+            lambda e=event: handler(e, context),
+            lambda x=features: model.predict(x),
+            budget_ns,
+            max_calls,
+            min_calls,
+        )
     print("BENCH", repr({"status": 200, "body": "", "warm": results}))
 
 
-def main():
+def main() -> None:
     sys.stderr.write(f"BENCH-MARK start {T_FIRST_LINE}\n")
     mode = sys.argv[1]
     options = parse_args(sys.argv[2:])

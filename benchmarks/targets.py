@@ -82,7 +82,12 @@ class Target:
         return [self.python, *flags, self.stage(PROBE), *args]
 
     def popen(
-        self, args: list[str], env: dict[str, str], stdout: IO[bytes], stderr: IO[bytes], importtime: bool = False
+        self,
+        args: list[str],
+        env: dict[str, str],
+        stdout: IO[bytes],
+        stderr: IO[bytes],
+        importtime: bool = False,
     ) -> subprocess.Popen[bytes]:
         """Start the probe writing to files (a full pipe would stall it); read the clock just before."""
         root = self.root
@@ -102,14 +107,20 @@ class Target:
         )
 
     def compile(self, path: Path) -> None:
-        """Write ``.pyc`` for this interpreter into ``path`` as the child sees it (the runtime's own boto3)."""
+        """Write ``.pyc`` for this interpreter into ``path`` as the child sees it (the runtime's boto3)."""
         root = self.root
+
+        def enter_root() -> None:
+            if root is not None:
+                os.chroot(root)
+                os.chdir("/")
+
         subprocess.run(
             [self.python, "-I", "-m", "compileall", "-q", "-j", "0", self.stage(path)],
             check=True,
             env=BASE_ENV,
             cwd="/" if root is not None else None,
-            preexec_fn=(lambda: (os.chroot(root), os.chdir("/")) and None) if root is not None else None,
+            preexec_fn=enter_root if root is not None else None,
         )
 
     def cleanup(self) -> None:
