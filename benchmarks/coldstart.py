@@ -166,7 +166,8 @@ def cold_start_once(variant: Variant, target: Target, model: BenchModel) -> Cold
     total = (marks["answered"] - spawn) / 1e6
     interpreter = (marks["start"] - spawn) / 1e6
     if variant.is_floor:
-        # Floor: the numpy import, then reading the file; nothing else happens.
+        # Floor: the numpy import, then reading the file; nothing else happens (no residual phase).
+        imports = (marks["imported"] - marks["start"]) / 1e6
         model_ms = (marks["answered"] - marks["imported"]) / 1e6
     first = total - interpreter - imports - model_ms
     phases = {"interpreter": interpreter, "imports": imports, "model": model_ms, "first_prediction": first}

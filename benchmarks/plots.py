@@ -9,11 +9,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.ticker import ScalarFormatter
 
 from benchmarks.coldstart import PHASES, ColdResult
 from benchmarks.warm import WarmResult
 
 COLORS = {"cdk-sklearn": "#1f77b4", "scikit-learn-lambda": "#d62728", "floor": "#7f7f7f"}
+SHORT = {"cdk-sklearn": "ours", "scikit-learn-lambda": "sk-λ", "floor": "floor"}
 PHASE_COLORS = {
     "interpreter": "#c7c7c7",
     "imports": "#1f77b4",
@@ -75,16 +77,16 @@ def cold_start_phases(results: Sequence[ColdResult], title: str, output: Path) -
             bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
         for x in xs:
             ax.annotate(
-                variant.split("-")[0][:6],
+                SHORT.get(variant, variant),
                 (x, 0),
                 textcoords="offset points",
-                xytext=(0, -22),
+                xytext=(0, -10),
                 ha="center",
-                fontsize=6,
-                rotation=90,
+                va="top",
+                fontsize=7,
             )
     ax.set_xticks(range(len(models)), models, fontsize=8)
-    ax.tick_params(axis="x", pad=28)
+    ax.tick_params(axis="x", pad=16)
     ax.set_ylabel("seconds (median per phase)")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="y", alpha=0.3)
@@ -96,7 +98,7 @@ def cold_start_phases(results: Sequence[ColdResult], title: str, output: Path) -
 
 
 def warm_latency(results: Sequence[WarmResult], title: str, output: Path) -> Path:
-    """Warm handler median (bar) and p99 (tick) per model against predict alone, 1 and 100 rows."""
+    """Warm handler median (bar, labelled with its overhead) and p99 (tick) against predict alone."""
     ours = [r for r in results if r.variant == "cdk-sklearn"]
     models = [r.model.name for r in ours]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), dpi=120, sharey=False)
@@ -111,8 +113,19 @@ def warm_latency(results: Sequence[WarmResult], title: str, output: Path) -> Pat
             [x - 0.2 for x in xs], p99, marker="_", s=200, color="black", label="handler p99", zorder=3
         )
         ax.set_yscale("log")
+        ax.set_ylim(bottom=0.05)
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        for x, h, r in zip(xs, handler, ours, strict=True):
+            ax.annotate(
+                f"+{r.overhead_us(rows):.0f} µs",
+                (x - 0.2, h),
+                textcoords="offset points",
+                xytext=(0, 3),
+                ha="center",
+                fontsize=7,
+            )
         ax.set_xticks(list(xs), models, rotation=30, ha="right", fontsize=8)
-        ax.set_ylabel("ms per request (log)")
+        ax.set_ylabel("ms per request (log scale)")
         ax.set_title(label, fontsize=10)
         ax.grid(axis="y", alpha=0.3, which="both")
     axes[0].legend(fontsize=8)
