@@ -16,6 +16,7 @@ import argparse
 import datetime
 import hashlib
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -254,8 +255,18 @@ def _measure(args: argparse.Namespace, target: Target, models: list[BenchModel],
 
 
 def _command(args: argparse.Namespace) -> str:
-    parts = ["make bench"] if not sys.argv[1:] else [".venv/bin/python -m benchmarks.run", *sys.argv[1:]]
-    return " ".join(shlex.quote(p) for p in parts) if len(parts) > 1 else parts[0]
+    """The command that reproduces this run, as the user typed it (``make bench`` when run by make)."""
+    flags = sys.argv[1:]
+    if not os.environ.get("MAKELEVEL"):
+        return " ".join([".venv/bin/python -m benchmarks.run", *(shlex.quote(f) for f in flags)])
+    parts = ["make bench"]
+    if args.sklearn_lambda_src:
+        parts.append(f"SKLEARN_LAMBDA_SRC={shlex.quote(str(args.sklearn_lambda_src))}")
+        i = flags.index("--sklearn-lambda-src")
+        flags = flags[:i] + flags[i + 2 :]
+    if flags:
+        parts.append(f"BENCH_FLAGS={shlex.quote(' '.join(flags))}")
+    return " ".join(parts)
 
 
 def _python_version(target: Target) -> str:
