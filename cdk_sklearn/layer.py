@@ -1,0 +1,215 @@
+"""``SklearnLayer``: the scikit-learn Lambda layer, pinned to the model and built without Docker.
+
+The layer's asset is bundled locally (:class:`aws_cdk.ILocalBundling`) by :mod:`cdk_sklearn.packaging`:
+pip installs wheels for the Lambda runtime's platform, the build is pruned, compiled to .pyc for the
+runtime's Python, measured against Lambda's size limit and kept in the user cache. When the stack does
+not need bundling (``cdk ls``, unit tests with ``aws:cdk:bundling-stacks: []``) nothing is built or
+downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from cdk_sklearn.model_artifact import ModelArtifact
+from cdk_sklearn.packaging.build import (
+    LayerBuild,
+    build_layer,
+    copy_layer,
+    layer_key,
+    merge_requirements,
+    resolve_bytecode,
+)
+from cdk_sklearn.packaging.bytecode import Interpreter
+from cdk_sklearn.packaging.cache import cache_root
+from cdk_sklearn.packaging.target import LambdaTarget
+
+_DESCRIPTION_LIMIT = 256  # LayerVersion.Description maximum length
+
+
+class ModelDependencyWarning(UserWarning):
+    """The model references a module that neither the standard library nor a known package provides."""
+
+
+class SklearnLayer(Construct):
+    """A Lambda layer with the scikit-learn (and friends) the model was trained with.
+
+    Parameters
+    ----------
+    scope, id
+        Construct scope and id.
+    model
+        The inspected model (:func:`cdk_sklearn.model_artifact.inspect_model`): its requirements pin
+        scikit-learn to the training version and add what the model references (pandas, xgboost...).
+    runtime
+        A Lambda Python runtime, python3.11 to python3.14.
+    architecture
+        ``Architecture.X86_64`` or ``Architecture.ARM_64``.
+    extra_requirements
+        More pip requirement strings to put in the layer (default none).
+    bytecode_python
+        A CPython of the runtime's version to compile .pyc with. Default: the
+        ``CDK_SKLEARN_BYTECODE_PYTHON`` environment variable, the running interpreter if its version
+        matches, or ``python3.X`` on PATH; without one the layer ships without .pyc (with a warning).
+    function_code_bytes
+        Unzipped size of the function code, counted with the layer against Lambda's 262,144,000-byte
+        limit (default 0).
+
+    Attributes
+    ----------
+    layer_version
+        The ``aws_lambda.LayerVersion``.
+    requirements
+        The requirement strings the layer is built from.
+    build
+        The built layer (sizes, lock), or ``None`` when the stack is not bundled.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: ModelArtifact,
+        runtime: lambda_.Runtime,
+        architecture: lambda_.Architecture,
+        extra_requirements: Sequence[str] = (),
+        bytecode_python: str | None = None,
+        function_code_bytes: int = 0,
+    ) -> None:
+        super().__init__(scope, id)
+        if isinstance(extra_requirements, str):
+            raise ValueError(
+                "extra_requirements must be a list of requirement strings, got the string "
+                f"{extra_requirements!r}; write extra_requirements=[{extra_requirements!r}]"
+            )
+        if function_code_bytes < 0:
+            raise ValueError(f"function_code_bytes must be >= 0, got {function_code_bytes}")
+        target = LambdaTarget(runtime.name, architecture.name)
+        requirements = merge_requirements(model.requirements, extra_requirements)
+        if not requirements:
+            raise ValueError(
+                f"model {model.path} references no package the layer could provide (modules: "
+                f"{', '.join(sorted(model.modules))}); pass extra_requirements=[...] to say what it needs"
+            )
+        self._warn_unknown_modules(model)
+        self._target = target
+        self._requirements = requirements
+        self._build: LayerBuild | None = None
+
+        if Stack.of(self).bundling_required:
+            interpreter = resolve_bytecode(target, bytecode_python)
+            build = build_layer(requirements, target, interpreter)
+            budget = build.budget(function_code_bytes)
+            print(budget.render(f"cdk-sklearn: {self.node.path} ({target.describe()})"), file=sys.stderr)
+            budget.check()
+            self._build = build
+            asset_hash = build.content_hash
+            description = " ".join(build.lock)
+        else:
+            # Not bundled (cdk ls, unit tests): no network, no build; a stable stand-in hash.
+            interpreter = None
+            asset_hash = layer_key(requirements, target, None)
+            description = " ".join(requirements)
+
+        recipe = self._write_recipe(requirements, target, asset_hash)
+        code = lambda_.Code.from_asset(
+            str(recipe),
+            asset_hash=asset_hash,
+            asset_hash_type=AssetHashType.CUSTOM,
+            bundling=BundlingOptions(
+                # Never pulled: local bundling always succeeds or raises.
+                image=DockerImage.from_registry("cdk-sklearn-local-bundling-only"),
+                local=_LocalLayerBundling(requirements, target, interpreter),
+            ),
+        )
+        self._layer_version = lambda_.LayerVersion(
+            self,
+            "Layer",
+            code=code,
+            compatible_runtimes=[runtime],
+            compatible_architectures=[architecture],
+            description=_description(f"cdk-sklearn {target.runtime} {target.architecture}: {description}"),
+        )
+
+    @property
+    def layer_version(self) -> lambda_.LayerVersion:
+        """The Lambda layer version."""
+        return self._layer_version
+
+    @property
+    def requirements(self) -> tuple[str, ...]:
+        """The requirement strings (model pins, then extras) the layer is built from."""
+        return self._requirements
+
+    @property
+    def target(self) -> LambdaTarget:
+        """The runtime and architecture the layer is built for."""
+        return self._target
+
+    @property
+    def build(self) -> LayerBuild | None:
+        """The built layer (lock, sizes), or ``None`` when the stack is not bundled."""
+        return self._build
+
+    def _warn_unknown_modules(self, model: ModelArtifact) -> None:
+        unknown = sorted(model.unknown_modules)
+        if not unknown:
+            return
+        hint = (
+            " '__main__' means a class was defined in the training script: move it into an importable module."
+            if "__main__" in unknown
+            else ""
+        )
+        warnings.warn(
+            f"model {model.path.name} references modules {', '.join(unknown)} that cdk-sklearn does not know "
+            "how to install; add their packages to extra_requirements or the model will not load on Lambda."
+            f"{hint}",
+            ModelDependencyWarning,
+            stacklevel=3,
+        )
+
+    @staticmethod
+    def _write_recipe(requirements: tuple[str, ...], target: LambdaTarget, asset_hash: str) -> Path:
+        # The asset's source folder: a small description of the build, so skipped bundling stages
+        # something meaningful and bundling has a real input folder.
+        recipe = cache_root() / "recipes" / asset_hash
+        recipe.mkdir(parents=True, exist_ok=True)
+        content = {
+            "requirements": list(requirements),
+            "runtime": target.runtime,
+            "architecture": target.architecture,
+        }
+        (recipe / "recipe.json").write_text(json.dumps(content, indent=2) + "\n")
+        return recipe
+
+
+@jsii.implements(ILocalBundling)
+class _LocalLayerBundling:
+    """Bundles the layer on the synth machine: takes it from the cache (building it if missing)."""
+
+    def __init__(
+        self, requirements: tuple[str, ...], target: LambdaTarget, interpreter: Interpreter | None
+    ) -> None:
+        self._requirements = requirements
+        self._target = target
+        self._interpreter = interpreter
+
+    def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
+        build = build_layer(self._requirements, self._target, self._interpreter)
+        copy_layer(build, Path(output_dir))
+        return True
+
+
+def _description(text: str) -> str:
+    return text if len(text) <= _DESCRIPTION_LIMIT else text[: _DESCRIPTION_LIMIT - 3] + "..."

@@ -1,0 +1,357 @@
+"""Static inspection of a model file: hash, format, training versions and the modules it needs.
+
+Runs at every synth, so it must be fast and must never load the model: a pickle executes code when
+loaded. joblib and pickle files are read with :mod:`cdk_sklearn.pickle_scan` (a symbolic pickle
+machine), skops files by reading their JSON schema.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import io
+import json
+import lzma
+import os
+import re
+import sys
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from cdk_sklearn.pickle_scan import PickleScanError, scan_pickle
+
+ModelFormat = Literal["joblib", "pickle", "skops"]
+
+_EXPECTED = (
+    "expected a scikit-learn model written by joblib.dump (optionally compressed), pickle.dump or "
+    "skops.io.dump"
+)
+_READ_CHUNK = 1 << 20
+# Magic bytes of the compressors joblib.dump(compress=...) can use.
+_GZIP_MAGIC = b"\x1f\x8b"
+_BZ2_MAGIC = b"BZh"
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+_LZMA_MAGIC = b"]\x00\x00"
+_LZ4_MAGIC = b"\x04\x22\x4d\x18"
+_ZLIB_MAGIC = b"\x78"  # a zlib stream's first byte for the 32 KiB window every compressor uses
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLD_JOBLIB_MAGIC = b"ZF"
+_VERSION = re.compile(r"^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[a-zA-Z0-9.]+)?$")
+
+# Top-level modules a model may reference -> the PyPI distribution that provides them.
+MODULE_DISTRIBUTIONS: dict[str, str] = {
+    "sklearn": "scikit-learn",
+    "numpy": "numpy",
+    "scipy": "scipy",
+    "joblib": "joblib",
+    "threadpoolctl": "threadpoolctl",
+    "pandas": "pandas",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "catboost": "catboost",
+    "imblearn": "imbalanced-learn",
+    "category_encoders": "category-encoders",
+    "statsmodels": "statsmodels",
+    "feature_engine": "feature-engine",
+    "sklearn_pandas": "sklearn-pandas",
+    "umap": "umap-learn",
+    "hdbscan": "hdbscan",
+    "pyarrow": "pyarrow",
+    "polars": "polars",
+    "skops": "skops",
+    "narwhals": "narwhals",
+    "cloudpickle": "cloudpickle",
+    "dateutil": "python-dateutil",
+    "pytz": "pytz",
+}
+# scikit-learn depends on these; naming them again would only loosen nothing and add noise.
+_SKLEARN_DEPENDENCIES = frozenset({"numpy", "scipy", "joblib", "threadpoolctl", "narwhals"})
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """What synth needs to know about a model file, read without loading it.
+
+    Attributes
+    ----------
+    path
+        Absolute path of the file.
+    sha256
+        Hex SHA-256 of the file's bytes (the runtime verifies the download against it).
+    size_bytes
+        File size.
+    format
+        ``"joblib"`` (joblib.dump, possibly compressed), ``"pickle"`` (pickle.dump) or ``"skops"``.
+    sklearn_version
+        The scikit-learn version the model was saved with (``_sklearn_version`` in each estimator's
+        state, or the skops schema), or ``None`` when the file holds no scikit-learn estimator.
+    modules
+        Top-level modules the file references (``sklearn``, ``numpy``, ``builtins``, ...).
+    requirements
+        pip requirement strings the model needs at load time, scikit-learn pinned to the training
+        version first, e.g. ``("scikit-learn==1.9.1", "pandas")``.
+    compression
+        The joblib compressor (``"zlib"``, ``"gzip"``, ``"bz2"``, ``"xz"``, ``"lzma"``, ``"lz4"``) or
+        ``None``.
+    """
+
+    path: Path
+    sha256: str
+    size_bytes: int
+    format: ModelFormat
+    sklearn_version: str | None
+    modules: frozenset[str]
+    requirements: tuple[str, ...]
+    compression: str | None = None
+
+    @property
+    def unknown_modules(self) -> frozenset[str]:
+        """Referenced modules that are neither standard library nor a known PyPI distribution.
+
+        The model cannot load unless these ship with it (``__main__`` never can): callers warn.
+        """
+        return frozenset(
+            m for m in self.modules if m not in sys.stdlib_module_names and m not in MODULE_DISTRIBUTIONS
+        )
+
+
+def inspect_model(path: str | os.PathLike[str]) -> ModelArtifact:
+    """Read a model file's hash, format, training versions and needed packages without loading it.
+
+    Parameters
+    ----------
+    path
+        A ``.joblib``, ``.pkl``/``.pickle`` or ``.skops`` file. The format is detected from the
+        content (compression and zip magic bytes), not from the name.
+
+    Returns
+    -------
+    ModelArtifact
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist or is not a file.
+    ValueError
+        If the file is empty, truncated, corrupt or not a model; the message names the path and what
+        was expected.
+    """
+    file = Path(path).expanduser().resolve()
+    if not file.is_file():
+        raise FileNotFoundError(f"model file {file} does not exist or is not a file; {_EXPECTED}")
+    size = file.stat().st_size
+    if size == 0:
+        raise ValueError(f"model file {file} is empty; {_EXPECTED}")
+    digest = _sha256(file)
+    with file.open("rb") as raw:
+        head = raw.read(8)
+    if head.startswith(_ZIP_MAGIC):
+        version, modules, skops_version = _inspect_skops(file)
+        requirements = _requirements(version, modules, extra=(f"skops=={skops_version}",))
+        return ModelArtifact(file, digest, size, "skops", version, modules, requirements)
+    compression = _compression(head)
+    if compression == "zf":
+        raise ValueError(
+            f"model file {file} was written by joblib older than 0.10 (zlib 'ZF' format), which is not "
+            "supported; load it with that joblib and save it again with a current joblib.dump"
+        )
+    try:
+        with _open_stream(file, compression) as stream:
+            scan = scan_pickle(stream)
+    except (PickleScanError, EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
+        what = f"{compression}-compressed joblib file" if compression else "pickle stream"
+        raise ValueError(f"model file {file} is not a readable {what} ({exc}); {_EXPECTED}") from exc
+    if not scan.globals:
+        raise ValueError(
+            f"model file {file} is a pickle that references no class or function, so it holds plain data, "
+            f"not a model; {_EXPECTED}"
+        )
+    modules = scan.modules
+    version = _training_version(file, scan.sklearn_versions.most_common())
+    is_joblib = compression is not None or scan.joblib_arrays > 0 or "joblib" in modules
+    model_format: ModelFormat = "joblib" if is_joblib or file.suffix in (".joblib", ".jbl") else "pickle"
+    numpy_floor = ("numpy>=2",) if any(g.module.startswith("numpy._core") for g in scan.globals) else ()
+    requirements = _requirements(version, modules, extra=numpy_floor)
+    return ModelArtifact(file, digest, size, model_format, version, modules, requirements, compression)
+
+
+def _sha256(file: Path) -> str:
+    digest = hashlib.sha256()
+    with file.open("rb") as handle:
+        while chunk := handle.read(_READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _compression(head: bytes) -> str | None:
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    if head.startswith(_BZ2_MAGIC):
+        return "bz2"
+    if head.startswith(_XZ_MAGIC):
+        return "xz"
+    if head.startswith(_LZMA_MAGIC):
+        return "lzma"
+    if head.startswith(_LZ4_MAGIC):
+        return "lz4"
+    if head.startswith(_ZLIB_MAGIC):
+        return "zlib"
+    if head.startswith(_OLD_JOBLIB_MAGIC):
+        return "zf"
+    return None
+
+
+class _ZlibReader(io.RawIOBase):
+    """A readable stream over a raw zlib stream (joblib's ``compress=("zlib", n)`` format)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._inflate = zlib.decompressobj()
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._pending:
+            if self._inflate.eof:
+                return 0
+            compressed = self._raw.read(_READ_CHUNK)
+            if not compressed:
+                raise EOFError("the zlib stream ends early (file truncated?)")
+            self._pending = self._inflate.decompress(compressed)
+        count = min(len(view), len(self._pending))
+        view[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+
+class _Stream:
+    """Context manager opening a model file as a decompressed binary stream."""
+
+    def __init__(self, file: Path, compression: str | None) -> None:
+        self._file = file
+        self._compression = compression
+        self._handles: list[IO[bytes]] = []
+
+    def __enter__(self) -> IO[bytes]:
+        raw = self._file.open("rb")
+        self._handles.append(raw)
+        stream: IO[bytes]
+        if self._compression is None:
+            stream = io.BufferedReader(raw, _READ_CHUNK)
+        elif self._compression == "gzip":
+            stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+        elif self._compression == "bz2":
+            stream = bz2.BZ2File(raw, mode="rb")
+        elif self._compression in ("xz", "lzma"):
+            stream = lzma.LZMAFile(raw, mode="rb")
+        elif self._compression == "lz4":
+            stream = _lz4_stream(self._file, raw)
+        else:
+            stream = io.BufferedReader(_ZlibReader(raw), _READ_CHUNK)
+        self._handles.append(stream)
+        return stream
+
+    def __exit__(self, *exc_info: object) -> None:
+        for handle in reversed(self._handles):
+            handle.close()
+
+
+def _open_stream(file: Path, compression: str | None) -> _Stream:
+    return _Stream(file, compression)
+
+
+def _lz4_stream(file: Path, raw: IO[bytes]) -> IO[bytes]:
+    try:
+        import lz4.frame  # optional: joblib itself needs it to write such files
+    except ModuleNotFoundError as exc:
+        raise ValueError(
+            f"model file {file} is lz4-compressed; install the 'lz4' package to let cdk-sklearn read it "
+            "(pip install lz4), or save the model with another compressor"
+        ) from exc
+    stream: IO[bytes] = lz4.frame.LZ4FrameFile(raw, mode="rb")
+    return stream
+
+
+def _training_version(file: Path, counts: list[tuple[str, int]]) -> str | None:
+    if not counts:
+        return None
+    version = counts[0][0]
+    if not _VERSION.match(version):
+        raise ValueError(
+            f"model file {file} says it was saved with scikit-learn {version!r}, which is not a release "
+            "version pip can install; save the model with a released scikit-learn"
+        )
+    return version
+
+
+def _requirements(version: str | None, modules: frozenset[str], extra: tuple[str, ...]) -> tuple[str, ...]:
+    pinned: list[str] = []
+    if version is not None:
+        pinned.append(f"scikit-learn=={version}")
+    for module in sorted(modules):
+        distribution = MODULE_DISTRIBUTIONS.get(module)
+        if distribution is None or module == "sklearn":
+            continue
+        if version is not None and module in _SKLEARN_DEPENDENCIES:
+            continue
+        pinned.append(distribution)
+    for requirement in extra:
+        name = re.split(r"[<>=!~ ]", requirement, maxsplit=1)[0]
+        pinned = [r for r in pinned if r != name]
+        pinned.append(requirement)
+    return tuple(pinned)
+
+
+def _inspect_skops(file: Path) -> tuple[str | None, frozenset[str], str]:
+    try:
+        with zipfile.ZipFile(file) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except KeyError as exc:
+        raise ValueError(
+            f"model file {file} is a zip without schema.json, so not a skops file; {_EXPECTED}"
+        ) from exc
+    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"model file {file} is not a readable skops file ({exc}); {_EXPECTED}") from exc
+    if not isinstance(schema, dict) or "__module__" not in schema:
+        raise ValueError(f"model file {file} has a schema.json that is not a skops schema; {_EXPECTED}")
+    skops_version = schema.get("_skops_version")
+    if not isinstance(skops_version, str) or not _VERSION.match(skops_version):
+        raise ValueError(
+            f"model file {file} has no readable _skops_version in schema.json (got {skops_version!r}); "
+            f"{_EXPECTED}"
+        )
+    modules: set[str] = set()
+    versions: dict[str, int] = {}
+    for node in _walk(schema):
+        module = node.get("__module__")
+        if isinstance(module, str):
+            modules.add(module.split(".", 1)[0])
+        content = node.get("content")
+        version_node = content.get("_sklearn_version") if isinstance(content, dict) else None
+        if isinstance(version_node, dict):
+            value = version_node.get("content")
+            if version_node.get("is_json") and isinstance(value, str):
+                value = json.loads(value)
+            if isinstance(value, str):
+                versions[value] = versions.get(value, 0) + 1
+    ranked = sorted(versions.items(), key=lambda item: -item[1])
+    return _training_version(file, ranked), frozenset(modules), skops_version
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            yield current
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)

@@ -1,0 +1,146 @@
+"""Compile .pyc for the target Python version, so Lambda cold starts do not compile imports.
+
+``/opt`` (layers) and ``/var/task`` (function code) are read-only on Lambda, so Python cannot cache
+the bytecode it compiles: without .pyc of the target version every cold start recompiles every module
+it imports. Bytecode depends on the Python minor version only (not on the CPU), so any CPython of
+the runtime's version can compile it. ``unchecked-hash`` .pyc files are used without comparing
+timestamps, which zip files and asset staging do not preserve.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+BYTECODE_PYTHON_ENV = "CDK_SKLEARN_BYTECODE_PYTHON"
+"""Environment variable naming an interpreter to compile bytecode with (e.g. ``/usr/bin/python3.13``)."""
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A CPython executable and the version it reports."""
+
+    executable: str
+    version: tuple[int, int]
+
+    @property
+    def cache_tag(self) -> str:
+        """``cpython-313`` for CPython 3.13: the infix of its ``__pycache__`` file names."""
+        return f"cpython-{self.version[0]}{self.version[1]}"
+
+
+def probe(executable: str) -> Interpreter | None:
+    """Run ``executable`` and return it if it is a working CPython, else ``None``."""
+    path = shutil.which(executable) or executable
+    try:
+        completed = subprocess.run(
+            [path, "-I", "-c", "import sys; print(sys.implementation.name, *sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    parts = completed.stdout.split()
+    if completed.returncode != 0 or len(parts) != 3 or parts[0] != "cpython":
+        return None
+    return Interpreter(path, (int(parts[1]), int(parts[2])))
+
+
+def find_interpreter(version: tuple[int, int], explicit: str | None = None) -> Interpreter | None:
+    """Find a CPython of ``version`` to compile bytecode with.
+
+    Looks, in order, at ``explicit`` (a prop or CLI option), the ``CDK_SKLEARN_BYTECODE_PYTHON``
+    environment variable, the interpreter running cdk-sklearn, and ``python3.X`` on ``PATH``.
+
+    Parameters
+    ----------
+    version
+        ``(3, 13)`` for the python3.13 runtime.
+    explicit
+        An interpreter the user named; it must exist and have the right version.
+
+    Returns
+    -------
+    Interpreter or None
+        ``None`` when no matching interpreter is found (the caller warns that cold starts will compile).
+
+    Raises
+    ------
+    ValueError
+        If ``explicit`` or the environment variable names something that is not a CPython ``version``.
+    """
+    named = [(explicit, "bytecode_python"), (os.environ.get(BYTECODE_PYTHON_ENV), BYTECODE_PYTHON_ENV)]
+    for candidate, source in named:
+        if not candidate:
+            continue
+        found = probe(candidate)
+        if found is None or found.version != version:
+            got = f"CPython {found.version[0]}.{found.version[1]}" if found else "not a working CPython"
+            raise ValueError(
+                f"{source}={candidate!r} is {got}, but the layer targets Python {version[0]}.{version[1]}; "
+                f"name a python{version[0]}.{version[1]} executable or unset it"
+            )
+        return found
+    if sys.implementation.name == "cpython" and sys.version_info[:2] == version:
+        return Interpreter(sys.executable, version)
+    return (
+        probe(f"python{version[0]}.{version[1]}")
+        if shutil.which(f"python{version[0]}.{version[1]}")
+        else None
+    )
+
+
+def compile_bytecode(directory: Path, interpreter: Interpreter, runtime_path: str) -> int:
+    """Compile every ``.py`` under ``directory`` into ``__pycache__`` with ``unchecked-hash`` validation.
+
+    Parameters
+    ----------
+    directory
+        The folder to compile (a layer's ``python/`` or the function code folder).
+    interpreter
+        A CPython of the target version (see :func:`find_interpreter`).
+    runtime_path
+        Where ``directory`` will be on Lambda (``/opt/python`` or ``/var/task``): recorded in the
+        bytecode so tracebacks show real paths.
+
+    Returns
+    -------
+    int
+        The number of .pyc files written.
+
+    Raises
+    ------
+    RuntimeError
+        If compilation fails (a syntax error for the target version); the message has the output.
+    """
+    command = [
+        interpreter.executable,
+        "-I",
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-s",
+        str(directory),
+        "-p",
+        runtime_path,
+        str(directory),
+    ]
+    # SOURCE_DATE_EPOCH would force checked-hash; the explicit mode above already decides.
+    env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH", "PYTHONPYCACHEPREFIX")}
+    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"compiling bytecode in {directory} with {interpreter.executable} failed:\n"
+            f"{completed.stdout}{completed.stderr}"
+        )
+    return sum(1 for _ in directory.rglob(f"*.{interpreter.cache_tag}.pyc"))

@@ -1,0 +1,109 @@
+"""Remove from an installed layer what never runs on Lambda.
+
+Only files nothing imports or loads at run time go: test suites, compiler sources and headers, type
+stubs, static libraries, console scripts, bytecode for other Python versions, and the test-only
+extension modules numpy and scipy build for their own test suites. Shared objects that *can* be
+loaded are never touched, and never stripped: ``strip`` on the bundled OpenBLAS breaks ``import
+numpy`` ("ELF load command address/offset not page-aligned").
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Test suites: folders named so inside a package (numpy/_core/tests, sklearn/tree/tests, ...).
+_TEST_DIRS = frozenset({"tests", "test"})
+# Sources, headers, stubs and build inputs: needed to compile against a package, never to run it.
+_BUILD_SUFFIXES = frozenset(
+    {".pyx", ".pxd", ".pxi", ".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".f", ".f90", ".pyi", ".a"}
+)
+# Extension modules numpy and scipy build only for their own tests (nothing else imports them).
+_TEST_EXTENSIONS = re.compile(
+    r"^(_multiarray_tests|_umath_tests|_rational_tests|_struct_ufunc_tests|_operand_flag_tests|_simd"
+    r"|_test_[a-z_]+|_ctest|_cytest)\.cpython-[^/]+\.so$"
+)
+_PYC = re.compile(r"^[^.]+\.(?P<tag>[a-z]+-\d+)(\.opt-\d)?\.pyc$")
+
+
+@dataclass
+class PruneReport:
+    """What :func:`prune` removed: bytes per reason, and how many files."""
+
+    bytes_by_reason: dict[str, int] = field(default_factory=dict)
+    files: int = 0
+
+    @property
+    def total_bytes(self) -> int:
+        """All bytes removed."""
+        return sum(self.bytes_by_reason.values())
+
+    def _add(self, reason: str, size: int, files: int = 1) -> None:
+        self.bytes_by_reason[reason] = self.bytes_by_reason.get(reason, 0) + size
+        self.files += files
+
+
+def prune(site_packages: Path, cache_tag: str) -> PruneReport:
+    """Delete what never runs from an installed ``site_packages`` folder, in place.
+
+    Parameters
+    ----------
+    site_packages
+        The folder pip installed into (the layer's ``python/``).
+    cache_tag
+        The target interpreter's ``sys.implementation.cache_tag`` (``"cpython-313"``): bytecode with
+        any other tag is removed.
+
+    Returns
+    -------
+    PruneReport
+    """
+    report = PruneReport()
+    scripts = site_packages / "bin"
+    if scripts.is_dir():  # console scripts carry the build host's interpreter in their shebang
+        _remove_tree(scripts, "console scripts", report)
+    for path in sorted(site_packages.rglob("*"), reverse=True):
+        if not path.exists() or path.is_symlink():
+            continue
+        if path.is_dir():
+            if path.name in _TEST_DIRS and _inside_package(path, site_packages):
+                _remove_tree(path, "test suites", report)
+            continue
+        reason = _file_reason(path, cache_tag)
+        if reason is not None:
+            report._add(reason, path.stat().st_size)
+            path.unlink()
+    _remove_empty_dirs(site_packages)
+    return report
+
+
+def _file_reason(path: Path, cache_tag: str) -> str | None:
+    name = path.name
+    if path.suffix in _BUILD_SUFFIXES:
+        return "sources, headers, stubs"
+    if _TEST_EXTENSIONS.match(name):
+        return "test-only extension modules"
+    if path.suffix == ".pyc":
+        match = _PYC.match(name)
+        if match is None or match.group("tag") != cache_tag or path.parent.name != "__pycache__":
+            return "bytecode for other Pythons"
+    return None
+
+
+def _inside_package(path: Path, root: Path) -> bool:
+    # A top-level distribution could itself be called "test"; only prune test folders of packages.
+    return path.parent != root
+
+
+def _remove_tree(path: Path, reason: str, report: PruneReport) -> None:
+    files = [p for p in path.rglob("*") if p.is_file() and not p.is_symlink()]
+    report._add(reason, sum(p.stat().st_size for p in files), len(files))
+    shutil.rmtree(path)
+
+
+def _remove_empty_dirs(root: Path) -> None:
+    for path in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
+        if not any(path.iterdir()):
+            path.rmdir()
