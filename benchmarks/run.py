@@ -90,7 +90,9 @@ def choose_target(args: argparse.Namespace) -> Target:
         log("no trixie userland under .cache/ (or not root): measuring under the host interpreter")
         return host_target()
     try:
-        return trixie_target(root)
+        target = trixie_target(root)
+        target.compile_stdlib()
+        return target
     except ValueError as error:
         if args.target == "trixie":
             raise
@@ -103,30 +105,42 @@ def layer_site(folder: Path) -> Path:
     return folder / "python" if (folder / "python").is_dir() else folder
 
 
+def bytecode_python(target: Target, work: Path, cache: Path) -> str:
+    """An executable that compiles with the target's interpreter (the layer's ``bytecode_python``).
+
+    For the trixie userland it is a script that enters the root in a private mount namespace with
+    the project and the layer cache bound at their own paths, so compileall sees the same paths.
+    """
+    if target.root is None:
+        return target.python
+    script = work / "bin" / f"python{target.version}"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    binds = " ".join(shlex.quote(str(d)) for d in (PROJECT, cache))
+    root = shlex.quote(str(target.root))
+    script.write_text(
+        "#!/bin/sh\n"
+        f"# CPython {target.version} of {target.root}, with {binds} bound at the same paths.\n"
+        "exec unshare --mount --propagation private sh -c '\n"
+        f'  for d in {binds}; do mkdir -p {root}"$d" && mount --bind "$d" {root}"$d"; done\n'
+        f'  exec chroot {root} {target.python} "$@"\' sh "$@"\n'
+    )
+    script.chmod(0o755)
+    return str(script)
+
+
 def build_our_layer(model: BenchModel, target: Target, work: Path) -> Path:
-    """``cdk-sklearn layer build`` for the target's runtime (cached under ``work``)."""
-    out = work / "layers" / f"cdk-sklearn-{target.runtime}"
-    stamp = out / ".bench-complete"
-    if not stamp.exists():
-        log(f"building our layer for {target.runtime} ...")
-        command = [
-            sys.executable,
-            "-m",
-            "cdk_sklearn.cli",
-            "layer",
-            "build",
-            "--model",
-            str(model.path),
-            "--runtime",
-            target.runtime,
-            "--architecture",
-            "x86_64",
-            "--output",
-            str(out),
-        ]
-        subprocess.run(command, check=True, cwd=PROJECT)
-        stamp.write_text(" ".join(command))
-    return layer_site(out)
+    """Our layer for the target's runtime, built by cdk-sklearn's packaging (cached by its inputs)."""
+    # Imported here: the rest of the benchmark runs without the construct library's packaging.
+    from cdk_sklearn.model_artifact import inspect_model
+    from cdk_sklearn.packaging.build import build_layer, resolve_bytecode
+    from cdk_sklearn.packaging.cache import cache_root
+    from cdk_sklearn.packaging.target import LambdaTarget
+
+    lambda_target = LambdaTarget(target.runtime, "x86_64")
+    interpreter = resolve_bytecode(lambda_target, bytecode_python(target, work, cache_root()))
+    build = build_layer(inspect_model(model.path).requirements, lambda_target, interpreter, log=log)
+    log(f"our layer: {build.layer_dir} ({build.layer_bytes / 1e6:.1f} MB, bytecode {build.bytecode_tag})")
+    return layer_site(build.layer_dir)
 
 
 def installed_versions(site: Path) -> dict[str, str]:

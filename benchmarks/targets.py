@@ -123,6 +123,24 @@ class Target:
             preexec_fn=enter_root if root is not None else None,
         )
 
+    def compile_stdlib(self) -> None:
+        """Make sure the userland's standard library has ``.pyc``, as a Lambda runtime's does.
+
+        Debian compiles it when its packages are configured, but a minimal debootstrap leaves part
+        of ``libpython3.X-stdlib`` uncompiled; under ``-B`` every probe would compile it again and
+        both handlers would pay for it. compileall skips what is already compiled.
+        """
+        if self.root is not None:
+            root = self.root
+
+            def enter_root() -> None:
+                os.chroot(root)
+                os.chdir("/")
+
+            stdlib = f"/usr/lib/python{self.version}"
+            command = [self.python, "-I", "-m", "compileall", "-q", "-j", "0", stdlib]
+            subprocess.run(command, check=True, env=BASE_ENV, cwd="/", preexec_fn=enter_root)
+
     def cleanup(self) -> None:
         """Remove what ``stage`` linked into the root."""
         if self.root is not None:
@@ -166,4 +184,4 @@ def trixie_target(root: Path, version: str = "3.13") -> Target:
         )
     if os.geteuid() != 0:
         raise ValueError("--target trixie needs root (chroot); run as root or pass --target host")
-    return Target("trixie", python, version, root=root)
+    return Target("trixie", python, version, root=root.resolve())
