@@ -63,8 +63,14 @@ test: install ## the test suite (unit + integration), then lint
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory lint
 
-bench: install $(MODEL) ## benchmarks: handler overhead, cold start, layer size (prints figures)
-	$(BIN)/python -m benchmarks.run
+# --- benchmarks (issue 7) ---------------------------------------------------------------------------
+# SKLEARN_LAMBDA_SRC: a copy of https://github.com/model-zoo/scikit-learn-lambda made outside this repo
+# (git clone it into /tmp); without it the comparison is skipped. BENCH_FLAGS: e.g. --quick, --target host.
+SKLEARN_LAMBDA_SRC ?=
+BENCH_FLAGS ?=
+bench: install ## benchmarks: cold start, warm latency, layer size vs scikit-learn-lambda -> docs/benchmarks.md
+	$(BIN)/python -m benchmarks.run $(if $(SKLEARN_LAMBDA_SRC),--sklearn-lambda-src $(SKLEARN_LAMBDA_SRC)) $(BENCH_FLAGS)
+# --- end benchmarks ----------------------------------------------------------------------------------
 
 clean: ## remove build outputs (keeps .venv and node_modules)
 	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache
