@@ -119,3 +119,17 @@ def test_synth_bundles_layer_and_asset_hash_follows_content(cache, iris_model, t
     # threadpoolctl is already a dependency: new inputs, same content, so the same asset.
     third_key, _ = _synth(tmp_path / "three", iris_model, ["threadpoolctl"])
     assert third_key == first_key
+
+
+def test_cli_writes_layer_and_lock(cache, iris_model, tmp_path, monkeypatch, capsys):
+    from cdk_sklearn.cli import main
+
+    monkeypatch.setenv("CDK_SKLEARN_BYTECODE_PYTHON", "")
+    output = tmp_path / "layer"
+    code = main(
+        ["layer", "build", "--model", str(iris_model), "--architecture", "arm64", "--output", str(output)]
+    )
+    assert code == 0
+    assert (output / "python" / "sklearn" / "__init__.py").is_file()
+    assert "scikit-learn==1.9.1 --hash=sha256:" in (output / "requirements.lock").read_text()
+    assert "total unzipped" in capsys.readouterr().out

@@ -163,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
         )
         print(f"userland {userland.root}: CPython {check.stdout.strip()}")
+        if not userland.emulated:
+            print(f"bytecode compiler: CDK_SKLEARN_BYTECODE_PYTHON={userland.host_python()}")
     return 0
 
 
