@@ -19,7 +19,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 CDK_FLAGS := --no-notices --no-version-reporting
 
-.PHONY: help install demo test lint synth serve bench readme clean
+.PHONY: help install demo test lint synth serve bench readme clean userlands layer-figures
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,3 +77,16 @@ clean: ## remove build outputs (keeps .venv and node_modules)
 
 readme: ## assemble README.md from docs/readme/*.md
 	$(BIN)/python docs/build_readme.py
+
+# --- layer boot proof (issue 4) -------------------------------------------------------------------
+# Debian trixie userlands (CPython 3.13) in .cache/userlands/: x86_64 natively, arm64 through
+# qemu-aarch64-static. The boot tests (tests/integration/test_layer_boot.py) use them and skip without
+# root/debootstrap/qemu. Root only: debootstrap and chroot.
+userlands: install ## trixie userlands (CPython 3.13, x86_64 + arm64) for the layer boot tests (root)
+	@test "$$(id -u)" = 0 || { echo "make userlands needs root (debootstrap, chroot)" >&2; exit 1; }
+	command -v debootstrap >/dev/null && command -v qemu-aarch64-static >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap qemu-user-static; }
+	$(BIN)/python -m tests.support.userland x86_64 arm64
+
+layer-figures: userlands ## layer size (ours vs plain pip --target) and cold import+load with/without .pyc
+	$(BIN)/python -m benchmarks.layer_figures

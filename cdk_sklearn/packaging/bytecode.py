@@ -125,8 +125,6 @@ def compile_bytecode(directory: Path, interpreter: Interpreter, runtime_path: st
         "-m",
         "compileall",
         "-q",
-        "-j",
-        "0",
         "--invalidation-mode",
         "unchecked-hash",
         "-s",
@@ -135,6 +133,8 @@ def compile_bytecode(directory: Path, interpreter: Interpreter, runtime_path: st
         runtime_path,
         str(directory),
     ]
+    # No "-j": compileall's workers start sys.executable directly, which breaks interpreters reached
+    # through a wrapper (a userland's python run with its own loader); a layer compiles in seconds.
     # SOURCE_DATE_EPOCH would force checked-hash; the explicit mode above already decides.
     env = {k: v for k, v in os.environ.items() if k not in ("SOURCE_DATE_EPOCH", "PYTHONPYCACHEPREFIX")}
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)

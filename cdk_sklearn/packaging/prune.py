@@ -9,6 +9,8 @@ numpy`` ("ELF load command address/offset not page-aligned").
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -76,7 +78,22 @@ def prune(site_packages: Path, cache_tag: str) -> PruneReport:
             report._add(reason, path.stat().st_size)
             path.unlink()
     _remove_empty_dirs(site_packages)
+    _rewrite_records(site_packages)
     return report
+
+
+def _rewrite_records(site_packages: Path) -> None:
+    # RECORD lists every installed file; keep it true to what the layer holds, so that content
+    # depends only on what ships (and importlib.metadata.files() names no missing file).
+    for record in sorted(site_packages.glob("*.dist-info/RECORD")):
+        rows = list(csv.reader(record.read_text().splitlines()))
+        kept = [
+            row for row in rows if row and (site_packages / row[0]).resolve().is_relative_to(site_packages)
+        ]
+        kept = [row for row in kept if (site_packages / row[0]).exists()]
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(kept)
+        record.write_text(buffer.getvalue())
 
 
 def _file_reason(path: Path, cache_tag: str) -> str | None:
@@ -85,6 +102,10 @@ def _file_reason(path: Path, cache_tag: str) -> str | None:
         return "sources, headers, stubs"
     if _TEST_EXTENSIONS.match(name):
         return "test-only extension modules"
+    if name == "REQUESTED" and path.parent.name.endswith(".dist-info"):
+        # pip's marker of what was asked for by name: dropping it makes the layer's content depend
+        # only on what is installed, not on how the requirements were phrased.
+        return "installer metadata"
     if path.suffix == ".pyc":
         match = _PYC.match(name)
         if match is None or match.group("tag") != cache_tag or path.parent.name != "__pycache__":

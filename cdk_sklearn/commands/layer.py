@@ -1,0 +1,82 @@
+"""``cdk-sklearn layer build``: build the scikit-learn layer for a model outside CDK.
+
+The same pipeline as :class:`cdk_sklearn.layer.SklearnLayer` (and the same cache); the output folder
+holds ``python/`` and ``requirements.lock``, ready to zip (``cd DIR && zip -qr ../layer.zip .``) and
+publish with ``aws lambda publish-layer-version``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from cdk_sklearn.model_artifact import inspect_model
+from cdk_sklearn.packaging.build import build_layer, copy_layer, merge_requirements, resolve_bytecode
+from cdk_sklearn.packaging.target import SUPPORTED_ARCHITECTURES, SUPPORTED_RUNTIMES, LambdaTarget
+
+
+def register(subparsers: Any) -> None:
+    """Add ``layer build`` to the CLI."""
+    layer = subparsers.add_parser("layer", help="build the scikit-learn Lambda layer for a model")
+    actions = layer.add_subparsers(dest="layer_command", metavar="ACTION", required=True)
+    build = actions.add_parser(
+        "build",
+        help="build the layer into a folder (python/ + requirements.lock)",
+        description="Build the scikit-learn layer pinned to a model's training versions, without Docker.",
+    )
+    build.add_argument("--model", required=True, type=Path, help="the model file (.joblib, .pkl, .skops)")
+    build.add_argument("--runtime", default="python3.13", choices=SUPPORTED_RUNTIMES)
+    build.add_argument("--architecture", default="x86_64", choices=SUPPORTED_ARCHITECTURES)
+    build.add_argument(
+        "--output", required=True, type=Path, help="folder to create (must be empty or absent)"
+    )
+    build.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="REQUIREMENT",
+        help="another pip requirement for the layer (repeatable), e.g. --extra 'pandas>=2'",
+    )
+    build.add_argument(
+        "--bytecode-python",
+        default=None,
+        metavar="PYTHON",
+        help="a CPython of the runtime's version to compile .pyc with (default: found automatically)",
+    )
+    build.add_argument(
+        "--function-code-bytes",
+        type=int,
+        default=0,
+        help="unzipped size of the function code, counted in the size budget (default 0)",
+    )
+    build.set_defaults(func=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """Build the layer into ``args.output`` and print its budget; return the exit code."""
+    output: Path = args.output
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise ValueError(f"--output {output} exists and is not an empty folder; choose a new folder")
+    model = inspect_model(args.model)
+    target = LambdaTarget(args.runtime, args.architecture)
+    requirements = merge_requirements(model.requirements, args.extra)
+    if not requirements:
+        raise ValueError(
+            f"model {model.path} references no package the layer could provide; name them with --extra"
+        )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        interpreter = resolve_bytecode(target, args.bytecode_python)
+    for warning in caught:
+        print(f"cdk-sklearn layer: warning: {warning.message}", file=sys.stderr)
+    build = build_layer(requirements, target, interpreter)
+    budget = build.budget(args.function_code_bytes)
+    print(budget.render(f"cdk-sklearn layer for {target.describe()}"))
+    budget.check()
+    copy_layer(build, output)
+    bytecode = f".pyc for {build.bytecode_tag}" if build.bytecode_tag else "no .pyc"
+    print(f"layer written to {output} ({bytecode}; lock: {output / 'requirements.lock'})")
+    return 0

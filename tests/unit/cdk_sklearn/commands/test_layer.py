@@ -1,0 +1,44 @@
+"""``cdk-sklearn layer build``: argument handling that needs no network."""
+
+from __future__ import annotations
+
+import pytest
+
+from cdk_sklearn.cli import build_parser, main
+
+
+def test_layer_build_is_registered():
+    args = build_parser().parse_args(
+        [
+            "layer",
+            "build",
+            "--model",
+            "m.joblib",
+            "--output",
+            "out",
+            "--architecture",
+            "arm64",
+            "--extra",
+            "pandas",
+        ]
+    )
+    assert (args.runtime, args.architecture, args.extra) == ("python3.13", "arm64", ["pandas"])
+
+
+def test_fails_on_unsupported_runtime(capsys):
+    with pytest.raises(SystemExit):
+        main(["layer", "build", "--model", "m.joblib", "--output", "out", "--runtime", "python3.9"])
+    assert "invalid choice: 'python3.9'" in capsys.readouterr().err
+
+
+def test_fails_when_output_is_not_empty(tmp_path, iris_model, capsys):
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["layer", "build", "--model", str(iris_model), "--output", str(tmp_path)]) == 2
+    assert "exists and is not an empty folder" in capsys.readouterr().err
+
+
+def test_fails_on_a_file_that_is_not_a_model(tmp_path, capsys):
+    model = tmp_path / "notes.txt"
+    model.write_text("not a model\n")
+    assert main(["layer", "build", "--model", str(model), "--output", str(tmp_path / "out")]) == 2
+    assert "notes.txt is not a readable pickle stream" in capsys.readouterr().err

@@ -1,0 +1,45 @@
+"""Build pipeline pieces that need no network: requirement merging and cache reuse."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cdk_sklearn.packaging.build import build_layer, copy_layer, layer_key, merge_requirements
+from cdk_sklearn.packaging.target import LambdaTarget
+
+TARGET = LambdaTarget("python3.13", "x86_64")
+
+
+def test_merge_keeps_model_pins_first_and_drops_duplicates():
+    merged = merge_requirements(("scikit-learn==1.9.1", "pandas"), ["pandas", " xgboost==3.0.0 ", ""])
+    assert merged == ("scikit-learn==1.9.1", "pandas", "xgboost==3.0.0")
+
+
+def test_fails_on_pip_option_in_extras():
+    with pytest.raises(ValueError, match="'--index-url=x' is a pip option"):
+        merge_requirements(("scikit-learn==1.9.1",), ["--index-url=x"])
+
+
+def test_cached_build_is_reused_without_pip(tmp_path, monkeypatch):
+    monkeypatch.setenv("CDK_SKLEARN_CACHE", str(tmp_path))
+    requirements = ("scikit-learn==1.9.1",)
+    key = layer_key(requirements, TARGET, None)
+    home = tmp_path / "layers" / key
+    (home / "layer" / "python" / "sklearn").mkdir(parents=True)
+    (home / "layer" / "python" / "sklearn" / "__init__.py").write_text("")
+    record = {
+        "content_hash": "abc",
+        "lock": ["scikit-learn==1.9.1"],
+        "packages": {"sklearn": 0},
+        "layer_bytes": 0,
+        "bytecode_tag": None,
+        "pruned_bytes": 0,
+    }
+    (home / "build.json").write_text(json.dumps(record))
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/nothing-here")  # any pip call would fail
+    build = build_layer(requirements, TARGET, None)
+    assert build.reused and build.content_hash == "abc"
+    copy_layer(build, tmp_path / "out")
+    assert (tmp_path / "out" / "python" / "sklearn" / "__init__.py").is_file()

@@ -1,0 +1,45 @@
+"""Cache: location and keys."""
+
+from __future__ import annotations
+
+from cdk_sklearn.packaging.cache import build_key, cache_root, tree_hash
+
+
+def test_cache_root_honours_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("CDK_SKLEARN_CACHE", str(tmp_path / "c"))
+    assert cache_root() == tmp_path / "c"
+
+
+def test_cache_root_defaults_under_xdg_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("CDK_SKLEARN_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert cache_root() == tmp_path / "cdk-sklearn"
+
+
+def test_key_ignores_requirement_order():
+    a = build_key(("scikit-learn==1.9.1", "pandas"), "python3.13", "arm64", "cpython-313")
+    b = build_key(("pandas", "scikit-learn==1.9.1"), "python3.13", "arm64", "cpython-313")
+    assert a == b
+
+
+def test_key_changes_with_each_input():
+    base = (("scikit-learn==1.9.1",), "python3.13", "arm64", "cpython-313")
+    variants = [
+        (("scikit-learn==1.9.0",), "python3.13", "arm64", "cpython-313"),
+        (("scikit-learn==1.9.1", "pandas"), "python3.13", "arm64", "cpython-313"),
+        (("scikit-learn==1.9.1",), "python3.12", "arm64", "cpython-313"),
+        (("scikit-learn==1.9.1",), "python3.13", "x86_64", "cpython-313"),
+        (("scikit-learn==1.9.1",), "python3.13", "arm64", None),
+    ]
+    keys = {build_key(*base)} | {build_key(*v) for v in variants}
+    assert len(keys) == 1 + len(variants)
+
+
+def test_tree_hash_follows_content_and_names(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    first = tree_hash(tmp_path)
+    assert tree_hash(tmp_path) == first
+    (tmp_path / "a.py").write_text("x = 2\n")
+    second = tree_hash(tmp_path)
+    (tmp_path / "a.py").rename(tmp_path / "b.py")
+    assert len({first, second, tree_hash(tmp_path)}) == 3

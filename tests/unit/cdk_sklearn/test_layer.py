@@ -1,0 +1,134 @@
+"""SklearnLayer with bundling skipped: template shape, validation, nothing built."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match, Template
+
+from cdk_sklearn.layer import ModelDependencyWarning, SklearnLayer
+from cdk_sklearn.model_artifact import inspect_model
+from tests.conftest import SKIP_BUNDLING
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CDK_SKLEARN_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _stack():
+    return cdk.Stack(cdk.App(context=SKIP_BUNDLING), "Stack")
+
+
+def test_layer_declares_runtime_and_architecture(iris_model):
+    stack = _stack()
+    layer = SklearnLayer(
+        stack,
+        "Layer",
+        model=inspect_model(iris_model),
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        architecture=lambda_.Architecture.ARM_64,
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Lambda::LayerVersion",
+        {
+            "CompatibleRuntimes": ["python3.13"],
+            "CompatibleArchitectures": ["arm64"],
+            "Description": Match.string_like_regexp("scikit-learn==1.9.1"),
+        },
+    )
+    assert layer.requirements[0] == "scikit-learn==1.9.1"
+    assert isinstance(layer.layer_version, lambda_.LayerVersion)
+
+
+def test_extra_requirements_follow_model_pins(iris_model):
+    layer = SklearnLayer(
+        _stack(),
+        "Layer",
+        model=inspect_model(iris_model),
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        architecture=lambda_.Architecture.X86_64,
+        extra_requirements=["pandas>=2"],
+    )
+    assert layer.requirements == ("scikit-learn==1.9.1", "numpy>=2", "pandas>=2")
+
+
+def test_skipped_bundling_builds_nothing(iris_model, isolated_cache):
+    layer = SklearnLayer(
+        _stack(),
+        "Layer",
+        model=inspect_model(iris_model),
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        architecture=lambda_.Architecture.X86_64,
+    )
+    assert layer.build is None
+    assert not (isolated_cache / "layers").exists()
+
+
+def test_stand_in_asset_hash_changes_with_requirements(iris_model):
+    hashes = set()
+    for extra in ([], ["pandas"]):
+        stack = _stack()
+        SklearnLayer(
+            stack,
+            "Layer",
+            model=inspect_model(iris_model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+            extra_requirements=extra,
+        )
+        resource = next(iter(Template.from_stack(stack).find_resources("AWS::Lambda::LayerVersion").values()))
+        hashes.add(resource["Properties"]["Content"]["S3Key"])
+    assert len(hashes) == 2
+
+
+def test_warns_about_modules_it_cannot_install(tmp_path):
+    model = tmp_path / "custom.pkl"
+    model.write_bytes(b"cmycorp.models\nThing\n(tR.")  # protocol 0: mycorp.models.Thing()
+    with pytest.warns(ModelDependencyWarning, match="mycorp"):
+        SklearnLayer(
+            _stack(),
+            "Layer",
+            model=inspect_model(model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+            extra_requirements=["mycorp-models"],
+        )
+
+
+def test_fails_on_unsupported_runtime(iris_model):
+    with pytest.raises(ValueError, match=r"'python3.10' is not supported by the scikit-learn layer"):
+        SklearnLayer(
+            _stack(),
+            "Layer",
+            model=inspect_model(iris_model),
+            runtime=lambda_.Runtime.PYTHON_3_10,
+            architecture=lambda_.Architecture.X86_64,
+        )
+
+
+def test_fails_on_string_extra_requirements(iris_model):
+    with pytest.raises(ValueError, match="write extra_requirements=\\['pandas'\\]"):
+        SklearnLayer(
+            _stack(),
+            "Layer",
+            model=inspect_model(iris_model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+            extra_requirements="pandas",
+        )
+
+
+def test_fails_on_negative_function_code_size(iris_model):
+    with pytest.raises(ValueError, match="function_code_bytes must be >= 0, got -1"):
+        SklearnLayer(
+            _stack(),
+            "Layer",
+            model=inspect_model(iris_model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+            function_code_bytes=-1,
+        )
