@@ -18,6 +18,12 @@ export AWS_EC2_METADATA_DISABLED := true
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 CDK_FLAGS := --no-notices --no-version-reporting
+# The CPython 3.13 launcher from `make userlands` (root only) compiles the target .pyc at synth;
+# without one, synth warns and the layer ships without .pyc.
+USERLAND_PYTHON := $(abspath .cache/userlands/python3.13-x86_64)
+ifneq ($(wildcard $(USERLAND_PYTHON)),)
+export CDK_SKLEARN_BYTECODE_PYTHON ?= $(USERLAND_PYTHON)
+endif
 
 .PHONY: help install demo test lint synth serve bench readme clean userlands layer-figures
 
