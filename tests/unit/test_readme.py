@@ -26,3 +26,14 @@ def test_local_links_resolve():
     text = (PROJECT_DIR / "README.md").read_text()
     for target in re.findall(r"\]\(((?!https?://|#)[^)\s]+)\)", text):
         assert (PROJECT_DIR / target.split("#")[0]).exists(), target
+
+
+def test_anchor_links_resolve():
+    text = (PROJECT_DIR / "README.md").read_text()
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in text.splitlines()
+        if line.startswith("#")
+    }
+    for anchor in re.findall(r"\]\(#([^)]+)\)", text):
+        assert anchor in headings, anchor
