@@ -15,7 +15,6 @@ import http.client
 import json
 import re
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+
+from cdk_sklearn.serve_process import serve_process
 
 REPO = Path(__file__).resolve().parent.parent
 ROWS = [
@@ -143,38 +144,8 @@ def run_load(base_url: str, cases: list[Case], requests: int, concurrency: int) 
 @contextmanager
 def serve(model_path: Path, timeout: float = 60.0) -> Iterator[str]:
     """Run ``cdk-sklearn serve`` on a free loopback port; yield its base URL; stop it afterwards."""
-    command = [
-        sys.executable,
-        "-m",
-        "cdk_sklearn.cli",
-        "serve",
-        "--model",
-        str(model_path),
-        "--port",
-        "0",
-        "--quiet",
-    ]
-    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert server.stderr is not None
-        deadline = time.monotonic() + timeout
-        url = None
-        while url is None:
-            line = server.stderr.readline()
-            if not line and server.poll() is not None:
-                raise RuntimeError(f"cdk-sklearn serve exited with code {server.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("cdk-sklearn serve did not print its address in time")
-            found = re.search(r" at (http://127\.0\.0\.1:\d+)", line)
-            url = found.group(1) if found else None
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with serve_process(model_path, cwd=REPO, timeout=timeout) as server:
+        yield server.url
 
 
 def report(result: LoadResult, requests: int, concurrency: int) -> str:

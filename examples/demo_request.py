@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from cdk_sklearn.serve_process import serve_process
 
 REPO = Path(__file__).resolve().parent.parent
 IRIS_ROW = [5.1, 3.5, 1.4, 0.2]  # the first iris sample: a setosa
@@ -34,11 +34,9 @@ def http(method: str, url: str, body: Any = None) -> tuple[int, Any]:
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def wait_healthy(base: str, server: subprocess.Popen[bytes], timeout: float) -> None:
+def wait_healthy(base: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with code {server.returncode} before becoming healthy")
         try:
             if http("GET", f"{base}/health")[0] == 200:
                 return
@@ -76,38 +74,20 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for /health")
     args = parser.parse_args()
-    base = f"http://127.0.0.1:{args.port}"
-    command = [
-        sys.executable,
-        "-m",
-        "cdk_sklearn.cli",
-        "serve",
-        "--model",
-        str(args.model),
-        "--port",
-        str(args.port),
-    ]
-    with tempfile.TemporaryFile() as log:
+    try:
         # cwd=REPO so the checkout's own cdk_sklearn and lambda_runtime are the ones served.
-        server = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            print(f"started: {' '.join(command)}\n")
-            wait_healthy(base, server, args.timeout)
-            demo(base)
-        except Exception as exc:
-            log.seek(0)
-            print(
-                f"demo failed: {exc}\n--- server output ---\n{log.read().decode(errors='replace')}",
-                file=sys.stderr,
-            )
-            return 1
-        finally:
-            server.terminate()
+        with serve_process(args.model, port=args.port, quiet=False, cwd=REPO, timeout=args.timeout) as server:
+            print(f"started: {' '.join(server.command)}\n")
             try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+                wait_healthy(server.url, args.timeout)
+                demo(server.url)
+            except Exception as exc:
+                output = "\n".join(server.output)
+                print(f"demo failed: {exc}\n--- server output ---\n{output}", file=sys.stderr)
+                return 1
+    except RuntimeError as exc:
+        print(f"demo failed: {exc}", file=sys.stderr)
+        return 1
     print("demo ok: the local endpoint answered both requests")
     return 0
 

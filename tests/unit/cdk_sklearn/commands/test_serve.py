@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,6 +11,7 @@ import pytest
 
 from cdk_sklearn.cli import main
 from cdk_sklearn.commands.serve import model_environment
+from cdk_sklearn.serve_process import serve_process
 from tests.helpers import models
 
 REPO = Path(__file__).resolve().parents[4]
@@ -50,34 +47,11 @@ def test_fails_with_exit_2_on_a_file_that_is_not_a_model(
 def test_serves_a_model_until_stopped(tmp_path: Path) -> None:
     path = tmp_path / "iris.joblib"
     models.save(models.scaled_pipeline(), path)
-    command = [
-        sys.executable,
-        "-m",
-        "cdk_sklearn.cli",
-        "serve",
-        "--model",
-        str(path),
-        "--port",
-        "0",
-        "--quiet",
-    ]
-    server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert server.stderr is not None
-        url = None
-        deadline = time.monotonic() + 60
-        while url is None and time.monotonic() < deadline:
-            line = server.stderr.readline()
-            found = re.search(r"at (http://127\.0\.0\.1:\d+)", line)
-            url = found.group(1) if found else None
-        assert url, "the server never printed its address"
+    with serve_process(path, cwd=REPO) as server:
         request = urllib.request.Request(
-            f"{url}/predict",
+            f"{server.url}/predict",
             data=json.dumps([models.IRIS_ROW]).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert json.loads(response.read()) == {"predictions": [0]}
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
