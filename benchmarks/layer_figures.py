@@ -5,9 +5,10 @@
 
 * MB per package of a plain ``pip install --target`` (which compiles .pyc for the HOST Python) and of
   the cdk-sklearn layer (pruned, .pyc for CPython 3.13);
+* MB per package of the full and the slim (sourceless .pyc) layer, for x86_64 and arm64;
 * the median CPU time of a cold ``import lambda_runtime.handler`` (imports numpy/scikit-learn and
-  loads the model) in fresh ``python3.13 -I -S -B`` processes, with and without the target .pyc, for
-  the iris demo model and a ~50 MB MLPClassifier.
+  loads the model) in fresh ``python3.13 -I -S -B`` processes, with the target .pyc, with the slim
+  layer, and without .pyc, for the iris demo model and a ~50 MB MLPClassifier.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from sklearn.datasets import load_iris
 from sklearn.neural_network import MLPClassifier
 
 from cdk_sklearn.packaging.budget import directory_size, package_sizes
-from cdk_sklearn.packaging.build import build_layer, copy_layer
-from cdk_sklearn.packaging.bytecode import probe
+from cdk_sklearn.packaging.build import LayerBuild, build_layer, copy_layer
+from cdk_sklearn.packaging.bytecode import Interpreter, probe
 from cdk_sklearn.packaging.install import pip_command
 from cdk_sklearn.packaging.target import LambdaTarget
 from tests.support.userland import make_userland
@@ -88,6 +89,31 @@ def cold_times(userland_root: Path, run: list[str], model: Path, repeats: int) -
     return times[1:]  # the first run warms the page cache
 
 
+def slim_table(compiler: Interpreter) -> None:
+    """Print MB per package of the full and the slim layer for x86_64 and arm64."""
+    columns = []
+    for architecture in ("x86_64", "arm64"):
+        target = LambdaTarget(TARGET.runtime, architecture)
+        for slim in (False, True):
+            build = build_layer(REQUIREMENTS, target, compiler, slim=slim)
+            columns.append((f"{architecture} {'slim' if slim else 'full'}", build))
+    print("\n| package | " + " | ".join(f"{label} (MB)" for label, _ in columns) + " |")
+    print("|---|" + "---:|" * len(columns))
+    names = sorted(
+        {n for _, b in columns for n in b.packages}, key=lambda n: -columns[0][1].packages.get(n, 0)
+    )
+    for name in names:
+        cells = " | ".join(f"{b.packages.get(name, 0) / _MB:.1f}" for _, b in columns)
+        print(f"| {name} | {cells} |")
+    print("| **total** | " + " | ".join(f"**{b.layer_bytes / _MB:.1f}**" for _, b in columns) + " |")
+
+
+def install_layer(opt: Path, build: LayerBuild) -> None:
+    """Put ``build`` at the userland's ``/opt`` (replacing what was there)."""
+    shutil.rmtree(opt, ignore_errors=True)
+    copy_layer(build, opt)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
@@ -96,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     compiler = probe(str(userland.host_python()))
     assert compiler is not None
     build = build_layer(REQUIREMENTS, TARGET, compiler)
+    slim = build_layer(REQUIREMENTS, TARGET, compiler, slim=True)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         plain = work / "plain"
@@ -106,11 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in sorted(set(ours) | set(theirs), key=lambda n: -theirs.get(n, 0)):
             print(f"| {name} | {theirs.get(name, 0) / _MB:.1f} | {ours.get(name, 0) / _MB:.1f} |")
         print(f"| **total** | **{directory_size(plain) / _MB:.1f}** | **{build.layer_bytes / _MB:.1f}** |")
+        slim_table(compiler)
 
         opt, task = userland.root / "opt", userland.root / "var" / "task"
-        shutil.rmtree(opt, ignore_errors=True)
         shutil.rmtree(task, ignore_errors=True)
-        copy_layer(build, opt)
+        install_layer(opt, build)
         shutil.copytree(PROJECT / "lambda_runtime", task / "lambda_runtime")
         for cache in task.rglob("__pycache__"):
             shutil.rmtree(cache)
@@ -120,17 +147,24 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, dict[str, float]] = {}
         for label, model in models.items():
             results[label] = {"with": statistics.median(cold_times(userland.root, run, model, args.repeats))}
+        install_layer(opt, slim)
+        for label, model in models.items():
+            results[label]["slim"] = statistics.median(cold_times(userland.root, run, model, args.repeats))
+        install_layer(opt, build)
         # Same layer without bytecode: what a cold start pays when it must compile every import.
         for cache in (opt / "python").rglob("__pycache__"):
             shutil.rmtree(cache)
         for label, model in models.items():
             results[label]["without"] = statistics.median(cold_times(userland.root, run, model, args.repeats))
-        print("\n| model | size | cold import+load, CPU s, with target .pyc | without .pyc |")
-        print("|---|---:|---:|---:|")
+        print("\n| model | size | cold import+load, CPU s, with target .pyc | slim | without .pyc |")
+        print("|---|---:|---:|---:|---:|")
         for label, model in models.items():
             size = model.stat().st_size / _MB
             row = results[label]
-            print(f"| {label} | {size:.1f} MB | {row['with']:.2f} s | {row['without']:.2f} s |")
+            print(
+                f"| {label} | {size:.1f} MB | {row['with']:.2f} s | {row['slim']:.2f} s "
+                f"| {row['without']:.2f} s |"
+            )
         print("\n" + json.dumps({"lock": build.lock, "repeats": args.repeats}))
     return 0
 

@@ -140,6 +140,8 @@ class EndpointProps:
     bytecode_python
         A Python interpreter of the runtime's version used to precompile ``.pyc`` files.
         Default: the host interpreter when its version matches, else none (with a warning).
+    layer_slim
+        Build the layer sourceless (``.pyc`` only, about 15% smaller; see ``SklearnLayer``). Default False.
     cold_start
         A :class:`~cdk_sklearn.cold_start.ColdStart` or its cdk.json object, e.g.
         ``{"strategy": "provisioned", "min": 2, "max": 10}`` or ``{"strategy": "snapstart"}``.
@@ -192,6 +194,7 @@ class EndpointProps:
     max_body_bytes: int = 5 * 1024 * 1024
     environment: Mapping[str, str] = field(default_factory=dict)
     bytecode_python: str | None = None
+    layer_slim: bool = False
     cold_start: ColdStart | Mapping[str, Any] | None = None
     ephemeral_storage_mb: int = 512
     front_door: str = "http_api"
@@ -486,6 +489,8 @@ class SklearnLambdaEndpoint(Construct):
                 p.runtime,
                 p.architecture,
                 p.bytecode_python,
+                # Appended only when set: the default layer keeps the construct ID it always had.
+                *(["slim"] if p.layer_slim else []),
             ]
         )
         layer_id = f"SklearnLayer{hashlib.sha256(key.encode()).hexdigest()[:12]}"
@@ -502,6 +507,7 @@ class SklearnLambdaEndpoint(Construct):
             extra_requirements=tuple(p.extra_requirements),
             bytecode_python=p.bytecode_python,
             function_code_bytes=code_bytes,
+            slim=p.layer_slim,
         )
 
     def _least_privilege_role(self) -> iam.Role:

@@ -64,6 +64,10 @@ class SklearnLayer(Construct):
     function_code_bytes
         Unzipped size of the function code, counted with the layer against Lambda's 262,144,000-byte
         limit (default 0).
+    slim
+        Ship each module as a sourceless .pyc instead of .py plus .pyc: about 27 MB (15 %) smaller for
+        scikit-learn + numpy + scipy; tracebacks then show file and line but not the source line
+        (default False). Needs a bytecode interpreter (see ``bytecode_python``).
 
     Attributes
     ----------
@@ -86,6 +90,7 @@ class SklearnLayer(Construct):
         extra_requirements: Sequence[str] = (),
         bytecode_python: str | None = None,
         function_code_bytes: int = 0,
+        slim: bool = False,
     ) -> None:
         super().__init__(scope, id)
         if isinstance(extra_requirements, str):
@@ -105,11 +110,12 @@ class SklearnLayer(Construct):
         self._warn_unknown_modules(model)
         self._target = target
         self._requirements = requirements
+        self._slim = slim
         self._build: LayerBuild | None = None
 
         if Stack.of(self).bundling_required:
             interpreter = resolve_bytecode(target, bytecode_python)
-            build = build_layer(requirements, target, interpreter)
+            build = build_layer(requirements, target, interpreter, slim=slim)
             budget = build.budget(function_code_bytes)
             print(budget.render(f"cdk-sklearn: {self.node.path} ({target.describe()})"), file=sys.stderr)
             budget.check()
@@ -119,10 +125,10 @@ class SklearnLayer(Construct):
         else:
             # Not bundled (cdk ls, unit tests): no network, no build; a stable stand-in hash.
             interpreter = None
-            asset_hash = layer_key(requirements, target, None)
+            asset_hash = layer_key(requirements, target, None, slim)
             description = " ".join(requirements)
 
-        recipe = self._write_recipe(requirements, target, asset_hash)
+        recipe = self._write_recipe(requirements, target, asset_hash, slim)
         code = lambda_.Code.from_asset(
             str(recipe),
             asset_hash=asset_hash,
@@ -130,7 +136,7 @@ class SklearnLayer(Construct):
             bundling=BundlingOptions(
                 # Never pulled: local bundling always succeeds or raises.
                 image=DockerImage.from_registry("cdk-sklearn-local-bundling-only"),
-                local=_LocalLayerBundling(requirements, target, interpreter),
+                local=_LocalLayerBundling(requirements, target, interpreter, slim),
             ),
         )
         self._layer_version = lambda_.LayerVersion(
@@ -158,6 +164,11 @@ class SklearnLayer(Construct):
         return self._target
 
     @property
+    def slim(self) -> bool:
+        """True when the layer ships sourceless .pyc (see :mod:`cdk_sklearn.packaging.slim`)."""
+        return self._slim
+
+    @property
     def build(self) -> LayerBuild | None:
         """The built layer (lock, sizes), or ``None`` when the stack is not bundled."""
         return self._build
@@ -180,7 +191,9 @@ class SklearnLayer(Construct):
         )
 
     @staticmethod
-    def _write_recipe(requirements: tuple[str, ...], target: LambdaTarget, asset_hash: str) -> Path:
+    def _write_recipe(
+        requirements: tuple[str, ...], target: LambdaTarget, asset_hash: str, slim: bool
+    ) -> Path:
         # The asset's source folder: a small description of the build, so skipped bundling stages
         # something meaningful and bundling has a real input folder.
         recipe = cache_root() / "recipes" / asset_hash
@@ -189,6 +202,7 @@ class SklearnLayer(Construct):
             "requirements": list(requirements),
             "runtime": target.runtime,
             "architecture": target.architecture,
+            "slim": slim,
         }
         (recipe / "recipe.json").write_text(json.dumps(content, indent=2) + "\n")
         return recipe
@@ -199,14 +213,19 @@ class _LocalLayerBundling:
     """Bundles the layer on the synth machine: takes it from the cache (building it if missing)."""
 
     def __init__(
-        self, requirements: tuple[str, ...], target: LambdaTarget, interpreter: Interpreter | None
+        self,
+        requirements: tuple[str, ...],
+        target: LambdaTarget,
+        interpreter: Interpreter | None,
+        slim: bool,
     ) -> None:
         self._requirements = requirements
         self._target = target
         self._interpreter = interpreter
+        self._slim = slim
 
     def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
-        build = build_layer(self._requirements, self._target, self._interpreter)
+        build = build_layer(self._requirements, self._target, self._interpreter, slim=self._slim)
         copy_layer(build, Path(output_dir))
         return True
 

@@ -52,6 +52,11 @@ def register(subparsers: Any) -> None:
         default=0,
         help="unzipped size of the function code, counted in the size budget (default 0)",
     )
+    build.add_argument(
+        "--slim",
+        action="store_true",
+        help="ship modules as sourceless .pyc (about 15%% smaller; tracebacks show file:line, not source)",
+    )
     build.set_defaults(func=run_build)
 
 
@@ -72,11 +77,13 @@ def run_build(args: argparse.Namespace) -> int:
         interpreter = resolve_bytecode(target, args.bytecode_python)
     for warning in caught:
         print(f"cdk-sklearn layer: warning: {warning.message}", file=sys.stderr)
-    build = build_layer(requirements, target, interpreter)
+    build = build_layer(requirements, target, interpreter, slim=args.slim)
     budget = build.budget(args.function_code_bytes)
     print(budget.render(f"cdk-sklearn layer for {target.describe()}"))
     budget.check()
     copy_layer(build, output)
     bytecode = f".pyc for {build.bytecode_tag}" if build.bytecode_tag else "no .pyc"
+    if build.slim:
+        bytecode += ", sourceless"
     print(f"layer written to {output} ({bytecode}; lock: {output / 'requirements.lock'})")
     return 0

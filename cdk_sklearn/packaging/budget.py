@@ -38,7 +38,7 @@ def package_sizes(site_packages: Path) -> dict[str, int]:
         dist = _DIST_INFO.match(name)
         if dist:
             name = dist.group("name")
-        name = name.removesuffix(".libs").removesuffix(".py")
+        name = name.removesuffix(".libs").removesuffix(".pyc").removesuffix(".py")
         name = _IMPORT_NAMES.get(name, name)
         if name == "__pycache__":
             name = "(top-level modules)"

@@ -22,6 +22,7 @@ from cdk_sklearn.packaging.bytecode import Interpreter, compile_bytecode, find_i
 from cdk_sklearn.packaging.cache import build_key, cache_root, tree_hash
 from cdk_sklearn.packaging.install import install, write_lock
 from cdk_sklearn.packaging.prune import prune
+from cdk_sklearn.packaging.slim import make_sourceless
 from cdk_sklearn.packaging.target import LambdaTarget
 
 LAYER_RUNTIME_PATH = "/opt/python"
@@ -53,6 +54,8 @@ class LayerBuild:
         Unzipped size of ``layer_dir``.
     bytecode_tag
         ``cpython-313`` when .pyc were compiled, else ``None``.
+    slim
+        True when the modules ship as sourceless .pyc (no .py), see :mod:`cdk_sklearn.packaging.slim`.
     pruned_bytes
         What pruning removed.
     reused
@@ -68,6 +71,7 @@ class LayerBuild:
     bytecode_tag: str | None
     pruned_bytes: int
     reused: bool
+    slim: bool = False
 
     def budget(self, function_code_bytes: int = 0) -> Budget:
         """This layer's :class:`Budget` next to ``function_code_bytes`` of function code."""
@@ -106,10 +110,30 @@ def resolve_bytecode(target: LambdaTarget, explicit: str | None) -> Interpreter 
     return interpreter
 
 
-def layer_key(requirements: Sequence[str], target: LambdaTarget, interpreter: Interpreter | None) -> str:
+def layer_key(
+    requirements: Sequence[str],
+    target: LambdaTarget,
+    interpreter: Interpreter | None,
+    slim: bool = False,
+) -> str:
     """The cache key for these inputs (no network, no build)."""
     tag = interpreter.cache_tag if interpreter else None
-    return build_key(tuple(requirements), target.runtime, target.architecture, tag)
+    return build_key(tuple(requirements), target.runtime, target.architecture, tag, slim)
+
+
+def check_slim(target: LambdaTarget, interpreter: Interpreter | None) -> None:
+    """Raise ``ValueError`` when a slim layer is asked for but nothing can compile its bytecode.
+
+    A slim layer ships only .pyc; without a CPython of the runtime's version there would be no
+    module left to import.
+    """
+    if interpreter is None:
+        raise ValueError(
+            f"a slim layer ships bytecode instead of sources, but no Python {target.python_version} was "
+            f"found to compile it for {target.runtime}; install python{target.python_version}, name one "
+            "with bytecode_python= / --bytecode-python or CDK_SKLEARN_BYTECODE_PYTHON, or build the full "
+            "layer (slim=False)"
+        )
 
 
 def build_layer(
@@ -117,6 +141,7 @@ def build_layer(
     target: LambdaTarget,
     interpreter: Interpreter | None,
     *,
+    slim: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> LayerBuild:
     """Build (or reuse from the cache) the layer for ``requirements`` on ``target``.
@@ -129,6 +154,8 @@ def build_layer(
         Lambda runtime and architecture.
     interpreter
         CPython of the target version for .pyc, or ``None`` to ship without bytecode.
+    slim
+        Ship each module as a sourceless .pyc instead of .py + __pycache__ (needs ``interpreter``).
     log
         Where progress lines go (stderr by default).
 
@@ -140,14 +167,22 @@ def build_layer(
     ------
     cdk_sklearn.packaging.install.ResolutionError
         When a requirement has no wheel for the target.
+    ValueError
+        When ``slim`` is asked for without an ``interpreter``.
     """
     say = log or (lambda line: print(line, file=sys.stderr))
-    key = layer_key(requirements, target, interpreter)
+    if slim:
+        check_slim(target, interpreter)
+    key = layer_key(requirements, target, interpreter, slim)
     home = cache_root() / "layers" / key
     manifest = home / _MANIFEST
     if manifest.is_file():
         return _load(home, key, reused=True)
-    say(f"cdk-sklearn: building the scikit-learn layer for {target.describe()}: {' '.join(requirements)}")
+    flavour = "slim (sourceless) " if slim else ""
+    say(
+        f"cdk-sklearn: building the {flavour}scikit-learn layer for {target.describe()}: "
+        f"{' '.join(requirements)}"
+    )
     started = time.monotonic()
     staging = home.parent / f".{key}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
@@ -157,8 +192,11 @@ def build_layer(
         packages = install(requirements, target, site_packages)
         cache_tag = interpreter.cache_tag if interpreter else f"cpython-{target.abi.removeprefix('cp')}"
         pruned = prune(site_packages, cache_tag)
+        sourceless_bytes = 0
         if interpreter is not None:
             compile_bytecode(site_packages, interpreter, LAYER_RUNTIME_PATH)
+            if slim:
+                sourceless_bytes = make_sourceless(site_packages, interpreter.cache_tag).total_bytes
         write_lock(packages, target, layer_dir / LOCK_NAME)
         record = {
             "key": key,
@@ -169,8 +207,11 @@ def build_layer(
             "packages": package_sizes(site_packages),
             "layer_bytes": directory_size(layer_dir),
             "bytecode_tag": interpreter.cache_tag if interpreter else None,
-            "pruned_bytes": pruned.total_bytes,
-            "pruned_by_reason": pruned.bytes_by_reason,
+            "pruned_bytes": pruned.total_bytes + sourceless_bytes,
+            "pruned_by_reason": {**pruned.bytes_by_reason, "sources (slim)": sourceless_bytes}
+            if slim
+            else pruned.bytes_by_reason,
+            "slim": slim,
             "content_hash": tree_hash(layer_dir),
         }
         (staging / _MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
@@ -197,6 +238,7 @@ def _load(home: Path, key: str, *, reused: bool) -> LayerBuild:
         bytecode_tag=record["bytecode_tag"],
         pruned_bytes=int(record["pruned_bytes"]),
         reused=reused,
+        slim=bool(record.get("slim", False)),
     )
 
 

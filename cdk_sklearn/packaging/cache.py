@@ -1,8 +1,8 @@
 """Where built layers are kept between synths, and the key that says when to rebuild.
 
 A layer is rebuilt only when something that decides its content changes: the requirements (model pins
-plus extras), the runtime, the architecture, whether and for which Python it has bytecode, and the
-builder itself (this package's source and the pip that resolves).
+plus extras), the runtime, the architecture, whether and for which Python it has bytecode, whether
+it is slim (sourceless), and the builder itself (this package's source and the pip that resolves).
 """
 
 from __future__ import annotations
@@ -47,7 +47,11 @@ def builder_fingerprint() -> str:
 
 
 def build_key(
-    requirements: tuple[str, ...], runtime: str, architecture: str, bytecode_tag: str | None
+    requirements: tuple[str, ...],
+    runtime: str,
+    architecture: str,
+    bytecode_tag: str | None,
+    slim: bool = False,
 ) -> str:
     """The cache key of a layer build: 24 hex characters of a SHA-256 over its inputs."""
     payload = {
@@ -55,6 +59,7 @@ def build_key(
         "runtime": runtime,
         "architecture": architecture,
         "bytecode": bytecode_tag,
+        "slim": slim,
         "builder": builder_fingerprint(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]

@@ -77,12 +77,13 @@ def prune(site_packages: Path, cache_tag: str) -> PruneReport:
         if reason is not None:
             report._add(reason, path.stat().st_size)
             path.unlink()
-    _remove_empty_dirs(site_packages)
-    _rewrite_records(site_packages)
+    remove_empty_dirs(site_packages)
+    rewrite_records(site_packages)
     return report
 
 
-def _rewrite_records(site_packages: Path) -> None:
+def rewrite_records(site_packages: Path) -> None:
+    """Drop from each ``*.dist-info/RECORD`` the rows of files no longer in ``site_packages``."""
     # RECORD lists every installed file; keep it true to what the layer holds, so that content
     # depends only on what ships (and importlib.metadata.files() names no missing file).
     for record in sorted(site_packages.glob("*.dist-info/RECORD")):
@@ -124,7 +125,8 @@ def _remove_tree(path: Path, reason: str, report: PruneReport) -> None:
     shutil.rmtree(path)
 
 
-def _remove_empty_dirs(root: Path) -> None:
+def remove_empty_dirs(root: Path) -> None:
+    """Remove every empty folder under ``root`` (deepest first)."""
     for path in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
         if not any(path.iterdir()):
             path.rmdir()

@@ -3,7 +3,8 @@
 For python3.13 on x86_64 and arm64, a real layer (pip, prune, .pyc) goes to ``/opt/python`` of a Debian
 trixie userland (CPython 3.13), the function code to ``/var/task``, and
 ``python3.13 -I -S -B`` serves ``POST /predict`` for several estimator families; predictions must match
-the ones computed here on the host. arm64 runs through qemu-aarch64-static (minutes).
+the ones computed here on the host. arm64 runs through qemu-aarch64-static (minutes). Each
+architecture is booted with the full layer and with the slim one (sourceless .pyc, no .py).
 
 Needs root, debootstrap and qemu-user-static; skipped with the reason elsewhere. First run downloads
 the userlands (``make userlands``) and the wheels (cached afterwards).
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -85,21 +87,24 @@ def trained(tmp_path_factory):
     return _families(tmp_path_factory.mktemp("families"))
 
 
+@pytest.mark.parametrize("slim", [False, True], ids=["full", "slim"])
 @pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
-def test_layer_boots_lambda_runtime_and_predicts(architecture, trained):
+def test_layer_boots_lambda_runtime_and_predicts(architecture, slim, trained):
     _skip_unless_ready(architecture)
     _skip_unless_ready(host_architecture())
     userland = make_userland(architecture)
     compiler = probe(str(make_userland(host_architecture()).host_python()))
     assert compiler is not None and compiler.version == (3, 13)
     requirements = sorted({r for path, _, _ in trained.values() for r in inspect_model(path).requirements})
-    build = build_layer(requirements, LambdaTarget("python3.13", architecture), compiler)
-    assert build.bytecode_tag == "cpython-313"
+    build = build_layer(requirements, LambdaTarget("python3.13", architecture), compiler, slim=slim)
+    assert build.bytecode_tag == "cpython-313" and build.slim == slim
 
     opt, task = userland.root / "opt", userland.root / "var" / "task"
     for folder in (opt, task):
         shutil.rmtree(folder, ignore_errors=True)
     copy_layer(build, opt)
+    if slim:  # nothing but bytecode: every library module imported below came from a sourceless .pyc
+        assert not list((opt / "python").rglob("*.py"))
     shutil.copytree(
         PROJECT / "lambda_runtime", task / "lambda_runtime", ignore=shutil.ignore_patterns("__pycache__")
     )
@@ -133,6 +138,15 @@ def test_layer_boots_lambda_runtime_and_predicts(architecture, trained):
         result = report["results"][name]
         assert result["status"] == 200, (name, result)
         np.testing.assert_allclose(result["body"]["predictions"], expected, rtol=1e-6, err_msg=name)
+    # Logs stay useful: the library frame is named by file and line in both layers.
+    frame = re.search(
+        r'File "/opt/python/sklearn/utils/validation\.py", line \d+, in check_array\n(?P<next>.*)\n',
+        report["library_traceback"],
+    )
+    assert frame is not None, report["library_traceback"]
+    # The full layer also prints the source line; the slim one has no source to print.
+    assert frame.group("next").startswith("  File ") == slim, frame.group("next")
+    assert "Input contains NaN" in report["library_traceback"]
 
 
 def userland_machine(architecture: str) -> str:

@@ -4,7 +4,8 @@ Standard library only. ``sys.path`` gets exactly what Lambda puts first (the fun
 ``/var/task``, the layer in ``/opt/python``); ``-I -S`` keep everything else out, ``-B`` keeps Python
 from writing bytecode, as on Lambda's read-only file system. For each model given on the command line
 it loads the handler fresh, sends an HTTP API 2.0 ``POST /predict`` event, and prints one JSON line
-with the responses and where every imported module came from.
+with the responses, where every imported module came from, and the traceback of an error raised
+inside scikit-learn.
 
 Usage: ``boot_driver.py PLAN_JSON`` where the plan is ``{"models": [{"name", "path", "sha256",
 "instances"}]}``.
@@ -16,6 +17,7 @@ import os
 import platform
 import sys
 import time
+import traceback
 
 TASK = "/var/task"
 LAYER = "/opt/python"
@@ -86,6 +88,15 @@ def main():
             "body": json.loads(response["body"]),
             "import_and_load_seconds": loaded,
         }
+    # A library error's traceback: it must name the layer's file and line, with or without sources.
+    try:
+        from sklearn.utils.validation import check_array
+
+        check_array([[float("nan")]])
+    except ValueError:
+        library_traceback = traceback.format_exc()
+    else:
+        library_traceback = None
     stdlib = os.path.dirname(os.__file__)
     origins = {}
     for module in list(sys.modules.values()):
@@ -101,6 +112,7 @@ def main():
         "site_imported": "site" in sys.modules,
         "origins": origins,
         "results": results,
+        "library_traceback": library_traceback,
     }
     print(json.dumps(report))
 

@@ -282,3 +282,11 @@ def test_fails_on_bad_operations_prop(iris_model, props, message):
     with pytest.raises(ValueError) as excinfo:
         synth(iris_model, **props)
     assert message in str(excinfo.value)
+
+
+def test_layer_slim_reaches_the_layer_and_keeps_the_default_layer_id(iris_model, default):
+    slim, _ = synth(iris_model, layer_slim=True)
+    full, _ = default
+    assert slim.sklearn_layer.slim and not full.sklearn_layer.slim
+    # The default layer's construct ID is unchanged by the new prop; only the slim one differs.
+    assert slim.sklearn_layer.node.id != full.sklearn_layer.node.id

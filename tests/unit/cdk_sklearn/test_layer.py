@@ -132,3 +132,20 @@ def test_fails_on_negative_function_code_size(iris_model):
             architecture=lambda_.Architecture.X86_64,
             function_code_bytes=-1,
         )
+
+
+def test_slim_layer_is_a_different_asset(iris_model):
+    def asset_key(slim: bool) -> str:
+        stack = _stack()
+        SklearnLayer(
+            stack,
+            "Layer",
+            model=inspect_model(iris_model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            slim=slim,
+        )
+        layer = Template.from_stack(stack).find_resources("AWS::Lambda::LayerVersion")
+        return next(iter(layer.values()))["Properties"]["Content"]["S3Key"]
+
+    assert asset_key(True) != asset_key(False)

@@ -42,3 +42,9 @@ def test_fails_on_a_file_that_is_not_a_model(tmp_path, capsys):
     model.write_text("not a model\n")
     assert main(["layer", "build", "--model", str(model), "--output", str(tmp_path / "out")]) == 2
     assert "notes.txt is not a readable pickle stream" in capsys.readouterr().err
+
+
+def test_layer_build_slim_flag():
+    common = ["layer", "build", "--model", "m.joblib", "--output", "out"]
+    assert build_parser().parse_args([*common, "--slim"]).slim
+    assert not build_parser().parse_args(common).slim

@@ -43,3 +43,10 @@ def test_cached_build_is_reused_without_pip(tmp_path, monkeypatch):
     assert build.reused and build.content_hash == "abc"
     copy_layer(build, tmp_path / "out")
     assert (tmp_path / "out" / "python" / "sklearn" / "__init__.py").is_file()
+
+
+def test_fails_on_slim_without_bytecode_interpreter(tmp_path, monkeypatch):
+    monkeypatch.setenv("CDK_SKLEARN_CACHE", str(tmp_path))
+    with pytest.raises(ValueError, match="a slim layer ships bytecode instead of sources, but no Python 3"):
+        build_layer(("scikit-learn==1.9.1",), TARGET, None, slim=True)
+    assert not (tmp_path / "layers").exists()

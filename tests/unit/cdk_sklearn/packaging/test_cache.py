@@ -30,6 +30,7 @@ def test_key_changes_with_each_input():
         (("scikit-learn==1.9.1",), "python3.12", "arm64", "cpython-313"),
         (("scikit-learn==1.9.1",), "python3.13", "x86_64", "cpython-313"),
         (("scikit-learn==1.9.1",), "python3.13", "arm64", None),
+        (("scikit-learn==1.9.1",), "python3.13", "arm64", "cpython-313", True),
     ]
     keys = {build_key(*base)} | {build_key(*v) for v in variants}
     assert len(keys) == 1 + len(variants)
