@@ -37,3 +37,13 @@ def test_anchor_links_resolve():
     }
     for anchor in re.findall(r"\]\(#([^)]+)\)", text):
         assert anchor in headings, anchor
+
+
+def test_configuration_reference_lists_every_prop():
+    import dataclasses
+
+    from cdk_sklearn.endpoint import EndpointProps
+
+    text = (PROJECT_DIR / "docs" / "readme" / "10-usage.md").read_text()
+    missing = [f.name for f in dataclasses.fields(EndpointProps) if f"`{f.name}`" not in text]
+    assert not missing, f"document {missing} in the configuration reference"
