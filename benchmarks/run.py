@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import json
 import os
+import platform
 import shlex
 import subprocess
 import sys
@@ -73,7 +74,11 @@ def find_trixie_root(explicit: Path | None) -> Path | None:
         return explicit
     cache = PROJECT / ".cache"
     for candidate in sorted(cache.glob(f"*/{TRIXIE_PYTHON}")) + sorted(cache.glob(f"*/*/{TRIXIE_PYTHON}")):
-        return candidate.parents[2]
+        root = candidate.parents[2]
+        # make userlands also builds an arm64 root (run through qemu): only the host's own
+        # architecture measures real cold starts.
+        if platform.machine() in root.name or "-" not in root.name:
+            return root
     return None
 
 

@@ -65,3 +65,14 @@ def test_import_serves_a_local_model_without_optional_packages(model_files: dict
     assert probe["health"]["statusCode"] == 200
     assert json.loads(probe["predict"]["body"]) == {"predictions": [0]}
     assert probe["imported"] == []  # no pandas, boto3, skops, aws_cdk or cdk_sklearn
+
+
+def test_import_leaves_gc_enabled_with_init_objects_frozen() -> None:
+    code = (
+        "import gc, lambda_runtime.handler as h; "
+        "print(gc.isenabled(), gc.get_freeze_count() > 10000, h.APP is not None)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert result.stdout.splitlines()[-1].split() == ["True", "True", "True"], result.stderr
