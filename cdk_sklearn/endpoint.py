@@ -532,13 +532,11 @@ class SklearnLambdaEndpoint(Construct):
         p = self.props
         env = {
             "MODEL_URI": f"s3://{self.model_asset.s3_bucket_name}/{self.model_asset.s3_object_key}",
-            "MODEL_SHA256": self.model.sha256,
+            **self.model.runtime_environment(),
             "MODEL_NAME": p.model_name,
             "MAX_BODY_BYTES": str(p.max_body_bytes),
         }
         if self.route_prefix:
             env["ROUTE_PREFIX"] = self.route_prefix
-        if self.model.sklearn_version:
-            env["MODEL_SKLEARN_VERSION"] = self.model.sklearn_version
         env.update(p.environment)
         return env

@@ -48,9 +48,7 @@ def model_environment(model: Path, name: str | None = None) -> dict[str, str]:
         raise ValueError(f"--model {str(model)!r} is not a file; pass the path of a .joblib or .skops model")
     # The same static inspection as at synth: digest and training version, never unpickling.
     artifact = inspect_model(path)
-    environment = {"MODEL_URI": str(path), "MODEL_SHA256": artifact.sha256}
-    if artifact.sklearn_version:
-        environment["MODEL_SKLEARN_VERSION"] = artifact.sklearn_version
+    environment = {"MODEL_URI": str(path), **artifact.runtime_environment()}
     if name:
         environment["MODEL_NAME"] = name
     return environment
