@@ -12,6 +12,7 @@ import importlib
 import io
 import time
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from .config import Settings
 
 PREDICTION_METHODS = ("predict", "predict_proba", "decision_function")
 """The estimator methods a request may ask for, in the order they are listed in metadata."""
+# Read and hash the model in 1 MiB pieces.
+_CHUNK = 1 << 20
 
 
 class ModelLoadError(Exception):
@@ -112,8 +115,8 @@ def load_model(settings: Settings) -> LoadedModel:
             "set MODEL_SHA256 to the output of `sha256sum MODEL_FILE`",
             detail=f"MODEL_SHA256 is not set (MODEL_URI={settings.model_uri})",
         )
-    data = fetch_model_bytes(settings.model_uri)
-    verify_sha256(data, settings.model_sha256, settings.model_uri)
+    data, digest = fetch_model_bytes(settings.model_uri)
+    verify_sha256(data, settings.model_sha256, settings.model_uri, actual=digest)
     file_format = "skops" if _key_of(settings.model_uri).lower().endswith(".skops") else "joblib"
     # Record what unpickling warns about (InconsistentVersionWarning above all) under the default
     # filters. An "always" filter here would also turn on the DeprecationWarnings that SciPy and
@@ -145,7 +148,7 @@ def load_model(settings: Settings) -> LoadedModel:
     )
 
 
-def fetch_model_bytes(uri: str) -> bytes:
+def fetch_model_bytes(uri: str) -> tuple[bytes, str]:
     """Return the bytes at ``uri`` (``s3://bucket/key``, ``file:///path`` or a local path).
 
     S3 reads go through boto3, imported only here, so a locally served model never pays for it. boto3
@@ -156,7 +159,8 @@ def fetch_model_bytes(uri: str) -> bytes:
         return _fetch_s3(uri)
     path = Path(unquote(urlsplit(uri).path)) if uri.startswith("file://") else Path(uri)
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            return _read_hashing(iter(lambda: handle.read(_CHUNK), b""))
     except OSError as exc:
         raise ModelLoadError(
             "the model file could not be read; check that MODEL_URI names an existing, readable file",
@@ -165,9 +169,23 @@ def fetch_model_bytes(uri: str) -> bytes:
         ) from None
 
 
-def verify_sha256(data: bytes, expected: str, uri: str = "") -> None:
-    """Raise :class:`ModelLoadError` unless ``sha256(data)`` equals ``expected`` (hex)."""
-    actual = hashlib.sha256(data).hexdigest()
+def _read_hashing(chunks: Iterable[bytes]) -> tuple[bytes, str]:
+    # Hash each chunk as it arrives: over S3 the hashing overlaps the network wait (hashlib and
+    # socket reads release the GIL), so verifying costs almost nothing on top of the download.
+    digest = hashlib.sha256()
+    parts = []
+    for chunk in chunks:
+        digest.update(chunk)
+        parts.append(chunk)
+    return b"".join(parts), digest.hexdigest()
+
+
+def verify_sha256(data: bytes, expected: str, uri: str = "", *, actual: str | None = None) -> None:
+    """Raise :class:`ModelLoadError` unless ``sha256(data)`` equals ``expected`` (hex).
+
+    ``actual`` is the digest when it was computed while reading ``data``.
+    """
+    actual = actual or hashlib.sha256(data).hexdigest()
     if actual != expected.lower():
         raise ModelLoadError(
             f"the model file failed its integrity check: its SHA-256 is {actual}, but MODEL_SHA256 is "
@@ -177,7 +195,7 @@ def verify_sha256(data: bytes, expected: str, uri: str = "") -> None:
         )
 
 
-def _fetch_s3(uri: str) -> bytes:
+def _fetch_s3(uri: str) -> tuple[bytes, str]:
     parts = urlsplit(uri)
     bucket, key = parts.netloc, parts.path.lstrip("/")
     if not bucket or not key:
@@ -199,7 +217,7 @@ def _fetch_s3(uri: str) -> bytes:
             ),
         )
         response = client.get_object(Bucket=bucket, Key=key)
-        return bytes(response["Body"].read())
+        return _read_hashing(response["Body"].iter_chunks(_CHUNK))
     except Exception as exc:
         code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
         raise ModelLoadError(
