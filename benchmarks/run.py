@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -31,6 +30,7 @@ from benchmarks.coldstart import ColdResult, Variant, cold_starts
 from benchmarks.models import BenchModel, generate, model_specs, size_table
 from benchmarks.targets import Target, host_target, trixie_target
 from benchmarks.warm import WarmResult, warm_latency
+from cdk_sklearn.model_artifact import inspect_model
 
 PROJECT = Path(__file__).resolve().parents[1]
 TRIXIE_PYTHON = "usr/bin/python3.13"
@@ -163,10 +163,6 @@ def pins_for(site: Path) -> list[str]:
     return [f"{name}=={versions.get(name) or metadata.version(name)}" for name in wanted]
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -207,7 +203,8 @@ def _measure(args: argparse.Namespace, target: Target, models: list[BenchModel],
     ours = Variant(
         report.OURS,
         (ours_code, our_layer, runtime),
-        model_env=lambda path: {"MODEL_URI": path, "MODEL_SHA256": hashes[path]},
+        # Exactly what the construct sets on the function (digest, training version, MODEL_MODULES).
+        model_env=lambda path: {"MODEL_URI": path, **environments[path]},
         handler="lambda_runtime.handler:handler",
         body_key="instances",
         entry_module="lambda_runtime.handler",
@@ -240,7 +237,7 @@ def _measure(args: argparse.Namespace, target: Target, models: list[BenchModel],
             "https://github.com/model-zoo/scikit-learn-lambda (e.g. git clone it into /tmp)"
         )
     variants.append(floor)
-    hashes = {target.stage(m.path): sha256(m.path) for m in models}
+    environments = {target.stage(m.path): inspect_model(m.path).runtime_environment() for m in models}
 
     log(f"cold starts: {len(variants)} variants x {len(models)} models x {args.runs} runs ...")
     cold = cold_starts(variants, target, models, args.runs, progress=log)
