@@ -203,7 +203,7 @@ def _measure(args: argparse.Namespace, target: Target, models: list[BenchModel],
     ours = Variant(
         report.OURS,
         (ours_code, our_layer, runtime),
-        # Exactly what the construct sets on the function (digest, training version, MODEL_MODULES).
+        # Exactly what the construct sets on the function (digest, training version).
         model_env=lambda path: {"MODEL_URI": path, **environments[path]},
         handler="lambda_runtime.handler:handler",
         body_key="instances",

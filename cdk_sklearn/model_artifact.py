@@ -73,9 +73,6 @@ MODULE_DISTRIBUTIONS: dict[str, str] = {
 _SKLEARN_DEPENDENCIES = frozenset({"numpy", "scipy", "joblib", "threadpoolctl", "narwhals"})
 
 
-_MODULES_ENV_LIMIT = 1024
-
-
 @dataclass(frozen=True)
 class ModelArtifact:
     """What synth needs to know about a model file, read without loading it.
@@ -101,9 +98,6 @@ class ModelArtifact:
     compression
         The joblib compressor (``"zlib"``, ``"gzip"``, ``"bz2"``, ``"xz"``, ``"lzma"``, ``"lz4"``) or
         ``None``.
-    module_paths
-        Every module the pickle's classes and functions live in (``sklearn.pipeline``, ...), sorted;
-        empty for skops files. The runtime imports them before unpickling, which is faster.
     """
 
     path: Path
@@ -114,25 +108,13 @@ class ModelArtifact:
     modules: frozenset[str]
     requirements: tuple[str, ...]
     compression: str | None = None
-    module_paths: tuple[str, ...] = ()
 
     def runtime_environment(self) -> dict[str, str]:
-        """The function environment describing this model: ``MODEL_SHA256``, and when known
-        ``MODEL_SKLEARN_VERSION`` and ``MODEL_MODULES`` (what the runtime imports before unpickling).
-
-        ``MODEL_MODULES`` is capped at about 1 KB: Lambda allows 4 KB of environment in all, and
-        whatever is left out is imported by the unpickler anyway.
-        """
+        """The function environment describing this model: ``MODEL_SHA256`` and, when known,
+        ``MODEL_SKLEARN_VERSION`` (the construct and ``cdk-sklearn serve`` both use it)."""
         env = {"MODEL_SHA256": self.sha256}
         if self.sklearn_version:
             env["MODEL_SKLEARN_VERSION"] = self.sklearn_version
-        kept: list[str] = []
-        for name in self.module_paths:
-            if sum(len(m) + 1 for m in kept) + len(name) > _MODULES_ENV_LIMIT:
-                break
-            kept.append(name)
-        if kept:
-            env["MODEL_MODULES"] = ",".join(kept)
         return env
 
     @property
@@ -203,10 +185,7 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelArtifact:
     model_format: ModelFormat = "joblib" if is_joblib or file.suffix in (".joblib", ".jbl") else "pickle"
     numpy_floor = ("numpy>=2",) if any(g.module.startswith("numpy._core") for g in scan.globals) else ()
     requirements = _requirements(version, modules, extra=numpy_floor)
-    module_paths = tuple(sorted({g.module for g in scan.globals}))
-    return ModelArtifact(
-        file, digest, size, model_format, version, modules, requirements, compression, module_paths
-    )
+    return ModelArtifact(file, digest, size, model_format, version, modules, requirements, compression)
 
 
 def _sha256(file: Path) -> str:

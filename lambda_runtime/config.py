@@ -19,7 +19,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # The model name is echoed in URLs (/v2/models/{name}) and in responses: keep it URL-safe.
-_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _ROUTE_PREFIX = re.compile(r"(/[A-Za-z0-9._-]+)+")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -46,9 +45,6 @@ class Settings:
         ``LOG_LEVEL``: DEBUG, INFO (default), WARNING or ERROR.
     metrics_namespace
         ``METRICS_NAMESPACE``: CloudWatch namespace of the embedded metrics (default ``cdk-sklearn``).
-    model_modules
-        ``MODEL_MODULES``: comma-separated modules the model's pickle references (the construct reads
-        them at synth); imported before unpickling because that is faster than importing from inside it.
     route_prefix
         ``ROUTE_PREFIX`` as path segments: on an API shared by several models, this model's routes
         sit under it (``/models/iris`` -> ``("models", "iris")``); empty by default.
@@ -69,7 +65,6 @@ class Settings:
     metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
     reload_interval_seconds: float = DEFAULT_RELOAD_INTERVAL_SECONDS
     route_prefix: tuple[str, ...] = ()
-    model_modules: tuple[str, ...] = ()
     problems: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -121,12 +116,6 @@ class Settings:
             )
             prefix = ""
 
-        modules = tuple(m.strip() for m in (text("MODEL_MODULES") or "").split(",") if m.strip())
-        bad_modules = [m for m in modules if not _MODULE.fullmatch(m)]
-        if bad_modules:
-            problems.append(f"MODEL_MODULES must list dotted module names, got {bad_modules[0][:80]!r}")
-            modules = ()
-
         trusted = tuple(t.strip() for t in (text("SKOPS_TRUSTED_TYPES") or "").split(",") if t.strip())
 
         return cls(
@@ -140,7 +129,6 @@ class Settings:
             metrics_namespace=text("METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
             reload_interval_seconds=float(reload_interval),
             route_prefix=tuple(part for part in prefix.split("/") if part),
-            model_modules=modules,
             problems=tuple(problems),
         )
 

@@ -290,11 +290,3 @@ def test_layer_slim_reaches_the_layer_and_keeps_the_default_layer_id(iris_model,
     assert slim.sklearn_layer.slim and not full.sklearn_layer.slim
     # The default layer's construct ID is unchanged by the new prop; only the slim one differs.
     assert slim.sklearn_layer.node.id != full.sklearn_layer.node.id
-
-
-def test_model_modules_are_passed_for_preimport(default):
-    endpoint, template = default
-    _, function = only(template, "AWS::Lambda::Function")
-    env = function["Properties"]["Environment"]["Variables"]
-    assert env["MODEL_MODULES"].split(",") == list(endpoint.model.module_paths)
-    assert "sklearn.pipeline" in env["MODEL_MODULES"]

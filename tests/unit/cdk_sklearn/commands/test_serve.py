@@ -26,8 +26,6 @@ def test_model_environment_has_the_file_digest_and_training_version(tmp_path: Pa
         "MODEL_URI": str(path.resolve()),
         "MODEL_SHA256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "MODEL_SKLEARN_VERSION": sklearn.__version__,
-        "MODEL_MODULES": "joblib.numpy_pickle,numpy,numpy._core.multiarray,sklearn.linear_model._logistic,"
-        "sklearn.pipeline,sklearn.preprocessing._data",
         "MODEL_NAME": "iris",
     }
 

@@ -1,4 +1,4 @@
-"""Runtime settings that change how the model is served: ROUTE_PREFIX (shared API) and MODEL_MODULES."""
+"""ROUTE_PREFIX: a model served from an API shared by several models answers under /models/<name>/."""
 
 from __future__ import annotations
 
@@ -51,22 +51,3 @@ def test_bad_prefix_is_a_problem():
     settings = Settings.from_environ({"ROUTE_PREFIX": "models iris"})
     assert settings.route_prefix == ()
     assert any("ROUTE_PREFIX" in p for p in settings.problems)
-
-
-def test_model_modules_are_parsed():
-    settings = Settings.from_environ({"MODEL_MODULES": "sklearn.pipeline, numpy"})
-    assert settings.model_modules == ("sklearn.pipeline", "numpy")
-
-
-def test_bad_model_modules_are_a_problem():
-    settings = Settings.from_environ({"MODEL_MODULES": "sklearn;rm -rf"})
-    assert settings.model_modules == ()
-    assert any("MODEL_MODULES" in p for p in settings.problems)
-
-
-def test_a_missing_preimport_module_does_not_stop_loading(model_files):
-    app = models.app_for(
-        model_files["scaled_pipeline"], MODEL_MODULES="not_installed_anywhere.sub,sklearn.pipeline"
-    )[0]
-    status, body = call(app, "POST", "/predict", json.dumps({"instances": [[5.1, 3.5, 1.4, 0.2]]}))
-    assert (status, body["predictions"]) == (200, [0])
