@@ -21,6 +21,7 @@ ORDER = (
     "operating.md",
     "cost.md",
     "benchmarks.md",
+    "benchmarks-notes.md",
     "90-development.md",
 )
 GENERATED = (
