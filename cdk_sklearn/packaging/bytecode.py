@@ -56,7 +56,8 @@ def find_interpreter(version: tuple[int, int], explicit: str | None = None) -> I
     """Find a CPython of ``version`` to compile bytecode with.
 
     Looks, in order, at ``explicit`` (a prop or CLI option), the ``CDK_SKLEARN_BYTECODE_PYTHON``
-    environment variable, the interpreter running cdk-sklearn, and ``python3.X`` on ``PATH``.
+    environment variable (one interpreter, or several separated by ``os.pathsep``; those of other
+    versions are skipped), the interpreter running cdk-sklearn, and ``python3.X`` on ``PATH``.
 
     Parameters
     ----------
@@ -73,20 +74,17 @@ def find_interpreter(version: tuple[int, int], explicit: str | None = None) -> I
     Raises
     ------
     ValueError
-        If ``explicit`` or the environment variable names something that is not a CPython ``version``.
+        If ``explicit`` is not a CPython ``version``, or the environment variable names something
+        that is not a working CPython.
     """
-    named = [(explicit, "bytecode_python"), (os.environ.get(BYTECODE_PYTHON_ENV), BYTECODE_PYTHON_ENV)]
-    for candidate, source in named:
-        if not candidate:
-            continue
-        found = probe(candidate)
-        if found is None or found.version != version:
-            got = f"CPython {found.version[0]}.{found.version[1]}" if found else "not a working CPython"
-            raise ValueError(
-                f"{source}={candidate!r} is {got}, but the layer targets Python {version[0]}.{version[1]}; "
-                f"name a python{version[0]}.{version[1]} executable or unset it"
-            )
-        return found
+    if explicit:
+        return _named(explicit, "bytecode_python", version, must_match=True)
+    # The variable may list several interpreters (os.pathsep-separated), one per runtime version; one
+    # of another version is simply not the one for this layer, so the search goes on.
+    for candidate in filter(None, os.environ.get(BYTECODE_PYTHON_ENV, "").split(os.pathsep)):
+        found = _named(candidate, BYTECODE_PYTHON_ENV, version, must_match=False)
+        if found is not None:
+            return found
     if sys.implementation.name == "cpython" and sys.version_info[:2] == version:
         return Interpreter(sys.executable, version)
     return (
@@ -94,6 +92,19 @@ def find_interpreter(version: tuple[int, int], explicit: str | None = None) -> I
         if shutil.which(f"python{version[0]}.{version[1]}")
         else None
     )
+
+
+def _named(candidate: str, source: str, version: tuple[int, int], *, must_match: bool) -> Interpreter | None:
+    found = probe(candidate)
+    if found is not None and found.version == version:
+        return found
+    if found is None or must_match:
+        got = f"CPython {found.version[0]}.{found.version[1]}" if found else "not a working CPython"
+        raise ValueError(
+            f"{source}={candidate!r} is {got}, but the layer targets Python {version[0]}.{version[1]}; "
+            f"name a python{version[0]}.{version[1]} executable or unset it"
+        )
+    return None
 
 
 def compile_bytecode(directory: Path, interpreter: Interpreter, runtime_path: str) -> int:

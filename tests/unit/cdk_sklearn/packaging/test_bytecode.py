@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 
 import pytest
@@ -69,3 +70,19 @@ def test_fails_on_syntax_error_for_target(tmp_path):
     assert interpreter is not None
     with pytest.raises(RuntimeError, match="compiling bytecode in"):
         compile_bytecode(tmp_path, interpreter, "/var/task")
+
+
+def test_environment_interpreter_of_another_version_is_skipped(monkeypatch):
+    # e.g. the python3.13 from `make userlands` while a python3.99 layer is built: not an error.
+    monkeypatch.setenv("CDK_SKLEARN_BYTECODE_PYTHON", sys.executable)
+    assert find_interpreter((3, 99)) is None
+
+
+def test_environment_may_list_several_interpreters(monkeypatch):
+    monkeypatch.setenv(
+        "CDK_SKLEARN_BYTECODE_PYTHON", os.pathsep.join(["/bin/true-not-there", sys.executable])
+    )
+    with pytest.raises(ValueError, match="is not a working CPython"):
+        find_interpreter(HOST)
+    monkeypatch.setenv("CDK_SKLEARN_BYTECODE_PYTHON", sys.executable)
+    assert find_interpreter(HOST) is not None
