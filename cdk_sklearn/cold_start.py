@@ -23,7 +23,7 @@ from typing import Any, Literal
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_lambda as lambda_
 
-from cdk_sklearn.validation import invalid
+from cdk_sklearn.validation import check_int, invalid
 
 Strategy = Literal["none", "provisioned", "snapstart"]
 STRATEGIES: tuple[str, ...] = ("none", "provisioned", "snapstart")
@@ -36,12 +36,6 @@ _CRON = re.compile(r"^(cron|rate|at)\(.+\)$")
 
 def _fail(prop: str, value: object, allowed: str) -> ValueError:
     return invalid(prop, value, allowed, owner="cold_start")
-
-
-def _positive_int(prop: str, value: object, low: int = 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise _fail(prop, value, f"an integer >= {low}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -68,8 +62,8 @@ class ScalingSchedule:
             raise _fail("schedules[].name", self.name, "letters, digits and '-', starting with a letter")
         if not isinstance(self.cron, str) or not _CRON.match(self.cron):
             raise _fail("schedules[].cron", self.cron, "cron(...), rate(...) or at(...) in UTC")
-        _positive_int("schedules[].min", self.min, 0)
-        _positive_int("schedules[].max", self.max)
+        check_int("schedules[].min", self.min, 0, owner="cold_start")
+        check_int("schedules[].max", self.max, 1, owner="cold_start")
         if self.min > self.max:
             raise _fail("schedules[].min", self.min, f"at most max ({self.max})")
 
@@ -113,9 +107,9 @@ class ColdStart:
                     "with provisioned concurrency: Lambda rejects it at deploy)",
                 )
             return
-        _positive_int("min", self.min)
+        check_int("min", self.min, 1, owner="cold_start")
         if self.max is not None:
-            _positive_int("max", self.max)
+            check_int("max", self.max, 1, owner="cold_start")
             if self.max < self.min:
                 raise _fail("max", self.max, f"at least min ({self.min})")
         t = self.target_utilization

@@ -51,7 +51,7 @@ from cdk_sklearn.monitoring import (
 from cdk_sklearn.nag import acknowledge
 from cdk_sklearn.rollout import STRATEGIES as ROLLOUT_STRATEGIES
 from cdk_sklearn.rollout import SafeRollout
-from cdk_sklearn.validation import invalid
+from cdk_sklearn.validation import check_int, invalid
 
 RUNTIMES: Mapping[str, lambda_.Runtime] = {
     "python3.11": lambda_.Runtime.PYTHON_3_11,
@@ -99,14 +99,6 @@ ROLLOUTS: tuple[str, ...] = (*ROLLOUT_STRATEGIES, "none")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # The newest Python runtime cdk-nag's AwsSolutions-L1 expects; older ones get a written reason.
 LATEST_RUNTIME = "python3.14"
-
-
-def _check_int(prop: str, value: object, low: int, high: int | None = None) -> None:
-    # bool is an int subclass; True for a memory size is a typo, not a number.
-    ok = isinstance(value, int) and not isinstance(value, bool)
-    if not ok or value < low or (high is not None and value > high):  # type: ignore[operator]
-        allowed = f"an integer from {low} to {high}" if high is not None else f"an integer >= {low}"
-        raise invalid(prop, value, allowed)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,10 +215,10 @@ class EndpointProps:
             raise invalid("runtime", self.runtime, ", ".join(RUNTIMES))
         if self.architecture not in ARCHITECTURES:
             raise invalid("architecture", self.architecture, ", ".join(ARCHITECTURES))
-        _check_int("memory_size", self.memory_size, *MEMORY_RANGE)
-        _check_int("timeout_seconds", self.timeout_seconds, *TIMEOUT_RANGE)
-        _check_int("provisioned_concurrency", self.provisioned_concurrency, 0)
-        _check_int("max_body_bytes", self.max_body_bytes, 1, MAX_BODY_LIMIT)
+        check_int("memory_size", self.memory_size, *MEMORY_RANGE)
+        check_int("timeout_seconds", self.timeout_seconds, *TIMEOUT_RANGE)
+        check_int("provisioned_concurrency", self.provisioned_concurrency, 0)
+        check_int("max_body_bytes", self.max_body_bytes, 1, MAX_BODY_LIMIT)
         if isinstance(self.extra_requirements, str) or not all(
             isinstance(req, str) and req.strip() for req in self.extra_requirements
         ):
@@ -238,9 +230,9 @@ class EndpointProps:
             raise invalid(
                 "environment", sorted(reserved), "no MODEL_URI/MODEL_SHA256: the construct sets them"
             )
-        _check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, 512, 10240)
+        check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, 512, 10240)
         if self.reserved_concurrency is not None:
-            _check_int("reserved_concurrency", self.reserved_concurrency, 1)
+            check_int("reserved_concurrency", self.reserved_concurrency, 1)
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise invalid(
                 "log_retention_days", self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS))

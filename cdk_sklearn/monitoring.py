@@ -21,7 +21,6 @@ integration timing out, API Gateway throttling).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
@@ -34,6 +33,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from cdk_sklearn.validation import check_positive_number, invalid
 
 DEFAULT_NAMESPACE = "cdk-sklearn"
 DEFAULT_LATENCY_P99_THRESHOLD_MS = 1000.0
@@ -59,16 +60,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Api = apigwv2.HttpApi | apigw.RestApi
 
 
+OWNER = "EndpointMonitoring"
+
+
 def _fail(prop: str, value: object, allowed: str) -> ValueError:
-    return ValueError(f"EndpointMonitoring: {prop}={value!r} is invalid; allowed: {allowed}")
-
-
-def _positive_number(prop: str, value: object, high: float | None = None) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    if not ok or (high is not None and value > high):  # type: ignore[operator]
-        allowed = f"a number > 0 and <= {high:g}" if high is not None else "a number > 0"
-        raise _fail(prop, value, allowed)
-    return float(value)  # type: ignore[arg-type]
+    return invalid(prop, value, allowed, owner=OWNER)
 
 
 class EndpointMonitoring(Construct):
@@ -153,9 +149,11 @@ class EndpointMonitoring(Construct):
                 "1 to 255 of letters, digits, space and . _ / # : -, not starting with 'AWS/' "
                 "(it must match the runtime's METRICS_NAMESPACE)",
             )
-        self.latency_p99_threshold_ms = _positive_number("latency_p99_threshold_ms", latency_p99_threshold_ms)
-        self.server_error_rate_percent = _positive_number(
-            "server_error_rate_percent", server_error_rate_percent, 100
+        self.latency_p99_threshold_ms = check_positive_number(
+            "latency_p99_threshold_ms", latency_p99_threshold_ms, owner=OWNER
+        )
+        self.server_error_rate_percent = check_positive_number(
+            "server_error_rate_percent", server_error_rate_percent, 100, owner=OWNER
         )
         if alarm_email is not None and (not isinstance(alarm_email, str) or not _EMAIL.match(alarm_email)):
             raise _fail("alarm_email", alarm_email, "an e-mail address such as ops@example.com, or None")
