@@ -59,7 +59,7 @@ synth: install $(MODEL) ## synthesize one environment into cdk.out/ (ENV=dev|pro
 serve: install $(MODEL) ## serve MODEL locally on PORT with the Lambda handler
 	$(BIN)/cdk-sklearn serve --model $(MODEL) --port $(PORT)
 
-lint: install ## ruff, mypy (strict), cfn-lint and cdk-nag on every environment
+lint: install $(MODEL) ## ruff, mypy (strict), cfn-lint and cdk-nag on every environment
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy cdk_sklearn lambda_runtime app.py
