@@ -9,6 +9,7 @@ import pytest
 
 from cdk_sklearn.checks import nag_findings
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.front_door import ROUTES
 from cdk_sklearn.nag import acknowledgments
 from cdk_sklearn.rollout import NAG_MANAGED_POLICY_RULE
 from tests.conftest import SKIP_BUNDLING
@@ -36,18 +37,7 @@ EXPECTED_ACKS: dict[str, dict[str, list[str]]] = {
     "default": {"E/Function": ["AwsSolutions-L1"]},
     "python3.14": {},
     "public": {"E/Function": ["AwsSolutions-L1"]}
-    | {
-        f"E/HttpApi/{m}--{p.strip('/').replace('/', '--')}": ["AwsSolutions-APIG4"]
-        for m, p in [
-            ("POST", "/predict"),
-            ("GET", "/health"),
-            ("GET", "/metadata"),
-            ("GET", "/v2/health/live"),
-            ("GET", "/v2/health/ready"),
-            ("GET", "/v2/models/{name}"),
-            ("POST", "/v2/models/{name}/infer"),
-        ]
-    },
+    | {f"E/HttpApi/{m}--{p.strip('/').replace('/', '--')}": ["AwsSolutions-APIG4"] for m, p in ROUTES},
     "jwt": {"E/Function": ["AwsSolutions-L1"]},
     "rest_iam": {"E/Function": ["AwsSolutions-L1"], "E/RestApi": REST_ACKS},
     "rest_api_key": {
