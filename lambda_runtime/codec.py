@@ -16,6 +16,7 @@ Accepted ``POST /predict`` bodies (``application/json`` unless said otherwise):
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -68,6 +69,9 @@ def media_type(header: str | None) -> str | None:
     return header.split(";", 1)[0].strip().lower() or None
 
 
+# Clients send the same few header values over and over: parse each once (bounded, so odd values
+# cannot grow it; an unsupported one raises every time, exceptions are not cached).
+@functools.lru_cache(maxsize=64)
 def request_format(content_type: str | None, *, allow_csv: bool) -> str:
     """Return ``"json"`` or ``"csv"`` for a request Content-Type; a missing header means JSON.
 
@@ -88,6 +92,7 @@ def request_format(content_type: str | None, *, allow_csv: bool) -> str:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def response_format(accept: str | None, *, allow_csv: bool = True) -> str:
     """Pick ``"json"`` or ``"csv"`` from an Accept header (q-values honoured; JSON wins ties).
 
@@ -298,12 +303,15 @@ def _csv_cell(cell: str) -> Any:
         return cell
 
 
+_JSON_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
 def encode_json(payload: dict[str, Any]) -> str:
     """Serialize a response; non-finite floats (not valid JSON) become ``null``."""
     try:
-        return json.dumps(payload, allow_nan=False, separators=(",", ":"))
+        return _JSON_ENCODER.encode(payload)
     except ValueError:
-        return json.dumps(_finite(payload), allow_nan=False, separators=(",", ":"))
+        return _JSON_ENCODER.encode(_finite(payload))
 
 
 def _finite(value: Any) -> Any:

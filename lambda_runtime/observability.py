@@ -9,6 +9,7 @@ logs the request and publishes the metrics.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -121,7 +122,7 @@ class JsonLogger:
             )
             self._directives[key] = directive
         try:
-            body = json.dumps(record, default=str, separators=(",", ":"))
+            body = _ENCODER.encode(record)
             line = f'{body[:-1]},"_aws":{{"Timestamp":{int(now * 1000)},"CloudWatchMetrics":{directive}}}}}\n'
             (self.stream or sys.stdout).write(line)
         except Exception:  # pragma: no cover - defensive: logging never fails a request
@@ -136,6 +137,16 @@ class JsonLogger:
             pass
 
 
+# One encoder for every line: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(default=str, separators=(",", ":"))
+
+
 def _timestamp(now: float | None = None) -> str:
     now = time.time() if now is None else now
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    return _second(int(now)) + f".{int(now % 1 * 1000):03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _second(epoch_second: int) -> str:
+    # strftime once per second, not once per request line.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_second))
