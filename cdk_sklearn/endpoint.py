@@ -358,12 +358,14 @@ class SklearnLambdaEndpoint(Construct):
                 f"SklearnLambdaEndpoint: unknown prop(s) {', '.join(unknown)}; allowed: {allowed}"
             )
         self.props = EndpointProps(**props)  # type: ignore[arg-type]
+        # A file that is not a model is a props error too: find out before creating anything.
+        model = inspect_model(self.props.model_path)
         super().__init__(scope, id)
         p = self.props
         runtime = RUNTIMES[p.runtime]
         architecture = ARCHITECTURES[p.architecture]
 
-        self.model: ModelArtifact = inspect_model(p.model_path)
+        self.model: ModelArtifact = model
         self.model_asset = s3_assets.Asset(self, "ModelAsset", path=str(Path(p.model_path).resolve()))
 
         code, code_bytes = function_code(self.node, p.runtime, p.bytecode_python)

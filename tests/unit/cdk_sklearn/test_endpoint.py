@@ -290,3 +290,13 @@ def test_layer_slim_reaches_the_layer_and_keeps_the_default_layer_id(iris_model,
     assert slim.sklearn_layer.slim and not full.sklearn_layer.slim
     # The default layer's construct ID is unchanged by the new prop; only the slim one differs.
     assert slim.sklearn_layer.node.id != full.sklearn_layer.node.id
+
+
+def test_fails_on_a_file_that_is_not_a_model_before_creating_anything(tmp_path):
+    junk = tmp_path / "model.joblib"
+    junk.write_text("not a model")
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    with pytest.raises(ValueError, match=r"model file .*model.joblib is not a readable pickle stream"):
+        SklearnLambdaEndpoint(stack, "Iris", model_path=str(junk))
+    assert stack.node.try_find_child("Iris") is None
