@@ -197,21 +197,17 @@ def _sha256(file: Path) -> str:
 
 
 def _compression(head: bytes) -> str | None:
-    if head.startswith(_GZIP_MAGIC):
-        return "gzip"
-    if head.startswith(_BZ2_MAGIC):
-        return "bz2"
-    if head.startswith(_XZ_MAGIC):
-        return "xz"
-    if head.startswith(_LZMA_MAGIC):
-        return "lzma"
-    if head.startswith(_LZ4_MAGIC):
-        return "lz4"
-    if head.startswith(_ZLIB_MAGIC):
-        return "zlib"
-    if head.startswith(_OLD_JOBLIB_MAGIC):
-        return "zf"
-    return None
+    # No magic is a prefix of another, so the order of the checks does not matter.
+    magics = (
+        (_GZIP_MAGIC, "gzip"),
+        (_BZ2_MAGIC, "bz2"),
+        (_XZ_MAGIC, "xz"),
+        (_LZMA_MAGIC, "lzma"),
+        (_LZ4_MAGIC, "lz4"),
+        (_ZLIB_MAGIC, "zlib"),
+        (_OLD_JOBLIB_MAGIC, "zf"),
+    )
+    return next((name for magic, name in magics if head.startswith(magic)), None)
 
 
 class _ZlibReader(io.RawIOBase):
