@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	$(BIN)/python -m cdk_sklearn.toolchain install-node-shims $(BIN)
+	$(BIN)/python -m devtools.toolchain install-node-shims $(BIN)
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
@@ -62,8 +62,8 @@ serve: install $(MODEL) ## serve MODEL locally on PORT with the Lambda handler
 lint: install $(MODEL) ## ruff, mypy (strict), cfn-lint and cdk-nag on every environment
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy cdk_sklearn lambda_runtime app.py
-	$(BIN)/python -m cdk_sklearn.checks
+	$(BIN)/mypy cdk_sklearn lambda_runtime devtools app.py
+	$(BIN)/python -m devtools.checks
 
 test: install ## the test suite (unit + integration), then lint
 	$(BIN)/python -m pytest -q

@@ -26,7 +26,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from cdk_sklearn.serve_process import serve_process
+from cdk_sklearn.cli.serve_process import serve_process
 
 REPO = Path(__file__).resolve().parent.parent
 ROWS = [

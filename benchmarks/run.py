@@ -30,7 +30,7 @@ from benchmarks.coldstart import ColdResult, Variant, cold_starts
 from benchmarks.models import BenchModel, generate, model_specs, size_table
 from benchmarks.targets import Target, host_target, trixie_target
 from benchmarks.warm import WarmResult, warm_latency
-from cdk_sklearn.model_artifact import inspect_model
+from cdk_sklearn.model.artifact import inspect_model
 
 PROJECT = Path(__file__).resolve().parents[1]
 TRIXIE_PYTHON = "usr/bin/python3.13"
@@ -136,7 +136,7 @@ def bytecode_python(target: Target, work: Path, cache: Path) -> str:
 def build_our_layer(model: BenchModel, target: Target, work: Path) -> Path:
     """Our layer for the target's runtime, built by cdk-sklearn's packaging (cached by its inputs)."""
     # Imported here: the rest of the benchmark runs without the construct library's packaging.
-    from cdk_sklearn.model_artifact import inspect_model
+    from cdk_sklearn.model.artifact import inspect_model
     from cdk_sklearn.packaging.build import build_layer, resolve_bytecode
     from cdk_sklearn.packaging.cache import cache_root
     from cdk_sklearn.packaging.target import LambdaTarget

@@ -42,7 +42,7 @@ from cdk_sklearn.front_door import (
 )
 from cdk_sklearn.function_code import function_code
 from cdk_sklearn.layer import SklearnLayer
-from cdk_sklearn.model_artifact import ModelArtifact, inspect_model
+from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
 from cdk_sklearn.monitoring import (
     DEFAULT_LATENCY_P99_THRESHOLD_MS,
     DEFAULT_SERVER_ERROR_RATE_PERCENT,

@@ -21,7 +21,7 @@ from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling,
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from cdk_sklearn.model_artifact import ModelArtifact
+from cdk_sklearn.model.artifact import ModelArtifact
 from cdk_sklearn.packaging.build import (
     LayerBuild,
     build_layer,
@@ -49,7 +49,7 @@ class SklearnLayer(Construct):
     scope, id
         Construct scope and id.
     model
-        The inspected model (:func:`cdk_sklearn.model_artifact.inspect_model`): its requirements pin
+        The inspected model (:func:`cdk_sklearn.model.artifact.inspect_model`): its requirements pin
         scikit-learn to the training version and add what the model references (pandas, xgboost...).
     runtime
         A Lambda Python runtime, python3.11 to python3.14.

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from cdk_sklearn.serve_process import serve_process
+from cdk_sklearn.cli.serve_process import serve_process
 
 REPO = Path(__file__).resolve().parent.parent
 IRIS_ROW = [5.1, 3.5, 1.4, 0.2]  # the first iris sample: a setosa

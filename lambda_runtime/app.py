@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from . import __version__
+from . import contract as c
 from .codec import decode_predict, encode_csv, encode_json, load_json, request_format, response_format
 from .config import Settings
 from .errors import HttpError, MethodNotAllowed, NotFound, ServiceUnavailable
@@ -45,35 +46,9 @@ class _Outcome:
     prediction_ms: float | None = None
 
 
-@dataclass(frozen=True)
-class _Route:
-    template: tuple[str, ...]
-    verbs: tuple[str, ...]
-    action: str
-
-    @property
-    def label(self) -> str:
-        return "/" + "/".join(self.template)
-
-
-ROUTES = tuple(
-    _Route(tuple(path.strip("/").split("/")), verbs, action)
-    for path, verbs, action in (
-        ("/predict", ("POST",), "predict"),
-        ("/health", ("GET",), "health"),
-        ("/metadata", ("GET",), "metadata"),
-        ("/v2", ("GET",), "v2_server"),
-        ("/v2/health/live", ("GET",), "v2_live"),
-        ("/v2/health/ready", ("GET",), "v2_ready"),
-        ("/v2/models/{name}", ("GET",), "v2_model"),
-        ("/v2/models/{name}/ready", ("GET",), "v2_model_ready"),
-        ("/v2/models/{name}/infer", ("POST",), "v2_infer"),
-    )
-)
-"""Every route: path template, HTTP verbs, and the ``App._<action>`` method that answers it."""
-
 Response = tuple[int, str, str, Mapping[str, str]]
 """status, body, content type, extra headers."""
+RouteHandler = Callable[["Request", _Outcome, dict[str, str]], Response]
 
 
 class App:
@@ -103,6 +78,18 @@ class App:
         self._last_attempt = float("-inf")
         self._lock = threading.Lock()
         self._cold = True
+        # The contract's routes, each bound to the method that answers it.
+        self.routes: tuple[tuple[c.Route, RouteHandler], ...] = (
+            (c.PREDICT, self._predict),
+            (c.HEALTH, self._health),
+            (c.METADATA, self._metadata),
+            (c.V2_SERVER, self._v2_server),
+            (c.V2_LIVE, self._v2_live),
+            (c.V2_READY, self._v2_ready),
+            (c.V2_MODEL, self._v2_model),
+            (c.V2_MODEL_READY, self._v2_model_ready),
+            (c.V2_INFER, self._v2_infer),
+        )
 
     # -- model state ---------------------------------------------------------------------------
 
@@ -277,14 +264,13 @@ class App:
         )
 
     def _dispatch(self, request: Request, outcome: _Outcome) -> Response:
-        route, params = _match(request, self.settings.route_prefix)
-        outcome.route = route.label
+        (route, action), params = _match(request, self.routes, self.settings.route_prefix)
+        outcome.route = route.path
         if request.method not in route.verbs:
             raise MethodNotAllowed(
-                f"{route.label} does not answer {request.method[:20]}; use {' or '.join(route.verbs)}",
+                f"{route.path} does not answer {request.method[:20]}; use {' or '.join(route.verbs)}",
                 allowed=route.verbs,
             )
-        action: Callable[[Request, _Outcome, dict[str, str]], Response] = getattr(self, f"_{route.action}")
         return action(request, outcome, params)
 
     # -- routes ------------------------------------------------------------------------------------
@@ -395,7 +381,12 @@ class App:
             )
 
 
-def _match(request: Request, prefix: tuple[str, ...] = ()) -> tuple[_Route, dict[str, str]]:
+_Bound = tuple[c.Route, RouteHandler]
+
+
+def _match(
+    request: Request, routes: tuple[_Bound, ...], prefix: tuple[str, ...] = ()
+) -> tuple[_Bound, dict[str, str]]:
     segments = _segments(request.path)
     # On an API shared by several models this model's routes sit under its prefix.
     if prefix:
@@ -404,13 +395,13 @@ def _match(request: Request, prefix: tuple[str, ...] = ()) -> tuple[_Route, dict
                 f"no route {request.path[:100]!r}; this model's routes are under /{'/'.join(prefix)}/"
             )
         segments = segments[len(prefix) :]
-    found = _find(segments)
+    found = _find(routes, segments)
     # HTTP APIs on a named stage keep the stage in rawPath; REST APIs do not. Try both.
     if found is None and request.stage and segments[:1] == [request.stage]:
-        found = _find(segments[1:])
+        found = _find(routes, segments[1:])
     if found is None:
-        routes = ", ".join(f"{'|'.join(r.verbs)} {r.label}" for r in ROUTES)
-        raise NotFound(f"no route {request.path[:100]!r}; the routes are {routes}")
+        listed = ", ".join(f"{'|'.join(r.verbs)} {r.path}" for r, _ in routes)
+        raise NotFound(f"no route {request.path[:100]!r}; the routes are {listed}")
     return found
 
 
@@ -418,18 +409,19 @@ def _segments(path: str) -> list[str]:
     return [part for part in path.split("/") if part]
 
 
-def _find(segments: list[str]) -> tuple[_Route, dict[str, str]] | None:
-    for route in ROUTES:
-        if len(route.template) != len(segments):
+def _find(routes: tuple[_Bound, ...], segments: list[str]) -> tuple[_Bound, dict[str, str]] | None:
+    for bound in routes:
+        template = bound[0].segments
+        if len(template) != len(segments):
             continue
         params: dict[str, str] = {}
-        for want, got in zip(route.template, segments, strict=True):
+        for want, got in zip(template, segments, strict=True):
             if want.startswith("{"):
                 params[want[1:-1]] = got
             elif want != got:
                 break
         else:
-            return route, params
+            return bound, params
     return None
 
 

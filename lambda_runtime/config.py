@@ -11,16 +11,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-DEFAULT_MODEL_NAME = "model"
-DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024
-DEFAULT_METRICS_NAMESPACE = "cdk-sklearn"
+from . import contract as c
+
 DEFAULT_RELOAD_INTERVAL_SECONDS = 10.0
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-# The model name is echoed in URLs (/v2/models/{name}) and in responses: keep it URL-safe.
 _ROUTE_PREFIX = re.compile(r"(/[A-Za-z0-9._-]+)+")
-_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +29,9 @@ class Settings:
         ``MODEL_URI``: ``s3://bucket/key``, ``file:///path`` or a local path; ``None`` when unset.
     model_sha256
         ``MODEL_SHA256``: lower-case hex digest the model bytes must match before they are unpickled.
+    model_format
+        ``MODEL_FORMAT``: ``joblib``, ``pickle`` or ``skops``, as the construct detected it from the
+        file's content. ``None`` (unset) means joblib/pickle; the file name is never consulted.
     model_name
         ``MODEL_NAME``: name used by the Open Inference Protocol routes (default ``"model"``).
     training_sklearn_version
@@ -57,12 +56,13 @@ class Settings:
 
     model_uri: str | None = None
     model_sha256: str | None = None
-    model_name: str = DEFAULT_MODEL_NAME
+    model_format: str | None = None
+    model_name: str = c.DEFAULT_MODEL_NAME
     training_sklearn_version: str | None = None
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_body_bytes: int = c.DEFAULT_MAX_BODY_BYTES
     skops_trusted_types: tuple[str, ...] = ()
     log_level: str = "INFO"
-    metrics_namespace: str = DEFAULT_METRICS_NAMESPACE
+    metrics_namespace: str = c.DEFAULT_METRICS_NAMESPACE
     reload_interval_seconds: float = DEFAULT_RELOAD_INTERVAL_SECONDS
     route_prefix: tuple[str, ...] = ()
     problems: tuple[str, ...] = field(default=())
@@ -76,7 +76,7 @@ class Settings:
             value = environ.get(name, "").strip()
             return value or None
 
-        sha = text("MODEL_SHA256")
+        sha = text(c.ENV_MODEL_SHA256)
         if sha is not None:
             sha = sha.lower()
             if not _SHA256.fullmatch(sha):
@@ -85,48 +85,52 @@ class Settings:
                     "set it to the output of `sha256sum MODEL_FILE`"
                 )
 
-        name = text("MODEL_NAME") or DEFAULT_MODEL_NAME
-        if not _MODEL_NAME.fullmatch(name):
+        name = text(c.ENV_MODEL_NAME) or c.DEFAULT_MODEL_NAME
+        if not c.is_valid_model_name(name):
+            problems.append(f"{c.ENV_MODEL_NAME} must be {c.MODEL_NAME_RULE}, got {name[:140]!r}")
+
+        model_format = text(c.ENV_MODEL_FORMAT)
+        if model_format is not None and model_format not in c.MODEL_FORMATS:
             problems.append(
-                f"MODEL_NAME must be 1-128 characters of letters, digits, '.', '_' or '-' starting with a "
-                f"letter or digit, got {name[:140]!r}"
+                f"{c.ENV_MODEL_FORMAT} must be one of {', '.join(c.MODEL_FORMATS)}, got {model_format[:40]!r}"
             )
 
         max_body = _positive_number(
-            environ, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, int, problems, "a whole number of bytes"
+            environ, c.ENV_MAX_BODY_BYTES, c.DEFAULT_MAX_BODY_BYTES, int, problems, "a whole number of bytes"
         )
         reload_interval = _positive_number(
             environ,
-            "MODEL_RELOAD_INTERVAL_SECONDS",
+            c.ENV_MODEL_RELOAD_INTERVAL_SECONDS,
             DEFAULT_RELOAD_INTERVAL_SECONDS,
             float,
             problems,
             "a number of seconds",
         )
 
-        level = (text("LOG_LEVEL") or "INFO").upper()
-        if level not in LOG_LEVELS:
-            problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level[:40]!r}")
+        level = (text(c.ENV_LOG_LEVEL) or "INFO").upper()
+        if level not in c.LOG_LEVELS:
+            problems.append(f"{c.ENV_LOG_LEVEL} must be one of {', '.join(c.LOG_LEVELS)}, got {level[:40]!r}")
             level = "INFO"
 
-        prefix = text("ROUTE_PREFIX") or ""
+        prefix = text(c.ENV_ROUTE_PREFIX) or ""
         if prefix and not _ROUTE_PREFIX.fullmatch(prefix):
             problems.append(
-                f"ROUTE_PREFIX must look like /models/NAME (URL-safe segments), got {prefix[:80]!r}"
+                f"{c.ENV_ROUTE_PREFIX} must look like /models/NAME (URL-safe segments), got {prefix[:80]!r}"
             )
             prefix = ""
 
-        trusted = tuple(t.strip() for t in (text("SKOPS_TRUSTED_TYPES") or "").split(",") if t.strip())
+        trusted = tuple(t.strip() for t in (text(c.ENV_SKOPS_TRUSTED_TYPES) or "").split(",") if t.strip())
 
         return cls(
-            model_uri=text("MODEL_URI"),
+            model_uri=text(c.ENV_MODEL_URI),
             model_sha256=sha,
+            model_format=model_format if model_format in c.MODEL_FORMATS else None,
             model_name=name,
-            training_sklearn_version=text("MODEL_SKLEARN_VERSION"),
+            training_sklearn_version=text(c.ENV_MODEL_SKLEARN_VERSION),
             max_body_bytes=int(max_body),
             skops_trusted_types=trusted,
             log_level=level,
-            metrics_namespace=text("METRICS_NAMESPACE") or DEFAULT_METRICS_NAMESPACE,
+            metrics_namespace=text(c.ENV_METRICS_NAMESPACE) or c.DEFAULT_METRICS_NAMESPACE,
             reload_interval_seconds=float(reload_interval),
             route_prefix=tuple(part for part in prefix.split("/") if part),
             problems=tuple(problems),

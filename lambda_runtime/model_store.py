@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .config import Settings
+from .contract import SKOPS_FORMAT
 
 PREDICTION_METHODS = ("predict", "predict_proba", "decision_function")
 """The estimator methods a request may ask for, in the order they are listed in metadata."""
@@ -59,7 +60,7 @@ class LoadedModel:
     sha256
         Hex digest of the model file, equal to ``MODEL_SHA256``.
     file_format
-        ``"joblib"`` or ``"skops"``.
+        ``"joblib"``, ``"pickle"`` or ``"skops"`` (``MODEL_FORMAT``).
     size_bytes
         Size of the model file.
     estimator_class
@@ -117,13 +118,15 @@ def load_model(settings: Settings) -> LoadedModel:
         )
     data, digest = fetch_model_bytes(settings.model_uri)
     verify_sha256(data, settings.model_sha256, settings.model_uri, actual=digest)
-    file_format = "skops" if _key_of(settings.model_uri).lower().endswith(".skops") else "joblib"
+    # The construct detected the format from the file's bytes at synth (MODEL_FORMAT); a file name
+    # proves nothing, so it is never consulted.
+    file_format = settings.model_format or "joblib"
     # Record what unpickling warns about (InconsistentVersionWarning above all) under the default
     # filters. An "always" filter here would also turn on the DeprecationWarnings that SciPy and
     # scikit-learn raise and ignore while the unpickler imports them: about 100 ms of cold start.
     with warnings.catch_warnings(record=True) as caught:
         warnings.filterwarnings("always", category=UserWarning)
-        if file_format == "skops":
+        if file_format == SKOPS_FORMAT:
             estimator = _load_skops(data, settings.skops_trusted_types)
         else:
             estimator = _load_joblib(data)
@@ -345,7 +348,3 @@ def _classes(estimator: Any) -> list[Any] | None:
 def _to_list(values: Any) -> list[Any]:
     converted = values.tolist() if hasattr(values, "tolist") else list(values)
     return converted if isinstance(converted, list) else [converted]
-
-
-def _key_of(uri: str) -> str:
-    return urlsplit(uri).path if "://" in uri else uri

@@ -16,16 +16,9 @@ import time
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
+from .contract import METRIC_UNITS
 
-METRIC_UNITS: dict[str, str] = {
-    "PredictionLatency": "Milliseconds",
-    "Rows": "Count",
-    "ColdStart": "Count",
-    "4xx": "Count",
-    "5xx": "Count",
-}
-"""The metrics a request line may carry, with their CloudWatch units."""
+_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40}
 
 
 class JsonLogger:

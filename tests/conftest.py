@@ -17,7 +17,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
 # Unit tests skip asset bundling (no layer build); tests that bundle for real say so.
-from cdk_sklearn.checks import SKIP_BUNDLING as SKIP_BUNDLING  # noqa: E402  (after PATH is set for jsii)
+from devtools.checks import SKIP_BUNDLING as SKIP_BUNDLING  # noqa: E402  (after PATH is set for jsii)
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from cdk_sklearn.model_artifact import inspect_model
+from cdk_sklearn.model.artifact import inspect_model
 from cdk_sklearn.packaging.build import build_layer, copy_layer
 from cdk_sklearn.packaging.bytecode import probe
 from cdk_sklearn.packaging.target import LambdaTarget

@@ -14,7 +14,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 
 from cdk_sklearn.layer import SklearnLayer
-from cdk_sklearn.model_artifact import inspect_model
+from cdk_sklearn.model.artifact import inspect_model
 from cdk_sklearn.packaging.build import build_layer
 from cdk_sklearn.packaging.install import ResolutionError
 from cdk_sklearn.packaging.target import LambdaTarget

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import app as app_module
-from cdk_sklearn.checks import check_environment, lint_findings
+from devtools.checks import check_environment, lint_findings
 from tests.conftest import PROJECT_DIR
 
 CONTEXT = json.loads((PROJECT_DIR / "cdk.json").read_text())["context"]

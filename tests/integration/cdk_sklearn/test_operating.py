@@ -1,7 +1,7 @@
 """The ops constructs in a synthesized stack: clean for cfn-lint and for cdk-nag AwsSolutions.
 
 Real synthesis, cdk-nag's AwsSolutions pack and the cfn-lint command on the template file, through
-the same helpers as ``make lint`` (cdk_sklearn.checks). About 10 s on 2 cores, mostly cfn-lint
+the same helpers as ``make lint`` (devtools.checks). About 10 s on 2 cores, mostly cfn-lint
 loading its schemas.
 """
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from cdk_sklearn.checks import lint_findings, nag_findings
 from cdk_sklearn.monitoring import EndpointMonitoring
 from cdk_sklearn.nag import acknowledgments
 from cdk_sklearn.rollout import NAG_MANAGED_POLICY_RULE, SafeRollout
+from devtools.checks import lint_findings, nag_findings
 from tests.unit.cdk_sklearn.plain_endpoint import http_api, plain_endpoint
 
 OPS_PATHS = ("Test/Monitoring/", "Test/Rollout/")

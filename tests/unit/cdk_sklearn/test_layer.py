@@ -8,7 +8,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from cdk_sklearn.layer import ModelDependencyWarning, SklearnLayer
-from cdk_sklearn.model_artifact import inspect_model
+from cdk_sklearn.model.artifact import inspect_model
 from tests.conftest import SKIP_BUNDLING
 
 

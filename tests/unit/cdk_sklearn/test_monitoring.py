@@ -312,8 +312,7 @@ def test_fails_on_a_metric_the_runtime_does_not_emit(bare):
 
 def test_reads_the_metrics_the_runtime_emits():
     # cdk_sklearn may not import lambda_runtime (it ships alone in the function); the test can.
-    from lambda_runtime.config import DEFAULT_METRICS_NAMESPACE
-    from lambda_runtime.observability import METRIC_UNITS
+    from lambda_runtime.contract import DEFAULT_METRICS_NAMESPACE, METRIC_UNITS
 
     assert set(EMF_METRICS) == set(METRIC_UNITS)
     assert DEFAULT_NAMESPACE == DEFAULT_METRICS_NAMESPACE

@@ -9,9 +9,9 @@ from aws_cdk.assertions import Template
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
-from cdk_sklearn.checks import nag_findings
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
 from cdk_sklearn.front_door import ROUTES, SharedHttpApi
+from devtools.checks import nag_findings
 from tests.conftest import SKIP_BUNDLING
 
 

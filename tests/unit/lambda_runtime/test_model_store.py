@@ -138,7 +138,7 @@ def skops_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_loads_a_skops_model_with_its_default_trusted_types(skops_file: tuple[Path, str]) -> None:
     path, digest = skops_file
-    model = load_model(settings_for(path, digest))
+    model = load_model(settings_for(path, digest, MODEL_FORMAT="skops"))
     assert model.file_format == "skops"
     assert model.estimator_class == "sklearn.pipeline.Pipeline"
 
@@ -155,11 +155,23 @@ def custom_skops_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, s
 def test_fails_on_a_skops_model_with_untrusted_types(custom_skops_file: tuple[Path, str]) -> None:
     path, digest = custom_skops_file
     with pytest.raises(ModelLoadError, match="SKOPS_TRUSTED_TYPES") as caught:
-        load_model(settings_for(path, digest))
+        load_model(settings_for(path, digest, MODEL_FORMAT="skops"))
     assert "tests.helpers.models.shift" in caught.value.public_message
 
 
 def test_skops_types_listed_in_the_environment_are_trusted(custom_skops_file: tuple[Path, str]) -> None:
     path, digest = custom_skops_file
-    model = load_model(settings_for(path, digest, SKOPS_TRUSTED_TYPES=" tests.helpers.models.shift , "))
+    model = load_model(
+        settings_for(path, digest, MODEL_FORMAT="skops", SKOPS_TRUSTED_TYPES=" tests.helpers.models.shift , ")
+    )
     assert model.methods == ("predict", "predict_proba", "decision_function")
+
+
+def test_the_format_comes_from_model_format_not_the_file_name(
+    skops_file: tuple[Path, str], tmp_path: Path
+) -> None:
+    # A skops file whose name says joblib: the runtime follows MODEL_FORMAT, as the construct set it.
+    renamed = tmp_path / "model.joblib"
+    renamed.write_bytes(skops_file[0].read_bytes())
+    model = load_model(settings_for(renamed, skops_file[1], MODEL_FORMAT="skops"))
+    assert model.file_format == "skops"

@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from cdk_sklearn.model_artifact import inspect_model
+from cdk_sklearn.model.artifact import inspect_model
 from cdk_sklearn.packaging.build import build_layer, copy_layer, merge_requirements, resolve_bytecode
 from cdk_sklearn.packaging.target import SUPPORTED_ARCHITECTURES, SUPPORTED_RUNTIMES, LambdaTarget
 

@@ -1,6 +1,6 @@
 """Monthly cost of serving a model: Lambda behind each front door against SageMaker.
 
-Pure functions over the dated price table in :mod:`cdk_sklearn.prices`; no I/O.
+Pure functions over the dated price table in :mod:`cdk_sklearn.cost.prices`; no I/O.
 
 Every option's monthly cost is a sum of :class:`LineItem` s, each of the form
 ``fixed + usd_per_request * max(0, N - free_requests)`` where ``N`` is requests per month. That
@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Final, Literal, get_args
 
-from cdk_sklearn.prices import HOURS_PER_MONTH, SAGEMAKER_INSTANCE_TYPES, price
+from cdk_sklearn.cost.prices import HOURS_PER_MONTH, SAGEMAKER_INSTANCE_TYPES, price
 
 Architecture = Literal["x86_64", "arm64"]
 FrontDoor = Literal["http_api", "rest_api", "function_url"]
@@ -342,7 +342,7 @@ def sagemaker_instance_option(workload: Workload, instance_type: str) -> OptionC
     Raises
     ------
     ValueError
-        If ``instance_type`` is not one of :data:`cdk_sklearn.prices.SAGEMAKER_INSTANCE_TYPES`.
+        If ``instance_type`` is not one of :data:`cdk_sklearn.cost.prices.SAGEMAKER_INSTANCE_TYPES`.
     """
     if instance_type not in SAGEMAKER_INSTANCE_TYPES:
         raise ValueError(

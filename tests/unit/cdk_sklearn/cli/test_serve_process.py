@@ -6,7 +6,7 @@ import urllib.request
 
 import pytest
 
-from cdk_sklearn.serve_process import serve_process
+from cdk_sklearn.cli.serve_process import serve_process
 from tests.conftest import PROJECT_DIR
 
 

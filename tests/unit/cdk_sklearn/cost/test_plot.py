@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cdk_sklearn.cost import Workload, compare
-from cdk_sklearn.cost_plot import plot_costs, volume_range
+from cdk_sklearn.cost.model import Workload, compare
+from cdk_sklearn.cost.plot import plot_costs, volume_range
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

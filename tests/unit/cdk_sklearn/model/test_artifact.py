@@ -16,7 +16,7 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from cdk_sklearn.model_artifact import ModelArtifact, inspect_model
+from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
 
 IRIS_X, IRIS_Y = load_iris(return_X_y=True)
 
@@ -200,5 +200,6 @@ def test_runtime_environment_describes_the_model(tmp_path, forest):
     artifact = inspect_model(path)
     assert artifact.runtime_environment() == {
         "MODEL_SHA256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "MODEL_FORMAT": "joblib",
         "MODEL_SKLEARN_VERSION": artifact.sklearn_version,
     }

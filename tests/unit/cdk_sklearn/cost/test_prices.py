@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from cdk_sklearn.prices import PRICES, PRICES_CHECKED, SAGEMAKER_INSTANCE_TYPES, price
+from cdk_sklearn.cost.prices import PRICES, PRICES_CHECKED, SAGEMAKER_INSTANCE_TYPES, price
 
 VERIFICATION_LEVELS = {"aws-page", "price-list", "secondary", "issue-supplied, unverified"}
 

@@ -1,7 +1,8 @@
 """The ``cdk-sklearn`` command line: ``serve``, ``layer build`` and ``cost``.
 
-Sub-commands live in :mod:`cdk_sklearn.commands`; each is imported only when present so a
-sub-command's heavy imports (matplotlib, scikit-learn) are paid only by the command that needs them.
+Each sub-command is a module of this package exposing ``register(subparsers)``, which adds its parser
+and sets ``func`` to a callable taking the parsed namespace and returning an exit code. A sub-command's
+heavy imports (matplotlib, scikit-learn) happen inside its ``func``, so they are paid only when it runs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from cdk_sklearn import __version__
-from cdk_sklearn.commands import COMMAND_MODULES
+
+# Order is the order in `cdk-sklearn --help`.
+COMMAND_MODULES: tuple[str, ...] = ("serve", "layer", "cost")
 
 
 class UsageError(Exception):
@@ -28,14 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cdk-sklearn {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"cdk_sklearn.commands.{name}")
-        except ModuleNotFoundError as exc:
-            # A command module not written yet must not break the others.
-            if exc.name == f"cdk_sklearn.commands.{name}":
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(f"cdk_sklearn.cli.{name}").register(subparsers)
     return parser
 
 

@@ -54,8 +54,8 @@ def install_node_shims(bin_dir: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry: ``python -m cdk_sklearn.toolchain install-node-shims BIN_DIR``."""
-    parser = argparse.ArgumentParser(prog="python -m cdk_sklearn.toolchain")
+    """Command-line entry: ``python -m devtools.toolchain install-node-shims BIN_DIR``."""
+    parser = argparse.ArgumentParser(prog="python -m devtools.toolchain")
     parser.add_argument("action", choices=["install-node-shims"])
     parser.add_argument("bin_dir", type=Path)
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """Template checks for every environment: cdk-nag's AwsSolutions pack and cfn-lint.
 
-``python -m cdk_sklearn.checks --app app:build_app`` builds the app once per environment in
+``python -m devtools.checks --app app:build_app`` builds the app once per environment in
 cdk.json (asset bundling skipped: the checks read templates and the construct tree, not the
 layer), runs cdk-nag on the construct tree and cfn-lint on the synthesized template, prints
 every finding and exits 1 if there is any. ``make lint`` runs it.
@@ -78,7 +78,7 @@ def check_environment(build_app: AppBuilder, context: Mapping[str, Any], env: st
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Check every environment of cdk.json; print findings; exit 1 if any."""
-    parser = argparse.ArgumentParser(prog="python -m cdk_sklearn.checks", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devtools.checks", description=__doc__)
     parser.add_argument("--app", default="app:build_app", help="module:function building the cdk.App")
     parser.add_argument("--cdk-json", type=Path, default=Path("cdk.json"))
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cdk_sklearn.cost import (
+from cdk_sklearn.cost.model import (
     FRONT_DOORS,
     LineItem,
     OptionCost,
@@ -433,7 +433,7 @@ def test_fails_compare_without_front_doors() -> None:
 
 def test_readme_cost_table_matches_the_model() -> None:
     # docs/readme/cost.md quotes monthly costs; re-price them so a price change cannot leave it stale.
-    doc = (Path(__file__).parents[3] / "docs" / "readme" / "cost.md").read_text()
+    doc = (Path(__file__).parents[4] / "docs" / "readme" / "cost.md").read_text()
     columns = [
         "lambda+http_api",
         "lambda+rest_api",

@@ -1,7 +1,7 @@
 """Static inspection of a model file: hash, format, training versions and the modules it needs.
 
 Runs at every synth, so it must be fast and must never load the model: a pickle executes code when
-loaded. joblib and pickle files are read with :mod:`cdk_sklearn.pickle_scan` (a symbolic pickle
+loaded. joblib and pickle files are read with :mod:`cdk_sklearn.model.pickle_scan` (a symbolic pickle
 machine), skops files by reading their JSON schema.
 """
 
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from cdk_sklearn.pickle_scan import PickleScanError, scan_pickle
+from cdk_sklearn.model.pickle_scan import PickleScanError, scan_pickle
+from lambda_runtime import contract
 
 ModelFormat = Literal["joblib", "pickle", "skops"]
 
@@ -110,11 +111,11 @@ class ModelArtifact:
     compression: str | None = None
 
     def runtime_environment(self) -> dict[str, str]:
-        """The function environment describing this model: ``MODEL_SHA256`` and, when known,
-        ``MODEL_SKLEARN_VERSION`` (the construct and ``cdk-sklearn serve`` both use it)."""
-        env = {"MODEL_SHA256": self.sha256}
+        """The function environment describing this model: ``MODEL_SHA256``, ``MODEL_FORMAT`` and,
+        when known, ``MODEL_SKLEARN_VERSION`` (the construct and ``cdk-sklearn serve`` both use it)."""
+        env = {contract.ENV_MODEL_SHA256: self.sha256, contract.ENV_MODEL_FORMAT: self.format}
         if self.sklearn_version:
-            env["MODEL_SKLEARN_VERSION"] = self.sklearn_version
+            env[contract.ENV_MODEL_SKLEARN_VERSION] = self.sklearn_version
         return env
 
     @property

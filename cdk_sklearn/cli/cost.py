@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from cdk_sklearn.cost import (
+from cdk_sklearn.cost.model import (
     ARCHITECTURES,
     FRONT_DOORS,
     CostReport,
@@ -16,7 +16,7 @@ from cdk_sklearn.cost import (
     parse_requests,
     saving,
 )
-from cdk_sklearn.prices import HOURS_PER_MONTH, PRICES, PRICES_CHECKED, REGION
+from cdk_sklearn.cost.prices import HOURS_PER_MONTH, PRICES, PRICES_CHECKED, REGION
 
 ASSUMPTIONS = (
     f"a month is {HOURS_PER_MONTH:g} hours; SageMaker instances run all of it",
@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     report = compare(workload_from_args(args), front_doors_from_args(args))
     plot_path = None
     if args.plot:
-        from cdk_sklearn.cost_plot import plot_costs  # matplotlib only when asked for
+        from cdk_sklearn.cost.plot import plot_costs  # matplotlib only when asked for
 
         plot_path = str(plot_costs(report, args.plot))
     if args.json:

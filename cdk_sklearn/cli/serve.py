@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cdk_sklearn.local_server import LocalServer
-from cdk_sklearn.model_artifact import inspect_model
+from cdk_sklearn.cli.local_server import LocalServer
+from cdk_sklearn.model.artifact import inspect_model
+from lambda_runtime import contract
 
 
 def register(subparsers: Any) -> None:
@@ -48,9 +49,9 @@ def model_environment(model: Path, name: str | None = None) -> dict[str, str]:
         raise ValueError(f"--model {str(model)!r} is not a file; pass the path of a .joblib or .skops model")
     # The same static inspection as at synth: digest and training version, never unpickling.
     artifact = inspect_model(path)
-    environment = {"MODEL_URI": str(path), **artifact.runtime_environment()}
+    environment = {contract.ENV_MODEL_URI: str(path), **artifact.runtime_environment()}
     if name:
-        environment["MODEL_NAME"] = name
+        environment[contract.ENV_MODEL_NAME] = name
     return environment
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from cdk_sklearn.cli import main
-from cdk_sklearn.commands.serve import model_environment
-from cdk_sklearn.serve_process import serve_process
+from cdk_sklearn.cli.serve import model_environment
+from cdk_sklearn.cli.serve_process import serve_process
 from tests.helpers import models
 
 REPO = Path(__file__).resolve().parents[4]
 
 
-def test_model_environment_has_the_file_digest_and_training_version(tmp_path: Path) -> None:
+def test_model_environment_has_the_file_digest_format_and_training_version(tmp_path: Path) -> None:
     import sklearn
 
     path = tmp_path / "m.joblib"
@@ -25,6 +25,7 @@ def test_model_environment_has_the_file_digest_and_training_version(tmp_path: Pa
     assert model_environment(path, "iris") == {
         "MODEL_URI": str(path.resolve()),
         "MODEL_SHA256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "MODEL_FORMAT": "joblib",
         "MODEL_SKLEARN_VERSION": sklearn.__version__,
         "MODEL_NAME": "iris",
     }

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cdk_sklearn.local_server import LocalServer, build_event, is_text, parse_response
+from cdk_sklearn.cli.local_server import LocalServer, build_event, is_text, parse_response
 from lambda_runtime.app import App
 from tests.helpers import models
 

@@ -1,0 +1,152 @@
+"""The contract between the construct (``cdk_sklearn``, at synth) and this runtime (in Lambda).
+
+Every fact both programs rely on lives here and nowhere else: the routes, the environment variables
+the construct sets and the runtime reads, the model-name rule, the model formats, the payload limits
+and the metric names. The runtime imports it like any other module; ``cdk_sklearn`` imports it as
+``lambda_runtime.contract`` (``lambda_runtime/__init__.py`` imports nothing, so reading the contract
+never loads the runtime) and generates the API routes, the function's environment and its synth-time
+checks from it. Tests compare the synthesized template with this module, never with a copy.
+
+Standard library only, and cheap to import: it is paid on every cold start.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+# -- routes ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """One HTTP route the runtime answers and every front door must forward.
+
+    Attributes
+    ----------
+    name
+        A stable identifier; the runtime binds its handler to it.
+    path
+        The path template; ``{name}`` segments are parameters (API Gateway's own syntax).
+    verbs
+        The HTTP methods the route answers.
+    """
+
+    name: str
+    path: str
+    verbs: tuple[str, ...]
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        """The path split into segments, parameters kept as ``{param}``."""
+        return tuple(part for part in self.path.split("/") if part)
+
+
+PREDICT: Final = Route("predict", "/predict", ("POST",))
+HEALTH: Final = Route("health", "/health", ("GET",))
+METADATA: Final = Route("metadata", "/metadata", ("GET",))
+# The Open Inference Protocol (KServe v2) routes.
+V2_SERVER: Final = Route("v2_server", "/v2", ("GET",))
+V2_LIVE: Final = Route("v2_live", "/v2/health/live", ("GET",))
+V2_READY: Final = Route("v2_ready", "/v2/health/ready", ("GET",))
+V2_MODEL: Final = Route("v2_model", "/v2/models/{name}", ("GET",))
+V2_MODEL_READY: Final = Route("v2_model_ready", "/v2/models/{name}/ready", ("GET",))
+V2_INFER: Final = Route("v2_infer", "/v2/models/{name}/infer", ("POST",))
+
+ROUTES: Final[tuple[Route, ...]] = (
+    PREDICT,
+    HEALTH,
+    METADATA,
+    V2_SERVER,
+    V2_LIVE,
+    V2_READY,
+    V2_MODEL,
+    V2_MODEL_READY,
+    V2_INFER,
+)
+"""Every route, in the order the README lists them."""
+
+SHARED_API_PREFIX: Final = "/models"
+"""On an API shared by several models, each model's routes sit under ``/models/<model name>``."""
+
+
+def shared_route_prefix(model_name: str) -> str:
+    """Return the route prefix of ``model_name`` on a shared API (``/models/<model_name>``)."""
+    return f"{SHARED_API_PREFIX}/{model_name}"
+
+
+# -- environment variables the construct sets and the runtime reads ------------------------------
+
+ENV_MODEL_URI: Final = "MODEL_URI"
+"""``s3://bucket/key`` of the model object (or a local path under ``cdk-sklearn serve``)."""
+ENV_MODEL_SHA256: Final = "MODEL_SHA256"
+"""Hex SHA-256 the model bytes must have before anything deserializes them."""
+ENV_MODEL_FORMAT: Final = "MODEL_FORMAT"
+"""One of :data:`MODEL_FORMATS`, detected from the file's content at synth; never guessed from a name."""
+ENV_MODEL_NAME: Final = "MODEL_NAME"
+"""The model's name in the Open Inference Protocol routes and the metrics' ``ModelName`` dimension."""
+ENV_MODEL_SKLEARN_VERSION: Final = "MODEL_SKLEARN_VERSION"
+"""The scikit-learn version the model was trained with, when the file records it."""
+ENV_MAX_BODY_BYTES: Final = "MAX_BODY_BYTES"
+ENV_SKOPS_TRUSTED_TYPES: Final = "SKOPS_TRUSTED_TYPES"
+"""Comma-separated types a ``.skops`` file may load beyond skops' defaults."""
+ENV_LOG_LEVEL: Final = "LOG_LEVEL"
+ENV_METRICS_NAMESPACE: Final = "METRICS_NAMESPACE"
+ENV_ROUTE_PREFIX: Final = "ROUTE_PREFIX"
+ENV_MODEL_RELOAD_INTERVAL_SECONDS: Final = "MODEL_RELOAD_INTERVAL_SECONDS"
+
+CONSTRUCT_ENVIRONMENT: Final[tuple[str, ...]] = (
+    ENV_MODEL_URI,
+    ENV_MODEL_SHA256,
+    ENV_MODEL_FORMAT,
+    ENV_MODEL_NAME,
+    ENV_MODEL_SKLEARN_VERSION,
+    ENV_MAX_BODY_BYTES,
+    ENV_SKOPS_TRUSTED_TYPES,
+    ENV_ROUTE_PREFIX,
+)
+"""Variables only the construct sets: a user's ``environment=`` prop may not name them."""
+
+LOG_LEVELS: Final[tuple[str, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# -- the model -------------------------------------------------------------------------------------
+
+MODEL_FORMATS: Final[tuple[str, ...]] = ("joblib", "pickle", "skops")
+"""What the construct detects from a model file's bytes and passes as ``MODEL_FORMAT``."""
+SKOPS_FORMAT: Final = "skops"
+
+DEFAULT_MODEL_NAME: Final = "model"
+MODEL_NAME_RULE: Final = (
+    "1 to 128 characters: letters, digits, '.', '_' and '-', starting with a letter or a digit"
+)
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def is_valid_model_name(name: object) -> bool:
+    """Whether ``name`` may name a model: it appears in URLs, metric dimensions and responses."""
+    return isinstance(name, str) and _MODEL_NAME.fullmatch(name) is not None
+
+
+# -- payload limits --------------------------------------------------------------------------------
+
+SYNC_PAYLOAD_LIMIT_BYTES: Final = 6 * 1024 * 1024
+"""A synchronous Lambda invocation carries at most 6 MB of request and of response payload
+(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)."""
+DEFAULT_MAX_BODY_BYTES: Final = 5 * 1024 * 1024
+"""Largest request body accepted by default, leaving room for the event's own fields."""
+
+# -- metrics ---------------------------------------------------------------------------------------
+
+DEFAULT_METRICS_NAMESPACE: Final = "cdk-sklearn"
+METRIC_DIMENSION: Final = "ModelName"
+METRIC_UNITS: Final[dict[str, str]] = {
+    "PredictionLatency": "Milliseconds",
+    "Rows": "Count",
+    "ColdStart": "Count",
+    "4xx": "Count",
+    "5xx": "Count",
+}
+"""The embedded metrics each request's log line carries, with their CloudWatch units; every one has
+the single dimension :data:`METRIC_DIMENSION`."""
+METRIC_NAMES: Final[tuple[str, ...]] = tuple(METRIC_UNITS)
