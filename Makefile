@@ -62,14 +62,14 @@ serve: install $(MODEL) ## serve MODEL locally on PORT with the Lambda handler
 lint: install $(MODEL) ## ruff, mypy (strict), cfn-lint and cdk-nag on every environment
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy cdk_sklearn lambda_runtime devtools app.py
+	$(BIN)/mypy cdk_sklearn lambda_runtime devtools app.py tests/typing
 	$(BIN)/python -m devtools.checks
 
 test: install ## the test suite (unit + integration), then lint
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory lint
 
-# --- benchmarks (issue 7) ---------------------------------------------------------------------------
+# --- benchmarks ------------------------------------------------------------------------------------
 # SKLEARN_LAMBDA_SRC: a copy of https://github.com/model-zoo/scikit-learn-lambda made outside this repo
 # (git clone it into /tmp); without it the comparison is skipped. BENCH_FLAGS: e.g. --quick, --target host.
 SKLEARN_LAMBDA_SRC ?=
@@ -84,7 +84,7 @@ clean: ## remove build outputs (keeps .venv and node_modules)
 readme: ## assemble README.md from docs/readme/*.md
 	$(BIN)/python docs/build_readme.py
 
-# --- layer boot proof (issue 4) -------------------------------------------------------------------
+# --- layer boot proof ----------------------------------------------------------------------------
 # Debian trixie userlands (CPython 3.13) in .cache/userlands/: x86_64 natively, arm64 through
 # qemu-aarch64-static. The boot tests (tests/integration/test_layer_boot.py) use them and skip without
 # root/debootstrap/qemu. Root only: debootstrap and chroot.

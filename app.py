@@ -35,7 +35,9 @@ def build_app(context: Mapping[str, Any] | None = None) -> cdk.App:
     Parameters
     ----------
     context
-        CDK context. None reads cdk.json's context (and the CLI's, when run by ``cdk``).
+        CDK context, merged over cdk.json's as ``cdk synth -c KEY=VALUE`` does: ``build_app({"env":
+        "prod"})`` selects prod with cdk.json's environments. None uses cdk.json's (and the CLI's, when
+        run by ``cdk``).
 
     Returns
     -------
@@ -47,7 +49,7 @@ def build_app(context: Mapping[str, Any] | None = None) -> cdk.App:
     ConfigError
         When the environment or one of its settings is invalid.
     """
-    app = cdk.App(context=dict(_cdk_json_context() if context is None else context))
+    app = cdk.App(context={**_cdk_json_context(), **(context or {})})
     selected = {key: app.node.try_get_context(key) for key in ("environments", "env")}
     config = load_environment({key: value for key, value in selected.items() if value is not None})
     SklearnEndpointStack(app, config)

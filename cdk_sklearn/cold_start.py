@@ -34,8 +34,11 @@ SNAPSTART_MAX_EPHEMERAL_MB = 512
 _CRON = re.compile(r"^(cron|rate|at)\(.+\)$")
 
 
+OWNER = "ColdStart"
+
+
 def _fail(prop: str, value: object, allowed: str) -> ValueError:
-    return invalid(prop, value, allowed, owner="cold_start")
+    return invalid(prop, value, allowed, owner=OWNER)
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,8 @@ class ScalingSchedule:
             raise _fail("schedules[].name", self.name, "letters, digits and '-', starting with a letter")
         if not isinstance(self.cron, str) or not _CRON.match(self.cron):
             raise _fail("schedules[].cron", self.cron, "cron(...), rate(...) or at(...) in UTC")
-        check_int("schedules[].min", self.min, 0, owner="cold_start")
-        check_int("schedules[].max", self.max, 1, owner="cold_start")
+        check_int("schedules[].min", self.min, 0, owner=OWNER)
+        check_int("schedules[].max", self.max, 1, owner=OWNER)
         if self.min > self.max:
             raise _fail("schedules[].min", self.min, f"at most max ({self.max})")
 
@@ -107,9 +110,9 @@ class ColdStart:
                     "with provisioned concurrency: Lambda rejects it at deploy)",
                 )
             return
-        check_int("min", self.min, 1, owner="cold_start")
+        check_int("min", self.min, 1, owner=OWNER)
         if self.max is not None:
-            check_int("max", self.max, 1, owner="cold_start")
+            check_int("max", self.max, 1, owner=OWNER)
             if self.max < self.min:
                 raise _fail("max", self.max, f"at least min ({self.min})")
         t = self.target_utilization
@@ -143,8 +146,10 @@ class ColdStart:
         allowed = ("strategy", "min", "max", "target_utilization", "schedules")
         unknown = sorted(set(value) - set(allowed))
         if unknown:
-            raise ValueError(
-                f"cold_start: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"
+            raise _fail(
+                "cold_start",
+                dict(value),
+                f"an object with the keys {', '.join(allowed)} (unknown: {', '.join(unknown)})",
             )
         schedules = value.get("schedules", ())
         if not isinstance(schedules, Sequence) or isinstance(schedules, str):

@@ -15,18 +15,17 @@ construct exists, and a problem stops synthesis with one line that names the all
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cdk_sklearn.endpoint import EndpointProps
+from cdk_sklearn.endpoint import SETTINGS, EndpointProps
 
 DEFAULT_ENVIRONMENT = "dev"
 # Keys of an environment that configure the stack rather than the endpoint.
 STACK_KEYS = ("account", "region", "stack_name", "description", "tags")
-ENDPOINT_KEYS = tuple(f.name for f in dataclasses.fields(EndpointProps))
+ENDPOINT_KEYS = SETTINGS
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 
@@ -100,7 +99,7 @@ def load_environment(context: Mapping[str, Any]) -> EnvironmentConfig:
     if "model_path" not in endpoint_settings:
         raise ConfigError(f'{where}: "model_path" is required (the model file to serve)')
     try:
-        endpoint = EndpointProps(**endpoint_settings)
+        endpoint = EndpointProps.from_settings(**endpoint_settings)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
     return EnvironmentConfig(

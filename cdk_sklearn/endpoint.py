@@ -17,11 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack, cast, overload
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
@@ -33,41 +32,28 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from cdk_sklearn.cold_start import ColdStart
-from cdk_sklearn.front_door import (
-    FrontDoor,
-    FrontDoorSettings,
-    SharedHttpApi,
-    build_front_door,
-    check_front_door,
-)
+from cdk_sklearn.front_door import FrontDoor, FrontDoorProps, SharedHttpApi, build_front_door
 from cdk_sklearn.function_code import function_code
-from cdk_sklearn.layer import SklearnLayer
+from cdk_sklearn.layer import LayerProps, SklearnLayer
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
-from cdk_sklearn.monitoring import (
-    DEFAULT_LATENCY_P99_THRESHOLD_MS,
-    DEFAULT_SERVER_ERROR_RATE_PERCENT,
-    EndpointMonitoring,
-)
+from cdk_sklearn.monitoring import EndpointMonitoring, MonitoringProps
 from cdk_sklearn.nag import acknowledge
+from cdk_sklearn.packaging.target import (
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_RUNTIME,
+    SUPPORTED_ARCHITECTURES,
+    SUPPORTED_RUNTIMES,
+)
 from cdk_sklearn.rollout import STRATEGIES as ROLLOUT_STRATEGIES
-from cdk_sklearn.rollout import SafeRollout
-from cdk_sklearn.validation import check_int, invalid
+from cdk_sklearn.rollout import RolloutProps, SafeRollout
+from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int, invalid
+from lambda_runtime import contract
 
-RUNTIMES: Mapping[str, lambda_.Runtime] = {
-    "python3.11": lambda_.Runtime.PYTHON_3_11,
-    "python3.12": lambda_.Runtime.PYTHON_3_12,
-    "python3.13": lambda_.Runtime.PYTHON_3_13,
-    "python3.14": lambda_.Runtime.PYTHON_3_14,
-}
-ARCHITECTURES: Mapping[str, lambda_.Architecture] = {
-    "arm64": lambda_.Architecture.ARM_64,
-    "x86_64": lambda_.Architecture.X86_64,
-}
+OWNER = "SklearnLambdaEndpoint"
 # Lambda's own limits (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
 MEMORY_RANGE = (128, 10240)
 TIMEOUT_RANGE = (1, 900)
-# A synchronous Lambda invocation carries at most 6 MB of request payload.
-MAX_BODY_LIMIT = 6 * 1024 * 1024
+EPHEMERAL_STORAGE_RANGE = (512, 10240)
 HANDLER = "lambda_runtime.handler.handler"
 # CloudWatch Logs accepts only these retention periods (days).
 _RETENTION_NAMES: Mapping[int, str] = {
@@ -95,24 +81,290 @@ _RETENTION_NAMES: Mapping[int, str] = {
     3653: "TEN_YEARS",
 }
 LOG_RETENTION_DAYS: tuple[int, ...] = tuple(_RETENTION_NAMES)
+_RUNTIME_OBJECTS: Mapping[str, lambda_.Runtime] = {
+    "python3.11": lambda_.Runtime.PYTHON_3_11,
+    "python3.12": lambda_.Runtime.PYTHON_3_12,
+    "python3.13": lambda_.Runtime.PYTHON_3_13,
+    "python3.14": lambda_.Runtime.PYTHON_3_14,
+}
+_ARCHITECTURE_OBJECTS: Mapping[str, lambda_.Architecture] = {
+    "arm64": lambda_.Architecture.ARM_64,
+    "x86_64": lambda_.Architecture.X86_64,
+}
 ROLLOUTS: tuple[str, ...] = (*ROLLOUT_STRATEGIES, "none")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # The newest Python runtime cdk-nag's AwsSolutions-L1 expects; older ones get a written reason.
-LATEST_RUNTIME = "python3.14"
+LATEST_RUNTIME = SUPPORTED_RUNTIMES[-1]
+
+
+class EndpointSettings(TypedDict, total=False):
+    """The props of :class:`SklearnLambdaEndpoint` as keyword arguments (and cdk.json keys).
+
+    Each is documented on :class:`SklearnLambdaEndpoint`; type checkers and editors see them at the
+    call site through ``**settings: Unpack[EndpointSettings]``.
+    """
+
+    model_path: Required[str | os.PathLike[str]]
+    runtime: str | lambda_.Runtime
+    architecture: str | lambda_.Architecture
+    memory_size: int
+    timeout_seconds: int
+    ephemeral_storage_mb: int
+    reserved_concurrency: int | None
+    model_name: str
+    max_body_bytes: int
+    environment: Mapping[str, str]
+    log_retention_days: int
+    extra_requirements: Sequence[str]
+    bytecode_python: str | None
+    layer_slim: bool
+    cold_start: ColdStart | Mapping[str, Any] | None
+    provisioned_concurrency: int
+    front_door: str
+    auth: str
+    jwt_issuer: str | None
+    jwt_audience: Sequence[str]
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    cors_allow_origins: Sequence[str]
+    shared_api: SharedHttpApi | None
+    monitoring: bool
+    alarm_email: str | None
+    latency_p99_threshold_ms: float
+    server_error_rate_percent: float
+    rollout: str
+
+
+SETTINGS: tuple[str, ...] = tuple(EndpointSettings.__annotations__)
+"""Every prop of :class:`SklearnLambdaEndpoint`, in the order the README documents them."""
+
+# Flat props that belong to a part's props type: prop -> (part, that type's field).
+_LAYER = {
+    "extra_requirements": "extra_requirements",
+    "bytecode_python": "bytecode_python",
+    "layer_slim": "slim",
+}
+_FRONT_DOOR = {
+    name: name
+    for name in (
+        "front_door",
+        "auth",
+        "jwt_issuer",
+        "jwt_audience",
+        "throttle_rate_limit",
+        "throttle_burst_limit",
+        "cors_allow_origins",
+    )
+}
+_MONITORING = {
+    name: name for name in ("alarm_email", "latency_p99_threshold_ms", "server_error_rate_percent")
+}
 
 
 @dataclass(frozen=True, kw_only=True)
 class EndpointProps:
-    """Validated settings of a :class:`SklearnLambdaEndpoint`.
+    """The validated props of a :class:`SklearnLambdaEndpoint`: its own, and its parts' props.
+
+    Build it with :meth:`from_settings` (what the constructor and the cdk.json loader do); every value
+    is checked once, by the props type that owns it, before any construct exists.
+
+    Attributes
+    ----------
+    model_path, runtime, architecture, memory_size, timeout_seconds, ephemeral_storage_mb,
+    reserved_concurrency, model_name, max_body_bytes, environment, log_retention_days, shared_api
+        The endpoint's own props (see :class:`SklearnLambdaEndpoint`).
+    layer
+        The layer's props (``extra_requirements``, ``bytecode_python``, ``layer_slim``).
+    cold_start
+        The cold-start strategy (``cold_start``, with ``provisioned_concurrency`` folded in).
+    front_door
+        The front door's props (``front_door``, ``auth``, ``jwt_*``, ``throttle_*``, ``cors_allow_origins``).
+    monitoring
+        The monitoring's props, or None when ``monitoring=False``.
+    rollout
+        The rollout's props, or None when ``rollout="none"``.
+    """
+
+    model_path: Path
+    runtime: str = DEFAULT_RUNTIME
+    architecture: str = DEFAULT_ARCHITECTURE
+    memory_size: int = 1024
+    timeout_seconds: int = 30
+    ephemeral_storage_mb: int = 512
+    reserved_concurrency: int | None = None
+    model_name: str = contract.DEFAULT_MODEL_NAME
+    max_body_bytes: int = contract.DEFAULT_MAX_BODY_BYTES
+    environment: Mapping[str, str] = field(default_factory=dict)
+    log_retention_days: int = 30
+    shared_api: SharedHttpApi | None = None
+    layer: LayerProps = field(default_factory=lambda: LayerProps(owner=OWNER))
+    cold_start: ColdStart = field(default_factory=ColdStart)
+    front_door: FrontDoorProps = field(default_factory=lambda: FrontDoorProps(owner=OWNER))
+    monitoring: MonitoringProps | None = field(default_factory=lambda: MonitoringProps(owner=OWNER))
+    rollout: RolloutProps | None = field(default_factory=lambda: RolloutProps(owner=OWNER))
+
+    def __post_init__(self) -> None:
+        self._check_model_path()
+        object.__setattr__(self, "runtime", _name_of("runtime", self.runtime, SUPPORTED_RUNTIMES))
+        object.__setattr__(
+            self, "architecture", _name_of("architecture", self.architecture, SUPPORTED_ARCHITECTURES)
+        )
+        check_int("memory_size", self.memory_size, *MEMORY_RANGE)
+        check_int("timeout_seconds", self.timeout_seconds, *TIMEOUT_RANGE)
+        check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, *EPHEMERAL_STORAGE_RANGE)
+        if self.reserved_concurrency is not None:
+            check_int("reserved_concurrency", self.reserved_concurrency, 1)
+        if not contract.is_valid_model_name(self.model_name):
+            raise invalid("model_name", self.model_name, contract.MODEL_NAME_RULE)
+        check_int("max_body_bytes", self.max_body_bytes, 1, contract.SYNC_PAYLOAD_LIMIT_BYTES)
+        self._check_environment()
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise invalid(
+                "log_retention_days", self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS))
+            )
+        self._check_parts_together()
+
+    def _check_model_path(self) -> None:
+        if not isinstance(self.model_path, str | os.PathLike):
+            raise invalid("model_path", self.model_path, "the path of a model file")
+        path = Path(self.model_path)
+        if not path.exists():
+            raise invalid(
+                "model_path",
+                str(path),
+                f"an existing model file (relative paths are read from {Path.cwd()}; save the model with "
+                "joblib.dump, pickle.dump or skops.io.dump first)",
+            )
+        if not path.is_file():
+            raise invalid("model_path", str(path), "a file, not a directory")
+        object.__setattr__(self, "model_path", path)
+
+    def _check_environment(self) -> None:
+        env = self.environment
+        if not isinstance(env, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in env.items()
+        ):
+            raise invalid("environment", env, "an object of string names to string values")
+        reserved = sorted(set(contract.CONSTRUCT_ENVIRONMENT) & set(env))
+        if reserved:
+            raise invalid(
+                "environment",
+                reserved,
+                f"names other than {', '.join(contract.CONSTRUCT_ENVIRONMENT)}: the construct sets them",
+            )
+        object.__setattr__(self, "environment", dict(env))
+
+    def _check_parts_together(self) -> None:
+        # Rules that span two parts' props; each part checked its own values when its props were made.
+        try:
+            self.cold_start.check_function(self.runtime, self.ephemeral_storage_mb)
+        except PropsError as exc:
+            raise exc.relabel(OWNER, {"cold_start": "cold_start"}, "cold_start.") from None
+        top = self.cold_start.max or self.cold_start.min
+        reserved = self.reserved_concurrency
+        if self.cold_start.strategy == "provisioned" and reserved is not None and reserved < top:
+            raise invalid(
+                "reserved_concurrency", reserved, f"at least the provisioned concurrency it must hold ({top})"
+            )
+        if self.shared_api is not None:
+            if not isinstance(self.shared_api, SharedHttpApi):
+                raise invalid("shared_api", self.shared_api, "a SharedHttpApi construct")
+            if self.front_door.front_door != "http_api":
+                raise invalid("front_door", self.front_door.front_door, "http_api (the kind of a shared_api)")
+            self.shared_api.check_model_name(self.model_name)
+
+    @classmethod
+    def from_settings(cls, **settings: Unpack[EndpointSettings]) -> EndpointProps:
+        """Check the flat props (keyword arguments or a cdk.json environment) and compose them.
+
+        Raises
+        ------
+        TypeError
+            An unknown prop (the message lists every allowed one).
+        PropsError
+            A value its owner cannot build; the message names the prop as the user wrote it.
+        """
+        unknown = sorted(set(settings) - set(SETTINGS))
+        if unknown:
+            raise TypeError(f"{OWNER}: unknown prop(s) {', '.join(unknown)}; allowed: {', '.join(SETTINGS)}")
+        if "model_path" not in settings:
+            raise TypeError(f"{OWNER}: model_path is required (the model file to serve)")
+        given: dict[str, Any] = dict(settings)
+        parts = {
+            "layer": _part(LayerProps, _LAYER, given),
+            "cold_start": _cold_start(given),
+            "front_door": _part(FrontDoorProps, _FRONT_DOOR, given),
+            "monitoring": _monitoring(given),
+            "rollout": _rollout(given),
+        }
+        return cls(**given, **parts)
+
+
+def _name_of(prop: str, value: object, allowed: Sequence[str]) -> str:
+    # aws_lambda.Runtime and Architecture objects carry the name Lambda uses ("python3.13", "arm64").
+    name = getattr(value, "name", value)
+    return check_choice(prop, name, allowed, owner=OWNER)
+
+
+def _part(kind: Any, names: Mapping[str, str], given: dict[str, Any]) -> Any:
+    values = {field_name: given.pop(prop) for prop, field_name in names.items() if prop in given}
+    try:
+        return kind(**values, owner=OWNER)
+    except PropsError as exc:
+        raise exc.relabel(OWNER, {field_name: prop for prop, field_name in names.items()}) from None
+
+
+def _cold_start(given: dict[str, Any]) -> ColdStart:
+    value = given.pop("cold_start", None)
+    provisioned = given.pop("provisioned_concurrency", 0)
+    check_int("provisioned_concurrency", provisioned, 0)
+    if provisioned and value is not None:
+        raise invalid(
+            "provisioned_concurrency",
+            provisioned,
+            "0 when cold_start is set (use cold_start min/max instead; SnapStart cannot be combined "
+            "with provisioned concurrency)",
+        )
+    if provisioned:
+        return ColdStart(strategy="provisioned", min=provisioned)
+    try:
+        return ColdStart.from_config(value)
+    except PropsError as exc:
+        raise exc.relabel(OWNER, {"cold_start": "cold_start"}, "cold_start.") from None
+
+
+def _monitoring(given: dict[str, Any]) -> MonitoringProps | None:
+    enabled = check_bool("monitoring", given.pop("monitoring", True))
+    props = _part(MonitoringProps, _MONITORING, given)
+    if not enabled:
+        if props.alarm_email is not None:
+            raise invalid("alarm_email", props.alarm_email, "None when monitoring is off (no alarms to send)")
+        return None
+    return cast(MonitoringProps, props)
+
+
+def _rollout(given: dict[str, Any]) -> RolloutProps | None:
+    strategy = check_choice("rollout", given.pop("rollout", "canary"), ROLLOUTS)
+    return None if strategy == "none" else RolloutProps(strategy, owner=OWNER)
+
+
+class SklearnLambdaEndpoint(Construct):
+    """Serve a scikit-learn model from AWS Lambda behind an HTTPS front door.
 
     Parameters
     ----------
+    scope, id
+        The construct's parent and id.
+    props
+        Already-validated :class:`EndpointProps` (what the cdk.json loader makes); or pass the props
+        below as keyword arguments.
     model_path
         The model file (joblib, pickle or skops). Must exist at synth time.
     runtime
-        Lambda Python runtime, ``python3.11`` to ``python3.14``. Default ``python3.13``.
+        Lambda Python runtime, ``python3.11`` to ``python3.14``, as a name or an ``aws_lambda.Runtime``.
+        Default ``python3.13``.
     architecture
-        ``arm64`` (default; about 20% cheaper per GB-second) or ``x86_64``.
+        ``arm64`` (default; about 20% cheaper per GB-second) or ``x86_64``, as a name or an
+        ``aws_lambda.Architecture``.
     memory_size
         Function memory in MB, 128 to 10240. Default 1024 (CPU share grows with memory).
     timeout_seconds
@@ -123,12 +375,14 @@ class EndpointProps:
     extra_requirements
         More pip requirements for the layer (e.g. ``("lightgbm==4.6.0",)``). Default none.
     model_name
-        The model's name in the Open Inference Protocol routes. Default ``"model"``.
+        The model's name in the Open Inference Protocol routes and the metrics: 1 to 128 letters,
+        digits, '.', '_' and '-', starting with a letter or a digit. Default ``"model"``.
     max_body_bytes
         Largest request body the handler accepts before answering 413; at most 6 MB, the
         synchronous invocation limit. Default 5 MB.
     environment
-        Extra environment variables for the function. Default none.
+        Extra environment variables for the function (not the ones the construct sets from the
+        contract: ``MODEL_URI``, ``MODEL_SHA256``, ...). Default none.
     bytecode_python
         A Python interpreter of the runtime's version used to precompile ``.pyc`` files.
         Default: the host interpreter when its version matches, else none (with a warning).
@@ -173,150 +427,13 @@ class EndpointProps:
         ``linear`` (10 % more every minute), ``all_at_once`` (through CodeDeploy, all three roll
         back when the error-rate or latency alarm fires), or ``none`` (CloudFormation switches the
         alias directly).
-    """
-
-    model_path: str | os.PathLike[str]
-    runtime: str = "python3.13"
-    architecture: str = "arm64"
-    memory_size: int = 1024
-    timeout_seconds: int = 30
-    provisioned_concurrency: int = 0
-    extra_requirements: Sequence[str] = ()
-    model_name: str = "model"
-    max_body_bytes: int = 5 * 1024 * 1024
-    environment: Mapping[str, str] = field(default_factory=dict)
-    bytecode_python: str | None = None
-    layer_slim: bool = False
-    cold_start: ColdStart | Mapping[str, Any] | None = None
-    ephemeral_storage_mb: int = 512
-    front_door: str = "http_api"
-    auth: str = "iam"
-    jwt_issuer: str | None = None
-    jwt_audience: Sequence[str] = ()
-    throttle_rate_limit: float = 100.0
-    throttle_burst_limit: int = 200
-    reserved_concurrency: int | None = None
-    cors_allow_origins: Sequence[str] = ()
-    log_retention_days: int = 30
-    monitoring: bool = True
-    alarm_email: str | None = None
-    latency_p99_threshold_ms: float = DEFAULT_LATENCY_P99_THRESHOLD_MS
-    server_error_rate_percent: float = DEFAULT_SERVER_ERROR_RATE_PERCENT
-    rollout: str = "canary"
-    shared_api: SharedHttpApi | None = None
-
-    def __post_init__(self) -> None:
-        path = Path(self.model_path)
-        if not path.exists():
-            raise invalid("model_path", str(path), "an existing model file (train one first, e.g. make demo)")
-        if not path.is_file():
-            raise invalid("model_path", str(path), "a file, not a directory")
-        if self.runtime not in RUNTIMES:
-            raise invalid("runtime", self.runtime, ", ".join(RUNTIMES))
-        if self.architecture not in ARCHITECTURES:
-            raise invalid("architecture", self.architecture, ", ".join(ARCHITECTURES))
-        check_int("memory_size", self.memory_size, *MEMORY_RANGE)
-        check_int("timeout_seconds", self.timeout_seconds, *TIMEOUT_RANGE)
-        check_int("provisioned_concurrency", self.provisioned_concurrency, 0)
-        check_int("max_body_bytes", self.max_body_bytes, 1, MAX_BODY_LIMIT)
-        if isinstance(self.extra_requirements, str) or not all(
-            isinstance(req, str) and req.strip() for req in self.extra_requirements
-        ):
-            raise invalid("extra_requirements", self.extra_requirements, "a list of pip requirement strings")
-        if not self.model_name or not self.model_name.replace("-", "").replace("_", "").isalnum():
-            raise invalid("model_name", self.model_name, "letters, digits, '-' and '_'")
-        reserved = {"MODEL_URI", "MODEL_SHA256"} & set(self.environment)
-        if reserved:
-            raise invalid(
-                "environment", sorted(reserved), "no MODEL_URI/MODEL_SHA256: the construct sets them"
-            )
-        check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, 512, 10240)
-        if self.reserved_concurrency is not None:
-            check_int("reserved_concurrency", self.reserved_concurrency, 1)
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
-            raise invalid(
-                "log_retention_days", self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS))
-            )
-        for name in ("jwt_audience", "cors_allow_origins"):
-            value = getattr(self, name)
-            if isinstance(value, str) or not all(isinstance(v, str) and v for v in value):
-                raise invalid(name, value, "a list of strings")
-        check_front_door(
-            self.front_door,
-            self.auth,
-            self.jwt_issuer,
-            self.jwt_audience,
-            self.throttle_rate_limit,
-            self.throttle_burst_limit,
-        )
-        if self.shared_api is not None:
-            if not isinstance(self.shared_api, SharedHttpApi):
-                raise invalid("shared_api", self.shared_api, "a SharedHttpApi construct")
-            if self.front_door != "http_api":
-                raise invalid("front_door", self.front_door, "http_api (the kind of a shared_api)")
-            self.shared_api.check_model_name(self.model_name)
-        if self.rollout not in ROLLOUTS:
-            raise invalid("rollout", self.rollout, ", ".join(ROLLOUTS))
-        if not isinstance(self.monitoring, bool):
-            raise invalid("monitoring", self.monitoring, "true or false")
-        if self.alarm_email is not None and not EMAIL.match(str(self.alarm_email)):
-            raise invalid("alarm_email", self.alarm_email, "an e-mail address")
-        if self.alarm_email is not None and not self.monitoring:
-            raise invalid("alarm_email", self.alarm_email, "none when monitoring is off (no alarms to send)")
-        for name in ("latency_p99_threshold_ms", "server_error_rate_percent"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise invalid(name, value, "a number > 0")
-        if self.server_error_rate_percent > 100:
-            raise invalid(
-                "server_error_rate_percent", self.server_error_rate_percent, "a percentage up to 100"
-            )
-        strategy = self.resolved_cold_start()
-        strategy.check_function(self.runtime, self.ephemeral_storage_mb)
-        if strategy.strategy == "provisioned" and self.reserved_concurrency is not None:
-            top = strategy.max or strategy.min
-            if self.reserved_concurrency < top:
-                raise invalid(
-                    "reserved_concurrency",
-                    self.reserved_concurrency,
-                    f"at least the provisioned concurrency it must hold ({top})",
-                )
-
-    def resolved_cold_start(self) -> ColdStart:
-        """The cold-start strategy, with ``provisioned_concurrency`` folded in.
-
-        Raises
-        ------
-        ValueError
-            When both ``provisioned_concurrency`` and ``cold_start`` are set, or they are invalid.
-        """
-        strategy = ColdStart.from_config(self.cold_start)
-        if self.provisioned_concurrency:
-            if self.cold_start is not None:
-                raise invalid(
-                    "provisioned_concurrency",
-                    self.provisioned_concurrency,
-                    "0 when cold_start is set (use cold_start min/max instead; SnapStart cannot be combined "
-                    "with provisioned concurrency)",
-                )
-            strategy = ColdStart(strategy="provisioned", min=self.provisioned_concurrency)
-        return strategy
-
-
-class SklearnLambdaEndpoint(Construct):
-    """Serve a scikit-learn model from AWS Lambda behind an HTTPS front door.
-
-    Parameters
-    ----------
-    scope, id
-        The construct's parent and id.
-    **props
-        Keyword arguments of :class:`EndpointProps`; ``model_path`` is required.
 
     Attributes
     ----------
+    props : EndpointProps
+        The validated props.
     model : ModelArtifact
-        What static inspection of the model file found (sha256, training version, ...).
+        What static inspection of the model file found (sha256, format, training version, ...).
     model_asset : aws_s3_assets.Asset
         The model file as uploaded to the CDK assets bucket.
     layer : aws_lambda.ILayerVersion
@@ -344,44 +461,62 @@ class SklearnLambdaEndpoint(Construct):
     rollout : SafeRollout or None
         The CodeDeploy deployment group moving traffic to new versions (``rollout`` not ``none``).
 
+    Raises
+    ------
+    TypeError
+        An unknown prop, or both ``props`` and keyword props.
+    PropsError
+        A prop with a value that cannot be built (a ``ValueError`` naming the prop, the value and what
+        is allowed), or a file that is not a model; raised before any construct is created.
+
     Examples
     --------
     >>> SklearnLambdaEndpoint(stack, "Iris", model_path="models/iris.joblib")  # doctest: +SKIP
     """
 
-    def __init__(self, scope: Construct, id: str, **props: object) -> None:
+    @overload
+    def __init__(self, scope: Construct, id: str, *, props: EndpointProps) -> None: ...
+
+    @overload
+    def __init__(self, scope: Construct, id: str, **settings: Unpack[EndpointSettings]) -> None: ...
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        props: EndpointProps | None = None,
+        **settings: Any,  # typed by the overloads: EndpointSettings
+    ) -> None:
         # Validate before creating anything, so a typo never leaves half a construct tree.
-        unknown = sorted(set(props) - {f.name for f in fields(EndpointProps)})
-        if unknown:
-            allowed = ", ".join(f.name for f in fields(EndpointProps))
+        if props is not None and settings:
             raise TypeError(
-                f"SklearnLambdaEndpoint: unknown prop(s) {', '.join(unknown)}; allowed: {allowed}"
+                f"{OWNER}: pass props= or keyword props ({', '.join(sorted(settings))}), not both"
             )
-        self.props = EndpointProps(**props)  # type: ignore[arg-type]
+        self.props = props if props is not None else EndpointProps.from_settings(**settings)
         # A file that is not a model is a props error too: find out before creating anything.
         model = inspect_model(self.props.model_path)
         super().__init__(scope, id)
-        p = self.props
-        runtime = RUNTIMES[p.runtime]
-        architecture = ARCHITECTURES[p.architecture]
-
         self.model: ModelArtifact = model
-        self.model_asset = s3_assets.Asset(self, "ModelAsset", path=str(Path(p.model_path).resolve()))
+        self._create_function()
+        self._create_alias()
+        self._create_front_door()
+        self._create_operations()
 
-        code, code_bytes = function_code(self.node, p.runtime, p.bytecode_python)
-        self.sklearn_layer = self._shared_layer(runtime, architecture, code_bytes)
+    def _create_function(self) -> None:
+        p = self.props
+        self.model_asset = s3_assets.Asset(self, "ModelAsset", path=str(p.model_path.resolve()))
+        code, code_bytes = function_code(p.runtime, p.layer.bytecode_python)
+        self.sklearn_layer = self._shared_layer(code_bytes)
         self.layer: lambda_.ILayerVersion = self.sklearn_layer.layer_version
-
-        strategy = p.resolved_cold_start()
-        retention = logs.RetentionDays(_RETENTION_NAMES[p.log_retention_days])
         self.log_group = logs.LogGroup(
-            self, "FunctionLogs", retention=retention, removal_policy=cdk.RemovalPolicy.DESTROY
+            self, "FunctionLogs", retention=self._retention(), removal_policy=cdk.RemovalPolicy.DESTROY
         )
         self.function = lambda_.Function(
             self,
             "Function",
-            runtime=runtime,
-            architecture=architecture,
+            runtime=self.function_runtime,
+            architecture=self.function_architecture,
             handler=HANDLER,
             code=code,
             layers=[self.layer],
@@ -389,10 +524,10 @@ class SklearnLambdaEndpoint(Construct):
             timeout=cdk.Duration.seconds(p.timeout_seconds),
             ephemeral_storage_size=cdk.Size.mebibytes(p.ephemeral_storage_mb),
             reserved_concurrent_executions=p.reserved_concurrency,
-            snap_start=strategy.snap_start(),
+            snap_start=p.cold_start.snap_start(),
             log_group=self.log_group,
             role=self._least_privilege_role(),
-            description=f"scikit-learn model {Path(p.model_path).name} ({self.model.sha256[:12]})",
+            description=f"scikit-learn model {p.model_path.name} ({self.model.sha256[:12]})",
             environment=self._function_environment(),
         )
         if p.runtime != LATEST_RUNTIME:
@@ -403,22 +538,25 @@ class SklearnLambdaEndpoint(Construct):
                 "one whose layer is boot-tested under its CPython); python3.14 is supported via runtime=.",
             )
 
+    def _create_alias(self) -> None:
         self.alias = lambda_.Alias(
             self,
             "LiveAlias",
             alias_name="live",
             version=self.function.current_version,
-            provisioned_concurrent_executions=strategy.provisioned_executions(),
+            provisioned_concurrent_executions=self.props.cold_start.provisioned_executions(),
         )
-        self.scaling = strategy.add_autoscaling(self.alias)
+        self.scaling = self.props.cold_start.add_autoscaling(self.alias)
 
+    def _create_front_door(self) -> None:
+        p = self.props
         if p.shared_api is not None:
             p.shared_api.add_model(p.model_name, self.alias)
             door = FrontDoor(
                 url=f"{p.shared_api.url}{self.route_prefix.lstrip('/')}/", http_api=p.shared_api.http_api
             )
         else:
-            door = self._front_door(retention)
+            door = build_front_door(self, p.front_door, self.alias, self._retention())
         self.http_api: apigwv2.HttpApi | None = door.http_api
         self.rest_api: apigw.RestApi | None = door.rest_api
         self.function_url: lambda_.FunctionUrl | None = door.function_url
@@ -426,8 +564,10 @@ class SklearnLambdaEndpoint(Construct):
         self.url: str = door.url
         cdk.CfnOutput(self, "EndpointUrl", value=self.url, description="Base URL; POST <url>predict")
 
+    def _create_operations(self) -> None:
+        p = self.props
         self.monitoring: EndpointMonitoring | None = None
-        if p.monitoring:
+        if p.monitoring is not None:
             self.monitoring = EndpointMonitoring(
                 self,
                 "Monitoring",
@@ -435,56 +575,51 @@ class SklearnLambdaEndpoint(Construct):
                 alias=self.alias,
                 model_name=p.model_name,
                 api=self.http_api or self.rest_api,
-                provisioned=strategy.strategy == "provisioned",
+                provisioned=p.cold_start.strategy == "provisioned",
                 log_group_name=self.log_group.log_group_name,
-                alarm_email=p.alarm_email,
-                latency_p99_threshold_ms=p.latency_p99_threshold_ms,
-                server_error_rate_percent=p.server_error_rate_percent,
+                props=p.monitoring,
             )
         self.rollout: SafeRollout | None = None
-        if p.rollout != "none":
+        if p.rollout is not None:
             self.rollout = SafeRollout(
                 self,
                 "Rollout",
                 alias=self.alias,
                 strategy=p.rollout,
                 alarms=self.monitoring.rollback_alarms if self.monitoring else (),
+                warn_without_alarms=False,
             )
+            if self.monitoring is None:
+                cdk.Annotations.of(self).add_warning_v2(
+                    "cdk-sklearn:rollout-without-alarms",
+                    f"rollout={p.rollout.strategy!r} with monitoring=False: a bad version is rolled back "
+                    "only if the deployment itself fails, never on errors or latency. Set monitoring=True "
+                    "(the alarms then judge each rollout) or rollout='none'.",
+                )
+
+    def _retention(self) -> logs.RetentionDays:
+        return logs.RetentionDays(_RETENTION_NAMES[self.props.log_retention_days])
 
     @property
     def route_prefix(self) -> str:
         """The path prefix of this model's routes: ``/models/<model_name>`` on a shared API, else empty."""
-        return f"/models/{self.props.model_name}" if self.props.shared_api is not None else ""
-
-    def _front_door(self, retention: logs.RetentionDays) -> FrontDoor:
-        p = self.props
-        settings = FrontDoorSettings(
-            kind=p.front_door,
-            auth=p.auth,
-            jwt_issuer=p.jwt_issuer,
-            jwt_audience=tuple(p.jwt_audience),
-            throttle_rate_limit=p.throttle_rate_limit,
-            throttle_burst_limit=p.throttle_burst_limit,
-            cors_allow_origins=tuple(p.cors_allow_origins),
-            log_retention=retention,
+        return (
+            contract.shared_route_prefix(self.props.model_name) if self.props.shared_api is not None else ""
         )
-        return build_front_door(self, settings, self.alias)
 
-    def _shared_layer(
-        self, runtime: lambda_.Runtime, architecture: lambda_.Architecture, code_bytes: int
-    ) -> SklearnLayer:
+    def _shared_layer(self, code_bytes: int) -> SklearnLayer:
         # One layer per stack for each (pins, extras, runtime, architecture): endpoints whose
         # models agree share it, so it is built, uploaded and published once.
         p = self.props
         key = json.dumps(
             [
                 sorted(self.model.requirements),
-                sorted(p.extra_requirements),
+                sorted(p.layer.extra_requirements),
                 p.runtime,
                 p.architecture,
-                p.bytecode_python,
+                p.layer.bytecode_python,
                 # Appended only when set: the default layer keeps the construct ID it always had.
-                *(["slim"] if p.layer_slim else []),
+                *(["slim"] if p.layer.slim else []),
             ]
         )
         layer_id = f"SklearnLayer{hashlib.sha256(key.encode()).hexdigest()[:12]}"
@@ -496,13 +631,23 @@ class SklearnLambdaEndpoint(Construct):
             stack,
             layer_id,
             model=self.model,
-            runtime=runtime,
-            architecture=architecture,
-            extra_requirements=tuple(p.extra_requirements),
-            bytecode_python=p.bytecode_python,
+            runtime=self.function_runtime,
+            architecture=self.function_architecture,
+            extra_requirements=p.layer.extra_requirements,
+            bytecode_python=p.layer.bytecode_python,
             function_code_bytes=code_bytes,
-            slim=p.layer_slim,
+            slim=p.layer.slim,
         )
+
+    @property
+    def function_runtime(self) -> lambda_.Runtime:
+        """The ``aws_lambda.Runtime`` of the function (``runtime`` prop)."""
+        return _RUNTIME_OBJECTS[self.props.runtime]
+
+    @property
+    def function_architecture(self) -> lambda_.Architecture:
+        """The ``aws_lambda.Architecture`` of the function (``architecture`` prop)."""
+        return _ARCHITECTURE_OBJECTS[self.props.architecture]
 
     def _least_privilege_role(self) -> iam.Role:
         # Instead of AWSLambdaBasicExecutionRole (logs on every log group of the account): write to
@@ -525,12 +670,12 @@ class SklearnLambdaEndpoint(Construct):
     def _function_environment(self) -> dict[str, str]:
         p = self.props
         env = {
-            "MODEL_URI": f"s3://{self.model_asset.s3_bucket_name}/{self.model_asset.s3_object_key}",
+            contract.ENV_MODEL_URI: f"s3://{self.model_asset.s3_bucket_name}/{self.model_asset.s3_object_key}",
             **self.model.runtime_environment(),
-            "MODEL_NAME": p.model_name,
-            "MAX_BODY_BYTES": str(p.max_body_bytes),
+            contract.ENV_MODEL_NAME: p.model_name,
+            contract.ENV_MAX_BODY_BYTES: str(p.max_body_bytes),
         }
         if self.route_prefix:
-            env["ROUTE_PREFIX"] = self.route_prefix
+            env[contract.ENV_ROUTE_PREFIX] = self.route_prefix
         env.update(p.environment)
         return env

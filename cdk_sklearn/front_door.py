@@ -16,7 +16,7 @@ function_url   iam, none              reserved concurrency only            none
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 import jsii
@@ -29,87 +29,86 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk_sklearn.nag import acknowledge
-from cdk_sklearn.validation import invalid
+from cdk_sklearn.validation import check_choice, check_int, check_positive_number, check_strings, invalid
+from lambda_runtime import contract
 
+OWNER = "SklearnLambdaEndpoint"
 FRONT_DOORS: tuple[str, ...] = ("http_api", "rest_api", "function_url")
 AUTH_BY_FRONT_DOOR: dict[str, tuple[str, ...]] = {
     "http_api": ("iam", "jwt", "none"),
     "rest_api": ("iam", "api_key", "none"),
     "function_url": ("iam", "none"),
 }
-# Routes served by lambda_runtime; every one is integrated with the alias.
-ROUTES: tuple[tuple[str, str], ...] = (
-    ("POST", "/predict"),
-    ("GET", "/health"),
-    ("GET", "/metadata"),
-    ("GET", "/v2/health/live"),
-    ("GET", "/v2/health/ready"),
-    ("GET", "/v2/models/{name}"),
-    ("POST", "/v2/models/{name}/infer"),
-)
 REST_STAGE = "prod"
 
 
 @dataclass(frozen=True, kw_only=True)
-class FrontDoorSettings:
-    """What the front door looks like; validated by :func:`check_front_door`.
+class FrontDoorProps:
+    """What the front door looks like; every value is checked here, once, when the props are made.
 
     Parameters
     ----------
-    kind
-        ``http_api``, ``rest_api`` or ``function_url``.
+    front_door
+        ``http_api`` (default), ``rest_api`` or ``function_url``.
     auth
-        ``iam``, ``jwt`` (HTTP API), ``api_key`` (REST API) or ``none``.
+        ``iam`` (default), ``jwt`` (HTTP API), ``api_key`` (REST API) or ``none``.
     jwt_issuer, jwt_audience
         Issuer URL and accepted audiences of the JWT authorizer (``auth="jwt"`` only).
     throttle_rate_limit, throttle_burst_limit
-        Steady requests per second and burst for the API stage.
+        Steady requests per second and burst for the API stage. Default 100 and 200.
     cors_allow_origins
-        Origins allowed by CORS; empty disables CORS.
-    log_retention
-        Retention of the access-log group.
+        Origins allowed by CORS; empty (default) disables CORS.
+    owner
+        The construct named in error messages.
+
+    Raises
+    ------
+    PropsError
+        A front door, auth or throttle the endpoint cannot build.
     """
 
-    kind: str
-    auth: str
-    jwt_issuer: str | None
-    jwt_audience: Sequence[str]
-    throttle_rate_limit: float
-    throttle_burst_limit: int
-    cors_allow_origins: Sequence[str]
-    log_retention: logs.RetentionDays
+    front_door: str = "http_api"
+    auth: str = "iam"
+    jwt_issuer: str | None = None
+    jwt_audience: Sequence[str] = ()
+    throttle_rate_limit: float = 100.0
+    throttle_burst_limit: int = 200
+    cors_allow_origins: Sequence[str] = ()
+    owner: str = field(default=OWNER, compare=False, repr=False)
 
-
-def check_front_door(
-    kind: str, auth: str, jwt_issuer: str | None, jwt_audience: Sequence[str], rate: float, burst: int
-) -> None:
-    """Raise ``ValueError`` for a front door, auth or throttle the endpoint cannot build."""
-    if kind not in FRONT_DOORS:
-        raise ValueError(
-            f"SklearnLambdaEndpoint: front_door={kind!r} is invalid; allowed: {', '.join(FRONT_DOORS)}"
-        )
-    allowed = AUTH_BY_FRONT_DOOR[kind]
-    if auth not in allowed:
-        raise invalid("auth", auth, f"with front_door={kind!r}: {', '.join(allowed)}")
-    if auth == "jwt":
-        if not jwt_issuer or not jwt_issuer.startswith("https://"):
+    def __post_init__(self) -> None:
+        owner = self.owner
+        check_choice("front_door", self.front_door, FRONT_DOORS, owner=owner)
+        allowed = AUTH_BY_FRONT_DOOR[self.front_door]
+        if self.auth not in allowed:
             raise invalid(
-                "jwt_issuer",
-                jwt_issuer,
-                "the issuer's https:// URL (e.g. https://cognito-idp.us-east-1.amazonaws.com/<pool id>)",
+                "auth", self.auth, f"with front_door={self.front_door!r}: {', '.join(allowed)}", owner=owner
             )
-        if not jwt_audience or isinstance(jwt_audience, str):
-            raise invalid("jwt_audience", jwt_audience, "a non-empty list of audiences (client ids)")
-    elif jwt_issuer or jwt_audience:
-        raise ValueError("SklearnLambdaEndpoint: jwt_issuer/jwt_audience are set but auth is not 'jwt'")
-    if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
-        raise ValueError(
-            f"SklearnLambdaEndpoint: throttle_rate_limit={rate!r} is invalid; allowed: a number > 0"
-        )
-    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
-        raise ValueError(
-            f"SklearnLambdaEndpoint: throttle_burst_limit={burst!r} is invalid; allowed: an integer >= 1"
-        )
+        audience = check_strings("jwt_audience", self.jwt_audience, owner=owner)
+        object.__setattr__(self, "jwt_audience", audience)
+        if self.auth == "jwt":
+            if not isinstance(self.jwt_issuer, str) or not self.jwt_issuer.startswith("https://"):
+                raise invalid(
+                    "jwt_issuer",
+                    self.jwt_issuer,
+                    "the issuer's https:// URL (e.g. https://cognito-idp.us-east-1.amazonaws.com/<pool id>)",
+                    owner=owner,
+                )
+            if not audience:
+                raise invalid(
+                    "jwt_audience",
+                    self.jwt_audience,
+                    "a non-empty list of audiences (client ids)",
+                    owner=owner,
+                )
+        elif self.jwt_issuer is not None:
+            raise invalid("jwt_issuer", self.jwt_issuer, "None unless auth='jwt'", owner=owner)
+        elif audience:
+            raise invalid("jwt_audience", self.jwt_audience, "empty unless auth='jwt'", owner=owner)
+        check_positive_number("throttle_rate_limit", self.throttle_rate_limit, owner=owner)
+        check_int("throttle_burst_limit", self.throttle_burst_limit, 1, owner=owner)
+        origins = check_strings("cors_allow_origins", self.cors_allow_origins, owner=owner)
+        object.__setattr__(self, "cors_allow_origins", origins)
 
 
 @dataclass(frozen=True)
@@ -123,28 +122,32 @@ class FrontDoor:
     api_key: apigw.IApiKey | None = None
 
 
-def build_front_door(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alias) -> FrontDoor:
-    """Create the front door in ``scope``, every route invoking ``alias``."""
-    if settings.kind == "http_api":
-        return _http_api(scope, settings, alias)
-    if settings.kind == "rest_api":
-        return _rest_api(scope, settings, alias)
-    return _function_url(scope, settings, alias)
+def build_front_door(
+    scope: Construct, settings: FrontDoorProps, alias: lambda_.Alias, log_retention: logs.RetentionDays
+) -> FrontDoor:
+    """Create the front door in ``scope``, every contract route invoking ``alias``."""
+    if settings.front_door == "http_api":
+        return _http_api(scope, settings, alias, log_retention)
+    if settings.front_door == "rest_api":
+        return _rest_api(scope, settings, alias, log_retention)
+    return _function_url(settings, alias)
 
 
-def _access_logs(scope: Construct, settings: FrontDoorSettings) -> logs.LogGroup:
+def _access_logs(scope: Construct, log_retention: logs.RetentionDays) -> logs.LogGroup:
     return logs.LogGroup(
-        scope, "AccessLogs", retention=settings.log_retention, removal_policy=cdk.RemovalPolicy.DESTROY
+        scope, "AccessLogs", retention=log_retention, removal_policy=cdk.RemovalPolicy.DESTROY
     )
 
 
-def _http_api(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alias) -> FrontDoor:
-    api, stage = _create_http_api(scope, settings)
+def _http_api(
+    scope: Construct, settings: FrontDoorProps, alias: lambda_.Alias, log_retention: logs.RetentionDays
+) -> FrontDoor:
+    api, stage = _create_http_api(scope, settings, log_retention)
     add_http_routes(api, alias, settings.auth, _authorizer(settings))
     return FrontDoor(url=stage.url, http_api=api)
 
 
-def _authorizer(settings: FrontDoorSettings) -> apigwv2.IHttpRouteAuthorizer | None:
+def _authorizer(settings: FrontDoorProps) -> apigwv2.IHttpRouteAuthorizer | None:
     if settings.auth == "iam":
         return authorizers.HttpIamAuthorizer()
     if settings.auth == "jwt":
@@ -156,7 +159,7 @@ def _authorizer(settings: FrontDoorSettings) -> apigwv2.IHttpRouteAuthorizer | N
 
 
 def _create_http_api(
-    scope: Construct, settings: FrontDoorSettings
+    scope: Construct, settings: FrontDoorProps, log_retention: logs.RetentionDays
 ) -> tuple[apigwv2.HttpApi, apigwv2.HttpStage]:
     cors = (
         apigwv2.CorsPreflightOptions(
@@ -184,7 +187,7 @@ def _create_http_api(
         throttle=apigwv2.ThrottleSettings(
             rate_limit=settings.throttle_rate_limit, burst_limit=settings.throttle_burst_limit
         ),
-        access_log_settings=_HttpAccessLogs(_access_logs(scope, settings)),
+        access_log_settings=_HttpAccessLogs(_access_logs(scope, log_retention)),
     )
     return api, stage
 
@@ -196,19 +199,20 @@ def add_http_routes(
     authorizer: apigwv2.IHttpRouteAuthorizer | None,
     prefix: str = "",
 ) -> None:
-    """Route every path of :data:`ROUTES`, under ``prefix``, to ``alias`` on ``api``."""
+    """Route every route of the contract (:data:`lambda_runtime.contract.ROUTES`), under ``prefix``, to
+    ``alias`` on ``api``."""
     integration = integrations.HttpLambdaIntegration(f"AliasIntegration{_route_id(prefix)}", alias)
-    for method, path in ROUTES:
+    for route in contract.ROUTES:
         routes = api.add_routes(
-            path=prefix + path,
-            methods=[apigwv2.HttpMethod(method)],
+            path=prefix + route.path,
+            methods=[apigwv2.HttpMethod(verb) for verb in route.verbs],
             integration=integration,
             authorizer=authorizer,
         )
         if auth == "none":
-            for route in routes:
+            for created in routes:
                 acknowledge(
-                    route,
+                    created,
                     "AwsSolutions-APIG4",
                     "auth='none' was chosen explicitly for this environment: a public endpoint",
                 )
@@ -256,21 +260,18 @@ class SharedHttpApi(Construct):
         cors_allow_origins: Sequence[str] = (),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
     ) -> None:
-        check_front_door(
-            "http_api", auth, jwt_issuer, jwt_audience, throttle_rate_limit, throttle_burst_limit
-        )
-        super().__init__(scope, id)
-        self.settings = FrontDoorSettings(
-            kind="http_api",
+        self.settings = FrontDoorProps(
+            front_door="http_api",
             auth=auth,
             jwt_issuer=jwt_issuer,
-            jwt_audience=tuple(jwt_audience),
+            jwt_audience=jwt_audience,
             throttle_rate_limit=throttle_rate_limit,
             throttle_burst_limit=throttle_burst_limit,
-            cors_allow_origins=tuple(cors_allow_origins),
-            log_retention=log_retention,
+            cors_allow_origins=cors_allow_origins,
+            owner="SharedHttpApi",
         )
-        self.http_api, self.stage = _create_http_api(self, self.settings)
+        super().__init__(scope, id)
+        self.http_api, self.stage = _create_http_api(self, self.settings, log_retention)
         self._authorizer = _authorizer(self.settings)
         self.url: str = self.stage.url
         self._models: set[str] = set()
@@ -281,7 +282,7 @@ class SharedHttpApi(Construct):
         return frozenset(self._models)
 
     def check_model_name(self, model_name: str) -> None:
-        """Raise ``ValueError`` if ``model_name`` is already routed on this API."""
+        """Raise :class:`~cdk_sklearn.validation.PropsError` if ``model_name`` is already routed here."""
         if model_name in self._models:
             raise invalid(
                 "model_name",
@@ -294,17 +295,12 @@ class SharedHttpApi(Construct):
 
         Raises
         ------
-        ValueError
+        PropsError
             When a model of that name is already on this API.
         """
-        if model_name in self._models:
-            raise invalid(
-                "model_name",
-                model_name,
-                f"a name not yet used on this shared API ({', '.join(sorted(self._models))})",
-            )
+        self.check_model_name(model_name)
         self._models.add(model_name)
-        prefix = f"/models/{model_name}"
+        prefix = contract.shared_route_prefix(model_name)
         add_http_routes(self.http_api, alias, self.settings.auth, self._authorizer, prefix)
         return prefix
 
@@ -340,7 +336,9 @@ def _access_log_format() -> apigw.AccessLogFormat:
     )
 
 
-def _rest_api(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alias) -> FrontDoor:
+def _rest_api(
+    scope: Construct, settings: FrontDoorProps, alias: lambda_.Alias, log_retention: logs.RetentionDays
+) -> FrontDoor:
     method_auth = apigw.AuthorizationType.IAM if settings.auth == "iam" else apigw.AuthorizationType.NONE
     api = apigw.RestApi(
         scope,
@@ -352,7 +350,7 @@ def _rest_api(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alia
             stage_name=REST_STAGE,
             throttling_rate_limit=settings.throttle_rate_limit,
             throttling_burst_limit=settings.throttle_burst_limit,
-            access_log_destination=apigw.LogGroupLogDestination(_access_logs(scope, settings)),
+            access_log_destination=apigw.LogGroupLogDestination(_access_logs(scope, log_retention)),
             access_log_format=_access_log_format(),
             logging_level=apigw.MethodLoggingLevel.ERROR,
         ),
@@ -368,15 +366,16 @@ def _rest_api(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alia
         "RequestValidator", validate_request_parameters=True, validate_request_body=True
     )
     integration = apigw.LambdaIntegration(alias)
-    for method, path in ROUTES:
-        resource = api.root.resource_for_path(path)
-        resource.add_method(
-            method,
-            integration,
-            authorization_type=method_auth,
-            api_key_required=settings.auth == "api_key",
-            request_validator=validator,
-        )
+    for route in contract.ROUTES:
+        resource = api.root.resource_for_path(route.path)
+        for verb in route.verbs:
+            resource.add_method(
+                verb,
+                integration,
+                authorization_type=method_auth,
+                api_key_required=settings.auth == "api_key",
+                request_validator=validator,
+            )
     api_key = None
     if settings.auth == "api_key":
         plan = api.add_usage_plan(
@@ -392,7 +391,7 @@ def _rest_api(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alia
     return FrontDoor(url=api.url, rest_api=api, api_key=api_key)
 
 
-def _acknowledge_rest(api: apigw.RestApi, settings: FrontDoorSettings) -> None:
+def _acknowledge_rest(api: apigw.RestApi, settings: FrontDoorProps) -> None:
     acknowledge(
         api,
         "AwsSolutions-APIG3",
@@ -423,7 +422,7 @@ def _acknowledge_rest(api: apigw.RestApi, settings: FrontDoorSettings) -> None:
         )
 
 
-def _function_url(scope: Construct, settings: FrontDoorSettings, alias: lambda_.Alias) -> FrontDoor:
+def _function_url(settings: FrontDoorProps, alias: lambda_.Alias) -> FrontDoor:
     url = alias.add_function_url(
         auth_type=lambda_.FunctionUrlAuthType.AWS_IAM
         if settings.auth == "iam"

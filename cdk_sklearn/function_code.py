@@ -3,7 +3,7 @@
 ``lambda_runtime`` uses relative imports and is addressed as ``lambda_runtime.handler.handler``,
 so the zip must hold the folder ``lambda_runtime/`` at its root. The package is located with
 ``importlib.util.find_spec``, which does not execute it: the construct library never imports the
-function code (see DESIGN.md).
+function code (it reads the runtime's files, and its contract module, never the rest).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_lambda as lambda_
-from constructs import Node
 
 from cdk_sklearn.packaging.bytecode import Interpreter, compile_bytecode, find_interpreter
 
@@ -77,13 +76,11 @@ class _CopyPackage:
         return True
 
 
-def function_code(node: Node, runtime: str, bytecode_python: str | None) -> tuple[lambda_.Code, int]:
+def function_code(runtime: str, bytecode_python: str | None) -> tuple[lambda_.Code, int]:
     """Build the function's code asset.
 
     Parameters
     ----------
-    node
-        The node of the construct asking (reserved for warnings).
     runtime
         The Lambda runtime name, e.g. ``python3.13``.
     bytecode_python
@@ -94,7 +91,6 @@ def function_code(node: Node, runtime: str, bytecode_python: str | None) -> tupl
     tuple of (aws_lambda.Code, int)
         The code asset and its unzipped size in bytes (for the package size budget).
     """
-    del node
     source = runtime_source_dir()
     major, minor = runtime.removeprefix("python").split(".")
     # The layer warns once when no interpreter of the runtime's version exists.

@@ -13,6 +13,7 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,69 @@ from cdk_sklearn.packaging.build import (
     copy_layer,
     layer_key,
     merge_requirements,
+    parse_requirement,
     resolve_bytecode,
 )
 from cdk_sklearn.packaging.bytecode import Interpreter
 from cdk_sklearn.packaging.cache import cache_root
 from cdk_sklearn.packaging.target import LambdaTarget
+from cdk_sklearn.validation import check_bool, check_int, check_strings, invalid
 
 _DESCRIPTION_LIMIT = 256  # LayerVersion.Description maximum length
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerProps:
+    """The user's settings of a layer, checked once when made.
+
+    Parameters
+    ----------
+    extra_requirements
+        More pip requirement strings (PEP 508) for the layer. Default none.
+    bytecode_python
+        A CPython of the runtime's version to compile ``.pyc`` with. Default: found automatically.
+    slim
+        Ship sourceless ``.pyc`` (see :class:`SklearnLayer`). Default False.
+    owner
+        The construct named in error messages.
+    """
+
+    extra_requirements: Sequence[str] = ()
+    bytecode_python: str | None = None
+    slim: bool = False
+    owner: str = field(default="SklearnLayer", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        owner = self.owner
+        if isinstance(self.extra_requirements, str):
+            raise invalid(
+                "extra_requirements",
+                self.extra_requirements,
+                f"a list of requirement strings: write extra_requirements=[{self.extra_requirements!r}]",
+                owner=owner,
+            )
+        extras = check_strings(
+            "extra_requirements",
+            self.extra_requirements,
+            owner=owner,
+            what="a list of pip requirement strings, e.g. ['pandas>=2']",
+        )
+        for text in extras:
+            try:
+                parse_requirement(text)
+            except ValueError as exc:
+                raise invalid("extra_requirements", list(extras), str(exc), owner=owner) from None
+        object.__setattr__(self, "extra_requirements", extras)
+        if self.bytecode_python is not None and (
+            not isinstance(self.bytecode_python, str) or not self.bytecode_python
+        ):
+            raise invalid(
+                "bytecode_python",
+                self.bytecode_python,
+                "the path or name of a python3.X interpreter",
+                owner=owner,
+            )
+        check_bool("slim", self.slim, owner=owner)
 
 
 class ModelDependencyWarning(UserWarning):
@@ -92,14 +149,11 @@ class SklearnLayer(Construct):
         function_code_bytes: int = 0,
         slim: bool = False,
     ) -> None:
+        props = LayerProps(extra_requirements=extra_requirements, bytecode_python=bytecode_python, slim=slim)
+        check_int("function_code_bytes", function_code_bytes, 0, owner="SklearnLayer")
         super().__init__(scope, id)
-        if isinstance(extra_requirements, str):
-            raise ValueError(
-                "extra_requirements must be a list of requirement strings, got the string "
-                f"{extra_requirements!r}; write extra_requirements=[{extra_requirements!r}]"
-            )
-        if function_code_bytes < 0:
-            raise ValueError(f"function_code_bytes must be >= 0, got {function_code_bytes}")
+        self.props = props
+        extra_requirements = props.extra_requirements
         target = LambdaTarget(runtime.name, architecture.name)
         requirements = merge_requirements(model.requirements, extra_requirements)
         if not requirements:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
@@ -35,13 +37,14 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from cdk_sklearn.validation import check_positive_number, invalid
+from lambda_runtime import contract
 
-DEFAULT_NAMESPACE = "cdk-sklearn"
+DEFAULT_NAMESPACE = contract.DEFAULT_METRICS_NAMESPACE
 DEFAULT_LATENCY_P99_THRESHOLD_MS = 1000.0
 DEFAULT_SERVER_ERROR_RATE_PERCENT = 5.0
-# The metrics the runtime emits (EMF; lambda_runtime.observability.METRIC_UNITS), all with the
-# single dimension ModelName and one value per request (4xx/5xx/ColdStart are 0 or 1, so Sum counts).
-EMF_METRICS = ("PredictionLatency", "Rows", "ColdStart", "4xx", "5xx")
+# The metrics the runtime emits, all with the single dimension ModelName and one value per request
+# (4xx/5xx/ColdStart are 0 or 1, so Sum counts).
+EMF_METRICS = contract.METRIC_NAMES
 # Alarm keys; ``rollback_alarms`` is the subset that judges a new version.
 ALARM_KEYS = ("server_error_rate", "latency_p99", "throttles", "provisioned_spillover")
 ROLLBACK_ALARM_KEYS = ("server_error_rate", "latency_p99")
@@ -52,7 +55,6 @@ PERIOD = cdk.Duration.minutes(1)
 EVALUATION_PERIODS = 3
 DATAPOINTS_TO_ALARM = 2
 
-_MODEL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 # CloudWatch namespaces: up to 255 of these characters; "AWS/" is reserved for AWS services.
 _NAMESPACE = re.compile(r"^[A-Za-z0-9 ._/#:-]{1,255}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -65,6 +67,68 @@ OWNER = "EndpointMonitoring"
 
 def _fail(prop: str, value: object, allowed: str) -> ValueError:
     return invalid(prop, value, allowed, owner=OWNER)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoringProps:
+    """The settings of :class:`EndpointMonitoring`, checked once when made.
+
+    Parameters
+    ----------
+    metrics_namespace
+        Namespace of the runtime's EMF metrics; must equal the function's ``METRICS_NAMESPACE``.
+        Default ``"cdk-sklearn"``, the runtime's default.
+    latency_p99_threshold_ms
+        The p99 of ``PredictionLatency`` above which the latency alarm fires. Default 1000 ms.
+    server_error_rate_percent
+        Share of invocations answered with a 5xx (handler 5xx plus function errors: timeouts,
+        out of memory, crashes) above which the error-rate alarm fires. Default 5 %,
+        which a canary at 10 % of traffic crosses when half its requests fail.
+    alarm_email
+        An address to subscribe to the alarm topic. Default none.
+    owner
+        The construct named in error messages.
+    """
+
+    metrics_namespace: str = DEFAULT_NAMESPACE
+    latency_p99_threshold_ms: float = DEFAULT_LATENCY_P99_THRESHOLD_MS
+    server_error_rate_percent: float = DEFAULT_SERVER_ERROR_RATE_PERCENT
+    alarm_email: str | None = None
+    owner: str = field(default=OWNER, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        owner = self.owner
+        namespace = self.metrics_namespace
+        if not isinstance(namespace, str) or not _NAMESPACE.match(namespace) or namespace.startswith("AWS/"):
+            raise invalid(
+                "metrics_namespace",
+                namespace,
+                "1 to 255 of letters, digits, space and . _ / # : -, not starting with 'AWS/' "
+                "(it must match the runtime's METRICS_NAMESPACE)",
+                owner=owner,
+            )
+        latency = check_positive_number(
+            "latency_p99_threshold_ms", self.latency_p99_threshold_ms, owner=owner
+        )
+        rate = check_positive_number(
+            "server_error_rate_percent", self.server_error_rate_percent, 100, owner=owner
+        )
+        object.__setattr__(self, "latency_p99_threshold_ms", latency)
+        object.__setattr__(self, "server_error_rate_percent", rate)
+        email = self.alarm_email
+        if email is not None and (not isinstance(email, str) or not _EMAIL.match(email)):
+            raise invalid(
+                "alarm_email", email, "an e-mail address such as ops@example.com, or None", owner=owner
+            )
+
+
+class MonitoringSettings(TypedDict, total=False):
+    """The keyword form of :class:`MonitoringProps` (for :class:`EndpointMonitoring`)."""
+
+    metrics_namespace: str
+    latency_p99_threshold_ms: float
+    server_error_rate_percent: float
+    alarm_email: str | None
 
 
 class EndpointMonitoring(Construct):
@@ -80,23 +144,17 @@ class EndpointMonitoring(Construct):
         The ``live`` alias; invocation, error, duration, throttle and provisioned concurrency
         metrics are read on it, so they follow whichever versions it routes to.
     model_name
-        The ``ModelName`` dimension of the runtime's metrics (letters, digits, ``-``, ``_``).
+        The ``ModelName`` dimension of the runtime's metrics (the contract's model-name rule).
     api
         The HTTP or REST API in front, charted on the dashboard. Default none (Function URL or
         no front door); the alarms never depend on it.
-    metrics_namespace
-        Namespace of the runtime's EMF metrics; must equal the function's ``METRICS_NAMESPACE``.
-        Default ``"cdk-sklearn"``, the runtime's default.
-    latency_p99_threshold_ms
-        The p99 of ``PredictionLatency`` above which the latency alarm fires. Default 1000 ms.
-    server_error_rate_percent
-        Share of invocations answered with a 5xx (handler 5xx plus function errors: timeouts,
-        out of memory, crashes) above which the error-rate alarm fires. Default 5 %,
-        which a canary at 10 % of traffic crosses when half its requests fail.
     alarm_topic
-        An SNS topic to notify on alarm and recovery. Default none.
-    alarm_email
-        An address to subscribe. With no ``alarm_topic``, a topic is created for it.
+        An SNS topic to notify on alarm and recovery. Default none; with ``alarm_email`` and no
+        topic, a topic is created for it.
+    props
+        The settings as a :class:`MonitoringProps`; or pass its fields as keyword arguments
+        (``metrics_namespace``, ``latency_p99_threshold_ms``, ``server_error_rate_percent``,
+        ``alarm_email``).
     provisioned
         Whether the alias has provisioned concurrency: adds the utilization and spillover
         charts and the spillover alarm. Default False.
@@ -127,55 +185,40 @@ class EndpointMonitoring(Construct):
         alias: lambda_.Alias,
         model_name: str,
         api: Api | None = None,
-        metrics_namespace: str = DEFAULT_NAMESPACE,
-        latency_p99_threshold_ms: float = DEFAULT_LATENCY_P99_THRESHOLD_MS,
-        server_error_rate_percent: float = DEFAULT_SERVER_ERROR_RATE_PERCENT,
         alarm_topic: sns.ITopic | None = None,
-        alarm_email: str | None = None,
         provisioned: bool = False,
         log_group_name: str | None = None,
+        props: MonitoringProps | None = None,
+        **settings: Unpack[MonitoringSettings],
     ) -> None:
-        # Validate everything before creating anything.
-        if not isinstance(model_name, str) or not _MODEL_NAME.match(model_name):
-            raise _fail("model_name", model_name, "1 to 128 letters, digits, '-' and '_'")
-        if (
-            not isinstance(metrics_namespace, str)
-            or not _NAMESPACE.match(metrics_namespace)
-            or metrics_namespace.startswith("AWS/")
-        ):
-            raise _fail(
-                "metrics_namespace",
-                metrics_namespace,
-                "1 to 255 of letters, digits, space and . _ / # : -, not starting with 'AWS/' "
-                "(it must match the runtime's METRICS_NAMESPACE)",
-            )
-        self.latency_p99_threshold_ms = check_positive_number(
-            "latency_p99_threshold_ms", latency_p99_threshold_ms, owner=OWNER
-        )
-        self.server_error_rate_percent = check_positive_number(
-            "server_error_rate_percent", server_error_rate_percent, 100, owner=OWNER
-        )
-        if alarm_email is not None and (not isinstance(alarm_email, str) or not _EMAIL.match(alarm_email)):
-            raise _fail("alarm_email", alarm_email, "an e-mail address such as ops@example.com, or None")
+        # Validate everything before creating anything. The endpoint passes props it already made.
+        if props is not None and settings:
+            raise TypeError(f"EndpointMonitoring: pass props= or {', '.join(sorted(settings))}, not both")
+        props = props if props is not None else MonitoringProps(**settings)
+        if not contract.is_valid_model_name(model_name):
+            raise _fail("model_name", model_name, contract.MODEL_NAME_RULE)
         if api is not None and not isinstance(api, apigwv2.HttpApi | apigw.RestApi):
             raise _fail("api", api, "an aws_apigatewayv2.HttpApi, an aws_apigateway.RestApi, or None")
         if not isinstance(provisioned, bool):
             raise _fail("provisioned", provisioned, "True or False")
         super().__init__(scope, id)
 
+        self.props = props
         self.model_name = model_name
-        self.metrics_namespace = metrics_namespace
+        self.metrics_namespace = props.metrics_namespace
+        self.latency_p99_threshold_ms = props.latency_p99_threshold_ms
+        self.server_error_rate_percent = props.server_error_rate_percent
         self._function = function
         self._alias = alias
 
         self.topic: sns.ITopic | None = alarm_topic
-        if alarm_email is not None:
+        if props.alarm_email is not None:
             if self.topic is None:
                 # enforce_ssl: publishing over plain HTTP is refused (cdk-nag AwsSolutions-SNS3).
                 self.topic = sns.Topic(
                     self, "AlarmTopic", display_name=f"cdk-sklearn {model_name} alarms", enforce_ssl=True
                 )
-            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            self.topic.add_subscription(subscriptions.EmailSubscription(props.alarm_email))
 
         self.alarms: dict[str, cloudwatch.Alarm] = self._create_alarms(provisioned)
         self.rollback_alarms: list[cloudwatch.Alarm] = [self.alarms[key] for key in ROLLBACK_ALARM_KEYS]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 import aws_cdk as cdk
@@ -28,6 +29,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_sklearn.nag import acknowledge
+from cdk_sklearn.validation import check_choice, invalid
 
 # canary: 10 % for 5 minutes, then the rest. With one-minute alarms needing 2 of 3
 # datapoints, a broken version is caught in about 3 minutes while it serves 10 % of traffic.
@@ -52,10 +54,27 @@ NAG_MANAGED_POLICY_REASON = (
 )
 
 _VERSION = re.compile(r"^[1-9][0-9]*$")
+OWNER = "SafeRollout"
 
 
-def _fail(where: str, prop: str, value: object, allowed: str) -> ValueError:
-    return ValueError(f"{where}: {prop}={value!r} is invalid; allowed: {allowed}")
+@dataclass(frozen=True)
+class RolloutProps:
+    """How :class:`SafeRollout` moves traffic, checked once when made.
+
+    Parameters
+    ----------
+    strategy
+        ``"canary"`` (default; 10 % for 5 minutes), ``"linear"`` (10 % more every minute) or
+        ``"all_at_once"``.
+    owner
+        The construct named in error messages.
+    """
+
+    strategy: str = DEFAULT_STRATEGY
+    owner: str = field(default=OWNER, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        check_choice("strategy", self.strategy, tuple(STRATEGIES), owner=self.owner)
 
 
 class SafeRollout(Construct):
@@ -69,11 +88,14 @@ class SafeRollout(Construct):
         The alias to deploy (``live``). It must not have weighted routing (see :func:`ab_routing`).
     strategy
         ``"canary"`` (default; 10 % for 5 minutes), ``"linear"`` (10 % more every minute) or
-        ``"all_at_once"``.
+        ``"all_at_once"``; or a :class:`RolloutProps`.
     alarms
         Alarms that stop and roll back a deployment, usually
         :attr:`EndpointMonitoring.rollback_alarms`. Default none: a rollout then rolls back only
         when the deployment itself fails, and synthesis warns.
+    warn_without_alarms
+        Whether to warn when ``alarms`` is empty (default True). The endpoint says it in terms of
+        its own props instead.
 
     Attributes
     ----------
@@ -94,33 +116,36 @@ class SafeRollout(Construct):
         id: str,
         *,
         alias: lambda_.Alias,
-        strategy: str = DEFAULT_STRATEGY,
+        strategy: str | RolloutProps = DEFAULT_STRATEGY,
         alarms: Sequence[cloudwatch.IAlarm] = (),
+        warn_without_alarms: bool = True,
     ) -> None:
-        where = "SafeRollout"
-        if strategy not in STRATEGIES:
-            raise _fail(where, "strategy", strategy, ", ".join(STRATEGIES))
+        props = strategy if isinstance(strategy, RolloutProps) else RolloutProps(strategy)
         if not isinstance(alias, lambda_.Alias):
-            raise _fail(
-                where, "alias", alias, "an aws_lambda.Alias created in this app (e.g. endpoint.alias)"
+            raise invalid(
+                "alias", alias, "an aws_lambda.Alias created in this app (e.g. endpoint.alias)", owner=OWNER
             )
         if isinstance(alarms, str | cloudwatch.Alarm) or not all(
             isinstance(alarm, cloudwatch.AlarmBase) for alarm in alarms
         ):
-            raise _fail(
-                where, "alarms", alarms, "a list of aws_cloudwatch alarms (e.g. monitoring.rollback_alarms)"
+            raise invalid(
+                "alarms",
+                alarms,
+                "a list of aws_cloudwatch alarms (e.g. monitoring.rollback_alarms)",
+                owner=OWNER,
             )
         routing = alias.node.default_child.routing_config  # type: ignore[union-attr]
         if routing is not None:
-            raise _fail(
-                where,
+            raise invalid(
                 "alias",
                 alias.node.path,
                 "an alias without additional_versions: CodeDeploy cannot deploy an alias that already "
                 "routes to two versions; drop the A/B routing (ab_routing) or the rollout",
+                owner=OWNER,
             )
         super().__init__(scope, id)
-        self.strategy = strategy
+        self.strategy = props.strategy
+        strategy = props.strategy
 
         self.deployment_group = codedeploy.LambdaDeploymentGroup(
             self,
@@ -135,7 +160,7 @@ class SafeRollout(Construct):
                 deployment_in_alarm=bool(alarms),
             ),
         )
-        if not alarms:
+        if not alarms and warn_without_alarms:
             cdk.Annotations.of(self).add_warning_v2(
                 "cdk-sklearn:rollout-without-alarms",
                 "SafeRollout has no alarms: a bad version is rolled back only if the deployment fails "
@@ -173,11 +198,16 @@ def ab_routing(function: lambda_.Function, *, version: str, weight: float) -> li
     """
     where = "ab_routing"
     if not isinstance(version, str) or not _VERSION.match(version):
-        raise _fail(
-            where, "version", version, "a published version number such as '7' (not $LATEST, not an alias)"
+        raise invalid(
+            "version",
+            version,
+            "a published version number such as '7' (not $LATEST, not an alias)",
+            owner=where,
         )
     if not isinstance(weight, int | float) or isinstance(weight, bool) or not 0 < weight < 1:
-        raise _fail(where, "weight", weight, "a number between 0 and 1, exclusive (0.1 sends 10% to model B)")
+        raise invalid(
+            "weight", weight, "a number between 0 and 1, exclusive (0.1 sends 10% to model B)", owner=where
+        )
     challenger = lambda_.Version.from_version_attributes(
         function, f"AbVersion{version}", lambda_=function, version=version
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import aws_cdk as cdk
@@ -30,7 +29,6 @@ class SklearnEndpointStack(cdk.Stack):
             description=f"cdk-sklearn endpoint, environment {config.name}",
             **kwargs,
         )
-        props = {f.name: getattr(config.endpoint, f.name) for f in dataclasses.fields(config.endpoint)}
-        self.endpoint = SklearnLambdaEndpoint(self, "Endpoint", **props)
+        self.endpoint = SklearnLambdaEndpoint(self, "Endpoint", props=config.endpoint)
         for key, value in {"cdk-sklearn:environment": config.name, **config.tags}.items():
             cdk.Tags.of(self).add(key, value)

@@ -1,27 +1,73 @@
-"""The one shape of a props error: which prop, the value received, and what is allowed."""
+"""The one shape of a props error, and the checks every props type is built from.
+
+Every error a user can get from a prop reads ``<owner>: <prop>=<value> is invalid; allowed: <allowed>``:
+which construct, which prop, the value received and what would be accepted. Props types raise
+:class:`PropsError`; a construct that composes another's props (the endpoint composes the front door's,
+the monitoring's, ...) re-labels the error with its own name and the user's prop name
+(:meth:`PropsError.relabel`) instead of checking the value again.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 
-def invalid(prop: str, value: object, allowed: str, *, owner: str = "SklearnLambdaEndpoint") -> ValueError:
-    """Return a ``ValueError`` reading ``<owner>: <prop>=<value> is invalid; allowed: <allowed>``."""
-    return ValueError(f"{owner}: {prop}={value!r} is invalid; allowed: {allowed}")
+class PropsError(ValueError):
+    """A prop has a value its owner cannot build.
+
+    Parameters
+    ----------
+    owner
+        The construct (or props type) whose prop it is, e.g. ``SklearnLambdaEndpoint``.
+    prop
+        The prop's name as the user wrote it (``cold_start.min`` for a nested one).
+    value
+        The value received.
+    allowed
+        What would be accepted, written for the user.
+    """
+
+    def __init__(self, owner: str, prop: str, value: object, allowed: str) -> None:
+        super().__init__(f"{owner}: {prop}={_shown(value)} is invalid; allowed: {allowed}")
+        self.owner = owner
+        self.prop = prop
+        self.value = value
+        self.allowed = allowed
+
+    def relabel(self, owner: str, names: Mapping[str, str] | None = None, prefix: str = "") -> PropsError:
+        """The same error as seen from ``owner``, whose prop for this one is ``names[prop]`` (or
+        ``prefix + prop``)."""
+        prop = (names or {}).get(self.prop, prefix + self.prop)
+        return PropsError(owner, prop, self.value, self.allowed)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def invalid(prop: str, value: object, allowed: str, *, owner: str = "SklearnLambdaEndpoint") -> PropsError:
+    """Return the :class:`PropsError` for ``prop`` (raise it)."""
+    return PropsError(owner, prop, value, allowed)
 
 
 def check_int(
     prop: str, value: object, low: int, high: int | None = None, *, owner: str = "SklearnLambdaEndpoint"
 ) -> int:
-    """Return ``value`` if it is an integer in ``[low, high]``, else raise :func:`invalid`.
+    """Return ``value`` if it is an integer in ``[low, high]``, else raise :class:`PropsError`.
 
     ``bool`` is refused although it is an ``int``: ``True`` for a memory size is a typo.
     """
-    ok = isinstance(value, int) and not isinstance(value, bool)
-    if not ok or value < low or (high is not None and value > high):  # type: ignore[operator]
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < low
+        or (high is not None and value > high)
+    ):
         allowed = f"an integer from {low} to {high}" if high is not None else f"an integer >= {low}"
         raise invalid(prop, value, allowed, owner=owner)
-    return value  # type: ignore[return-value]
+    return value
 
 
 def check_positive_number(
@@ -29,7 +75,36 @@ def check_positive_number(
 ) -> float:
     """Return ``value`` as a float if it is a finite number > 0 (and <= ``high``), else raise."""
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    if not ok or (high is not None and value > high):  # type: ignore[operator]
-        allowed = f"a number > 0 and <= {high:g}" if high is not None else "a number > 0"
+    if not ok or (high is not None and float(value) > high):  # type: ignore[arg-type]
+        allowed = f"a finite number > 0 and <= {high:g}" if high is not None else "a finite number > 0"
         raise invalid(prop, value, allowed, owner=owner)
     return float(value)  # type: ignore[arg-type]
+
+
+def check_choice(
+    prop: str, value: object, choices: Sequence[str], *, owner: str = "SklearnLambdaEndpoint"
+) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise."""
+    if not isinstance(value, str) or value not in choices:
+        raise invalid(prop, value, ", ".join(choices), owner=owner)
+    return value
+
+
+def check_bool(prop: str, value: object, *, owner: str = "SklearnLambdaEndpoint") -> bool:
+    """Return ``value`` if it is ``True`` or ``False``, else raise."""
+    if not isinstance(value, bool):
+        raise invalid(prop, value, "True or False", owner=owner)
+    return value
+
+
+def check_strings(
+    prop: str, value: object, *, owner: str = "SklearnLambdaEndpoint", what: str = "a list of strings"
+) -> tuple[str, ...]:
+    """Return ``value`` as a tuple if it is a list of non-empty strings (not one string), else raise."""
+    if (
+        isinstance(value, str | bytes)
+        or not isinstance(value, Sequence)
+        or not all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        raise invalid(prop, value, what, owner=owner)
+    return tuple(value)

@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from cdk_sklearn.packaging.budget import Budget, directory_size, package_sizes
 from cdk_sklearn.packaging.bytecode import Interpreter, compile_bytecode, find_interpreter
 from cdk_sklearn.packaging.cache import build_key, cache_root, tree_hash
@@ -79,20 +82,60 @@ class LayerBuild:
 
 
 def merge_requirements(model_requirements: Sequence[str], extra: Sequence[str]) -> tuple[str, ...]:
-    """Model pins first, then extras not already listed (order kept, exact duplicates dropped)."""
-    merged: list[str] = []
-    for requirement in (*model_requirements, *extra):
-        cleaned = requirement.strip()
-        if not cleaned:
+    """Model pins first, then extras, one entry per distribution (names compared as PyPI does).
+
+    An extra naming a distribution the model already pins is merged into it (``pandas`` and
+    ``pandas>=2`` become ``pandas>=2``); one that contradicts a pin (``Scikit_Learn==1.8.0`` against the
+    model's ``scikit-learn==1.9.1``) is refused here, with both, instead of failing inside pip.
+
+    Raises
+    ------
+    ValueError
+        A requirement that is not a PEP 508 requirement (a pip option, a typo), or two that conflict.
+    """
+    merged: dict[str, Requirement] = {}
+    for text in (*model_requirements, *extra):
+        if not text.strip():
             continue
-        if cleaned.startswith("-"):
+        requirement = parse_requirement(text)
+        name = canonicalize_name(requirement.name)
+        previous = merged.get(name)
+        merged[name] = requirement if previous is None else _combine(previous, requirement)
+    return tuple(str(requirement) for requirement in merged.values())
+
+
+def parse_requirement(text: str) -> Requirement:
+    """Parse one requirement string with ``packaging``; raise ``ValueError`` saying how to write it."""
+    if text.strip().startswith("-"):
+        raise ValueError(
+            f"{text!r} is a pip option; give package requirements only, "
+            "e.g. 'pandas>=2' or 'xgboost-cpu==3.0.2'"
+        )
+    try:
+        return Requirement(text.strip())
+    except InvalidRequirement as exc:
+        raise ValueError(
+            f"{text!r} is not a package requirement ({exc}); "
+            "write one like 'pandas>=2' or 'xgboost-cpu==3.0.2'"
+        ) from None
+
+
+def _combine(first: Requirement, second: Requirement) -> Requirement:
+    if str(first.marker) != str(second.marker) or first.url or second.url:
+        raise ValueError(f"requirements {str(first)!r} and {str(second)!r} name the same package differently")
+    specifier = first.specifier & second.specifier
+    pins = [spec.version for spec in specifier if spec.operator in ("==", "===")]
+    for pin in pins:
+        if "*" not in pin and not specifier.contains(pin, prereleases=True):
             raise ValueError(
-                f"extra requirement {requirement!r} is a pip option; give package requirements only, "
-                "e.g. 'pandas>=2' or 'xgboost==3.0.0'"
+                f"requirements {str(first)!r} and {str(second)!r} conflict: no version satisfies both. "
+                "The first comes from the model (the version it was saved with); change or remove the other"
             )
-        if cleaned not in merged:
-            merged.append(cleaned)
-    return tuple(merged)
+    combined = Requirement(first.name)
+    combined.extras = first.extras | second.extras
+    combined.specifier = specifier
+    combined.marker = first.marker
+    return combined
 
 
 def resolve_bytecode(target: LambdaTarget, explicit: str | None) -> Interpreter | None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
@@ -85,3 +86,10 @@ def test_prod_autoscales_2_to_10(iris_model):
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 2, "MaxCapacity": 10}
     )
+
+
+def test_build_app_merges_the_given_context_over_cdk_json():
+    # As `cdk synth -c env=prod` does: cdk.json's environments stay, the given key selects one.
+    app = app_module.build_app({"env": "prod", **SKIP_BUNDLING})
+    (stack,) = [child for child in app.node.children if isinstance(child, cdk.Stack)]
+    assert stack.stack_name == "SklearnEndpoint-prod"

@@ -40,10 +40,8 @@ def test_anchor_links_resolve():
 
 
 def test_configuration_reference_lists_every_prop():
-    import dataclasses
-
-    from cdk_sklearn.endpoint import EndpointProps
+    from cdk_sklearn.endpoint import SETTINGS
 
     text = (PROJECT_DIR / "docs" / "readme" / "10-usage.md").read_text()
-    missing = [f.name for f in dataclasses.fields(EndpointProps) if f"`{f.name}`" not in text]
+    missing = [name for name in SETTINGS if f"`{name}`" not in text]
     assert not missing, f"document {missing} in the configuration reference"

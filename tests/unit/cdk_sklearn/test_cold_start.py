@@ -150,7 +150,7 @@ def test_fails_on_snapstart_with_large_ephemeral_storage(iris_model):
             },
             "cron(...)",
         ),
-        ({"strategy": "provisioned", "min": 1, "maximum": 3}, "unknown key(s) maximum"),
+        ({"strategy": "provisioned", "min": 1, "maximum": 3}, "unknown: maximum"),
     ],
 )
 def test_fails_on_bad_cold_start(config, message):

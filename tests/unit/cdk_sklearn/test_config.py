@@ -21,12 +21,12 @@ def test_default_is_dev(environments):
     config = load_environment({"environments": environments})
     assert config.name == "dev"
     assert config.stack_name == "SklearnEndpoint-dev"
-    assert config.endpoint.provisioned_concurrency == 0
+    assert config.endpoint.cold_start.strategy == "none"
 
 
 def test_selects_prod(environments):
     config = load_environment({"environments": environments, "env": "prod"})
-    assert config.endpoint.provisioned_concurrency == 2
+    assert (config.endpoint.cold_start.strategy, config.endpoint.cold_start.min) == ("provisioned", 2)
     assert config.region == "eu-west-1"
     assert config.account is None
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
-from cdk_sklearn.front_door import ROUTES
 from tests.conftest import SKIP_BUNDLING
+from tests.helpers.routes import ROUTE_KEYS as ROUTES
 
 
 def synth(model: Path, **props: Any) -> tuple[SklearnLambdaEndpoint, Template]:
@@ -177,10 +178,24 @@ def test_overrides(iris_model):
         ({"timeout_seconds": 0}, "timeout_seconds=0 is invalid; allowed: an integer from 1 to 900"),
         ({"provisioned_concurrency": -1}, "provisioned_concurrency=-1 is invalid; allowed: an integer >= 0"),
         ({"runtime": "python3.9"}, "runtime='python3.9' is invalid; allowed: python3.11, python3.12"),
-        ({"architecture": "arm"}, "architecture='arm' is invalid; allowed: arm64, x86_64"),
+        ({"architecture": "arm"}, "architecture='arm' is invalid; allowed: x86_64, arm64"),
         ({"max_body_bytes": 7_000_000}, "max_body_bytes=7000000 is invalid"),
         ({"extra_requirements": "lightgbm"}, "extra_requirements='lightgbm' is invalid"),
         ({"model_name": "my model"}, "model_name='my model' is invalid"),
+        # Names the runtime refuses must fail at synth, not as a 503 after deploy (one rule, the contract's).
+        ({"model_name": "_model"}, "model_name='_model' is invalid; allowed: 1 to 128 characters"),
+        ({"model_name": "-x"}, "model_name='-x' is invalid"),
+        (
+            {"latency_p99_threshold_ms": float("nan")},
+            "SklearnLambdaEndpoint: latency_p99_threshold_ms=nan is invalid",
+        ),
+        ({"layer_slim": "yes"}, "SklearnLambdaEndpoint: layer_slim='yes' is invalid; allowed: True or False"),
+        (
+            {"cold_start": {"strategy": "provisioned", "min": 0}},
+            "SklearnLambdaEndpoint: cold_start.min=0 is invalid",
+        ),
+        ({"environment": {"MODEL_FORMAT": "skops"}}, "environment=['MODEL_FORMAT'] is invalid"),
+        ({"extra_requirements": ["Scikit_Learn==1.0.0"]}, "conflict"),
         ({"environment": {"MODEL_URI": "x"}}, "environment=['MODEL_URI'] is invalid"),
     ],
 )
@@ -202,12 +217,47 @@ def test_fails_on_model_path_directory(tmp_path):
         synth(tmp_path)
 
 
-def test_fails_before_creating_anything(iris_model):
+@pytest.mark.parametrize(
+    "props",
+    [
+        {"memory_size": 1},
+        {"latency_p99_threshold_ms": float("nan")},
+        {"rollout": "blue_green"},
+        {"auth": "api_key"},
+        {"cold_start": {"strategy": "snapstart"}, "ephemeral_storage_mb": 1024},
+    ],
+)
+def test_fails_before_creating_anything(iris_model, props):
     app = cdk.App(context=SKIP_BUNDLING)
     stack = cdk.Stack(app, "Test")
     with pytest.raises(ValueError):
-        SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model), memory_size=1)
+        SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model), **props)
     assert stack.node.try_find_child("Iris") is None
+    assert not [child for child in stack.node.find_all() if child is not stack]
+
+
+def test_unknown_prop_error_lists_every_prop(iris_model):
+    from cdk_sklearn.endpoint import SETTINGS
+
+    with pytest.raises(TypeError) as excinfo:
+        synth(iris_model, memory=1024)
+    assert all(name in str(excinfo.value) for name in SETTINGS)
+
+
+def test_accepts_runtime_and_architecture_objects(iris_model):
+    endpoint, template = synth(
+        iris_model, runtime=lambda_.Runtime.PYTHON_3_12, architecture=lambda_.Architecture.X86_64
+    )
+    assert (endpoint.props.runtime, endpoint.props.architecture) == ("python3.12", "x86_64")
+    _, function = only(template, "AWS::Lambda::Function")
+    assert function["Properties"]["Runtime"] == "python3.12"
+    assert function["Properties"]["Architectures"] == ["x86_64"]
+
+
+def test_passes_the_detected_model_format_to_the_function(default):
+    _, template = default
+    _, function = only(template, "AWS::Lambda::Function")
+    assert function["Properties"]["Environment"]["Variables"]["MODEL_FORMAT"] == "joblib"
 
 
 def test_fails_on_unknown_prop(iris_model):
@@ -272,10 +322,10 @@ def test_alarm_email_subscribes(iris_model):
             "rollout='blue_green' is invalid; allowed: all_at_once, canary, linear, none",
         ),
         ({"alarm_email": "ops"}, "alarm_email='ops' is invalid; allowed: an e-mail address"),
-        ({"alarm_email": "a@b.co", "monitoring": False}, "none when monitoring is off"),
+        ({"alarm_email": "a@b.co", "monitoring": False}, "None when monitoring is off"),
         ({"latency_p99_threshold_ms": 0}, "latency_p99_threshold_ms=0 is invalid"),
         ({"server_error_rate_percent": 150}, "server_error_rate_percent=150 is invalid"),
-        ({"monitoring": "yes"}, "monitoring='yes' is invalid; allowed: true or false"),
+        ({"monitoring": "yes"}, "monitoring='yes' is invalid; allowed: True or False"),
     ],
 )
 def test_fails_on_bad_operations_prop(iris_model, props, message):

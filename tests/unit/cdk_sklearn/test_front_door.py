@@ -9,8 +9,8 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
-from cdk_sklearn.front_door import ROUTES
 from tests.conftest import SKIP_BUNDLING
+from tests.helpers.routes import ROUTE_KEYS as ROUTES
 
 
 def synth(model, **props: Any) -> tuple[SklearnLambdaEndpoint, Template]:
@@ -142,8 +142,11 @@ def test_function_url_on_alias(iris_model):
             "jwt_issuer=None is invalid; allowed: the issuer's https:// URL",
         ),
         ({"auth": "jwt", "jwt_issuer": "https://i.example"}, "jwt_audience=() is invalid"),
-        ({"jwt_issuer": "https://i.example"}, "jwt_issuer/jwt_audience are set but auth is not 'jwt'"),
-        ({"throttle_rate_limit": 0}, "throttle_rate_limit=0 is invalid; allowed: a number > 0"),
+        (
+            {"jwt_issuer": "https://i.example"},
+            "jwt_issuer='https://i.example' is invalid; allowed: None unless auth='jwt'",
+        ),
+        ({"throttle_rate_limit": 0}, "throttle_rate_limit=0 is invalid; allowed: a finite number > 0"),
         ({"throttle_burst_limit": 0.5}, "throttle_burst_limit=0.5 is invalid"),
         ({"log_retention_days": 10}, "log_retention_days=10 is invalid; allowed: 1, 3, 5"),
         ({"cors_allow_origins": "*"}, "cors_allow_origins='*' is invalid; allowed: a list of strings"),

@@ -123,7 +123,7 @@ def test_fails_on_string_extra_requirements(iris_model):
 
 
 def test_fails_on_negative_function_code_size(iris_model):
-    with pytest.raises(ValueError, match="function_code_bytes must be >= 0, got -1"):
+    with pytest.raises(ValueError, match="function_code_bytes=-1 is invalid; allowed: an integer >= 0"):
         SklearnLayer(
             _stack(),
             "Layer",

@@ -10,9 +10,10 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
-from cdk_sklearn.front_door import ROUTES, SharedHttpApi
+from cdk_sklearn.front_door import SharedHttpApi
 from devtools.checks import nag_findings
 from tests.conftest import SKIP_BUNDLING
+from tests.helpers.routes import ROUTE_KEYS as ROUTES
 
 
 @pytest.fixture(scope="module")

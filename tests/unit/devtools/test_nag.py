@@ -8,11 +8,11 @@ import aws_cdk as cdk
 import pytest
 
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
-from cdk_sklearn.front_door import ROUTES
 from cdk_sklearn.nag import acknowledgments
 from cdk_sklearn.rollout import NAG_MANAGED_POLICY_RULE
 from devtools.checks import nag_findings
 from tests.conftest import SKIP_BUNDLING
+from tests.helpers.routes import ROUTE_KEYS as ROUTES
 
 CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "default": {},

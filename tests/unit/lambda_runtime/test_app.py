@@ -487,3 +487,13 @@ def test_request_ids_are_sanitised_before_they_reach_a_header(iris_app: App) -> 
     event = http_api_event("GET", "/health", request_id="abc\r\nSet-Cookie: x=1")
     _, _, headers = invoke_app(iris_app, event)
     assert headers["X-Request-Id"] == "abcSet-Cookie:x=1"
+
+
+def test_the_app_binds_a_handler_to_every_contract_route_and_no_other():
+    from lambda_runtime import contract
+    from lambda_runtime.app import App
+    from lambda_runtime.config import Settings
+
+    app = App(Settings())
+    assert [route for route, _ in app.routes] == list(contract.ROUTES)
+    assert all(callable(handler) for _, handler in app.routes)

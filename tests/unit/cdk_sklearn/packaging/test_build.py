@@ -50,3 +50,15 @@ def test_fails_on_slim_without_bytecode_interpreter(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="a slim layer ships bytecode instead of sources, but no Python 3"):
         build_layer(("scikit-learn==1.9.1",), TARGET, None, slim=True)
     assert not (tmp_path / "layers").exists()
+
+
+def test_merges_requirements_naming_one_distribution_differently():
+    assert merge_requirements(["scikit-learn==1.9.1", "pandas"], ["Pandas>=2", "scikit_learn==1.9.1"]) == (
+        "scikit-learn==1.9.1",
+        "pandas>=2",
+    )
+
+
+def test_fails_on_requirements_that_contradict_the_model_pin():
+    with pytest.raises(ValueError, match=r"'scikit-learn==1.9.1' and 'Scikit_Learn==1.8.0' conflict"):
+        merge_requirements(["scikit-learn==1.9.1"], ["Scikit_Learn==1.8.0"])
