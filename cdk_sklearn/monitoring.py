@@ -352,39 +352,50 @@ class EndpointMonitoring(Construct):
     def _widget_rows(
         self, api: Api | None, provisioned: bool, log_group_name: str
     ) -> list[list[cloudwatch.IWidget]]:
-        width = 8
         rows: list[list[cloudwatch.IWidget]] = [
             [
                 cloudwatch.AlarmStatusWidget(
                     title=f"{self.model_name}: alarms", alarms=list(self.alarms.values()), width=24, height=3
                 )
             ],
-            [
-                _graph(
-                    "Invocations",
-                    [self._alias_metric("Invocations", "Sum", "Invocations (alias live)")]
-                    + ([api.metric_count(period=PERIOD, label="API requests")] if api is not None else []),
-                ),
-                _graph("4xx and 5xx", self._error_metrics(api)),
-                _graph(
-                    "PredictionLatency (ms)",
-                    [self.runtime_metric("PredictionLatency", stat, stat) for stat in ("p50", "p90", "p99")],
-                    annotation=(self.latency_p99_threshold_ms, "p99 alarm"),
-                ),
-            ],
-            [
-                _graph(
-                    "Duration (ms)",
-                    [self._alias_metric("Duration", stat, stat) for stat in ("p50", "p99", "Maximum")],
-                ),
-                _graph(
-                    "Concurrent executions",
-                    [self._function.metric("ConcurrentExecutions", statistic="Maximum", period=PERIOD)],
-                ),
-                _graph("Throttles", [self._alias_metric("Throttles", "Sum")]),
-            ],
+            self._traffic_row(api),
+            self._capacity_row(),
+            self._cold_start_row(log_group_name),
         ]
-        cold_start_row: list[cloudwatch.IWidget] = [
+        if provisioned:
+            rows.append(self._provisioned_row())
+        return rows
+
+    def _traffic_row(self, api: Api | None) -> list[cloudwatch.IWidget]:
+        return [
+            _graph(
+                "Invocations",
+                [self._alias_metric("Invocations", "Sum", "Invocations (alias live)")]
+                + ([api.metric_count(period=PERIOD, label="API requests")] if api is not None else []),
+            ),
+            _graph("4xx and 5xx", self._error_metrics(api)),
+            _graph(
+                "PredictionLatency (ms)",
+                [self.runtime_metric("PredictionLatency", stat, stat) for stat in ("p50", "p90", "p99")],
+                annotation=(self.latency_p99_threshold_ms, "p99 alarm"),
+            ),
+        ]
+
+    def _capacity_row(self) -> list[cloudwatch.IWidget]:
+        return [
+            _graph(
+                "Duration (ms)",
+                [self._alias_metric("Duration", stat, stat) for stat in ("p50", "p99", "Maximum")],
+            ),
+            _graph(
+                "Concurrent executions",
+                [self._function.metric("ConcurrentExecutions", statistic="Maximum", period=PERIOD)],
+            ),
+            _graph("Throttles", [self._alias_metric("Throttles", "Sum")]),
+        ]
+
+    def _cold_start_row(self, log_group_name: str) -> list[cloudwatch.IWidget]:
+        return [
             _graph("Cold starts", [self.runtime_metric("ColdStart", "Sum", "ColdStart (runtime)")]),
             cloudwatch.LogQueryWidget(
                 title="Init duration (ms), from REPORT lines",
@@ -395,26 +406,23 @@ class EndpointMonitoring(Construct):
                     "stats count(*) as coldStarts, avg(@initDuration) as avgInitMs, "
                     "pct(@initDuration, 99) as p99InitMs by bin(5m)",
                 ],
-                width=width,
+                width=8,
                 height=6,
             ),
             _graph("Rows predicted", [self.runtime_metric("Rows", "Sum")]),
         ]
-        rows.append(cold_start_row)
-        if provisioned:
-            rows.append(
-                [
-                    _graph(
-                        "Provisioned concurrency utilization",
-                        [self._alias_metric("ProvisionedConcurrencyUtilization", "Maximum")],
-                    ),
-                    _graph(
-                        "Provisioned concurrency spillover",
-                        [self._alias_metric("ProvisionedConcurrencySpilloverInvocations", "Sum")],
-                    ),
-                ]
-            )
-        return rows
+
+    def _provisioned_row(self) -> list[cloudwatch.IWidget]:
+        return [
+            _graph(
+                "Provisioned concurrency utilization",
+                [self._alias_metric("ProvisionedConcurrencyUtilization", "Maximum")],
+            ),
+            _graph(
+                "Provisioned concurrency spillover",
+                [self._alias_metric("ProvisionedConcurrencySpilloverInvocations", "Sum")],
+            ),
+        ]
 
     def _error_metrics(self, api: Api | None) -> list[cloudwatch.IMetric]:
         metrics: list[cloudwatch.IMetric] = [

@@ -45,3 +45,16 @@ def test_configuration_reference_lists_every_prop():
     text = (PROJECT_DIR / "docs" / "readme" / "10-usage.md").read_text()
     missing = [name for name in SETTINGS if f"`{name}`" not in text]
     assert not missing, f"document {missing} in the configuration reference"
+
+
+def test_readme_route_table_is_the_contracts():
+    import re
+
+    from lambda_runtime.contract import ROUTES
+
+    text = (PROJECT_DIR / "docs" / "readme" / "runtime.md").read_text()
+    table = text.split("### Routes", 1)[1].split("\n\n", 2)[1]
+    documented = set()
+    for verb, paths in re.findall(r"^\| (GET|POST) \| (.+?) \|", table, re.M):
+        documented |= {(verb, path) for path in re.findall(r"`([^`]+)`", paths)}
+    assert documented == {(verb, route.path) for route in ROUTES for verb in route.verbs}
