@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +80,14 @@ def test_a_warm_up_rejected_as_data_leaves_the_model_healthy(tmp_path: Path) -> 
 
 
 def test_a_model_fitted_on_named_columns_is_warmed_up_with_a_dataframe(tmp_path: Path) -> None:
-    # Scikit-learn warns when a model fitted on named columns gets an array: none here means the
-    # warm-up row carried the model's own column names.
-    app, log = serve(tmp_path, models.named_columns())
-    assert health_statuses(app) == [200, 200, 200]
+    # Scikit-learn warns when a model fitted on named columns is called without them: no such
+    # warning, and no failure logged, means the warm-up row carried the model's own columns.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        app, log = serve(tmp_path, models.named_columns())
+    assert not [w for w in caught if "feature names" in str(w.message)]
     assert warnings_logged(log) == []
+    assert health_statuses(app) == [200, 200, 200]
 
 
 # A fresh interpreter where `import pandas` fails, as in a layer without pandas; it serves the model
