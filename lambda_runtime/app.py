@@ -163,7 +163,8 @@ class App:
         training); that says nothing about its health, so only missing dependencies count.
         """
         names = model.feature_names_in
-        method = model.methods[0]
+        # A loader other than load_model may hand over a model without methods; load() never raises.
+        method = model.methods[0] if model.methods else "predict"
         try:
             if names is not None:
                 try:

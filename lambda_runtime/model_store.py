@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from . import contract as c
 from .config import Settings
-from .contract import SKOPS_FORMAT
+from .contract import ENV_MODEL_SKLEARN_VERSION, SKOPS_FORMAT
 
 PREDICTION_METHODS = ("predict", "predict_proba", "decision_function")
 """The estimator methods a request may ask for, in the order they are listed in metadata."""
@@ -305,7 +304,7 @@ def _deserialize_error(failed: _DeserializeFailed, trained_with: str | None) -> 
         return ModelLoadError(
             f"the model refers to the module {missing!r}, which scikit-learn {installed} in the function "
             "does not have, so it was probably saved with another scikit-learn version (not known here: "
-            f"{c.ENV_MODEL_SKLEARN_VERSION} is not set); deploy it with the scikit-learn version it was "
+            f"{ENV_MODEL_SKLEARN_VERSION} is not set); deploy it with the scikit-learn version it was "
             f"trained with, or retrain it with scikit-learn {installed}",
             detail=detail,
         )
