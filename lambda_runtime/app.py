@@ -8,9 +8,11 @@ responses.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import platform
 import random
+import re
 import threading
 import time
 import traceback
@@ -22,7 +24,7 @@ from . import __version__
 from . import contract as c
 from .codec import decode_predict, encode_csv, encode_json, load_json, request_format, response_format
 from .config import Settings
-from .errors import HttpError, MethodNotAllowed, NotFound, ServiceUnavailable
+from .errors import HttpError, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable
 from .events import Request, build_response, parse_event, request_id_of
 from .inference import choose_method, predict, prepare, to_json_ready
 from .model_store import LoadedModel, ModelLoadError, load_model
@@ -34,6 +36,23 @@ CSV_TYPE = "text/csv; charset=utf-8"
 INTERNAL_ERROR = (
     "internal error while handling the request; it has been logged. Quote the request_id when reporting it"
 )
+# Lambda counts the whole response object as its runtime serializes it, not just the body; keep a
+# margin below the limit for differences in how it writes the JSON (separators, key order).
+_RESPONSE_MARGIN_BYTES = 4096
+_RESPONSE_BUDGET_BYTES = c.SYNC_PAYLOAD_LIMIT_BYTES - _RESPONSE_MARGIN_BYTES
+# json.dumps writes at most 12 characters for one character of the body (a character outside the
+# Basic Multilingual Plane becomes two \uXXXX escapes), and the headers fit in the margin, so a body
+# up to this length always fits: only larger ones are serialized to be measured, keeping the check
+# off the warm path of ordinary responses.
+_MEASURE_BODY_FROM = (_RESPONSE_BUDGET_BYTES - _RESPONSE_MARGIN_BYTES) // 12
+PANDAS_MISSING = (
+    "the model was fitted on named columns and needs pandas, which is not in the function's layer; "
+    'add pandas to the layer (extra_requirements=["pandas"]) and redeploy, or refit the model on a '
+    "numpy array"
+)
+# A shared library named in an ImportError/OSError ("libgomp.so.1: cannot open shared object file"),
+# without the directories before it (only failed loads search it, so it is not compiled up front).
+_SHARED_LIBRARY = r"[\w.+-]+\.so(?:\.[\w.]+)?\b"
 
 
 @dataclass
@@ -114,10 +133,15 @@ class App:
             )
             self.logger.error("model not loaded", reason=self.load_error.detail)
             return False
-        self.model, self.load_error = model, None
         for warning in model.load_warnings:
             self.logger.warning("warning while loading the model", warning=warning)
-        self._warm_up(model)
+        problem = self._warm_up(model)
+        if problem is not None:
+            # Serving it would answer every request with a 500; a 503 from /health says why.
+            self.model, self.load_error = None, problem
+            self.logger.error("model not loaded", reason=problem.detail, retryable=False)
+            return False
+        self.model, self.load_error = model, None
         self.logger.info(
             "model loaded",
             estimator_class=model.estimator_class,
@@ -128,19 +152,44 @@ class App:
         )
         return True
 
-    def _warm_up(self, model: LoadedModel) -> None:
-        # The first call into an estimator pays one-off costs (imports inside scikit-learn, BLAS
-        # thread pools); paying them here puts them into init, which provisioned concurrency and
-        # SnapStart capture, instead of into the first request.
+    def _warm_up(self, model: LoadedModel) -> ModelLoadError | None:
+        """Call the estimator once on a row of zeros; return the problem if it cannot predict at all.
+
+        The first call into an estimator pays one-off costs (imports inside scikit-learn, BLAS thread
+        pools); paying them here puts them into init, which provisioned concurrency and SnapStart
+        capture, instead of into the first request. The same call is the one check that the model's
+        run-time dependencies are there: a module or shared library missing now is missing for every
+        request. A row of zeros may be invalid data for the model (a category never seen in
+        training); that says nothing about its health, so only missing dependencies count.
+        """
+        names = model.feature_names_in
+        # A loader other than load_model may hand over a model without methods; load() never raises.
+        method = model.methods[0] if model.methods else "predict"
         try:
-            if model.feature_names_in is not None:
-                import pandas  # noqa: F401  - every request to this model builds a DataFrame
+            if names is not None:
+                try:
+                    import pandas as pd  # every request to this model builds a DataFrame
+                except ImportError as exc:
+                    self.logger.warning("warm-up prediction not possible", reason=PANDAS_MISSING)
+                    return ModelLoadError(PANDAS_MISSING, detail=f"import pandas: {exc!r}")
+                sample: Any = pd.DataFrame([[0.0] * len(names)], columns=list(names))
             elif model.n_features_in is not None:
                 import numpy as np
 
-                model.estimator.predict(np.zeros((1, model.n_features_in)))
+                sample = np.zeros((1, model.n_features_in))
+            else:
+                self.logger.debug("warm-up prediction skipped: the model's input width is not known")
+                return None
+            getattr(model.estimator, method)(sample)
         except Exception as exc:
-            self.logger.debug("warm-up prediction skipped", reason=f"{type(exc).__name__}: {exc}")
+            problem = _missing_dependency(exc, method)
+            self.logger.warning(
+                "warm-up prediction failed",
+                reason=f"{type(exc).__name__}: {exc}",
+                model_can_serve=problem is None,
+            )
+            return problem
+        return None
 
     def current_model(self) -> LoadedModel:
         """Return the loaded model, retrying a transient load failure at most every few seconds.
@@ -207,14 +256,19 @@ class App:
                 request_id = request.request_id
                 http_method, path = request.method, request.path
                 status, body, content_type, headers = self._dispatch(request, outcome)
+                response = build_response(
+                    status, body, content_type=content_type, request_id=request_id, headers=headers
+                )
+                if len(body) > _MEASURE_BODY_FROM:
+                    _check_response_size(response, outcome.rows)
             except HttpError as exc:
                 request_id = request_id or request_id_of(event, context)
-                status, content_type, headers = exc.status, JSON_TYPE, exc.headers
+                status = exc.status
                 body = encode_json({"error": exc.message, "request_id": request_id})
                 error_text = exc.message
-            response = build_response(
-                status, body, content_type=content_type, request_id=request_id, headers=headers
-            )
+                response = build_response(
+                    status, body, content_type=JSON_TYPE, request_id=request_id, headers=exc.headers
+                )
         except Exception as exc:
             status = 500
             request_id = request_id or _safe_request_id(event, context)
@@ -423,6 +477,65 @@ def _find(routes: tuple[_Bound, ...], segments: list[str]) -> tuple[_Bound, dict
         else:
             return bound, params
     return None
+
+
+def _missing_dependency(exc: BaseException, method: str) -> ModelLoadError | None:
+    """The load problem when ``exc`` shows a module or shared library missing, else ``None``."""
+    text = str(exc)
+    library = re.search(_SHARED_LIBRARY, text)
+    detail = f"warm-up {method}: {type(exc).__name__}: {text}"
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return ModelLoadError(
+            f"the model loads but cannot predict: its {method} needs the Python module {exc.name!r}, "
+            "which is not installed in the function; add the package that provides it to the layer "
+            "(extra_requirements) and redeploy",
+            detail=detail,
+        )
+    if isinstance(exc, (ImportError, OSError)) and library is not None:
+        # Only the file name is shown: the text may hold a path inside the function.
+        return ModelLoadError(
+            f"the model loads but cannot predict: its {method} needs the shared library {library.group()}, "
+            "which is neither in the function's layer nor in the Lambda runtime; add it to the layer and "
+            "redeploy",
+            detail=detail,
+        )
+    if isinstance(exc, ImportError):
+        return ModelLoadError(
+            f"the model loads but cannot predict: its {method} fails to import a module "
+            f"({type(exc).__name__}); check that the layer has every package the model uses",
+            detail=detail,
+        )
+    return None
+
+
+def _check_response_size(response: dict[str, Any], rows: int | None) -> None:
+    """Refuse (413) a response Lambda would reject as larger than a synchronous response may be.
+
+    Raises
+    ------
+    PayloadTooLarge
+        The serialized response is over :data:`contract.SYNC_PAYLOAD_LIMIT_BYTES` less a margin.
+    """
+    # Measured as the Lambda runtime serializes it: the whole object, the body escaped as a JSON
+    # string (ASCII-only, so characters are bytes).
+    size = len(json.dumps(response))
+    if size <= _RESPONSE_BUDGET_BYTES:
+        return
+    message = (
+        f"the response would be {size} bytes, over the {c.SYNC_PAYLOAD_LIMIT_BYTES}-byte limit of a "
+        "synchronous Lambda response"
+    )
+    if rows:
+        # The fixed part of the response is counted in every row: a slight underestimate, never over.
+        fit = _RESPONSE_BUDGET_BYTES * rows // size
+        per_row = -(-size // rows)
+        if fit:
+            message += f"; at about {per_row} bytes per row, send at most {fit} rows per request"
+        else:
+            message += f"; one row's answer alone is about {per_row} bytes"
+    else:
+        message += "; ask for less in one request"
+    raise PayloadTooLarge(message)
 
 
 def _safe_request_id(event: Any, context: Any) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .config import Settings
-from .contract import SKOPS_FORMAT
+from .contract import ENV_MODEL_SKLEARN_VERSION, SKOPS_FORMAT
 
 PREDICTION_METHODS = ("predict", "predict_proba", "decision_function")
 """The estimator methods a request may ask for, in the order they are listed in metadata."""
@@ -126,10 +126,13 @@ def load_model(settings: Settings) -> LoadedModel:
     # scikit-learn raise and ignore while the unpickler imports them: about 100 ms of cold start.
     with warnings.catch_warnings(record=True) as caught:
         warnings.filterwarnings("always", category=UserWarning)
-        if file_format == SKOPS_FORMAT:
-            estimator = _load_skops(data, settings.skops_trusted_types)
-        else:
-            estimator = _load_joblib(data)
+        try:
+            if file_format == SKOPS_FORMAT:
+                estimator = _load_skops(data, settings.skops_trusted_types)
+            else:
+                estimator = _load_joblib(data)
+        except _DeserializeFailed as failed:
+            raise _deserialize_error(failed, _training_version(settings, caught)) from None
     methods = tuple(m for m in PREDICTION_METHODS if _has(estimator, m))
     if not methods:
         raise ModelLoadError(
@@ -237,18 +240,100 @@ def _load_joblib(data: bytes) -> Any:
     _preimport_sklearn()
     try:
         return joblib.load(io.BytesIO(data))
-    except ModuleNotFoundError as exc:
-        raise ModelLoadError(
-            f"the model needs the Python module {exc.name!r}, which is not installed in the function; "
-            "add the package that provides it to the layer",
-            detail=f"joblib.load: {exc!r}",
-        ) from None
     except Exception as exc:
-        raise ModelLoadError(
-            f"the model file could not be deserialized with joblib ({type(exc).__name__}); check that it "
-            "was saved with joblib.dump and that the layer's scikit-learn version matches the training one",
-            detail=f"joblib.load: {exc!r}",
-        ) from None
+        raise _DeserializeFailed("joblib", exc) from None
+
+
+class _DeserializeFailed(Exception):
+    """Deserializing failed with ``error``; :func:`_deserialize_error` explains it to the caller."""
+
+    def __init__(self, loader: str, error: BaseException) -> None:
+        super().__init__(loader, error)
+        self.loader = loader
+        self.error = error
+
+
+def _training_version(settings: Settings, caught: list[warnings.WarningMessage]) -> str | None:
+    # MODEL_SKLEARN_VERSION comes from the construct's reading of the file; without it (a function
+    # configured by hand), an estimator unpickled before the failure may have said which version
+    # saved it (InconsistentVersionWarning).
+    if settings.training_sklearn_version:
+        return settings.training_sklearn_version
+    for caught_warning in caught:
+        version = getattr(caught_warning.message, "original_sklearn_version", None)
+        if isinstance(version, str) and version:
+            return version
+    return None
+
+
+def _installed_sklearn_version() -> str | None:
+    try:
+        import sklearn
+    except ImportError:
+        return None
+    return str(sklearn.__version__)
+
+
+def _deserialize_error(failed: _DeserializeFailed, trained_with: str | None) -> ModelLoadError:
+    """Explain why the model did not deserialize, naming both versions when they differ.
+
+    A model saved by another scikit-learn often fails on a private module or class that moved between
+    versions (``No module named '_loss'``); naming that module would send the user looking for a
+    package to install, when the fix is to match the versions.
+    """
+    exc = failed.error
+    installed = _installed_sklearn_version()
+    detail = (
+        f"{failed.loader} load: {exc!r}; trained with scikit-learn {trained_with or 'unknown'}, "
+        f"the function has {installed or 'none'}"
+    )
+    missing = exc.name if isinstance(exc, ModuleNotFoundError) and exc.name else None
+    # A private top-level name ('_loss') is a compiled scikit-learn module pickled under its short
+    # name: no package provides it, only the scikit-learn version that wrote it.
+    of_sklearn = missing is not None and (missing.split(".")[0] == "sklearn" or missing.startswith("_"))
+    third_party = missing is not None and not of_sklearn
+    if installed and trained_with and trained_with != installed and not third_party:
+        return ModelLoadError(
+            f"the model was trained with scikit-learn {trained_with}, but the function has scikit-learn "
+            f"{installed}, and the model does not load with it ({_cause(exc, installed)}); redeploy so "
+            f"that the function's layer pins scikit-learn=={trained_with}, or retrain the model with "
+            f"scikit-learn {installed} and deploy the new file",
+            detail=detail,
+        )
+    if of_sklearn and installed and trained_with is None:
+        return ModelLoadError(
+            f"the model refers to the module {missing!r}, which scikit-learn {installed} in the function "
+            "does not have, so it was probably saved with another scikit-learn version (not known here: "
+            f"{ENV_MODEL_SKLEARN_VERSION} is not set); deploy it with the scikit-learn version it was "
+            f"trained with, or retrain it with scikit-learn {installed}",
+            detail=detail,
+        )
+    if missing is not None:
+        return ModelLoadError(
+            f"the model needs the Python module {missing!r}, which is not installed in the function; "
+            "add the package that provides it to the layer",
+            detail=detail,
+        )
+    if failed.loader == SKOPS_FORMAT:
+        return ModelLoadError(
+            f"the .skops model file could not be loaded ({type(exc).__name__}); check the skops and "
+            "scikit-learn versions in the layer",
+            detail=detail,
+        )
+    return ModelLoadError(
+        f"the model file could not be deserialized with joblib ({type(exc).__name__}); check that it "
+        "was saved with joblib.dump and that the layer's scikit-learn version matches the training one",
+        detail=detail,
+    )
+
+
+def _cause(exc: BaseException, installed: str) -> str:
+    name = getattr(exc, "name", None)
+    if isinstance(exc, ModuleNotFoundError) and name:
+        return f"it refers to the module {name!r}, which is not in scikit-learn {installed}"
+    if isinstance(exc, AttributeError) and isinstance(name, str) and name:
+        return f"it refers to {name!r}, which is not in scikit-learn {installed}"
+    return f"{type(exc).__name__} while deserializing"
 
 
 def _preimport_sklearn() -> None:
@@ -284,11 +369,7 @@ def _load_skops(data: bytes, trusted: tuple[str, ...]) -> Any:
     try:
         return sio.loads(data, trusted=list(trusted) or None)
     except Exception as exc:
-        raise ModelLoadError(
-            f"the .skops model file could not be loaded ({type(exc).__name__}); check the skops and "
-            "scikit-learn versions in the layer",
-            detail=f"skops.io.loads: {exc!r}",
-        ) from None
+        raise _DeserializeFailed(SKOPS_FORMAT, exc) from None
 
 
 def _has(estimator: Any, name: str) -> bool:

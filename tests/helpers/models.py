@@ -126,3 +126,54 @@ def custom_function_pipeline() -> Any:
     from sklearn.preprocessing import FunctionTransformer
 
     return make_pipeline(FunctionTransformer(shift), LogisticRegression(max_iter=300)).fit(*iris())
+
+
+def string_classes(labels: tuple[str, str, str]) -> Any:
+    """LogisticRegression on iris whose classes are ``labels`` (strings) instead of 0, 1, 2."""
+    features, target = iris()
+    return LogisticRegression(max_iter=300).fit(features, np.array(labels)[target])
+
+
+def named_columns() -> Any:
+    """StandardScaler+LogisticRegression fitted on a DataFrame of iris (numeric named columns)."""
+    import pandas as pd
+
+    features, target = iris()
+    frame = pd.DataFrame(features, columns=["sepal_length", "sepal_width", "petal_length", "petal_width"])
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(frame, target)
+
+
+def import_module_then_pass(features: np.ndarray, module: str = "json") -> np.ndarray:
+    """Imports ``module`` on every call, as code that imports lazily inside predict does."""
+    import importlib
+
+    importlib.import_module(module)
+    return features
+
+
+def load_library_then_pass(features: np.ndarray, library: str = "libc.so.6") -> np.ndarray:
+    """Loads the shared library ``library`` on every call, as a wrapper around native code does."""
+    import ctypes
+
+    ctypes.CDLL(library)
+    return features
+
+
+def needing_at_predict(function: Callable[..., Any], **kw_args: str) -> Any:
+    """A pipeline fitted with ``function``'s defaults, then told to pass ``kw_args`` when predicting.
+
+    Fitting works; only the saved model's predictions need what ``kw_args`` names (a module or shared
+    library absent from the machine), like a model trained where a dependency was installed.
+    """
+    from sklearn.preprocessing import FunctionTransformer
+
+    pipeline = make_pipeline(FunctionTransformer(function), LogisticRegression(max_iter=300)).fit(*iris())
+    pipeline[0].set_params(kw_args=kw_args)
+    return pipeline
+
+
+def through_pandas(features: np.ndarray) -> np.ndarray:
+    """Round-trips the rows through a pandas DataFrame: predictions need pandas though inputs do not."""
+    import pandas as pd
+
+    return pd.DataFrame(features).to_numpy()

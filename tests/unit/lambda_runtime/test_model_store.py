@@ -6,10 +6,13 @@ import pickle
 from pathlib import Path
 
 import pytest
+import sklearn
 
 from lambda_runtime.config import Settings
 from lambda_runtime.model_store import ModelLoadError, load_model, verify_sha256
 from tests.helpers import models
+from tests.helpers.apigw_events import http_api_event
+from tests.unit.lambda_runtime.conftest import invoke_app
 
 
 class _RunsCodeWhenUnpickled:
@@ -175,3 +178,106 @@ def test_the_format_comes_from_model_format_not_the_file_name(
     renamed.write_bytes(skops_file[0].read_bytes())
     model = load_model(settings_for(renamed, skops_file[1], MODEL_FORMAT="skops"))
     assert model.file_format == "skops"
+
+
+# -- a model saved by another scikit-learn version --------------------------------------------------
+
+INSTALLED = sklearn.__version__
+TRAINED = "1.7.2" if INSTALLED != "1.7.2" else "1.6.1"
+
+
+def write_model(tmp_path: Path, data: bytes) -> tuple[Path, str]:
+    path = tmp_path / "model.joblib"
+    path.write_bytes(data)
+    return path, models.sha256(data)
+
+
+def load_failure(tmp_path: Path, data: bytes, **env: str) -> ModelLoadError:
+    path, digest = write_model(tmp_path, data)
+    with pytest.raises(ModelLoadError) as caught:
+        load_model(settings_for(path, digest, **env))
+    return caught.value
+
+
+def renamed(data: bytes, old: str, new: str) -> bytes:
+    # Same length, so the pickle's string-length prefixes and frame sizes stay valid.
+    assert len(old) == len(new) and old.encode() in data
+    return data.replace(old.encode(), new.encode())
+
+
+def names_both_versions(message: str, trained: str = TRAINED) -> bool:
+    return (
+        f"trained with scikit-learn {trained}, but the function has scikit-learn {INSTALLED}" in message
+        and f"pins scikit-learn=={trained}, or retrain the model with scikit-learn {INSTALLED}" in message
+    )
+
+
+def test_fails_naming_both_versions_when_a_scikit_learn_module_has_moved(tmp_path: Path) -> None:
+    # HistGradientBoosting pickles its loss from the compiled module sklearn._loss._loss; a version
+    # that moved it fails on that module.
+    data = renamed(models.dump_bytes(models.nan_tolerant()), "sklearn._loss._loss", "sklearn._loss._lost")
+    error = load_failure(tmp_path, data, MODEL_SKLEARN_VERSION=TRAINED)
+    assert names_both_versions(error.public_message)
+    assert "'sklearn._loss._lost'" in error.public_message
+    assert "add the package" not in error.public_message
+
+
+def test_fails_naming_both_versions_for_a_module_pickled_under_its_short_name(tmp_path: Path) -> None:
+    # Some builds pickle compiled classes under the bare module name: "No module named '_loss'".
+    error = load_failure(tmp_path, b"c_loss\nCyHalfSquaredError\n)R.", MODEL_SKLEARN_VERSION=TRAINED)
+    assert names_both_versions(error.public_message)
+    assert "add the package" not in error.public_message
+
+
+def test_fails_naming_both_versions_when_a_class_is_gone(tmp_path: Path) -> None:
+    error = load_failure(
+        tmp_path, b"csklearn.linear_model\nRemovedEstimator\n)R.", MODEL_SKLEARN_VERSION=TRAINED
+    )
+    assert names_both_versions(error.public_message)
+    assert "'RemovedEstimator'" in error.public_message
+
+
+def test_fails_naming_the_version_recorded_in_the_file_when_the_environment_has_none(
+    tmp_path: Path,
+) -> None:
+    # The scaler unpickles first and warns with the version it was saved with; then the
+    # logistic regression's module is not found.
+    data = models.dump_bytes(models.scaled_pipeline())
+    recorded = "0." + "0" * (len(INSTALLED) - 2)
+    data = renamed(data, INSTALLED, recorded)
+    data = renamed(data, "sklearn.linear_model._logistic", "sklearn.linear_model._logistiX")
+    error = load_failure(tmp_path, data)
+    assert names_both_versions(error.public_message, trained=recorded)
+
+
+def test_fails_pointing_at_a_missing_third_party_package_even_across_versions(tmp_path: Path) -> None:
+    error = load_failure(
+        tmp_path, b"cgbm_package_not_installed\nBoostedClassifier\n)R.", MODEL_SKLEARN_VERSION=TRAINED
+    )
+    assert error.public_message == (
+        "the model needs the Python module 'gbm_package_not_installed', which is not installed in the "
+        "function; add the package that provides it to the layer"
+    )
+
+
+def test_fails_without_blaming_versions_when_they_are_the_same(tmp_path: Path) -> None:
+    error = load_failure(tmp_path, b"csklearn._gone\nThing\n)R.", MODEL_SKLEARN_VERSION=INSTALLED)
+    assert "trained with" not in error.public_message
+    assert "needs the Python module 'sklearn._gone'" in error.public_message
+
+
+def test_fails_suspecting_versions_when_the_training_version_is_unknown(tmp_path: Path) -> None:
+    error = load_failure(tmp_path, b"csklearn._gone\nThing\n)R.")
+    assert error.public_message.startswith(
+        f"the model refers to the module 'sklearn._gone', which scikit-learn {INSTALLED} in the function "
+        "does not have, so it was probably saved with another scikit-learn version"
+    )
+
+
+def test_a_version_failure_is_the_503_on_health(tmp_path: Path) -> None:
+    data = renamed(models.dump_bytes(models.nan_tolerant()), "sklearn._loss._loss", "sklearn._loss._lost")
+    path, _ = write_model(tmp_path, data)
+    app, _ = models.app_for(path, MODEL_SKLEARN_VERSION=TRAINED)
+    status, body, _ = invoke_app(app, http_api_event("GET", "/health"))
+    assert status == 503
+    assert names_both_versions(body["error"])
