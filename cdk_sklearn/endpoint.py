@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3_assets as s3_assets
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from cdk_sklearn.cold_start import ColdStart
 from cdk_sklearn.front_door import FrontDoor, FrontDoorProps, SharedHttpApi, build_front_door
@@ -114,6 +115,7 @@ class EndpointSettings(TypedDict, total=False):
     max_body_bytes: int
     environment: Mapping[str, str]
     log_retention_days: int
+    tracing: bool
     extra_requirements: Sequence[str]
     bytecode_python: str | None
     layer_slim: bool
@@ -195,6 +197,7 @@ class EndpointProps:
     max_body_bytes: int = contract.DEFAULT_MAX_BODY_BYTES
     environment: Mapping[str, str] = field(default_factory=dict)
     log_retention_days: int = 30
+    tracing: bool = False
     shared_api: SharedHttpApi | None = None
     layer: LayerProps = field(default_factory=lambda: LayerProps(owner=OWNER))
     cold_start: ColdStart = field(default_factory=ColdStart)
@@ -217,6 +220,7 @@ class EndpointProps:
             raise invalid("model_name", self.model_name, contract.MODEL_NAME_RULE)
         check_int("max_body_bytes", self.max_body_bytes, 1, contract.SYNC_PAYLOAD_LIMIT_BYTES)
         self._check_environment()
+        check_bool("tracing", self.tracing)
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise invalid(
                 "log_retention_days", self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS))
@@ -297,6 +301,23 @@ class EndpointProps:
             "rollout": _rollout(given),
         }
         return cls(**given, **parts)
+
+
+# The apps already told that some endpoint's alarms reach nobody: one line per app, not per endpoint.
+_TOLD: list[IConstruct] = []
+
+
+def _notice_unheard_alarms(endpoint: Construct) -> None:
+    root = endpoint.node.root
+    if any(told is root for told in _TOLD):
+        return
+    _TOLD.append(root)
+    print(
+        f"cdk-sklearn: the alarms of {endpoint.node.path} (and of any other endpoint without alarm_email in "
+        "this app) notify an SNS topic nobody subscribes to; set alarm_email, or subscribe to the "
+        "AlarmTopicArn output",
+        file=sys.stderr,
+    )
 
 
 def _name_of(prop: str, value: object, allowed: Sequence[str]) -> str:
@@ -414,7 +435,12 @@ class SklearnLambdaEndpoint(Construct):
         A CloudWatch dashboard and alarms for the endpoint (see
         :class:`~cdk_sklearn.monitoring.EndpointMonitoring`). Default True.
     alarm_email
-        An address notified (through a new SNS topic) when an alarm fires. Default none.
+        An address subscribed to the endpoint's alarm topic (output ``AlarmTopicArn``). Default none:
+        the alarms notify the topic, and synthesis says once per app that nobody is subscribed.
+    tracing
+        X-Ray active tracing for the function, and for the stage of a REST API (HTTP APIs and Function
+        URLs have no X-Ray integration; the function's trace still records each invocation). Default
+        False.
     latency_p99_threshold_ms, server_error_rate_percent
         Alarm thresholds: p99 PredictionLatency (default 1000 ms) and the share of 5xx answers
         (default 5 %).
@@ -525,11 +551,20 @@ class SklearnLambdaEndpoint(Construct):
             ephemeral_storage_size=cdk.Size.mebibytes(p.ephemeral_storage_mb),
             reserved_concurrent_executions=p.reserved_concurrency,
             snap_start=p.cold_start.snap_start(),
+            tracing=lambda_.Tracing.ACTIVE if p.tracing else None,
             log_group=self.log_group,
             role=self._least_privilege_role(),
             description=f"scikit-learn model {p.model_path.name} ({self.model.sha256[:12]})",
             environment=self._function_environment(),
         )
+        if p.tracing:
+            acknowledge(
+                self.function.role or self.function,
+                "AwsSolutions-IAM5[Resource::*]",
+                "tracing=True: X-Ray's PutTraceSegments and PutTelemetryRecords take no resource ARN, so "
+                "Lambda's tracing policy must name '*' (https://docs.aws.amazon.com/xray/latest/devguide/"
+                "security_iam_id-based-policy-examples.html).",
+            )
         if p.runtime != LATEST_RUNTIME:
             acknowledge(
                 self.function,
@@ -556,13 +591,20 @@ class SklearnLambdaEndpoint(Construct):
                 url=f"{p.shared_api.url}{self.route_prefix.lstrip('/')}/", http_api=p.shared_api.http_api
             )
         else:
-            door = build_front_door(self, p.front_door, self.alias, self._retention())
+            door = build_front_door(self, p.front_door, self.alias, self._retention(), tracing=p.tracing)
         self.http_api: apigwv2.HttpApi | None = door.http_api
         self.rest_api: apigw.RestApi | None = door.rest_api
         self.function_url: lambda_.FunctionUrl | None = door.function_url
         self.api_key: apigw.IApiKey | None = door.api_key
         self.url: str = door.url
         cdk.CfnOutput(self, "EndpointUrl", value=self.url, description="Base URL; POST <url>predict")
+        if self.api_key is not None:
+            cdk.CfnOutput(
+                self,
+                "ApiKeyId",
+                value=self.api_key.key_id,
+                description="API key id; read its value with aws apigateway get-api-key --include-value",
+            )
 
     def _create_operations(self) -> None:
         p = self.props
@@ -579,6 +621,14 @@ class SklearnLambdaEndpoint(Construct):
                 log_group_name=self.log_group.log_group_name,
                 props=p.monitoring,
             )
+            cdk.CfnOutput(
+                self,
+                "AlarmTopicArn",
+                value=self.monitoring.topic.topic_arn,
+                description="SNS topic every alarm of this endpoint notifies; subscribe to be told",
+            )
+            if not self.monitoring.subscribed:
+                _notice_unheard_alarms(self)
         self.rollout: SafeRollout | None = None
         if p.rollout is not None:
             self.rollout = SafeRollout(

@@ -123,13 +123,22 @@ class FrontDoor:
 
 
 def build_front_door(
-    scope: Construct, settings: FrontDoorProps, alias: lambda_.Alias, log_retention: logs.RetentionDays
+    scope: Construct,
+    settings: FrontDoorProps,
+    alias: lambda_.Alias,
+    log_retention: logs.RetentionDays,
+    *,
+    tracing: bool = False,
 ) -> FrontDoor:
-    """Create the front door in ``scope``, every contract route invoking ``alias``."""
+    """Create the front door in ``scope``, every contract route invoking ``alias``.
+
+    ``tracing`` turns on X-Ray for the REST API's stage; HTTP APIs and Function URLs have no X-Ray
+    integration (the function's own active tracing still records each invocation).
+    """
     if settings.front_door == "http_api":
         return _http_api(scope, settings, alias, log_retention)
     if settings.front_door == "rest_api":
-        return _rest_api(scope, settings, alias, log_retention)
+        return _rest_api(scope, settings, alias, log_retention, tracing)
     return _function_url(settings, alias)
 
 
@@ -337,7 +346,11 @@ def _access_log_format() -> apigw.AccessLogFormat:
 
 
 def _rest_api(
-    scope: Construct, settings: FrontDoorProps, alias: lambda_.Alias, log_retention: logs.RetentionDays
+    scope: Construct,
+    settings: FrontDoorProps,
+    alias: lambda_.Alias,
+    log_retention: logs.RetentionDays,
+    tracing: bool,
 ) -> FrontDoor:
     method_auth = apigw.AuthorizationType.IAM if settings.auth == "iam" else apigw.AuthorizationType.NONE
     api = apigw.RestApi(
@@ -353,6 +366,7 @@ def _rest_api(
             access_log_destination=apigw.LogGroupLogDestination(_access_logs(scope, log_retention)),
             access_log_format=_access_log_format(),
             logging_level=apigw.MethodLoggingLevel.ERROR,
+            tracing_enabled=tracing,
         ),
         default_cors_preflight_options=(
             apigw.CorsOptions(allow_origins=list(settings.cors_allow_origins), allow_methods=["GET", "POST"])
@@ -388,6 +402,8 @@ def _rest_api(
         api_key = api.add_api_key("ApiKey")
         plan.add_api_key(api_key)
     _acknowledge_rest(api, settings)
+    # RestApi adds an output with its URL; the endpoint outputs the same URL as EndpointUrl.
+    api.node.try_remove_child("Endpoint")
     return FrontDoor(url=api.url, rest_api=api, api_key=api_key)
 
 

@@ -149,8 +149,8 @@ class EndpointMonitoring(Construct):
         The HTTP or REST API in front, charted on the dashboard. Default none (Function URL or
         no front door); the alarms never depend on it.
     alarm_topic
-        An SNS topic to notify on alarm and recovery. Default none; with ``alarm_email`` and no
-        topic, a topic is created for it.
+        An SNS topic to notify on alarm and recovery. Default: a topic created here (``AlarmTopic``),
+        with ``alarm_email`` subscribed when given.
     props
         The settings as a :class:`MonitoringProps`; or pass its fields as keyword arguments
         (``metrics_namespace``, ``latency_p99_threshold_ms``, ``server_error_rate_percent``,
@@ -172,8 +172,10 @@ class EndpointMonitoring(Construct):
     rollback_alarms : list[aws_cloudwatch.Alarm]
         The alarms that say a new version is bad, for CodeDeploy to roll back on: error rate
         and p99 latency. Throttles and spillover are capacity problems a rollback would not fix.
-    topic : aws_sns.ITopic | None
-        Where alarms notify; None when neither ``alarm_topic`` nor ``alarm_email`` is given.
+    topic : aws_sns.ITopic
+        Where alarms notify: ``alarm_topic``, or a topic created here (with ``alarm_email`` subscribed).
+    subscribed : bool
+        False when the topic was created here with no ``alarm_email``: nobody hears the alarms yet.
     """
 
     def __init__(
@@ -211,22 +213,22 @@ class EndpointMonitoring(Construct):
         self._function = function
         self._alias = alias
 
-        self.topic: sns.ITopic | None = alarm_topic
+        # Every alarm notifies a topic: an alarm with no action changes colour on a dashboard nobody
+        # watches. Without alarm_email the topic has no subscriber yet (the endpoint outputs its ARN).
+        # enforce_ssl: publishing over plain HTTP is refused (cdk-nag AwsSolutions-SNS3).
+        self.topic: sns.ITopic = alarm_topic or sns.Topic(
+            self, "AlarmTopic", display_name=f"cdk-sklearn {model_name} alarms", enforce_ssl=True
+        )
+        self.subscribed = alarm_topic is not None or props.alarm_email is not None
         if props.alarm_email is not None:
-            if self.topic is None:
-                # enforce_ssl: publishing over plain HTTP is refused (cdk-nag AwsSolutions-SNS3).
-                self.topic = sns.Topic(
-                    self, "AlarmTopic", display_name=f"cdk-sklearn {model_name} alarms", enforce_ssl=True
-                )
             self.topic.add_subscription(subscriptions.EmailSubscription(props.alarm_email))
 
         self.alarms: dict[str, cloudwatch.Alarm] = self._create_alarms(provisioned)
         self.rollback_alarms: list[cloudwatch.Alarm] = [self.alarms[key] for key in ROLLBACK_ALARM_KEYS]
-        if self.topic is not None:
-            action = cw_actions.SnsAction(self.topic)
-            for alarm in self.alarms.values():
-                alarm.add_alarm_action(action)
-                alarm.add_ok_action(action)
+        action = cw_actions.SnsAction(self.topic)
+        for alarm in self.alarms.values():
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
 
         self.dashboard = cloudwatch.Dashboard(
             self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -350,3 +351,51 @@ def test_fails_on_a_file_that_is_not_a_model_before_creating_anything(tmp_path):
     with pytest.raises(ValueError, match=r"model file .*model.joblib is not a readable pickle stream"):
         SklearnLambdaEndpoint(stack, "Iris", model_path=str(junk))
     assert stack.node.try_find_child("Iris") is None
+
+
+def test_outputs_the_alarm_topic_every_alarm_notifies(default):
+    _, template = default
+    (topic_id,) = template.find_resources("AWS::SNS::Topic")
+    outputs = template.find_outputs("*")
+    (arn,) = [value for key, value in outputs.items() if key.startswith("IrisAlarmTopicArn")]
+    assert arn["Value"] == {"Ref": topic_id}
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_says_once_per_app_that_no_one_hears_the_alarms(iris_model, capsys):
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    SklearnLambdaEndpoint(stack, "A", model_path=str(iris_model), model_name="a")
+    SklearnLambdaEndpoint(stack, "B", model_path=str(iris_model), model_name="b")
+    SklearnLambdaEndpoint(stack, "C", model_path=str(iris_model), model_name="c", alarm_email="o@example.com")
+    lines = [line for line in capsys.readouterr().err.splitlines() if "nobody subscribes" in line]
+    assert len(lines) == 1
+    assert "alarm_email" in lines[0]
+
+
+def test_says_nothing_when_the_alarms_reach_an_email(iris_model, capsys):
+    synth(iris_model, alarm_email="ops@example.com")
+    assert "nobody subscribes" not in capsys.readouterr().err
+
+
+def test_tracing_turns_on_active_tracing_for_the_function_and_the_rest_stage(iris_model):
+    _, template = synth(iris_model, tracing=True, front_door="rest_api")
+    template.has_resource_properties("AWS::Lambda::Function", {"TracingConfig": {"Mode": "Active"}})
+    template.has_resource_properties("AWS::ApiGateway::Stage", {"TracingEnabled": True})
+
+
+def test_no_tracing_by_default(default):
+    _, template = default
+    _, function = only(template, "AWS::Lambda::Function")
+    assert "TracingConfig" not in function["Properties"]
+
+
+def test_rest_api_outputs_its_url_once_and_its_key_id(iris_model):
+    _, template = synth(iris_model, front_door="rest_api", auth="api_key")
+    outputs = template.find_outputs("*")
+    urls = [key for key, value in outputs.items() if "execute-api" in json.dumps(value)]
+    assert len(urls) == 1
+    (key_id,) = [value for key, value in outputs.items() if key.startswith("IrisApiKeyId")]
+    (api_key_id,) = template.find_resources("AWS::ApiGateway::ApiKey")
+    assert key_id["Value"] == {"Ref": api_key_id}

@@ -235,12 +235,14 @@ def test_given_topic_is_used_and_none_created():
     assert monitoring.topic is topic
 
 
-def test_no_topic_and_no_actions_by_default(bare):
+def test_every_alarm_notifies_a_topic_even_without_an_email(bare):
     monitoring, template = bare
-    assert monitoring.topic is None
-    template.resource_count_is("AWS::SNS::Topic", 0)
+    assert not monitoring.subscribed
+    template.resource_count_is("AWS::SNS::Topic", 1)
+    template.resource_count_is("AWS::SNS::Subscription", 0)
+    (topic_id,) = template.find_resources("AWS::SNS::Topic")
     for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
-        assert "AlarmActions" not in alarm["Properties"]
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
 
 def test_works_without_api(bare):

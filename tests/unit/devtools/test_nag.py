@@ -25,6 +25,7 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "autoscaled": {"cold_start": {"strategy": "provisioned", "min": 2, "max": 10}},
     "snapstart": {"cold_start": {"strategy": "snapstart"}},
     "no_rollout_no_monitoring": {"rollout": "none", "monitoring": False, "runtime": "python3.14"},
+    "rest_tracing": {"front_door": "rest_api", "tracing": True},
 }
 
 REST_ACKS = [
@@ -47,6 +48,11 @@ EXPECTED_ACKS: dict[str, dict[str, list[str]]] = {
     "function_url": {"E/Function": ["AwsSolutions-L1"]},
     "autoscaled": {"E/Function": ["AwsSolutions-L1"]},
     "snapstart": {"E/Function": ["AwsSolutions-L1"]},
+    "rest_tracing": {
+        "E/Function": ["AwsSolutions-L1"],
+        "E/FunctionRole": ["AwsSolutions-IAM5[Resource::*]"],
+        "E/RestApi": REST_ACKS,
+    },
 }
 
 
