@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from cdk_sklearn.cli.main import UsageError
 from cdk_sklearn.cost.model import (
     ARCHITECTURES,
     FRONT_DOORS,
@@ -145,7 +146,15 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from cdk_sklearn.cost.plot import plot_costs  # matplotlib only when asked for
 
-        plot_path = str(plot_costs(report, args.plot))
+        try:
+            plot_path = str(plot_costs(report, args.plot))
+        except ModuleNotFoundError as exc:
+            if not (exc.name or "").startswith("matplotlib"):
+                raise
+            raise UsageError(
+                "--plot needs matplotlib, which is not installed; "
+                "install the extra: pip install 'cdk-sklearn[plot]'"
+            ) from None
     if args.json:
         print(json.dumps(report_to_json(report, plot_path), indent=2))
     else:
