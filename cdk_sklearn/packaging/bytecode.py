@@ -89,11 +89,11 @@ def find_interpreter(version: tuple[int, int], explicit: str | None = None) -> I
             return found
     if sys.implementation.name == "cpython" and sys.version_info[:2] == version:
         return Interpreter(sys.executable, version)
-    candidates: list[str | None] = [on_path(version), uv_python(version), *pyenv_pythons(version)]
-    for candidate in candidates:
-        found = probe(candidate) if candidate else None
-        if found is not None and found.version == version:
-            return found
+    searched: list[str | None] = [on_path(version), uv_python(version), *pyenv_pythons(version)]
+    for path in filter(None, searched):
+        probed = probe(path)
+        if probed is not None and probed.version == version:
+            return probed
     return None
 
 
