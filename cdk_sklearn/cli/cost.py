@@ -9,6 +9,7 @@ from typing import Any
 from cdk_sklearn.cli.main import UsageError
 from cdk_sklearn.cost.model import (
     ARCHITECTURES,
+    CUSTOM_METRICS,
     FRONT_DOORS,
     LAMBDA_PLATFORM_LOG_BYTES,
     REQUEST_LOG_BYTES,
@@ -140,6 +141,14 @@ def register(subparsers: Any) -> None:
         f"the handler's {REQUEST_LOG_BYTES}-byte request line + Lambda's START/END/REPORT); "
         "0 leaves logs out",
     )
+    parser.add_argument(
+        "--custom-metrics",
+        type=int,
+        default=CUSTOM_METRICS,
+        metavar="K",
+        help=f"custom metrics billed a month (default {CUSTOM_METRICS}: the runtime's EMF metrics); "
+        "0 leaves them out",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
         "--plot", metavar="FILE.png", help="also draw cost against requests per month to FILE.png"
@@ -165,6 +174,7 @@ def workload_from_args(args: argparse.Namespace) -> Workload:
         monitoring=args.monitoring,
         apigw_free_tier=args.apigw_free_tier,
         log_bytes_per_request=args.log_bytes_per_request,
+        custom_metrics=args.custom_metrics,
     )
 
 
@@ -237,6 +247,7 @@ def report_to_json(report: CostReport, plot_path: str | None = None) -> dict[str
             "monitoring": w.monitoring,
             "alarm_metrics": alarm_metrics(w),
             "log_bytes_per_request": w.log_bytes_per_request,
+            "custom_metrics": w.custom_metrics,
         },
         "counted": counted(w),
         "region": REGION,
@@ -284,7 +295,7 @@ def counted(w: Workload) -> str:
         f"CloudWatch Logs at {w.log_bytes_per_request} B/request"
         if w.log_bytes_per_request
         else "no CloudWatch Logs"
-    )
+    ) + f", {w.custom_metrics} custom metrics"
     if not w.monitoring:
         return f"Lambda options count {logs}; no alarms or dashboard (--no-monitoring)"
     return (

@@ -29,17 +29,18 @@ Modelling assumptions (also printed by ``cdk-sklearn cost`` and in docs/readme/c
 - The Lambda options count what the construct creates by default for CloudWatch: with
   ``monitoring`` its alarms (billed per alarm metric: the error-rate alarm reads 3 metrics, the
   latency and throttle alarms 1 each, the provisioned-spillover alarm 1 more with provisioned
-  concurrency) and its dashboard; always, the Logs ingestion of the handler's one request line
-  (:data:`REQUEST_LOG_BYTES`) and Lambda's START/END/REPORT lines (:data:`LAMBDA_PLATFORM_LOG_BYTES`).
+  concurrency) and its dashboard; always, the runtime's 5 custom (EMF) metrics and the Logs
+  ingestion of the handler's one request line (:data:`REQUEST_LOG_BYTES`) plus Lambda's
+  START/END/REPORT lines (:data:`LAMBDA_PLATFORM_LOG_BYTES`).
 - Not modelled, for any option: data transfer out, SageMaker data processing ($/GB in and out),
-  API Gateway access-log lines, log storage, the runtime's custom (EMF) metrics, CloudWatch
-  for the SageMaker options, S3 storage of the model, volume tiers (Lambda duration beyond
-  6 billion GB-s a month, HTTP API beyond 300M requests, REST API beyond 333M requests).
+  API Gateway access-log lines, log storage, CloudWatch for the SageMaker options, S3 storage of
+  the model, volume tiers (Lambda duration beyond 6 billion GB-s a month, HTTP API beyond 300M
+  requests, REST API beyond 333M requests).
 - Free tiers are excluded unless ``include_free_tier``: Lambda's 1M requests and 400,000 GB-s
   a month (always free; not for functions with provisioned concurrency), CloudWatch's 10 alarm
-  metrics, 3 dashboards and 5 GB of logs (always free), SageMaker Serverless's 150,000 s a month
-  (first 2 months). API Gateway's 1M requests a month for 12 months only with
-  ``apigw_free_tier``: accounts created after 2025-07-15 get credits instead.
+  metrics, 10 custom metrics, 3 dashboards and 5 GB of logs (always free), SageMaker
+  Serverless's 150,000 s a month (first 2 months). API Gateway's 1M requests a month for 12
+  months only with ``apigw_free_tier``: accounts created after 2025-07-15 get credits instead.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from typing import Final, Literal, get_args
 
 from cdk_sklearn.cost.prices import HOURS_PER_MONTH, SAGEMAKER_INSTANCE_TYPES, price
 from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE
+from lambda_runtime.contract import METRIC_NAMES  # the shared contract, read as data
 
 Architecture = Literal["x86_64", "arm64"]
 FrontDoor = Literal["http_api", "rest_api", "function_url"]
@@ -99,6 +101,10 @@ PROVISIONED_ALARM_METRICS: Final = 1
 DASHBOARDS: Final = 1
 """One dashboard per endpoint."""
 
+CUSTOM_METRICS: Final = len(METRIC_NAMES)
+"""The runtime's embedded metrics (5, each with the single dimension ModelName): custom metrics,
+billed per metric-month whether or not the construct's monitoring is on."""
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -142,6 +148,9 @@ class Workload:
     log_bytes_per_request
         Bytes ingested into CloudWatch Logs per request; 0 leaves logs out. Default
         :data:`REQUEST_LOG_BYTES` + :data:`LAMBDA_PLATFORM_LOG_BYTES` (900).
+    custom_metrics
+        Custom metrics the runtime publishes (EMF); 0 leaves them out. Default
+        :data:`CUSTOM_METRICS` (5).
     """
 
     requests_per_month: float
@@ -160,6 +169,7 @@ class Workload:
     monitoring: bool = True
     apigw_free_tier: bool = False
     log_bytes_per_request: int = REQUEST_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES
+    custom_metrics: int = CUSTOM_METRICS
 
     def __post_init__(self) -> None:
         _require(
@@ -210,6 +220,10 @@ class Workload:
         _require(
             math.isfinite(self.snapstart_restore_ms) and self.snapstart_restore_ms >= 0,
             f"SnapStart billed restore duration must be >= 0 ms, got {self.snapstart_restore_ms!r}",
+        )
+        _require(
+            isinstance(self.custom_metrics, int) and self.custom_metrics >= 0,
+            f"custom metrics must be a whole number >= 0, got {self.custom_metrics!r}",
         )
         _require(
             isinstance(self.log_bytes_per_request, int) and self.log_bytes_per_request >= 0,
@@ -399,11 +413,11 @@ def cloudwatch_items(workload: Workload) -> list[LineItem]:
     log_bytes = w.log_bytes_per_request
     metrics = alarm_metrics(w)
     if metrics:
-        free_metrics = price("cloudwatch.free.alarm_metrics") if w.include_free_tier else 0.0
+        free_alarms = price("cloudwatch.free.alarm_metrics") if w.include_free_tier else 0.0
         items.append(
             LineItem(
                 f"CloudWatch alarms ({metrics} alarm metrics)",
-                fixed_usd=max(0.0, metrics - free_metrics) * price("cloudwatch.alarm.standard"),
+                fixed_usd=max(0.0, metrics - free_alarms) * price("cloudwatch.alarm.standard"),
             )
         )
         free_dashboards = price("cloudwatch.free.dashboards") if w.include_free_tier else 0.0
@@ -411,6 +425,14 @@ def cloudwatch_items(workload: Workload) -> list[LineItem]:
             LineItem(
                 "CloudWatch dashboard",
                 fixed_usd=max(0.0, DASHBOARDS - free_dashboards) * price("cloudwatch.dashboard"),
+            )
+        )
+    if w.custom_metrics:
+        free_metrics = price("cloudwatch.free.custom_metrics") if w.include_free_tier else 0.0
+        items.append(
+            LineItem(
+                f"CloudWatch custom metrics ({w.custom_metrics} EMF)",
+                fixed_usd=max(0.0, w.custom_metrics - free_metrics) * price("cloudwatch.metric.custom"),
             )
         )
     if log_bytes == 0:

@@ -131,7 +131,10 @@ _TABLE: dict[str, Price] = {
     "cloudwatch.dashboard": _p(3.00, "dashboard-month (beyond the 3 free)", _CLOUDWATCH_COPY, "secondary"),
     # First tier (Lambda's logs are tiered since 2025-05; the first step is far above these volumes).
     "cloudwatch.logs.ingestion": _p(0.50, "GB ingested (1 GB = 2^30 bytes)", _CLOUDWATCH_COPY, "secondary"),
+    # The runtime's embedded-metric-format metrics: custom metrics, first 10,000 of an account.
+    "cloudwatch.metric.custom": _p(0.30, "custom metric-month (first 10,000)", _CLOUDWATCH_COPY, "secondary"),
     # Always free, every account.
+    "cloudwatch.free.custom_metrics": _p(10, "custom metrics per month", _CLOUDWATCH_COPY, "secondary"),
     "cloudwatch.free.alarm_metrics": _p(10, "alarm metrics per month", _CLOUDWATCH_COPY, "secondary"),
     "cloudwatch.free.dashboards": _p(3, "dashboards per month", _CLOUDWATCH_COPY, "secondary"),
     "cloudwatch.free.logs_gb": _p(

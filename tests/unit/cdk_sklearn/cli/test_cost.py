@@ -28,6 +28,8 @@ BASE = [
     "--no-monitoring",
     "--log-bytes-per-request",
     "0",
+    "--custom-metrics",
+    "0",
 ]
 
 
@@ -186,7 +188,10 @@ def test_monitoring_is_counted_by_default(capsys: pytest.CaptureFixture[str]) ->
 def test_no_monitoring_leaves_out_alarms_and_dashboard(capsys: pytest.CaptureFixture[str]) -> None:
     main([*DEFAULTS, "--no-monitoring"])
     names = [i["name"] for i in json.loads(capsys.readouterr().out)["options"][0]["line_items"]]
-    assert [n for n in names if n.startswith("CloudWatch")] == ["CloudWatch Logs ingestion (900 B/request)"]
+    assert [n for n in names if n.startswith("CloudWatch")] == [
+        "CloudWatch custom metrics (5 EMF)",
+        "CloudWatch Logs ingestion (900 B/request)",
+    ]
 
 
 def test_text_says_what_monitoring_it_counted(capsys: pytest.CaptureFixture[str]) -> None:

@@ -33,9 +33,17 @@ from cdk_sklearn.cost.model import (
 
 
 def bare_x86(**fields: object) -> Workload:
-    """The worked examples below price the bare function on x86_64: no alarms, no dashboard, no logs
+    """The worked examples below price the bare function on x86_64: no alarms, dashboard, metrics or logs
     (the construct's default monitoring and arm64 have tests of their own in test_monitoring.py)."""
-    return Workload(**{"architecture": "x86_64", "monitoring": False, "log_bytes_per_request": 0, **fields})  # type: ignore[arg-type]
+    return Workload(
+        **{
+            "architecture": "x86_64",
+            "monitoring": False,
+            "log_bytes_per_request": 0,
+            "custom_metrics": 0,
+            **fields,
+        }
+    )  # type: ignore[arg-type]
 
 
 APPROX = {"rel": 1e-9}

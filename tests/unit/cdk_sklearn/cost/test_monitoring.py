@@ -52,15 +52,26 @@ def test_logs_are_billed_per_byte_ingested() -> None:
 
 def test_default_bill_is_lambda_plus_monitoring() -> None:
     # requests $0.40 + duration 2M x 0.005 s x 1 GB x $0.0000133334 = $0.133334
-    # + alarms $0.50 + dashboard $3.00 + logs $0.838190
+    # + alarms $0.50 + dashboard $3.00 + 5 custom metrics x $0.30 = $1.50 + logs $0.838190
     assert sum(_bill().values()) == pytest.approx(
-        0.40 + 0.133334 + 0.50 + 3.00 + 0.8381903171539307, rel=1e-6
+        0.40 + 0.133334 + 0.50 + 3.00 + 1.50 + 0.8381903171539307, rel=1e-6
     )
 
 
-def test_without_monitoring_only_logs_remain() -> None:
+def test_the_runtimes_five_emf_metrics_are_custom_metrics() -> None:
+    # 5 x $0.30 = $1.50, with or without the construct's monitoring
+    assert _bill(monitoring=False)["CloudWatch custom metrics (5 EMF)"] == pytest.approx(1.50, **APPROX)
+
+
+def test_free_tier_covers_the_custom_metrics() -> None:
+    # 5 metrics, 10 free
+    assert _bill(include_free_tier=True)["CloudWatch custom metrics (5 EMF)"] == 0.0
+
+
+def test_without_monitoring_only_metrics_and_logs_remain() -> None:
     assert [k for k in _bill(monitoring=False) if k.startswith("CloudWatch")] == [
-        "CloudWatch Logs ingestion (900 B/request)"
+        "CloudWatch custom metrics (5 EMF)",
+        "CloudWatch Logs ingestion (900 B/request)",
     ]
 
 
