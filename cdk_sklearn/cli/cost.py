@@ -31,7 +31,7 @@ ASSUMPTIONS = (
     f"API Gateway's 12-month free tier not applied: accounts created after {FREE_TIER_CHANGE} get "
     "credits instead (--apigw-free-tier for an older account)",
     "not modelled: data transfer, SageMaker data processing, API access logs, log storage, "
-    "custom (EMF) metrics, CloudWatch for SageMaker, volume tiers",
+    "CloudWatch for SageMaker, volume tiers",
 )
 
 
@@ -291,17 +291,19 @@ def report_to_json(report: CostReport, plot_path: str | None = None) -> dict[str
 
 def counted(w: Workload) -> str:
     """What the Lambda options count for CloudWatch, in a sentence."""
-    logs = (
-        f"CloudWatch Logs at {w.log_bytes_per_request} B/request"
-        if w.log_bytes_per_request
-        else "no CloudWatch Logs"
-    ) + f", {w.custom_metrics} custom metrics"
-    if not w.monitoring:
-        return f"Lambda options count {logs}; no alarms or dashboard (--no-monitoring)"
-    return (
-        f"Lambda options count the construct's monitoring: {alarm_metrics(w)} standard alarm metrics, "
-        f"1 dashboard (as beyond the 3 free unless --include-free-tier), and {logs}"
-    )
+    parts = []
+    if w.monitoring:
+        parts.append(
+            f"{alarm_metrics(w)} standard alarm metrics and 1 dashboard (the construct's monitoring; "
+            "the dashboard as beyond the account's 3 free)"
+        )
+    else:
+        parts.append("no alarms or dashboard (--no-monitoring)")
+    if w.custom_metrics:
+        parts.append(f"{w.custom_metrics} custom metrics (the runtime's EMF)")
+    if w.log_bytes_per_request:
+        parts.append(f"Logs ingestion at {w.log_bytes_per_request} B/request")
+    return "Lambda options count CloudWatch: " + ", ".join(parts)
 
 
 def _describe_saving(fraction: float | None) -> str:

@@ -197,7 +197,8 @@ def test_no_monitoring_leaves_out_alarms_and_dashboard(capsys: pytest.CaptureFix
 def test_text_says_what_monitoring_it_counted(capsys: pytest.CaptureFixture[str]) -> None:
     main(DEFAULTS[:-1])
     assert (
-        "count the construct's monitoring: 5 standard alarm metrics, 1 dashboard" in capsys.readouterr().out
+        "count CloudWatch: 5 standard alarm metrics and 1 dashboard (the construct's monitoring"
+        in capsys.readouterr().out
     )
 
 
