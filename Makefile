@@ -46,13 +46,17 @@ install: $(VENV)/.installed node_modules/.installed ## create .venv and install 
 $(MODEL): examples/train_iris.py | $(VENV)/.installed
 	$(BIN)/python examples/train_iris.py --output $(MODEL)
 
+# CDK keeps the asset.<hash> folders of earlier synths in a reused output folder (a layer is a few
+# hundred MB): each synth starts from an empty one.
 demo: install $(MODEL) ## train the iris model, synth dev and prod, serve it locally and send one request
+	rm -rf cdk.out/dev cdk.out/prod
 	cdk synth $(CDK_FLAGS) -q -c env=dev -o cdk.out/dev
 	cdk synth $(CDK_FLAGS) -q -c env=prod -o cdk.out/prod
 	@echo "synthesized: $$(ls cdk.out/dev/*.template.json cdk.out/prod/*.template.json | tr '\n' ' ')"
 	$(BIN)/python examples/demo_request.py --model $(MODEL) --port $(PORT)
 
 synth: install $(MODEL) ## synthesize one environment into cdk.out/ (ENV=dev|prod|...)
+	rm -rf cdk.out
 	cdk synth $(CDK_FLAGS) -q -c env=$(ENV) -o cdk.out
 	@ls cdk.out/*.template.json
 

@@ -6,23 +6,32 @@ import argparse
 import json
 from typing import Any
 
+from cdk_sklearn.cli.main import UsageError
 from cdk_sklearn.cost.model import (
     ARCHITECTURES,
+    CUSTOM_METRICS,
     FRONT_DOORS,
+    LAMBDA_PLATFORM_LOG_BYTES,
+    REQUEST_LOG_BYTES,
     CostReport,
     Workload,
+    alarm_metrics,
     compare,
     format_requests,
     parse_requests,
     saving,
 )
-from cdk_sklearn.cost.prices import HOURS_PER_MONTH, PRICES, PRICES_CHECKED, REGION
+from cdk_sklearn.cost.prices import FREE_TIER_CHANGE, HOURS_PER_MONTH, PRICES, PRICES_CHECKED, REGION
+from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE
 
 ASSUMPTIONS = (
     f"a month is {HOURS_PER_MONTH:g} hours; SageMaker instances run all of it",
     "INIT of each cold start billed at the Lambda duration price (billed since 2025-08-01)",
     "SageMaker Serverless: duration x memory (rounded up to 1-6 GB), no per-request charge",
-    "not modelled: data transfer, SageMaker data processing, logs, volume tiers",
+    f"API Gateway's 12-month free tier not applied: accounts created after {FREE_TIER_CHANGE} get "
+    "credits instead (--apigw-free-tier for an older account)",
+    "not modelled: data transfer, SageMaker data processing, API access logs, log storage, "
+    "CloudWatch for SageMaker, volume tiers",
 )
 
 
@@ -53,7 +62,12 @@ def register(subparsers: Any) -> None:
         metavar="D",
         help="billed duration of one warm prediction (ms)",
     )
-    parser.add_argument("--architecture", choices=ARCHITECTURES, default="x86_64", help="default: x86_64")
+    parser.add_argument(
+        "--architecture",
+        choices=ARCHITECTURES,
+        default=DEFAULT_ARCHITECTURE,
+        help=f"default: {DEFAULT_ARCHITECTURE}, as the construct",
+    )
     parser.add_argument(
         "--front-door",
         action="append",
@@ -103,7 +117,37 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--include-free-tier",
         action="store_true",
-        help="subtract free tiers (Lambda always-free, API Gateway 12 months, SageMaker Serverless 2 months)",
+        help="subtract free tiers (Lambda and CloudWatch always-free, SageMaker Serverless 2 months)",
+    )
+    parser.add_argument(
+        "--apigw-free-tier",
+        action="store_true",
+        help=f"subtract API Gateway's 12-month free tier (1M requests/month): only accounts created "
+        f"on or before {FREE_TIER_CHANGE} have it; later ones get credits instead",
+    )
+    parser.add_argument(
+        "--no-monitoring",
+        dest="monitoring",
+        action="store_false",
+        help="the endpoint is built with monitoring=False: no alarms, no dashboard (logs are still "
+        "written and billed)",
+    )
+    parser.add_argument(
+        "--log-bytes-per-request",
+        type=int,
+        default=REQUEST_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES,
+        metavar="B",
+        help=f"CloudWatch Logs bytes per request (default {REQUEST_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES}: "
+        f"the handler's {REQUEST_LOG_BYTES}-byte request line + Lambda's START/END/REPORT); "
+        "0 leaves logs out",
+    )
+    parser.add_argument(
+        "--custom-metrics",
+        type=int,
+        default=CUSTOM_METRICS,
+        metavar="K",
+        help=f"custom metrics billed a month (default {CUSTOM_METRICS}: the runtime's EMF metrics); "
+        "0 leaves them out",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
@@ -127,6 +171,10 @@ def workload_from_args(args: argparse.Namespace) -> Workload:
         snapstart_versions=args.snapstart_versions,
         sagemaker_instances=args.sagemaker_instances,
         include_free_tier=args.include_free_tier,
+        monitoring=args.monitoring,
+        apigw_free_tier=args.apigw_free_tier,
+        log_bytes_per_request=args.log_bytes_per_request,
+        custom_metrics=args.custom_metrics,
     )
 
 
@@ -145,7 +193,15 @@ def run(args: argparse.Namespace) -> int:
     if args.plot:
         from cdk_sklearn.cost.plot import plot_costs  # matplotlib only when asked for
 
-        plot_path = str(plot_costs(report, args.plot))
+        try:
+            plot_path = str(plot_costs(report, args.plot))
+        except ModuleNotFoundError as exc:
+            if not (exc.name or "").startswith("matplotlib"):
+                raise
+            raise UsageError(
+                "--plot needs matplotlib, which is not installed; "
+                "install the extra: pip install 'cdk-sklearn[plot]'"
+            ) from None
     if args.json:
         print(json.dumps(report_to_json(report, plot_path), indent=2))
     else:
@@ -187,7 +243,13 @@ def report_to_json(report: CostReport, plot_path: str | None = None) -> dict[str
             "snapstart_versions": w.snapstart_versions,
             "sagemaker_instances": w.sagemaker_instances,
             "include_free_tier": w.include_free_tier,
+            "apigw_free_tier": w.apigw_free_tier,
+            "monitoring": w.monitoring,
+            "alarm_metrics": alarm_metrics(w),
+            "log_bytes_per_request": w.log_bytes_per_request,
+            "custom_metrics": w.custom_metrics,
         },
+        "counted": counted(w),
         "region": REGION,
         "prices_checked": PRICES_CHECKED,
         "currency": "USD",
@@ -227,6 +289,23 @@ def report_to_json(report: CostReport, plot_path: str | None = None) -> dict[str
     }
 
 
+def counted(w: Workload) -> str:
+    """What the Lambda options count for CloudWatch, in a sentence."""
+    parts = []
+    if w.monitoring:
+        parts.append(
+            f"{alarm_metrics(w)} standard alarm metrics and 1 dashboard (the construct's monitoring; "
+            "the dashboard as beyond the account's 3 free)"
+        )
+    else:
+        parts.append("no alarms or dashboard (--no-monitoring)")
+    if w.custom_metrics:
+        parts.append(f"{w.custom_metrics} custom metrics (the runtime's EMF)")
+    if w.log_bytes_per_request:
+        parts.append(f"Logs ingestion at {w.log_bytes_per_request} B/request")
+    return "Lambda options count CloudWatch: " + ", ".join(parts)
+
+
 def _describe_saving(fraction: float | None) -> str:
     if fraction is None:
         return "n/a (the other option costs nothing)"
@@ -255,6 +334,7 @@ def render_text(report: CostReport, plot_path: str | None = None) -> str:
         )
         + (", SnapStart" if w.snapstart else "")
         + f"; SageMaker endpoints x{w.sagemaker_instances} instance(s)",
+        counted(w),
         "",
     ]
     width = max(len(o.name) for o in report.options)

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 from cdk_sklearn.model.artifact import inspect_model
 from cdk_sklearn.packaging.build import build_layer, copy_layer, merge_requirements, resolve_bytecode
 from cdk_sklearn.packaging.target import SUPPORTED_ARCHITECTURES, SUPPORTED_RUNTIMES, LambdaTarget
@@ -28,8 +29,18 @@ def register(subparsers: Any) -> None:
         description="Build the scikit-learn layer pinned to a model's training versions, without Docker.",
     )
     build.add_argument("--model", required=True, type=Path, help="the model file (.joblib, .pkl, .skops)")
-    build.add_argument("--runtime", default="python3.13", choices=SUPPORTED_RUNTIMES)
-    build.add_argument("--architecture", default="x86_64", choices=SUPPORTED_ARCHITECTURES)
+    build.add_argument(
+        "--runtime",
+        default=DEFAULT_RUNTIME,
+        choices=SUPPORTED_RUNTIMES,
+        help=f"Lambda runtime (default {DEFAULT_RUNTIME}, as the construct)",
+    )
+    build.add_argument(
+        "--architecture",
+        default=DEFAULT_ARCHITECTURE,
+        choices=SUPPORTED_ARCHITECTURES,
+        help=f"Lambda architecture (default {DEFAULT_ARCHITECTURE}, as the construct)",
+    )
     build.add_argument(
         "--output", required=True, type=Path, help="folder to create (must be empty or absent)"
     )

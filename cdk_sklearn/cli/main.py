@@ -1,4 +1,4 @@
-"""The ``cdk-sklearn`` command line: ``serve``, ``layer build`` and ``cost``.
+"""The ``cdk-sklearn`` command line: ``doctor``, ``serve``, ``layer build``, ``cost`` and ``cache``.
 
 Each sub-command is a module of this package exposing ``register(subparsers)``, which adds its parser
 and sets ``func`` to a callable taking the parsed namespace and returning an exit code. A sub-command's
@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from cdk_sklearn import __version__
 
 # Order is the order in `cdk-sklearn --help`.
-COMMAND_MODULES: tuple[str, ...] = ("serve", "layer", "cost")
+COMMAND_MODULES: tuple[str, ...] = ("doctor", "serve", "layer", "cost", "cache")
+
+EXIT_BROKEN_PIPE = 141
+"""Exit code when the reader of stdout went away (``cdk-sklearn cost | head -1``): 128 + SIGPIPE,
+what a shell reports for a program SIGPIPE ended, so ``set -o pipefail`` scripts see the usual code."""
 
 
 class UsageError(Exception):
@@ -50,10 +55,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(func(args))
+        code = int(func(args))
+        # Flush here, inside the handler, rather than at interpreter exit, where a closed pipe
+        # would print "Exception ignored ... BrokenPipeError" instead of ending quietly.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except (UsageError, ValueError, FileNotFoundError) as exc:
         print(f"cdk-sklearn {args.command}: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _silence_stdout() -> None:
+    # Python flushes sys.stdout once more at exit; pointing its descriptor at /dev/null makes that
+    # flush succeed instead of raising BrokenPipeError a second time.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through the console script

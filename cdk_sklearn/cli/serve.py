@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from cdk_sklearn.cli.local_server import LocalServer
 from cdk_sklearn.model.artifact import inspect_model
@@ -32,8 +34,49 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--name", default=None, help='model name for the /v2 routes (default MODEL_NAME or "model")'
     )
-    parser.add_argument("--quiet", action="store_true", help="no access-log line per request")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help=(
+            "no line per request: neither the access-log line (stderr) nor the handler's JSON request "
+            "log (stdout); the handler's warnings and errors still print"
+        ),
+    )
     parser.set_defaults(func=run)
+
+
+class QuietLog(io.TextIOBase):
+    """The handler's log stream for ``serve --quiet``: passes WARNING and ERROR lines, drops the rest.
+
+    The handler writes one JSON object per line, the per-request record at INFO; a line that is not
+    JSON is passed through.
+    """
+
+    def __init__(self, target: TextIO) -> None:
+        self._target = target
+        self._pending = ""
+
+    def writable(self) -> bool:
+        """Always writable."""
+        return True
+
+    def write(self, text: str) -> int:
+        """Buffer ``text`` and forward each complete line worth showing."""
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            if _shown_when_quiet(line):
+                self._target.write(line + "\n")
+        self._target.flush()
+        return len(text)
+
+
+def _shown_when_quiet(line: str) -> bool:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return bool(line.strip())
+    return not isinstance(record, dict) or record.get("level") not in ("INFO", "DEBUG")
 
 
 def model_environment(model: Path, name: str | None = None) -> dict[str, str]:
@@ -63,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: this is the one place cdk_sklearn runs the function code.
     from lambda_runtime.app import create_app
 
-    app = create_app(os.environ)
+    stream = cast(TextIO, QuietLog(sys.stdout)) if args.quiet else None
+    app = create_app(os.environ, stream=stream)
     if app.model is None:
         reason = app.load_error.public_message if app.load_error else "unknown reason"
         raise ValueError(f"the model {str(args.model)!r} could not be loaded: {reason}")

@@ -26,12 +26,21 @@ Modelling assumptions (also printed by ``cdk-sklearn cost`` and in docs/readme/c
   sizes (1024..6144 MB); it has no per-request charge; its container start time is not billed.
 - SageMaker real-time endpoints bill instance-hours only; one instance type handles all the
   traffic (capacity is not checked).
+- The Lambda options count what the construct creates by default for CloudWatch: with
+  ``monitoring`` its alarms (billed per alarm metric: the error-rate alarm reads 3 metrics, the
+  latency and throttle alarms 1 each, the provisioned-spillover alarm 1 more with provisioned
+  concurrency) and its dashboard; always, the runtime's 5 custom (EMF) metrics and the Logs
+  ingestion of the handler's one request line (:data:`REQUEST_LOG_BYTES`) plus Lambda's
+  START/END/REPORT lines (:data:`LAMBDA_PLATFORM_LOG_BYTES`).
 - Not modelled, for any option: data transfer out, SageMaker data processing ($/GB in and out),
-  CloudWatch logs, S3 storage of the model, volume tiers (Lambda duration beyond 6 billion GB-s
-  a month, HTTP API beyond 300M requests, REST API beyond 333M requests).
+  API Gateway access-log lines, log storage, CloudWatch for the SageMaker options, S3 storage of
+  the model, volume tiers (Lambda duration beyond 6 billion GB-s a month, HTTP API beyond 300M
+  requests, REST API beyond 333M requests).
 - Free tiers are excluded unless ``include_free_tier``: Lambda's 1M requests and 400,000 GB-s
-  a month (always free; not for functions with provisioned concurrency), API Gateway's 1M
-  requests a month (first 12 months), SageMaker Serverless's 150,000 s a month (first 2 months).
+  a month (always free; not for functions with provisioned concurrency), CloudWatch's 10 alarm
+  metrics, 10 custom metrics, 3 dashboards and 5 GB of logs (always free), SageMaker
+  Serverless's 150,000 s a month (first 2 months). API Gateway's 1M requests a month for 12
+  months only with ``apigw_free_tier``: accounts created after 2025-07-15 get credits instead.
 """
 
 from __future__ import annotations
@@ -42,6 +51,8 @@ from itertools import pairwise
 from typing import Final, Literal, get_args
 
 from cdk_sklearn.cost.prices import HOURS_PER_MONTH, SAGEMAKER_INSTANCE_TYPES, price
+from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE
+from lambda_runtime.contract import METRIC_NAMES  # the shared contract, read as data
 
 Architecture = Literal["x86_64", "arm64"]
 FrontDoor = Literal["http_api", "rest_api", "function_url"]
@@ -66,6 +77,33 @@ _HTTP_API_TIER_REQUESTS: Final = 300e6
 _REST_API_TIER_REQUESTS: Final = 333e6
 _LAMBDA_DURATION_TIER_GB_S: Final = 6e9
 _SNAPSTART_MINIMUM_HOURS: Final = 3.0
+_BYTES_PER_GB: Final = 1024.0**3
+
+REQUEST_LOG_BYTES: Final = 640
+"""Bytes of the one line the handler prints per request (its JSON record carrying the EMF metrics),
+newline included. Measured by running ``lambda_runtime``'s handler on an API Gateway HTTP API
+predict event for a model named ``model``: 638 to 640 bytes (the latency digits vary); a longer
+model name adds its extra characters twice. A test measures it again."""
+
+LAMBDA_PLATFORM_LOG_BYTES: Final = 260
+"""Lambda's own lines per invocation in the text log format, from their documented layout with a
+36-character request id: ``START RequestId: ... Version: N`` (about 65 bytes), ``END RequestId: ...``
+(52) and ``REPORT RequestId: ... Duration ... Max Memory Used ...`` (about 140). An estimate."""
+
+ALARM_METRICS: Final = 5
+"""Alarm metrics of the construct's default alarms (``cdk_sklearn.monitoring.ALARM_KEYS`` without
+``provisioned_spillover``): server error rate (a metric-math alarm over 5xx, Errors and Invocations,
+so 3), p99 latency (1) and throttles (1)."""
+
+PROVISIONED_ALARM_METRICS: Final = 1
+"""The provisioned-spillover alarm, created only with provisioned concurrency."""
+
+DASHBOARDS: Final = 1
+"""One dashboard per endpoint."""
+
+CUSTOM_METRICS: Final = len(METRIC_NAMES)
+"""The runtime's embedded metrics (5, each with the single dimension ModelName): custom metrics,
+billed per metric-month whether or not the construct's monitoring is on."""
 
 
 @dataclass(frozen=True)
@@ -101,12 +139,24 @@ class Workload:
         Instances behind each SageMaker real-time endpoint, running 24/7. Default 1.
     include_free_tier
         Subtract the free tiers (see the module docstring). Default False.
+    monitoring
+        Count the alarms and the dashboard the construct creates with ``monitoring=True`` (its
+        default). Default True. Logs are counted either way: the handler writes them regardless.
+    apigw_free_tier
+        Subtract API Gateway's 12-month free tier (1M requests a month), which only accounts
+        created on or before 2025-07-15 have. Default False.
+    log_bytes_per_request
+        Bytes ingested into CloudWatch Logs per request; 0 leaves logs out. Default
+        :data:`REQUEST_LOG_BYTES` + :data:`LAMBDA_PLATFORM_LOG_BYTES` (900).
+    custom_metrics
+        Custom metrics the runtime publishes (EMF); 0 leaves them out. Default
+        :data:`CUSTOM_METRICS` (5).
     """
 
     requests_per_month: float
     memory_mb: int
     duration_ms: float
-    architecture: str = "x86_64"
+    architecture: str = DEFAULT_ARCHITECTURE
     cold_start_rate: float = 0.01
     init_duration_ms: float = 1000.0
     provisioned_concurrency: int = 0
@@ -116,6 +166,10 @@ class Workload:
     snapstart_restore_ms: float = 0.0
     sagemaker_instances: int = 1
     include_free_tier: bool = False
+    monitoring: bool = True
+    apigw_free_tier: bool = False
+    log_bytes_per_request: int = REQUEST_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES
+    custom_metrics: int = CUSTOM_METRICS
 
     def __post_init__(self) -> None:
         _require(
@@ -166,6 +220,14 @@ class Workload:
         _require(
             math.isfinite(self.snapstart_restore_ms) and self.snapstart_restore_ms >= 0,
             f"SnapStart billed restore duration must be >= 0 ms, got {self.snapstart_restore_ms!r}",
+        )
+        _require(
+            isinstance(self.custom_metrics, int) and self.custom_metrics >= 0,
+            f"custom metrics must be a whole number >= 0, got {self.custom_metrics!r}",
+        )
+        _require(
+            isinstance(self.log_bytes_per_request, int) and self.log_bytes_per_request >= 0,
+            f"log bytes per request must be a whole number >= 0, got {self.log_bytes_per_request!r}",
         )
         _require(
             isinstance(self.sagemaker_instances, int) and self.sagemaker_instances >= 1,
@@ -325,7 +387,7 @@ def lambda_option(workload: Workload, front_door: str) -> OptionCost:
                 usd_per_request=pc_share * gb * w.duration_ms / 1000.0 * price(f"lambda.pc.duration.{arch}"),
             )
         )
-    door_free = w.include_free_tier and front_door != "function_url"
+    door_free = w.apigw_free_tier and front_door != "function_url"
     items.append(
         LineItem(
             _FRONT_DOOR_LABEL[front_door],
@@ -333,7 +395,59 @@ def lambda_option(workload: Workload, front_door: str) -> OptionCost:
             free_requests=price("apigw.free.requests") if door_free else 0.0,
         )
     )
+    items.extend(cloudwatch_items(w))
     return OptionCost(name=f"lambda+{front_door}", kind="lambda", line_items=tuple(items))
+
+
+def alarm_metrics(workload: Workload) -> int:
+    """Alarm metrics the construct's monitoring bills for this workload (0 without monitoring)."""
+    if not workload.monitoring:
+        return 0
+    return ALARM_METRICS + (PROVISIONED_ALARM_METRICS if workload.provisioned_concurrency > 0 else 0)
+
+
+def cloudwatch_items(workload: Workload) -> list[LineItem]:
+    """CloudWatch line items of a Lambda option: alarms and dashboard (with monitoring), Logs ingestion."""
+    w = workload
+    items: list[LineItem] = []
+    log_bytes = w.log_bytes_per_request
+    metrics = alarm_metrics(w)
+    if metrics:
+        free_alarms = price("cloudwatch.free.alarm_metrics") if w.include_free_tier else 0.0
+        items.append(
+            LineItem(
+                f"CloudWatch alarms ({metrics} alarm metrics)",
+                fixed_usd=max(0.0, metrics - free_alarms) * price("cloudwatch.alarm.standard"),
+            )
+        )
+        free_dashboards = price("cloudwatch.free.dashboards") if w.include_free_tier else 0.0
+        items.append(
+            LineItem(
+                "CloudWatch dashboard",
+                fixed_usd=max(0.0, DASHBOARDS - free_dashboards) * price("cloudwatch.dashboard"),
+            )
+        )
+    if w.custom_metrics:
+        free_metrics = price("cloudwatch.free.custom_metrics") if w.include_free_tier else 0.0
+        items.append(
+            LineItem(
+                f"CloudWatch custom metrics ({w.custom_metrics} EMF)",
+                fixed_usd=max(0.0, w.custom_metrics - free_metrics) * price("cloudwatch.metric.custom"),
+            )
+        )
+    if log_bytes == 0:
+        return items
+    free_log_requests = (
+        price("cloudwatch.free.logs_gb") * _BYTES_PER_GB / log_bytes if w.include_free_tier else 0.0
+    )
+    items.append(
+        LineItem(
+            f"CloudWatch Logs ingestion ({log_bytes} B/request)",
+            usd_per_request=log_bytes / _BYTES_PER_GB * price("cloudwatch.logs.ingestion"),
+            free_requests=free_log_requests,
+        )
+    )
+    return items
 
 
 def sagemaker_instance_option(workload: Workload, instance_type: str) -> OptionCost:
@@ -572,8 +686,13 @@ def _notes(w: Workload, doors: tuple[str, ...]) -> tuple[str, ...]:
         )
     if w.include_free_tier:
         notes.append(
-            "free tiers subtracted: Lambda (always free), API Gateway (first 12 months), "
+            "free tiers subtracted: Lambda and CloudWatch (always free), "
             "SageMaker Serverless (first 2 months)"
+        )
+    if w.apigw_free_tier:
+        notes.append(
+            "API Gateway's 12-month free tier subtracted (1M requests a month): only accounts created "
+            "on or before 2025-07-15 have it"
         )
     return tuple(notes)
 

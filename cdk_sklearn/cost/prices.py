@@ -37,6 +37,17 @@ _LAMBDA_PAGE: Final = "https://aws.amazon.com/lambda/pricing/"
 _APIGW_PAGE: Final = "https://aws.amazon.com/api-gateway/pricing/"
 _SAGEMAKER_PAGE: Final = "https://aws.amazon.com/sagemaker/pricing/"
 _INIT_BLOG: Final = "https://aws.amazon.com/blogs/compute/aws-lambda-standardizes-billing-for-init-phase/"
+_CLOUDWATCH_PAGE: Final = "https://aws.amazon.com/cloudwatch/pricing/"
+_CLOUDWATCH_COPY: Final = (
+    _CLOUDWATCH_PAGE
+    + " (transcribed 2026-05 in api-evangelist/cloudwatch plans/cloudwatch-plans-pricing.yml)"
+)
+_FREE_TIER_PAGE: Final = "https://aws.amazon.com/free/"
+FREE_TIER_CHANGE: Final = "2025-07-15"
+"""Accounts created after this day get credits (up to $200, valid up to 6 months on the Free Plan)
+instead of the 12-month per-service free tier, so API Gateway's 1M requests a month no longer apply
+to them; always-free offers (Lambda, CloudWatch) remain (aws.amazon.com/free; /work/shared facts
+sheet, section 1.9, citing freetier.co, techbytes.app and c3x.dev)."""
 
 
 @dataclass(frozen=True)
@@ -106,8 +117,29 @@ _TABLE: dict[str, Price] = {
     "apigw.http.request": _p(1.00 / 1e6, "request (first 300M/month)", _APIGW_PAGE, "secondary"),
     "apigw.rest.request": _p(3.50 / 1e6, "request (first 333M/month)", _APIGW_PAGE, "secondary"),
     "lambda.function_url.request": _p(0.0, "request (no extra charge)", _LAMBDA_PAGE, "secondary"),
-    # 12-month free tier for new accounts, per API type.
-    "apigw.free.requests": _p(1_000_000, "requests per month (first 12 months)", _APIGW_PAGE, "secondary"),
+    # 12-month free tier, per API type: only for accounts created on or before 2025-07-15 (see
+    # FREE_TIER_CHANGE); later accounts get credits instead. Applied only when asked for.
+    "apigw.free.requests": _p(
+        1_000_000,
+        "requests per month (first 12 months; accounts created by 2025-07-15 only)",
+        _APIGW_PAGE + " ; " + _FREE_TIER_PAGE,
+        "secondary",
+    ),
+    # --- CloudWatch: what the endpoint's monitoring and logs bill -----------------------------
+    # Standard resolution; an alarm on a metric-math expression is billed per metric it reads.
+    "cloudwatch.alarm.standard": _p(0.10, "alarm metric-month", _CLOUDWATCH_COPY, "secondary"),
+    "cloudwatch.dashboard": _p(3.00, "dashboard-month (beyond the 3 free)", _CLOUDWATCH_COPY, "secondary"),
+    # First tier (Lambda's logs are tiered since 2025-05; the first step is far above these volumes).
+    "cloudwatch.logs.ingestion": _p(0.50, "GB ingested (1 GB = 2^30 bytes)", _CLOUDWATCH_COPY, "secondary"),
+    # The runtime's embedded-metric-format metrics: custom metrics, first 10,000 of an account.
+    "cloudwatch.metric.custom": _p(0.30, "custom metric-month (first 10,000)", _CLOUDWATCH_COPY, "secondary"),
+    # Always free, every account.
+    "cloudwatch.free.custom_metrics": _p(10, "custom metrics per month", _CLOUDWATCH_COPY, "secondary"),
+    "cloudwatch.free.alarm_metrics": _p(10, "alarm metrics per month", _CLOUDWATCH_COPY, "secondary"),
+    "cloudwatch.free.dashboards": _p(3, "dashboards per month", _CLOUDWATCH_COPY, "secondary"),
+    "cloudwatch.free.logs_gb": _p(
+        5, "GB of logs (ingestion and storage) per month", _CLOUDWATCH_COPY, "secondary"
+    ),
     # --- SageMaker real-time endpoints (on-demand instance-hours, 24/7) ---------------------
     "sagemaker.ml.t2.medium": _p(0.056, "instance-hour", _SAGEMAKER_PAGE, "secondary"),
     "sagemaker.ml.t3.medium": _p(0.05, "instance-hour", _SAGEMAKER_PAGE, "secondary"),

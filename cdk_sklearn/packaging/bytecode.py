@@ -57,7 +57,9 @@ def find_interpreter(version: tuple[int, int], explicit: str | None = None) -> I
 
     Looks, in order, at ``explicit`` (a prop or CLI option), the ``CDK_SKLEARN_BYTECODE_PYTHON``
     environment variable (one interpreter, or several separated by ``os.pathsep``; those of other
-    versions are skipped), the interpreter running cdk-sklearn, and ``python3.X`` on ``PATH``.
+    versions are skipped), the interpreter running cdk-sklearn, ``python3.X`` on ``PATH``, the one
+    ``uv python find 3.X`` reports, and pyenv's ``versions/3.X*`` (see :func:`on_path`,
+    :func:`uv_python`, :func:`pyenv_pythons`).
 
     Parameters
     ----------
@@ -87,11 +89,59 @@ def find_interpreter(version: tuple[int, int], explicit: str | None = None) -> I
             return found
     if sys.implementation.name == "cpython" and sys.version_info[:2] == version:
         return Interpreter(sys.executable, version)
-    return (
-        probe(f"python{version[0]}.{version[1]}")
-        if shutil.which(f"python{version[0]}.{version[1]}")
-        else None
-    )
+    searched: list[str | None] = [on_path(version), uv_python(version), *pyenv_pythons(version)]
+    for path in filter(None, searched):
+        probed = probe(path)
+        if probed is not None and probed.version == version:
+            return probed
+    return None
+
+
+def on_path(version: tuple[int, int]) -> str | None:
+    """``python3.X`` on ``PATH`` (a pyenv shim counts: probing it says whether it works), or ``None``."""
+    return shutil.which(f"python{version[0]}.{version[1]}")
+
+
+def uv_python(version: tuple[int, int]) -> str | None:
+    """The interpreter ``uv python find 3.X`` reports when uv is installed, or ``None``.
+
+    uv keeps the interpreters it installs outside ``PATH`` (``~/.local/share/uv/python``); ``find``
+    never downloads one.
+    """
+    uv = shutil.which("uv")
+    if uv is None:
+        return None
+    try:
+        completed = subprocess.run(
+            [uv, "python", "find", "--no-project", f"{version[0]}.{version[1]}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    path = completed.stdout.strip()
+    return path if completed.returncode == 0 and path else None
+
+
+def pyenv_pythons(version: tuple[int, int]) -> list[str]:
+    """``$PYENV_ROOT/versions/3.X*/bin/python3.X`` (default root ``~/.pyenv``), newest patch first.
+
+    pyenv's shims on ``PATH`` only run the versions a ``.python-version`` or ``pyenv global``
+    selects; the installed versions themselves are always under ``versions/``.
+    """
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv").expanduser()
+    name = f"python{version[0]}.{version[1]}"
+    found = [p for p in root.glob(f"versions/{version[0]}.{version[1]}*/bin/{name}") if os.access(p, os.X_OK)]
+    return [str(p) for p in sorted(found, key=_patch_order, reverse=True)]
+
+
+def _patch_order(path: Path) -> tuple[int, ...]:
+    # versions/3.13.2/bin/python3.13 -> (3, 13, 2); a suffixed build (3.13.2t) sorts by its digits
+    text = path.parents[1].name
+    return tuple(int("".join(c for c in part if c.isdigit()) or 0) for part in text.split("."))
 
 
 def _named(candidate: str, source: str, version: tuple[int, int], *, must_match: bool) -> Interpreter | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,15 @@ BASE = [
     "--duration-ms",
     "5",
     "--cold-start-rate",
+    "0",
+    # The hand-computed figures below price the bare function on x86_64 (test_cost_monitoring.py
+    # covers the defaults: arm64, alarms, dashboard, logs).
+    "--architecture",
+    "x86_64",
+    "--no-monitoring",
+    "--log-bytes-per-request",
+    "0",
+    "--custom-metrics",
     "0",
 ]
 
@@ -83,8 +93,9 @@ def test_front_door_may_be_repeated(capsys: pytest.CaptureFixture[str]) -> None:
 def test_include_free_tier_lowers_the_lambda_bill(capsys: pytest.CaptureFixture[str]) -> None:
     doc = _json(capsys, "--front-door", "http_api", "--include-free-tier")
     costs = {o["name"]: o["monthly_cost_usd"] for o in doc["options"]}
-    # requests (2M - 1M) x $0.20/1M = $0.20; 10,000 GB-s inside the free 400,000; HTTP API 1M x $1 = $1.00
-    assert costs["lambda+http_api"] == pytest.approx(1.20, rel=1e-9)
+    # requests (2M - 1M) x $0.20/1M = $0.20; 10,000 GB-s inside the free 400,000; HTTP API 2M x $1 = $2.00
+    # (its 12-month free tier is not applied: accounts created after 2025-07-15 do not have it)
+    assert costs["lambda+http_api"] == pytest.approx(2.20, rel=1e-9)
 
 
 def test_text_report_shows_costs_savings_and_break_evens(capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,3 +158,57 @@ def test_fails_without_requests_per_month(capsys: pytest.CaptureFixture[str]) ->
         main(["cost", "--memory-mb", "1024", "--duration-ms", "5"])
     assert exc.value.code == 2
     assert "--requests-per-month" in capsys.readouterr().err
+
+
+def test_plot_without_matplotlib_names_the_extra(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ModuleNotFoundError
+    assert main([*BASE, "--plot", str(tmp_path / "cost.png")]) == 2
+    assert "pip install 'cdk-sklearn[plot]'" in capsys.readouterr().err
+
+
+DEFAULTS = ["cost", "--requests-per-month", "2M", "--memory-mb", "1024", "--duration-ms", "5", "--json"]
+
+
+def test_architecture_defaults_to_arm64_like_the_construct(capsys: pytest.CaptureFixture[str]) -> None:
+    main(DEFAULTS)
+    assert json.loads(capsys.readouterr().out)["inputs"]["architecture"] == "arm64"
+
+
+def test_monitoring_is_counted_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    main(DEFAULTS)
+    items = {i["name"]: i["usd"] for i in json.loads(capsys.readouterr().out)["options"][0]["line_items"]}
+    # 5 alarm metrics x $0.10; one dashboard $3.00
+    assert (items["CloudWatch alarms (5 alarm metrics)"], items["CloudWatch dashboard"]) == pytest.approx(
+        (0.50, 3.00), rel=1e-9
+    )
+
+
+def test_no_monitoring_leaves_out_alarms_and_dashboard(capsys: pytest.CaptureFixture[str]) -> None:
+    main([*DEFAULTS, "--no-monitoring"])
+    names = [i["name"] for i in json.loads(capsys.readouterr().out)["options"][0]["line_items"]]
+    assert [n for n in names if n.startswith("CloudWatch")] == [
+        "CloudWatch custom metrics (5 EMF)",
+        "CloudWatch Logs ingestion (900 B/request)",
+    ]
+
+
+def test_text_says_what_monitoring_it_counted(capsys: pytest.CaptureFixture[str]) -> None:
+    main(DEFAULTS[:-1])
+    assert (
+        "count CloudWatch: 5 standard alarm metrics and 1 dashboard (the construct's monitoring"
+        in capsys.readouterr().out
+    )
+
+
+def test_text_says_the_api_gateway_free_tier_is_not_applied(capsys: pytest.CaptureFixture[str]) -> None:
+    main(DEFAULTS[:-1])
+    assert "accounts created after 2025-07-15 get credits instead" in capsys.readouterr().out
+
+
+def test_apigw_free_tier_flag_subtracts_a_million_requests(capsys: pytest.CaptureFixture[str]) -> None:
+    main([*DEFAULTS, "--front-door", "http_api", "--apigw-free-tier"])
+    items = {i["name"]: i["usd"] for i in json.loads(capsys.readouterr().out)["options"][0]["line_items"]}
+    # (2M - 1M free) x $1.00/1M = $1.00
+    assert items["API Gateway HTTP API"] == pytest.approx(1.00, rel=1e-9)

@@ -48,3 +48,13 @@ def test_layer_build_slim_flag():
     common = ["layer", "build", "--model", "m.joblib", "--output", "out"]
     assert build_parser().parse_args([*common, "--slim"]).slim
     assert not build_parser().parse_args(common).slim
+
+
+def test_layer_build_defaults_to_arm64_like_the_construct():
+    args = build_parser().parse_args(["layer", "build", "--model", "m.joblib", "--output", "out"])
+    assert args.architecture == "arm64"
+
+
+def test_layer_build_defaults_to_python313_like_the_construct():
+    args = build_parser().parse_args(["layer", "build", "--model", "m.joblib", "--output", "out"])
+    assert args.runtime == "python3.13"

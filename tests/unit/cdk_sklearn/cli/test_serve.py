@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -56,3 +59,35 @@ def test_serves_a_model_until_stopped(tmp_path: Path) -> None:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert json.loads(response.read()) == {"predictions": [0]}
+
+
+def _serve_and_predict(model: Path, *flags: str) -> tuple[str, str]:
+    """Run a real `cdk-sklearn serve`, send two predictions, stop it; return its stdout and stderr."""
+    command = [sys.executable, "-m", "cdk_sklearn.cli", "serve", "--model", str(model), "--port", "0", *flags]
+    child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stderr is not None
+    url = None
+    while url is None:
+        line = child.stderr.readline()  # the banner names the address once the model is loaded
+        assert line, "serve exited before printing its address"
+        url = re.search(r" at (http://127\.0\.0\.1:\d+)", line)
+    body = json.dumps({"instances": [[5.1, 3.5, 1.4, 0.2]]}).encode()
+    for _ in range(2):
+        request = urllib.request.Request(
+            f"{url.group(1)}/predict", body, {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+    child.terminate()
+    out, err = child.communicate(timeout=30)
+    return out, err
+
+
+def test_quiet_prints_no_line_per_request(iris_model):
+    out, err = _serve_and_predict(iris_model, "--quiet")
+    assert ("/predict" in out, "/predict" in err) == (False, False)
+
+
+def test_without_quiet_each_request_has_an_access_line_and_a_log_line(iris_model):
+    out, err = _serve_and_predict(iris_model)
+    assert (out.count('"route":"/predict"'), err.count("POST /predict")) == (2, 2)
