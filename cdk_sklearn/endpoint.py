@@ -33,18 +33,14 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct, IConstruct
 
 from cdk_sklearn.cold_start import ColdStart
+from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 from cdk_sklearn.front_door import FrontDoor, FrontDoorProps, SharedHttpApi, build_front_door
 from cdk_sklearn.function_code import function_code
 from cdk_sklearn.layer import LayerProps, SklearnLayer
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
 from cdk_sklearn.monitoring import EndpointMonitoring, MonitoringProps
 from cdk_sklearn.nag import acknowledge
-from cdk_sklearn.packaging.target import (
-    DEFAULT_ARCHITECTURE,
-    DEFAULT_RUNTIME,
-    SUPPORTED_ARCHITECTURES,
-    SUPPORTED_RUNTIMES,
-)
+from cdk_sklearn.packaging.target import SUPPORTED_ARCHITECTURES, SUPPORTED_RUNTIMES
 from cdk_sklearn.rollout import STRATEGIES as ROLLOUT_STRATEGIES
 from cdk_sklearn.rollout import RolloutProps, SafeRollout
 from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int, invalid

@@ -13,10 +13,6 @@ from dataclasses import dataclass
 
 SUPPORTED_RUNTIMES: tuple[str, ...] = ("python3.11", "python3.12", "python3.13", "python3.14")
 SUPPORTED_ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
-# The construct's and the CLI's defaults: python3.13 is the newest runtime whose layer is boot-tested
-# under its CPython; arm64 (Graviton) costs about 20 % less per GB-second than x86_64.
-DEFAULT_RUNTIME = "python3.13"
-DEFAULT_ARCHITECTURE = "arm64"
 _MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 _RUNTIME = re.compile(r"^python(\d+)\.(\d+)$")
 
