@@ -1,4 +1,4 @@
-"""The ``cdk-sklearn`` command line: ``serve``, ``layer build`` and ``cost``.
+"""The ``cdk-sklearn`` command line: ``serve``, ``layer build``, ``lock`` and ``cost``.
 
 Each sub-command is a module of this package exposing ``register(subparsers)``, which adds its parser
 and sets ``func`` to a callable taking the parsed namespace and returning an exit code. A sub-command's
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from cdk_sklearn import __version__
 
 # Order is the order in `cdk-sklearn --help`.
-COMMAND_MODULES: tuple[str, ...] = ("serve", "layer", "cost")
+COMMAND_MODULES: tuple[str, ...] = ("serve", "layer", "lock", "cost")
 
 
 class UsageError(Exception):
