@@ -31,7 +31,7 @@ X86 = LambdaTarget("python3.12", "x86_64")
 SHA_A, SHA_B, SHA_C = "a" * 64, "b" * 64, "c" * 64
 
 
-def _entry(target: LambdaTarget = ARM64, sklearn: str = "1.9.1", bytecode: str | None = "3.13.5") -> LockEntry:
+def _entry(target: LambdaTarget = ARM64, sklearn: str = "1.9.1", bytecode: str | None = "3.13.5"):
     spec = LayerSpec.of([f"scikit-learn=={sklearn}", "numpy>=2"], target)
     packages = (
         LockedPackage("numpy", "2.5.5", "https://files.example/numpy-2.5.5-cp313-manylinux.whl", SHA_A),
@@ -148,7 +148,8 @@ def test_fails_on_invalid_toml_and_leaves_file(tmp_path):
     with pytest.raises(LockError) as caught:
         _synth_with(tmp_path, entry)
     message = str(caught.value)
-    assert f"the layer lock {tmp_path / 'pylock.cdk-sklearn.toml'} is malformed: it is not valid TOML" in message
+    path = tmp_path / "pylock.cdk-sklearn.toml"
+    assert f"the layer lock {path} is malformed: it is not valid TOML" in message
     assert "changed nothing" in message and "restore it from version control, or delete it" in message
     assert "\n" not in message
     assert (tmp_path / "pylock.cdk-sklearn.toml").read_text() == before
@@ -231,8 +232,9 @@ def test_first_synth_writes_entry_then_changed_entry_resolves_alone(tmp_path, in
     assert {(p.name, p.version) for p in second.packages} == {("tinypkg", "2.0"), ("otherpkg", "0.1")}
 
     third = locked_entry(LayerSpec.of(["tinypkg"], X86), path, None, lines.append)
-    assert f"entry {third.key} resolved (new target python3.12 x86_64; these requirements were locked " in (
-        lines[2]
+    assert (
+        f"entry {third.key} resolved (new target python3.12 x86_64; these requirements were locked "
+        in (lines[2])
     )
 
 
@@ -243,8 +245,9 @@ def test_entry_with_other_platform_tags_is_re_resolved_in_place(tmp_path, index)
     Lock(path, {entry.key: LockEntry(spec, ("manylinux2014_aarch64",), entry.packages)}).write()
     lines: list[str] = []
     locked_entry(spec, path, None, lines.append)
-    assert "wheel platform tags changed (manylinux2014_aarch64 -> manylinux_2_28_aarch64 manylinux2014" in (
-        lines[0]
+    assert (
+        "wheel platform tags changed (manylinux2014_aarch64 -> manylinux_2_28_aarch64 manylinux2014"
+        in (lines[0])
     )
     assert Lock.read(path).entries[entry.key].platforms == ARM64.platform_tags
 
