@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -41,7 +43,9 @@ def _synth(app_dir: Path, model: Path) -> dict[str, object]:
 def test_same_lock_other_machine_gives_identical_template(iris_model, tmp_path, monkeypatch, capfd):
     monkeypatch.delenv("CDK_SKLEARN_LOCK")  # the default: beside cdk.json, the app's working folder
     # Compile .pyc when a CPython 3.13 is at hand (`make userlands`), so bytecode is covered too.
-    monkeypatch.setenv("CDK_SKLEARN_BYTECODE_PYTHON", str(USERLAND_PYTHON) if USERLAND_PYTHON.exists() else "")
+    monkeypatch.setenv(
+        "CDK_SKLEARN_BYTECODE_PYTHON", str(USERLAND_PYTHON) if USERLAND_PYTHON.exists() else ""
+    )
     one, two = tmp_path / "machine-one" / "app", tmp_path / "machine-two" / "checkout"
     for folder in (one, two):
         folder.mkdir(parents=True)
@@ -65,3 +69,45 @@ def test_same_lock_other_machine_gives_identical_template(iris_model, tmp_path, 
     assert "resolved" not in capfd.readouterr().err
     assets = [sorted(p.name for p in (d / "cdk.out").glob("asset.*")) for d in (one, two)]
     assert assets[0] == assets[1] and len(assets[0]) == 1
+
+
+OLDER_PIP = "pip==24.2"  # older than the venv's (26.x): another --target layout code, same wheels
+
+
+@pytest.fixture(scope="module")
+def older_pip(tmp_path_factory) -> Path:
+    """A virtualenv with an older pip (from the configured index); skips when it cannot be made."""
+    venv = tmp_path_factory.mktemp("older-pip") / "venv"
+    made = subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=False)
+    python = venv / "bin" / "python"
+    installed = made.returncode == 0 and (
+        subprocess.run(
+            [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", OLDER_PIP],
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
+    if not installed:
+        pytest.skip(f"could not install {OLDER_PIP} into a virtualenv (no index?)")
+    return python
+
+
+def test_same_lock_other_pip_gives_identical_layer(older_pip, tmp_path, monkeypatch):
+    from cdk_sklearn.packaging import install
+    from cdk_sklearn.packaging.build import build_layer
+    from cdk_sklearn.packaging.target import LambdaTarget
+
+    monkeypatch.setenv("CDK_SKLEARN_BYTECODE_PYTHON", "")
+    target, requirements = LambdaTarget("python3.13", "x86_64"), ("scikit-learn==1.9.1",)
+    lock = tmp_path / "pylock.cdk-sklearn.toml"
+    monkeypatch.setenv("CDK_SKLEARN_CACHE", str(tmp_path / "cache-new-pip"))
+    ours = build_layer(requirements, target, None, lock=lock, log=lambda _: None)
+
+    real = install.pip_command
+    monkeypatch.setattr(install, "pip_command", lambda: [str(older_pip), *real()[1:]])
+    monkeypatch.setenv("CDK_SKLEARN_CACHE", str(tmp_path / "cache-old-pip"))
+    theirs = build_layer(requirements, target, None, lock=lock, log=lambda _: None)
+
+    assert not theirs.reused and theirs.key == ours.key
+    assert theirs.content_hash == ours.content_hash
