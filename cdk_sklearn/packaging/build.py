@@ -308,10 +308,11 @@ def _report_interpreter(
     if used == recorded or (entry.key, used) in _reported_interpreters:
         return
     _reported_interpreters.add((entry.key, used))
+    was = f"compiled with CPython {recorded}" if entry.bytecode_python else "locked without .pyc"
+    now = f"uses {used}" if interpreter else "has no interpreter to compile .pyc"
     say(
-        f"cdk-sklearn: lock entry {entry.key} was compiled with CPython {recorded}, this synth uses "
-        f"{used if interpreter else 'no interpreter (no .pyc)'}: the layer's .pyc and asset hash may differ "
-        "from the other machine's"
+        f"cdk-sklearn: lock entry {entry.key} was {was}, this synth {now}: the layer's .pyc and asset "
+        "hash may differ from the other machine's"
     )
 
 

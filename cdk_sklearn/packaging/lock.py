@@ -469,16 +469,26 @@ def _all_keys(path: Path) -> frozenset[str]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError):
         return frozenset()  # Lock.read reports it
-    layers = data.get("tool", {}).get(_TOOL, {}).get("layers", {})
-    return frozenset(layers) if isinstance(layers, dict) else frozenset()
+    return frozenset(_layers_table(data) or {})
+
+
+def _layers_table(data: dict[str, Any]) -> dict[str, Any] | None:
+    # [tool.cdk-sklearn.layers], {} when absent, None when something on the way is not a table.
+    table: dict[str, Any] = data
+    for name in ("tool", _TOOL, "layers"):
+        inner = table.get(name, {})
+        if not isinstance(inner, dict):
+            return None
+        table = inner
+    return table
 
 
 def _parse(path: Path, data: dict[str, Any], tolerate: frozenset[str]) -> dict[str, LockEntry]:
     version = data.get("lock-version")
     if not isinstance(version, str) or version.split(".")[0] != _LOCK_VERSION.split(".")[0]:
         raise _malformed(path, f'lock-version is {version!r}, this cdk-sklearn reads "{_LOCK_VERSION}"')
-    layers = data.get("tool", {}).get(_TOOL, {}).get("layers", {})
-    if not isinstance(layers, dict):
+    layers = _layers_table(data)
+    if layers is None:
         raise _malformed(path, f"[tool.{_TOOL}.layers] is not a table")
     specs: dict[str, tuple[LayerSpec, tuple[str, ...], str | None]] = {}
     for key, table in layers.items():

@@ -324,3 +324,15 @@ def test_says_once_when_another_interpreter_compiles(tmp_path, index, monkeypatc
         f"cdk-sklearn: lock entry {entry.key} was compiled with CPython 3.13.5, this synth uses 3.13.7: "
         "the layer's .pyc and asset hash may differ from the other machine's"
     ]
+
+
+def test_fails_when_tool_table_is_not_a_table(tmp_path):
+    entry = _entry()
+    lock = _lock(tmp_path, entry)
+    lock.write()
+    text = lock.path.read_text()
+    text = text[: text.index("[tool.")].replace('created-by = "cdk-sklearn"', 'created-by = "x"\ntool = 3')
+    lock.path.write_text(text)
+    with pytest.raises(LockError, match=r"\[tool\.cdk-sklearn\.layers\] is not a table"):
+        _synth_with(tmp_path, entry)
+    assert lock.path.read_text() == text
