@@ -2,9 +2,11 @@
 
 The layer's asset is bundled locally (:class:`aws_cdk.ILocalBundling`) by :mod:`cdk_sklearn.packaging`:
 pip installs wheels for the Lambda runtime's platform, the build is pruned, compiled to .pyc for the
-runtime's Python, measured against Lambda's size limit and kept in the user cache. When the stack does
-not need bundling (``cdk ls``, unit tests with ``aws:cdk:bundling-stacks: []``) nothing is built or
-downloaded.
+runtime's Python, measured against Lambda's size limit and kept in the user cache. What it installs is
+pinned, with wheel hashes, in the app's lock file ``pylock.cdk-sklearn.toml`` (beside ``cdk.json``, or
+``$CDK_SKLEARN_LOCK``): the first synth writes a layer's entry, later synths install exactly that (see
+:mod:`cdk_sklearn.packaging.lock`). When the stack does not need bundling (``cdk ls``, unit tests with
+``aws:cdk:bundling-stacks: []``) nothing is built, downloaded or locked.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ from cdk_sklearn.packaging.build import (
     LayerBuild,
     build_layer,
     copy_layer,
-    layer_key,
     merge_requirements,
     parse_requirement,
     resolve_bytecode,
+    stand_in_key,
 )
 from cdk_sklearn.packaging.bytecode import Interpreter
 from cdk_sklearn.packaging.cache import cache_root
+from cdk_sklearn.packaging.lock import lock_path
 from cdk_sklearn.packaging.target import LambdaTarget
 from cdk_sklearn.validation import check_bool, check_int, check_strings, invalid
 
@@ -134,6 +137,12 @@ class SklearnLayer(Construct):
         The requirement strings the layer is built from.
     build
         The built layer (sizes, lock), or ``None`` when the stack is not bundled.
+
+    Notes
+    -----
+    A bundled synth reads the app's lock (``pylock.cdk-sklearn.toml`` in the working directory, or
+    ``$CDK_SKLEARN_LOCK``), adds this layer's entry when it has none, and installs the locked wheels;
+    see :mod:`cdk_sklearn.packaging.lock`.
     """
 
     def __init__(
@@ -169,7 +178,8 @@ class SklearnLayer(Construct):
 
         if Stack.of(self).bundling_required:
             interpreter = resolve_bytecode(target, bytecode_python)
-            build = build_layer(requirements, target, interpreter, slim=slim)
+            lock: Path | None = lock_path()
+            build = build_layer(requirements, target, interpreter, slim=slim, lock=lock)
             budget = build.budget(function_code_bytes)
             print(budget.render(f"cdk-sklearn: {self.node.path} ({target.describe()})"), file=sys.stderr)
             budget.check()
@@ -178,8 +188,8 @@ class SklearnLayer(Construct):
             description = " ".join(build.lock)
         else:
             # Not bundled (cdk ls, unit tests): no network, no build; a stable stand-in hash.
-            interpreter = None
-            asset_hash = layer_key(requirements, target, None, slim)
+            interpreter, lock = None, None
+            asset_hash = stand_in_key(requirements, target, slim)
             description = " ".join(requirements)
 
         recipe = self._write_recipe(requirements, target, asset_hash, slim)
@@ -190,7 +200,7 @@ class SklearnLayer(Construct):
             bundling=BundlingOptions(
                 # Never pulled: local bundling always succeeds or raises.
                 image=DockerImage.from_registry("cdk-sklearn-local-bundling-only"),
-                local=_LocalLayerBundling(requirements, target, interpreter, slim),
+                local=_LocalLayerBundling(requirements, target, interpreter, slim, lock),
             ),
         )
         self._layer_version = lambda_.LayerVersion(
@@ -272,14 +282,18 @@ class _LocalLayerBundling:
         target: LambdaTarget,
         interpreter: Interpreter | None,
         slim: bool,
+        lock: Path | None,
     ) -> None:
         self._requirements = requirements
         self._target = target
         self._interpreter = interpreter
         self._slim = slim
+        self._lock = lock
 
     def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
-        build = build_layer(self._requirements, self._target, self._interpreter, slim=self._slim)
+        build = build_layer(
+            self._requirements, self._target, self._interpreter, slim=self._slim, lock=self._lock
+        )
         copy_layer(build, Path(output_dir))
         return True
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +28,15 @@ def iris_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from examples.train_iris import train
 
     return train(tmp_path_factory.mktemp("models") / "iris.joblib")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lock_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A bundling synth writes the app's layer lock into the working folder: keep tests out of the repo.
+
+    Tests about the lock set ``CDK_SKLEARN_LOCK`` (or ``lock=``) themselves.
+    """
+    path = tmp_path_factory.mktemp("lock") / "pylock.cdk-sklearn.toml"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CDK_SKLEARN_LOCK", str(path))
+        yield path

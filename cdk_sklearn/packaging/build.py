@@ -1,8 +1,10 @@
-"""The layer build pipeline: install -> prune -> compile -> lock -> measure, cached by its inputs.
+"""The layer build pipeline: lock -> install -> prune -> compile -> measure, cached by its inputs.
 
-The result is a folder laid out as Lambda expects a Python layer (``python/`` becomes ``/opt/python``)
-with ``requirements.lock`` beside ``python/``. It is built once per cache key into the user cache and
-then reused: a repeated synth only reads ``build.json``.
+The requirements are resolved once into an entry of the app's lock (:mod:`.lock`); the layer is then
+always installed from that entry, hash-checked and without resolution, so the same lock gives the same
+files on any machine, with any pip. The result is a folder laid out as Lambda expects a Python layer
+(``python/`` becomes ``/opt/python``) with ``requirements.lock`` beside ``python/``. It is built once per
+cache key into the user cache and then reused: a repeated synth only reads ``build.json``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from packaging.utils import canonicalize_name
 from cdk_sklearn.packaging.budget import Budget, directory_size, package_sizes
 from cdk_sklearn.packaging.bytecode import Interpreter, compile_bytecode, find_interpreter
 from cdk_sklearn.packaging.cache import build_key, cache_root, tree_hash
-from cdk_sklearn.packaging.install import install, write_lock
+from cdk_sklearn.packaging.install import HashMismatchError, install_locked, write_lock
+from cdk_sklearn.packaging.lock import LOCK_FILE_NAME, LayerSpec, LockEntry, LockError, locked_entry
 from cdk_sklearn.packaging.prune import prune
 from cdk_sklearn.packaging.slim import make_sourceless
 from cdk_sklearn.packaging.target import LambdaTarget
@@ -31,6 +34,11 @@ from cdk_sklearn.packaging.target import LambdaTarget
 LAYER_RUNTIME_PATH = "/opt/python"
 LOCK_NAME = "requirements.lock"
 _MANIFEST = "build.json"
+# Every file of a layer gets this modification time (1980-01-01, the earliest a zip can hold), so
+# the staged asset does not carry the build's clock.
+_EPOCH = 315_532_800
+# (entry key, interpreter release) pairs already reported, so a synth says it once per layer.
+_reported_interpreters: set[tuple[str, str]] = set()
 
 
 class BytecodeWarning(UserWarning):
@@ -51,6 +59,8 @@ class LayerBuild:
         SHA-256 of the layer's files: the CDK asset hash, so it changes exactly when the content does.
     lock
         ``name==version`` of every installed distribution.
+    lock_key
+        The key of the lock entry the layer was installed from.
     packages
         Bytes per top-level package.
     layer_bytes
@@ -75,6 +85,7 @@ class LayerBuild:
     pruned_bytes: int
     reused: bool
     slim: bool = False
+    lock_key: str = ""
 
     def budget(self, function_code_bytes: int = 0) -> Budget:
         """This layer's :class:`Budget` next to ``function_code_bytes`` of function code."""
@@ -153,15 +164,19 @@ def resolve_bytecode(target: LambdaTarget, explicit: str | None) -> Interpreter 
     return interpreter
 
 
-def layer_key(
-    requirements: Sequence[str],
-    target: LambdaTarget,
-    interpreter: Interpreter | None,
-    slim: bool = False,
-) -> str:
-    """The cache key for these inputs (no network, no build)."""
-    tag = interpreter.cache_tag if interpreter else None
-    return build_key(tuple(requirements), target.runtime, target.architecture, tag, slim)
+def stand_in_key(requirements: Sequence[str], target: LambdaTarget, slim: bool = False) -> str:
+    """A stable key for a layer that is not built (unbundled synth): no lock, no network."""
+    return build_key(
+        tuple(requirements), target.runtime, target.architecture, None, slim, target.platform_tags
+    )
+
+
+def entry_key(entry: LockEntry, interpreter: Interpreter | None, slim: bool = False) -> str:
+    """The cache key of the layer installed from ``entry`` (no network, no build)."""
+    bytecode = (interpreter.release or interpreter.cache_tag) if interpreter else None
+    return build_key(
+        entry.pins(), entry.spec.runtime, entry.spec.architecture, bytecode, slim, entry.platforms
+    )
 
 
 def check_slim(target: LambdaTarget, interpreter: Interpreter | None) -> None:
@@ -186,8 +201,9 @@ def build_layer(
     *,
     slim: bool = False,
     log: Callable[[str], None] | None = None,
+    lock: Path | None = None,
 ) -> LayerBuild:
-    """Build (or reuse from the cache) the layer for ``requirements`` on ``target``.
+    """Build (or reuse from the cache) the layer for ``requirements`` on ``target``, as locked.
 
     Parameters
     ----------
@@ -201,6 +217,10 @@ def build_layer(
         Ship each module as a sourceless .pyc instead of .py + __pycache__ (needs ``interpreter``).
     log
         Where progress lines go (stderr by default).
+    lock
+        The lock file holding the layer's entry (see :mod:`cdk_sklearn.packaging.lock`); the entry
+        is resolved and added when missing. ``None``: a lock private to the cache folder, so builds
+        outside a CDK app (``cdk-sklearn layer build``) are pinned per machine as before.
 
     Returns
     -------
@@ -210,29 +230,78 @@ def build_layer(
     ------
     cdk_sklearn.packaging.install.ResolutionError
         When a requirement has no wheel for the target.
+    cdk_sklearn.packaging.lock.LockError
+        When the lock is malformed or the index does not serve its wheels; the lock is left unchanged.
     ValueError
         When ``slim`` is asked for without an ``interpreter``.
     """
     say = log or (lambda line: print(line, file=sys.stderr))
     if slim:
         check_slim(target, interpreter)
-    key = layer_key(requirements, target, interpreter, slim)
+    lock_file = lock if lock is not None else cache_root() / LOCK_FILE_NAME
+    release = interpreter.release if interpreter and interpreter.release else None
+    entry = locked_entry(LayerSpec.of(requirements, target), lock_file, release, say)
+    return build_from_entry(entry, interpreter, slim=slim, log=say, lock=lock_file)
+
+
+def build_from_entry(
+    entry: LockEntry,
+    interpreter: Interpreter | None,
+    *,
+    slim: bool = False,
+    log: Callable[[str], None] | None = None,
+    lock: Path | None = None,
+) -> LayerBuild:
+    """Build (or reuse from the cache) the layer of a lock entry: hash-checked, no resolution.
+
+    Parameters
+    ----------
+    entry
+        The locked layer.
+    interpreter
+        CPython of the target version for .pyc, or ``None`` to ship without bytecode.
+    slim
+        Sourceless layer (needs ``interpreter``).
+    log
+        Where progress lines go (stderr by default).
+    lock
+        The lock file ``entry`` comes from, named in messages.
+
+    Returns
+    -------
+    LayerBuild
+
+    Raises
+    ------
+    cdk_sklearn.packaging.lock.LockError
+        When the index serves other bytes than the locked wheels (or no longer has them).
+    """
+    say = log or (lambda line: print(line, file=sys.stderr))
+    target = entry.spec.target
+    if slim:
+        check_slim(target, interpreter)
+    _report_interpreter(entry, interpreter, say)
+    key = entry_key(entry, interpreter, slim)
     home = cache_root() / "layers" / key
     manifest = home / _MANIFEST
     if manifest.is_file():
         return _load(home, key, reused=True)
     flavour = "slim (sourceless) " if slim else ""
     say(
-        f"cdk-sklearn: building the {flavour}scikit-learn layer for {target.describe()}: "
-        f"{' '.join(requirements)}"
+        f"cdk-sklearn: building the {flavour}scikit-learn layer for {target.describe()} from lock entry "
+        f"{entry.key}: {' '.join(f'{p.name}=={p.version}' for p in entry.packages)}"
     )
     started = time.monotonic()
+    home.parent.mkdir(parents=True, exist_ok=True)
     staging = home.parent / f".{key}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     layer_dir = staging / "layer"
     site_packages = layer_dir / "python"
     try:
-        packages = install(requirements, target, site_packages)
+        try:
+            install_locked(entry.packages, target, site_packages)
+        except HashMismatchError as exc:
+            raise LockError(_mismatch_message(entry, lock, str(exc))) from exc
         cache_tag = interpreter.cache_tag if interpreter else f"cpython-{target.abi.removeprefix('cp')}"
         pruned = prune(site_packages, cache_tag)
         sourceless_bytes = 0
@@ -240,16 +309,19 @@ def build_layer(
             compile_bytecode(site_packages, interpreter, LAYER_RUNTIME_PATH)
             if slim:
                 sourceless_bytes = make_sourceless(site_packages, interpreter.cache_tag).total_bytes
-        write_lock(packages, target, layer_dir / LOCK_NAME)
+        write_lock(entry.packages, target, layer_dir / LOCK_NAME)
+        _set_times(layer_dir)
         record = {
             "key": key,
+            "lock_key": entry.key,
             "runtime": target.runtime,
             "architecture": target.architecture,
-            "requirements": list(requirements),
-            "lock": [f"{p.name}=={p.version}" for p in packages],
+            "requirements": list(entry.spec.requirements),
+            "lock": [f"{p.name}=={p.version}" for p in entry.packages],
             "packages": package_sizes(site_packages),
             "layer_bytes": directory_size(layer_dir),
             "bytecode_tag": interpreter.cache_tag if interpreter else None,
+            "bytecode_python": interpreter.release if interpreter else None,
             "pruned_bytes": pruned.total_bytes + sourceless_bytes,
             "pruned_by_reason": {**pruned.bytes_by_reason, "sources (slim)": sourceless_bytes}
             if slim
@@ -269,6 +341,42 @@ def build_layer(
     return _load(home, key, reused=False)
 
 
+def _report_interpreter(
+    entry: LockEntry, interpreter: Interpreter | None, say: Callable[[str], None]
+) -> None:
+    # Bytecode may differ between CPython patch releases, and so then does the asset hash: say so
+    # once, rather than let a template change without a reason on another machine.
+    used = (interpreter.release or interpreter.cache_tag) if interpreter else "none"
+    recorded = entry.bytecode_python or "none"
+    if used == recorded or (entry.key, used) in _reported_interpreters:
+        return
+    _reported_interpreters.add((entry.key, used))
+    was = f"compiled with CPython {recorded}" if entry.bytecode_python else "locked without .pyc"
+    now = f"uses {used}" if interpreter else "has no interpreter to compile .pyc"
+    say(
+        f"cdk-sklearn: lock entry {entry.key} was {was}, this synth {now}: the layer's .pyc and asset "
+        "hash may differ from the other machine's"
+    )
+
+
+def _mismatch_message(entry: LockEntry, lock: Path | None, detail: str) -> str:
+    pip_said = " ".join(line.strip() for line in detail.splitlines() if line.strip())
+    where = str(lock) if lock else "the layer lock"
+    return (
+        f"the package index does not serve the wheels locked in {where} for entry {entry.key} "
+        f"({entry.spec.describe()}); pip said: {pip_said} cdk-sklearn stopped and changed nothing. A "
+        "locked wheel is only replaced on purpose: if the index legitimately changed (another mirror, a "
+        f"withdrawn release), run `cdk-sklearn lock --upgrade --entry {entry.key}` and review the new "
+        "pins, or delete that entry and synthesize again; otherwise find out why the index serves "
+        "other bytes before deploying."
+    )
+
+
+def _set_times(root: Path) -> None:
+    for path in (*root.rglob("*"), root):
+        os.utime(path, (_EPOCH, _EPOCH), follow_symlinks=False)
+
+
 def _load(home: Path, key: str, *, reused: bool) -> LayerBuild:
     record = json.loads((home / _MANIFEST).read_text())
     return LayerBuild(
@@ -282,6 +390,7 @@ def _load(home: Path, key: str, *, reused: bool) -> LayerBuild:
         pruned_bytes=int(record["pruned_bytes"]),
         reused=reused,
         slim=bool(record.get("slim", False)),
+        lock_key=str(record.get("lock_key", "")),
     )
 
 

@@ -10,6 +10,7 @@ timestamps, which zip files and asset staging do not preserve.
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -22,10 +23,22 @@ BYTECODE_PYTHON_ENV = "CDK_SKLEARN_BYTECODE_PYTHON"
 
 @dataclass(frozen=True)
 class Interpreter:
-    """A CPython executable and the version it reports."""
+    """A CPython executable and the version it reports.
+
+    Attributes
+    ----------
+    executable
+        Path of the interpreter.
+    version
+        ``(3, 13)``: what decides the bytecode format (magic number, cache tag).
+    release
+        The full version, ``"3.13.5"`` (``""`` when unknown): a patch release may compile some
+        module to different bytes, so the lock records it and the cache key includes it.
+    """
 
     executable: str
     version: tuple[int, int]
+    release: str = ""
 
     @property
     def cache_tag(self) -> str:
@@ -38,7 +51,13 @@ def probe(executable: str) -> Interpreter | None:
     path = shutil.which(executable) or executable
     try:
         completed = subprocess.run(
-            [path, "-I", "-c", "import sys; print(sys.implementation.name, *sys.version_info[:2])"],
+            [
+                path,
+                "-I",
+                "-c",
+                "import platform, sys; "
+                "print(sys.implementation.name, *sys.version_info[:2], platform.python_version())",
+            ],
             capture_output=True,
             text=True,
             timeout=30,
@@ -47,9 +66,9 @@ def probe(executable: str) -> Interpreter | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     parts = completed.stdout.split()
-    if completed.returncode != 0 or len(parts) != 3 or parts[0] != "cpython":
+    if completed.returncode != 0 or len(parts) != 4 or parts[0] != "cpython":
         return None
-    return Interpreter(path, (int(parts[1]), int(parts[2])))
+    return Interpreter(path, (int(parts[1]), int(parts[2])), parts[3])
 
 
 def find_interpreter(version: tuple[int, int], explicit: str | None = None) -> Interpreter | None:
@@ -88,7 +107,7 @@ def find_interpreter(version: tuple[int, int], explicit: str | None = None) -> I
         if found is not None:
             return found
     if sys.implementation.name == "cpython" and sys.version_info[:2] == version:
-        return Interpreter(sys.executable, version)
+        return Interpreter(sys.executable, version, platform.python_version())
     searched: list[str | None] = [on_path(version), uv_python(version), *pyenv_pythons(version)]
     for path in filter(None, searched):
         probed = probe(path)

@@ -1,8 +1,12 @@
 """Where built layers are kept between synths, and the key that says when to rebuild.
 
-A layer is rebuilt only when something that decides its content changes: the requirements (model pins
-plus extras), the runtime, the architecture, whether and for which Python it has bytecode, whether
-it is slim (sourceless), and the builder itself (this package's source and the pip that resolves).
+A layer is rebuilt only when something that decides its content changes: the locked distributions
+(name, version and wheel hash, see :mod:`cdk_sklearn.packaging.lock`), the runtime, the architecture
+and its wheel platform tags, the interpreter release that compiles the bytecode, whether it is slim
+(sourceless), and this package's own source (the pruning and compiling rules). The pip that installs
+the wheels is *not* part of the key: installing a hash-checked wheel with ``--no-deps`` unpacks the
+same files whatever the pip, and what pip adds of its own (``INSTALLER``, ``REQUESTED``,
+``direct_url.json``) is removed by :mod:`.prune`.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import hashlib
 import json
 import os
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
 from cdk_sklearn import __version__
@@ -34,31 +37,44 @@ def cache_root() -> Path:
 
 @cache
 def builder_fingerprint() -> str:
-    """Hash of what builds layers: this package's source files, cdk-sklearn's and pip's versions."""
+    """Hash of what turns wheels into a layer: cdk-sklearn's version and this package's source files."""
     digest = hashlib.sha256()
     digest.update(f"cdk-sklearn {__version__}\n".encode())
-    try:
-        digest.update(f"pip {metadata.version('pip')}\n".encode())
-    except metadata.PackageNotFoundError:  # pragma: no cover - pip is always there when we build
-        digest.update(b"pip unknown\n")
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def build_key(
-    requirements: tuple[str, ...],
+    pins: tuple[str, ...],
     runtime: str,
     architecture: str,
-    bytecode_tag: str | None,
+    bytecode: str | None,
     slim: bool = False,
+    platforms: tuple[str, ...] = (),
 ) -> str:
-    """The cache key of a layer build: 24 hex characters of a SHA-256 over its inputs."""
+    """The cache key of a layer build: 24 hex characters of a SHA-256 over its inputs.
+
+    Parameters
+    ----------
+    pins
+        What is installed: ``name==version sha256`` lines of the lock entry (requirement strings
+        for the stand-in key of an unbundled synth). Order does not matter.
+    runtime, architecture
+        The Lambda target.
+    bytecode
+        The release of the interpreter that compiles .pyc (``"3.13.5"``), or ``None`` for none.
+    slim
+        Sourceless layer.
+    platforms
+        The wheel platform tags pip was allowed to pick.
+    """
     payload = {
-        "requirements": sorted(requirements),
+        "pins": sorted(pins),
         "runtime": runtime,
         "architecture": architecture,
-        "bytecode": bytecode_tag,
+        "platforms": list(platforms),
+        "bytecode": bytecode,
         "slim": slim,
         "builder": builder_fingerprint(),
     }

@@ -1,8 +1,10 @@
-"""Resolve and install the layer's wheels for a Lambda target with pip, and record the lock.
+"""Resolve and install the layer's wheels for a Lambda target with pip.
 
 pip runs as a subprocess of the synth's interpreter (``python -m pip``) with the target's platform tags,
-so it downloads wheels built for the Lambda runtime, never the host's. ``--report`` gives the exact
-versions and wheel hashes, which become the lock written next to the layer.
+so it picks wheels built for the Lambda runtime, never the host's. Two steps, always: :func:`resolve`
+(``--dry-run --report``) gives the exact versions and wheel hashes, which go into the app's lock
+(:mod:`cdk_sklearn.packaging.lock`); :func:`install_locked` installs exactly those, hash-checked and
+without resolving. ``requirements.lock`` next to the layer's ``python/`` records them too.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +21,16 @@ from pathlib import Path
 from cdk_sklearn.packaging.target import SUPPORTED_RUNTIMES, LambdaTarget
 
 _NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
+_HASH_MISMATCH = "DO NOT MATCH THE HASHES"
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(==\s*([^\s;,]+))?")
 
 
 class ResolutionError(ValueError):
     """No set of wheels satisfies the requirements for the target; the message says what to change."""
+
+
+class HashMismatchError(RuntimeError):
+    """The index does not serve the locked wheel (another hash, or the version is gone); pip's words."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +52,12 @@ def pip_command() -> list[str]:
     return [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 
 
-def install(
-    requirements: Sequence[str], target: LambdaTarget, destination: Path
-) -> tuple[LockedPackage, ...]:
-    """Install ``requirements`` and their dependencies for ``target`` into ``destination``.
+def resolve(requirements: Sequence[str], target: LambdaTarget) -> tuple[LockedPackage, ...]:
+    """Resolve ``requirements`` for ``target`` into exact versions and wheel hashes, installing nothing.
+
+    pip resolves as for an install (``--dry-run --report``), with the target's platform tags, so the
+    result names the wheel each distribution would have on Lambda. pip's own options from the
+    environment or its config (``PIP_INDEX_URL``, ``PIP_FIND_LINKS``...) apply.
 
     Parameters
     ----------
@@ -55,13 +65,11 @@ def install(
         pip requirement strings, e.g. ``("scikit-learn==1.9.1", "pandas")``.
     target
         The Lambda runtime and architecture the wheels must load on.
-    destination
-        The folder that becomes ``/opt/python`` on Lambda.
 
     Returns
     -------
     tuple of LockedPackage
-        Every distribution installed, sorted by name.
+        Every distribution the layer needs, sorted by name.
 
     Raises
     ------
@@ -71,36 +79,74 @@ def install(
     RuntimeError
         When pip fails for another reason (network, index); the message carries pip's output.
     """
-    destination.mkdir(parents=True, exist_ok=True)
-    report = destination.parent / f"{destination.name}.pip-report.json"
-    command = [
-        *pip_command(),
-        "install",
-        "--quiet",
-        "--no-compile",  # pip would compile for the HOST Python; bytecode.py compiles for the target
-        "--ignore-installed",
-        "--upgrade",
-        "--target",
-        str(destination),
-        "--report",
-        str(report),
-        *target.pip_arguments(),
-        *requirements,
-    ]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        output = completed.stdout + completed.stderr
-        missing = _NO_MATCH.search(output)
-        if missing:
-            raise ResolutionError(explain_missing_wheel(missing.group(1), target))
-        raise RuntimeError(
-            f"pip could not install {' '.join(requirements)} for {target.describe()} "
-            f"(exit code {completed.returncode}):\n{_without_warnings(output)}"
-        )
-    try:
+    with tempfile.TemporaryDirectory(prefix="cdk-sklearn-resolve-") as scratch:
+        report = Path(scratch) / "report.json"
+        command = [
+            *pip_command(),
+            "install",
+            "--quiet",
+            "--dry-run",
+            "--ignore-installed",
+            "--report",
+            str(report),
+            *target.pip_arguments(),
+            *requirements,
+        ]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+        if completed.returncode != 0:
+            output = completed.stdout + completed.stderr
+            missing = _NO_MATCH.search(output)
+            if missing:
+                raise ResolutionError(explain_missing_wheel(missing.group(1), target))
+            raise RuntimeError(
+                f"pip could not resolve {' '.join(requirements)} for {target.describe()} "
+                f"(exit code {completed.returncode}):\n{_without_warnings(output)}"
+            )
         return read_report(report)
-    finally:
-        report.unlink(missing_ok=True)
+
+
+def install_locked(packages: Sequence[LockedPackage], target: LambdaTarget, destination: Path) -> None:
+    """Install exactly ``packages`` for ``target`` into ``destination``: no resolution, hash-checked.
+
+    Each distribution is installed from ``name==version --hash=sha256:...`` with ``--no-deps`` and
+    ``--require-hashes``, so pip neither picks another version nor accepts a wheel whose bytes differ
+    from the locked one.
+
+    Raises
+    ------
+    HashMismatchError
+        When the index serves a wheel whose hash is not the locked one (or none of that version).
+    RuntimeError
+        When pip fails for another reason; the message carries pip's output.
+    """
+    destination.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cdk-sklearn-install-") as scratch:
+        requirements = Path(scratch) / "requirements.txt"
+        requirements.write_text("".join(f"{package.lock_line()}\n" for package in packages))
+        command = [
+            *pip_command(),
+            "install",
+            "--quiet",
+            "--no-compile",  # pip would compile for the HOST Python; bytecode.py compiles for the target
+            "--no-deps",
+            "--require-hashes",
+            "--ignore-installed",
+            "--upgrade",
+            "--target",
+            str(destination),
+            *target.pip_arguments(),
+            "-r",
+            str(requirements),
+        ]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        output = _without_warnings(completed.stdout + completed.stderr)
+        if _HASH_MISMATCH in output or _NO_MATCH.search(output):
+            raise HashMismatchError(output.strip())
+        raise RuntimeError(
+            f"pip could not install the locked wheels for {target.describe()} "
+            f"(exit code {completed.returncode}):\n{output}"
+        )
 
 
 def read_report(report: Path) -> tuple[LockedPackage, ...]:

@@ -27,6 +27,8 @@ _TEST_EXTENSIONS = re.compile(
     r"^(_multiarray_tests|_umath_tests|_rational_tests|_struct_ufunc_tests|_operand_flag_tests|_simd"
     r"|_test_[a-z_]+|_ctest|_cytest)\.cpython-[^/]+\.so$"
 )
+# Files an installer adds to a .dist-info folder (PEP 376 / PEP 610); see _file_reason.
+_INSTALLER_FILES = frozenset({"REQUESTED", "INSTALLER", "direct_url.json"})
 _PYC = re.compile(r"^[^.]+\.(?P<tag>[a-z]+-\d+)(\.opt-\d)?\.pyc$")
 
 
@@ -83,7 +85,7 @@ def prune(site_packages: Path, cache_tag: str) -> PruneReport:
 
 
 def rewrite_records(site_packages: Path) -> None:
-    """Drop from each ``*.dist-info/RECORD`` the rows of files no longer in ``site_packages``."""
+    """Drop from each ``*.dist-info/RECORD`` the rows of files no longer in the layer; sort the rest."""
     # RECORD lists every installed file; keep it true to what the layer holds, so that content
     # depends only on what ships (and importlib.metadata.files() names no missing file).
     for record in sorted(site_packages.glob("*.dist-info/RECORD")):
@@ -92,6 +94,8 @@ def rewrite_records(site_packages: Path) -> None:
             row for row in rows if row and (site_packages / row[0]).resolve().is_relative_to(site_packages)
         ]
         kept = [row for row in kept if (site_packages / row[0]).exists()]
+        # Sorted, so the file does not depend on the order an installer happened to write rows in.
+        kept.sort(key=lambda row: row[0])
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(kept)
         record.write_text(buffer.getvalue())
@@ -103,9 +107,10 @@ def _file_reason(path: Path, cache_tag: str) -> str | None:
         return "sources, headers, stubs"
     if _TEST_EXTENSIONS.match(name):
         return "test-only extension modules"
-    if name == "REQUESTED" and path.parent.name.endswith(".dist-info"):
-        # pip's marker of what was asked for by name: dropping it makes the layer's content depend
-        # only on what is installed, not on how the requirements were phrased.
+    if name in _INSTALLER_FILES and path.parent.name.endswith(".dist-info"):
+        # What the installer writes about itself and the install, not what the wheel holds: REQUESTED
+        # (how requirements were phrased), INSTALLER (which tool), direct_url.json (where the wheel
+        # came from, a local path or mirror URL). Without them the layer depends only on the wheels.
         return "installer metadata"
     if path.suffix == ".pyc":
         match = _PYC.match(name)

@@ -56,7 +56,8 @@ def test_extra_requirements_follow_model_pins(iris_model):
     assert layer.requirements == ("scikit-learn==1.9.1", "numpy>=2", "pandas>=2")
 
 
-def test_skipped_bundling_builds_nothing(iris_model, isolated_cache):
+def test_skipped_bundling_builds_nothing(iris_model, isolated_cache, tmp_path, monkeypatch):
+    monkeypatch.setenv("CDK_SKLEARN_LOCK", str(tmp_path / "pylock.cdk-sklearn.toml"))
     layer = SklearnLayer(
         _stack(),
         "Layer",
@@ -66,6 +67,7 @@ def test_skipped_bundling_builds_nothing(iris_model, isolated_cache):
     )
     assert layer.build is None
     assert not (isolated_cache / "layers").exists()
+    assert not (tmp_path / "pylock.cdk-sklearn.toml").exists(), "no lock without bundling"
 
 
 def test_stand_in_asset_hash_changes_with_requirements(iris_model):

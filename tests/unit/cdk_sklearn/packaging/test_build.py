@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from cdk_sklearn.packaging.build import build_layer, copy_layer, layer_key, merge_requirements
+from cdk_sklearn.packaging.build import build_layer, copy_layer, entry_key, merge_requirements
+from cdk_sklearn.packaging.install import LockedPackage
+from cdk_sklearn.packaging.lock import LayerSpec, Lock, LockEntry
 from cdk_sklearn.packaging.target import LambdaTarget
 
 TARGET = LambdaTarget("python3.13", "x86_64")
@@ -25,8 +27,12 @@ def test_fails_on_pip_option_in_extras():
 def test_cached_build_is_reused_without_pip(tmp_path, monkeypatch):
     monkeypatch.setenv("CDK_SKLEARN_CACHE", str(tmp_path))
     requirements = ("scikit-learn==1.9.1",)
-    key = layer_key(requirements, TARGET, None)
-    home = tmp_path / "layers" / key
+    spec = LayerSpec.of(requirements, TARGET)
+    package = LockedPackage("scikit-learn", "1.9.1", "https://files.example/scikit_learn.whl", "ab" * 32)
+    entry = LockEntry(spec, TARGET.platform_tags, (package,))
+    lock = tmp_path / "pylock.cdk-sklearn.toml"
+    Lock(lock, {entry.key: entry}).write()
+    home = tmp_path / "layers" / entry_key(entry, None)
     (home / "layer" / "python" / "sklearn").mkdir(parents=True)
     (home / "layer" / "python" / "sklearn" / "__init__.py").write_text("")
     record = {
@@ -39,10 +45,18 @@ def test_cached_build_is_reused_without_pip(tmp_path, monkeypatch):
     }
     (home / "build.json").write_text(json.dumps(record))
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/nothing-here")  # any pip call would fail
-    build = build_layer(requirements, TARGET, None)
+    build = build_layer(requirements, TARGET, None, lock=lock)
     assert build.reused and build.content_hash == "abc"
     copy_layer(build, tmp_path / "out")
     assert (tmp_path / "out" / "python" / "sklearn" / "__init__.py").is_file()
+
+
+def test_cache_key_follows_the_locked_wheels_not_the_requirements():
+    spec = LayerSpec.of(("numpy>=2",), TARGET)
+    one = LockEntry(spec, TARGET.platform_tags, (LockedPackage("numpy", "2.5.5", "u", "ab" * 32),))
+    rebuilt = LockEntry(spec, TARGET.platform_tags, (LockedPackage("numpy", "2.5.5", "u", "cd" * 32),))
+    assert entry_key(one, None) != entry_key(rebuilt, None)
+    assert entry_key(one, None) == entry_key(LockEntry(spec, TARGET.platform_tags, one.packages), None)
 
 
 def test_fails_on_slim_without_bytecode_interpreter(tmp_path, monkeypatch):

@@ -31,6 +31,8 @@ def test_key_changes_with_each_input():
         (("scikit-learn==1.9.1",), "python3.13", "x86_64", "cpython-313"),
         (("scikit-learn==1.9.1",), "python3.13", "arm64", None),
         (("scikit-learn==1.9.1",), "python3.13", "arm64", "cpython-313", True),
+        (("scikit-learn==1.9.1",), "python3.13", "arm64", "3.13.5"),
+        (("scikit-learn==1.9.1",), "python3.13", "arm64", "cpython-313", False, ("manylinux2014_aarch64",)),
     ]
     keys = {build_key(*base)} | {build_key(*v) for v in variants}
     assert len(keys) == 1 + len(variants)
@@ -44,3 +46,18 @@ def test_tree_hash_follows_content_and_names(tmp_path):
     second = tree_hash(tmp_path)
     (tmp_path / "a.py").rename(tmp_path / "b.py")
     assert len({first, second, tree_hash(tmp_path)}) == 3
+
+
+def test_key_does_not_depend_on_the_pip_version(monkeypatch):
+    from importlib import metadata
+
+    from cdk_sklearn.packaging import cache
+
+    before = build_key(("numpy==2.5.5 " + "ab" * 32,), "python3.13", "arm64", "3.13.5")
+    cache.builder_fingerprint.cache_clear()
+    real = metadata.version
+    monkeypatch.setattr(metadata, "version", lambda name: "1.0" if name == "pip" else real(name))
+    try:
+        assert build_key(("numpy==2.5.5 " + "ab" * 32,), "python3.13", "arm64", "3.13.5") == before
+    finally:
+        cache.builder_fingerprint.cache_clear()

@@ -40,6 +40,8 @@ REMOVED = [
     "numpy/_core/_simd.cpython-313-x86_64-linux-gnu.so",
     "scipy/_lib/_test_ccallback.cpython-313-x86_64-linux-gnu.so",
     "numpy-2.5.5.dist-info/REQUESTED",
+    "numpy-2.5.5.dist-info/INSTALLER",
+    "tinypkg-1.0.dist-info/direct_url.json",
 ]
 
 
@@ -77,4 +79,16 @@ def test_record_lists_only_files_that_remain(tmp_path):
         "../../bin/f2py,sha256=c,3\nnumpy-2.5.5.dist-info/RECORD,,\n"
     )
     prune(tmp_path, "cpython-313")
-    assert record.read_text() == "numpy/__init__.py,sha256=a,10\nnumpy-2.5.5.dist-info/RECORD,,\n"
+    assert record.read_text() == "numpy-2.5.5.dist-info/RECORD,,\nnumpy/__init__.py,sha256=a,10\n"
+
+
+def test_record_is_sorted_whatever_order_the_installer_wrote(tmp_path):
+    for relative in ("b/__init__.py", "a/__init__.py"):
+        _touch(tmp_path, relative)
+    record = tmp_path / "b-1.dist-info" / "RECORD"
+    record.parent.mkdir()
+    record.write_text("b/__init__.py,sha256=b,10\nb-1.dist-info/RECORD,,\na/__init__.py,sha256=a,10\n")
+    prune(tmp_path, "cpython-313")
+    assert record.read_text() == (
+        "a/__init__.py,sha256=a,10\nb-1.dist-info/RECORD,,\nb/__init__.py,sha256=b,10\n"
+    )
