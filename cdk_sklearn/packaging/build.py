@@ -13,15 +13,18 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cdk_sklearn.packaging.budget import Budget, directory_size, package_sizes
 from cdk_sklearn.packaging.bytecode import Interpreter, compile_bytecode, find_interpreter
 from cdk_sklearn.packaging.cache import build_key, cache_root, tree_hash
-from cdk_sklearn.packaging.install import install, write_lock
+from cdk_sklearn.packaging.closure import fail_on, library_problems, module_problems
+from cdk_sklearn.packaging.install import install, install_without_dependencies, write_lock
+from cdk_sklearn.packaging.libraries import add_missing_libraries
 from cdk_sklearn.packaging.prune import prune
+from cdk_sklearn.packaging.runtime_system import runtime_system
 from cdk_sklearn.packaging.slim import make_sourceless
 from cdk_sklearn.packaging.target import LambdaTarget
 
@@ -72,6 +75,8 @@ class LayerBuild:
     pruned_bytes: int
     reused: bool
     slim: bool = False
+    added_libraries: tuple[str, ...] = ()
+    library_problems: tuple[str, ...] = ()
 
     def budget(self, function_code_bytes: int = 0) -> Budget:
         """This layer's :class:`Budget` next to ``function_code_bytes`` of function code."""
@@ -115,10 +120,13 @@ def layer_key(
     target: LambdaTarget,
     interpreter: Interpreter | None,
     slim: bool = False,
+    without_dependencies: Sequence[str] = (),
 ) -> str:
     """The cache key for these inputs (no network, no build)."""
     tag = interpreter.cache_tag if interpreter else None
-    return build_key(tuple(requirements), target.runtime, target.architecture, tag, slim)
+    # Marked so "x" installed with and without its dependencies never share a key.
+    inputs = (*requirements, *(f"{r} --no-deps" for r in without_dependencies))
+    return build_key(inputs, target.runtime, target.architecture, tag, slim)
 
 
 def check_slim(target: LambdaTarget, interpreter: Interpreter | None) -> None:
@@ -143,6 +151,9 @@ def build_layer(
     *,
     slim: bool = False,
     log: Callable[[str], None] | None = None,
+    without_dependencies: Sequence[str] = (),
+    modules: Collection[str] = (),
+    code_paths: Sequence[Path] = (),
 ) -> LayerBuild:
     """Build (or reuse from the cache) the layer for ``requirements`` on ``target``.
 
@@ -158,6 +169,12 @@ def build_layer(
         Ship each module as a sourceless .pyc instead of .py + __pycache__ (needs ``interpreter``).
     log
         Where progress lines go (stderr by default).
+    without_dependencies
+        Requirements installed after the others with ``--no-deps`` (full wheels whose GPU-only
+        dependencies are skipped, see :mod:`cdk_sklearn.packaging.cpu_wheels`).
+    modules, code_paths
+        The dotted modules the model references and the user's code paths: the closure check
+        (:mod:`cdk_sklearn.packaging.closure`) requires each module in the layer or the code paths.
 
     Returns
     -------
@@ -169,15 +186,18 @@ def build_layer(
         When a requirement has no wheel for the target.
     ValueError
         When ``slim`` is asked for without an ``interpreter``.
+    cdk_sklearn.packaging.closure.ClosureError
+        When a referenced module, a shared library or a symbol version would be missing on Lambda
+        (checked on cached builds too: the ELF facts are recorded when the layer is built).
     """
     say = log or (lambda line: print(line, file=sys.stderr))
     if slim:
         check_slim(target, interpreter)
-    key = layer_key(requirements, target, interpreter, slim)
+    key = layer_key(requirements, target, interpreter, slim, without_dependencies)
     home = cache_root() / "layers" / key
     manifest = home / _MANIFEST
     if manifest.is_file():
-        return _load(home, key, reused=True)
+        return _checked(_load(home, key, reused=True), target, modules, code_paths)
     flavour = "slim (sourceless) " if slim else ""
     say(
         f"cdk-sklearn: building the {flavour}scikit-learn layer for {target.describe()}: "
@@ -190,8 +210,18 @@ def build_layer(
     site_packages = layer_dir / "python"
     try:
         packages = install(requirements, target, site_packages)
+        if without_dependencies:
+            extra = install_without_dependencies(without_dependencies, target, site_packages)
+            packages = tuple(sorted((*packages, *extra), key=lambda p: p.name.lower()))
         cache_tag = interpreter.cache_tag if interpreter else f"cpython-{target.abi.removeprefix('cp')}"
         pruned = prune(site_packages, cache_tag)
+        system = runtime_system(target)
+        added = add_missing_libraries(layer_dir, system)
+        for library in added:
+            say(
+                f"cdk-sklearn: added lib/{library.name} (from {library.source.relative_to(layer_dir)}) for "
+                f"{', '.join(library.needed_by)}: {target.amazon_linux} does not provide it"
+            )
         sourceless_bytes = 0
         if interpreter is not None:
             compile_bytecode(site_packages, interpreter, LAYER_RUNTIME_PATH)
@@ -212,6 +242,8 @@ def build_layer(
             if slim
             else pruned.bytes_by_reason,
             "slim": slim,
+            "added_libraries": [library.name for library in added],
+            "library_problems": library_problems(layer_dir, system),
             "content_hash": tree_hash(layer_dir),
         }
         (staging / _MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
@@ -223,7 +255,16 @@ def build_layer(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     say(f"cdk-sklearn: layer built in {time.monotonic() - started:.0f} s, cached in {home}")
-    return _load(home, key, reused=False)
+    return _checked(_load(home, key, reused=False), target, modules, code_paths)
+
+
+def _checked(
+    build: LayerBuild, target: LambdaTarget, modules: Collection[str], code_paths: Sequence[Path]
+) -> LayerBuild:
+    # Modules are looked up on every use (cheap: a few stat calls); the ELF facts were recorded at build.
+    problems = module_problems(modules, build.layer_dir / "python", code_paths)
+    fail_on([*problems, *build.library_problems], target)
+    return build
 
 
 def _load(home: Path, key: str, *, reused: bool) -> LayerBuild:
@@ -239,6 +280,8 @@ def _load(home: Path, key: str, *, reused: bool) -> LayerBuild:
         pruned_bytes=int(record["pruned_bytes"]),
         reused=reused,
         slim=bool(record.get("slim", False)),
+        added_libraries=tuple(record.get("added_libraries", ())),
+        library_problems=tuple(record.get("library_problems", ())),
     )
 
 

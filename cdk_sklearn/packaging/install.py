@@ -103,6 +103,44 @@ def install(
         report.unlink(missing_ok=True)
 
 
+def install_without_dependencies(
+    requirements: Sequence[str], target: LambdaTarget, destination: Path
+) -> tuple[LockedPackage, ...]:
+    """Install ``requirements`` for ``target`` into ``destination`` with ``--no-deps``.
+
+    For full wheels whose dependencies are partly GPU-only (see :mod:`cdk_sklearn.packaging.cpu_wheels`):
+    the caller installs the dependencies it keeps with :func:`install` first.
+    """
+    if not requirements:
+        return ()
+    report = destination.parent / f"{destination.name}.no-deps-report.json"
+    command = [
+        *pip_command(),
+        "install",
+        "--quiet",
+        "--no-compile",
+        "--no-deps",
+        "--ignore-installed",
+        "--target",
+        str(destination),
+        "--report",
+        str(report),
+        *target.pip_arguments(),
+        *requirements,
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"pip could not install {' '.join(requirements)} (without dependencies) for "
+            f"{target.describe()} (exit code {completed.returncode}):\n"
+            f"{_without_warnings(completed.stdout + completed.stderr)}"
+        )
+    try:
+        return read_report(report)
+    finally:
+        report.unlink(missing_ok=True)
+
+
 def read_report(report: Path) -> tuple[LockedPackage, ...]:
     """Parse a ``pip install --report`` file into locked packages."""
     data = json.loads(report.read_text())
