@@ -185,11 +185,7 @@ def module_problems(
         if top in _ALWAYS_IMPORTABLE or top in sys.stdlib_module_names:
             continue
         if top == "__main__":
-            problems.append(
-                "the model references __main__ (a function or class defined in the training script); "
-                "move it into a module, import it from there before training and saving the model, and "
-                "ship that module with code_paths=['your_module.py']"
-            )
+            problems += script_problems([module])
             continue
         if not module_exists(module, site_packages) and not _in_code_paths(module, code_paths):
             problems.append(
@@ -198,6 +194,21 @@ def module_problems(
                 f"with code_paths=['{top}.py' or '{top}/']"
             )
     return problems
+
+
+def script_problems(modules: Collection[str]) -> list[str]:
+    """The problem with a model that references ``__main__`` (nothing else is checked here).
+
+    Such a model was pickled with a function or class defined in the training script; no Lambda
+    function has that script as ``__main__``, so it can never load. Needs no built layer.
+    """
+    if not any(module.split(".", 1)[0] == "__main__" for module in modules):
+        return []
+    return [
+        "the model references __main__ (a function or class defined in the training script, not in a "
+        "module); move it into a module (e.g. features.py), import it from there, train and save the "
+        "model again, and ship the module with code_paths=['features.py']"
+    ]
 
 
 def _in_code_paths(module: str, code_paths: Sequence[Path]) -> bool:
