@@ -32,7 +32,9 @@ def test_loader_is_named_per_architecture():
     assert not AL2023_ARM.provides("ld-linux-x86-64.so.2")
 
 
-@pytest.mark.parametrize("version", ["GLIBC_2.34", "GLIBC_2.2.5", "GLIBCXX_3.4.29", "CXXABI_1.3.13", "GLIBC_PRIVATE"])
+@pytest.mark.parametrize(
+    "version", ["GLIBC_2.34", "GLIBC_2.2.5", "GLIBCXX_3.4.29", "CXXABI_1.3.13", "GLIBC_PRIVATE"]
+)
 def test_versions_up_to_gcc_11_and_glibc_2_34_are_provided_on_al2023(version):
     assert AL2023_X86.version_too_new(version) is None
 
