@@ -39,8 +39,9 @@ def test_full_wheel_without_gpu_dependencies_when_the_cpu_build_has_none():
     assert plan.requirements == ("scikit-learn", "numpy", "scipy")
     assert plan.without_dependencies == ("xgboost==2.0.3",)
     assert plan.notes == (
-        "xgboost-cpu==2.0.3 has no wheel for python3.11 on Amazon Linux 2 (glibc 2.26, x86_64): installing "
-        "xgboost==2.0.3 without its GPU-only dependencies (nvidia-nccl-cu12), which CPU prediction never loads",
+        "xgboost-cpu==2.0.3 has no wheel for python3.11 on Amazon Linux 2 (glibc 2.26, x86_64): "
+        "installing xgboost==2.0.3 without its GPU-only dependencies (nvidia-nccl-cu12), which CPU "
+        "prediction never loads",
     )
 
 
