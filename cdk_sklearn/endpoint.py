@@ -40,9 +40,10 @@ from cdk_sklearn.front_door import (
     build_front_door,
     check_front_door,
 )
-from cdk_sklearn.function_code import function_code
+from cdk_sklearn.function_code import function_code, resolve_code_paths
 from cdk_sklearn.layer import SklearnLayer
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
+from cdk_sklearn.model.skops_trust import check_trusted
 from cdk_sklearn.monitoring import (
     DEFAULT_LATENCY_P99_THRESHOLD_MS,
     DEFAULT_SERVER_ERROR_RATE_PERCENT,
@@ -52,6 +53,7 @@ from cdk_sklearn.nag import acknowledge
 from cdk_sklearn.rollout import STRATEGIES as ROLLOUT_STRATEGIES
 from cdk_sklearn.rollout import SafeRollout
 from cdk_sklearn.validation import check_int, invalid
+from lambda_runtime import contract
 
 RUNTIMES: Mapping[str, lambda_.Runtime] = {
     "python3.11": lambda_.Runtime.PYTHON_3_11,
@@ -173,6 +175,12 @@ class EndpointProps:
         ``linear`` (10 % more every minute), ``all_at_once`` (through CodeDeploy, all three roll
         back when the error-rate or latency alarm fires), or ``none`` (CloudFormation switches the
         alias directly).
+    code_paths
+        Your own modules the model needs (``.py`` files and package folders, e.g.
+        ``["features.py", "mypkg/"]``), shipped beside the runtime in the function code. Default none.
+    skops_trusted_types
+        Types of a ``.skops`` model that skops does not trust by default and you do; synth fails
+        listing any left out. Default none.
     """
 
     model_path: str | os.PathLike[str]
@@ -204,6 +212,8 @@ class EndpointProps:
     server_error_rate_percent: float = DEFAULT_SERVER_ERROR_RATE_PERCENT
     rollout: str = "canary"
     shared_api: SharedHttpApi | None = None
+    code_paths: Sequence[str | os.PathLike[str]] = ()
+    skops_trusted_types: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         path = Path(self.model_path)
@@ -230,6 +240,12 @@ class EndpointProps:
             raise invalid(
                 "environment", sorted(reserved), "no MODEL_URI/MODEL_SHA256: the construct sets them"
             )
+        try:
+            resolve_code_paths(self.code_paths)
+        except ValueError as exc:
+            raise invalid("code_paths", self.code_paths, str(exc)) from exc
+        if isinstance(self.skops_trusted_types, str):
+            raise invalid("skops_trusted_types", self.skops_trusted_types, "a list of type names")
         check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, 512, 10240)
         if self.reserved_concurrency is not None:
             check_int("reserved_concurrency", self.reserved_concurrency, 1)
@@ -360,6 +376,8 @@ class SklearnLambdaEndpoint(Construct):
         self.props = EndpointProps(**props)  # type: ignore[arg-type]
         # A file that is not a model is a props error too: find out before creating anything.
         model = inspect_model(self.props.model_path)
+        if model.format == "skops":
+            check_trusted(model.path, self.props.skops_trusted_types)
         super().__init__(scope, id)
         p = self.props
         runtime = RUNTIMES[p.runtime]
@@ -368,7 +386,7 @@ class SklearnLambdaEndpoint(Construct):
         self.model: ModelArtifact = model
         self.model_asset = s3_assets.Asset(self, "ModelAsset", path=str(Path(p.model_path).resolve()))
 
-        code, code_bytes = function_code(self.node, p.runtime, p.bytecode_python)
+        code, code_bytes = function_code(self.node, p.runtime, p.bytecode_python, p.code_paths)
         self.sklearn_layer = self._shared_layer(runtime, architecture, code_bytes)
         self.layer: lambda_.ILayerVersion = self.sklearn_layer.layer_version
 
@@ -502,6 +520,7 @@ class SklearnLambdaEndpoint(Construct):
             bytecode_python=p.bytecode_python,
             function_code_bytes=code_bytes,
             slim=p.layer_slim,
+            code_paths=p.code_paths,
         )
 
     def _least_privilege_role(self) -> iam.Role:
@@ -532,5 +551,7 @@ class SklearnLambdaEndpoint(Construct):
         }
         if self.route_prefix:
             env["ROUTE_PREFIX"] = self.route_prefix
+        if p.skops_trusted_types:
+            env[contract.ENV_SKOPS_TRUSTED_TYPES] = ",".join(p.skops_trusted_types)
         env.update(p.environment)
         return env

@@ -300,3 +300,40 @@ def test_fails_on_a_file_that_is_not_a_model_before_creating_anything(tmp_path):
     with pytest.raises(ValueError, match=r"model file .*model.joblib is not a readable pickle stream"):
         SklearnLambdaEndpoint(stack, "Iris", model_path=str(junk))
     assert stack.node.try_find_child("Iris") is None
+
+
+def test_fails_when_a_skops_model_holds_types_not_listed_as_trusted(tmp_path):
+    import skops.io
+
+    from cdk_sklearn.model.skops_trust import UntrustedTypesError
+    from tests.helpers import models
+
+    path = tmp_path / "custom.skops"
+    skops.io.dump(models.custom_function_pipeline(), path)
+    with pytest.raises(UntrustedTypesError, match=r"skops_trusted_types=\['tests\.helpers\.models\.shift'\]"):
+        synth(path)
+
+
+def test_trusted_skops_types_reach_the_function_environment(tmp_path):
+    import skops.io
+
+    from tests.helpers import models
+
+    path = tmp_path / "custom.skops"
+    skops.io.dump(models.custom_function_pipeline(), path)
+    _, template = synth(path, skops_trusted_types=["tests.helpers.models.shift"])
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Environment": {
+                "Variables": Match.object_like({"SKOPS_TRUSTED_TYPES": "tests.helpers.models.shift"})
+            }
+        },
+    )
+
+
+def test_fails_on_code_paths_that_do_not_exist(iris_model, tmp_path):
+    with pytest.raises(
+        ValueError, match=r"code_paths=.* is invalid; allowed: code_paths entry .*missing\.py"
+    ):
+        synth(iris_model, code_paths=[str(tmp_path / "missing.py")])
