@@ -28,7 +28,7 @@ def test_fails_on_a_file_that_is_not_python(tmp_path):
 
 
 def test_fails_on_a_single_string():
-    with pytest.raises(ValueError, match="a list of paths, got the single path 'features.py'"):
+    with pytest.raises(ValueError, match=r"a list of paths, got the single path 'features\.py'"):
         resolve_code_paths("features.py")
 
 
