@@ -136,9 +136,10 @@ def plan_cpu_wheels(
         kept, dropped = runtime_dependencies(full_metadata)
         no_deps.append(full)
         resolved += [dependency for dependency in kept if dependency not in resolved]
-        skipped = ", ".join(dropped) or "none"
-        notes.append(
-            f"{requirement} has no wheel for {target.describe()}: installing {full} without its "
-            f"GPU-only dependencies ({skipped}), which CPU prediction never loads"
+        skipped = (
+            f"without its GPU-only dependencies ({', '.join(dropped)}), which CPU prediction never loads"
+            if dropped
+            else "(the full wheel: its library may hold GPU code, hundreds of MB on x86_64)"
         )
+        notes.append(f"{requirement} has no wheel for {target.describe()}: installing {full} {skipped}")
     return WheelPlan(tuple(resolved), tuple(no_deps), tuple(notes))

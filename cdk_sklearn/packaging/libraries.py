@@ -79,3 +79,22 @@ def add_missing_libraries(layer_dir: Path, system: RuntimeSystem) -> list[AddedL
         shutil.copy2(copies[0], layer_lib / name)
         added.append(AddedLibrary(name, copies[0], tuple(users)))
     return added
+
+
+# Lambda allocates CPU in proportion to memory: "at 1,769 MB, a function has the equivalent of one
+# vCPU", up to 6 vCPUs at 10,240 MB (AWS Lambda Developer Guide, "Configuring function memory").
+LAMBDA_MB_PER_VCPU = 1769
+LAMBDA_MAX_VCPUS = 6
+
+
+def openmp_environment(memory_mb: int) -> dict[str, str]:
+    """``OMP_NUM_THREADS`` for a function of ``memory_mb``: the vCPUs Lambda gives it, at least 1.
+
+    Every OpenMP runtime in the process (scikit-learn's vendored libgomp and the copy in ``lib/``
+    for LightGBM, each with its own pool) otherwise starts one thread per core the kernel reports,
+    which on Lambda can exceed the CPU share the function gets; threads then wait for each other.
+    Measured in the x86_64 userland on a busy 2-core host (docs/readme/layer.md): one thread per
+    runtime predicted 3-20x faster than the default. Environment variables the user sets win.
+    """
+    vcpus = max(1, min(LAMBDA_MAX_VCPUS, -(-memory_mb // LAMBDA_MB_PER_VCPU)))
+    return {"OMP_NUM_THREADS": str(vcpus)}

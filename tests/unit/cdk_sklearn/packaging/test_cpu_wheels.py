@@ -71,3 +71,11 @@ def test_pip_reports_which_xgboost_cpu_wheels_exist():
     assert wheel_metadata("xgboost-cpu==2.1.4", LambdaTarget("python3.13", "arm64")) is not None
     assert wheel_metadata("xgboost-cpu==2.1.0", LambdaTarget("python3.13", "x86_64")) is None
     assert wheel_metadata("xgboost-cpu==3.2.0", TARGET) is None
+
+
+def test_note_says_the_full_wheel_is_used_when_it_has_no_gpu_dependencies():
+    metadata = {"requires_dist": ["numpy", "scipy"]}
+    plan = plan_cpu_wheels(("xgboost-cpu==2.0.3",), TARGET, _index(**{"xgboost==2.0.3": metadata}))
+    assert plan.notes[0].endswith(
+        "installing xgboost==2.0.3 (the full wheel: its library may hold GPU code, hundreds of MB on x86_64)"
+    )

@@ -40,3 +40,11 @@ def test_vendored_copy_must_keep_the_major_version(tmp_path):
     for name in ("libgomp-0123abcd.so.1.0.0", "libgomp-0123abcd.so.2", "libgompx-0123abcd.so.1"):
         (libs / name).write_bytes(b"")
     assert [p.name for p in vendored_copies(tmp_path, "libgomp.so.1")] == ["libgomp-0123abcd.so.1.0.0"]
+
+
+def test_openmp_threads_follow_the_functions_vcpus():
+    from cdk_sklearn.packaging.libraries import openmp_environment
+
+    # Lambda: one vCPU per 1,769 MB, at most 6 (10,240 MB).
+    expected = {128: "1", 1024: "1", 1769: "1", 1770: "2", 3538: "2", 5307: "3", 10240: "6"}
+    assert {mb: openmp_environment(mb)["OMP_NUM_THREADS"] for mb in expected} == expected
