@@ -54,12 +54,16 @@ class ElfFile:
         RUNPATH, or RPATH when there is no RUNPATH, with ``$ORIGIN`` expanded to the file's folder.
     version_needs
         Library name -> symbol versions needed from it (``.gnu.version_r``).
+    has_runpath
+        True when ``search_path`` is a RUNPATH: then it serves only this file's own needs, while an
+        RPATH also serves the needs of the libraries this file loads (glibc's rule).
     """
 
     path: Path
     needed: tuple[str, ...]
     search_path: tuple[Path, ...]
     version_needs: dict[str, frozenset[str]] = field(default_factory=dict)
+    has_runpath: bool = False
 
 
 def read_elf(path: Path) -> ElfFile | None:
@@ -96,7 +100,7 @@ def read_elf(path: Path) -> ElfFile | None:
     search = tuple(
         Path(entry.replace("$ORIGIN", origin).replace("${ORIGIN}", origin)) for entry in entries if entry
     )
-    return ElfFile(path, tuple(needed), search, versions)
+    return ElfFile(path, tuple(needed), search, versions, bool(runpath))
 
 
 def elf_files(root: Path) -> Iterator[ElfFile]:
@@ -111,16 +115,66 @@ def elf_files(root: Path) -> Iterator[ElfFile]:
             yield elf
 
 
-def resolve(elf: ElfFile, name: str, layer_lib: Path) -> Path | None:
-    """Where the loader would find ``name`` for ``elf`` inside the layer, or None."""
+def resolve(elf: ElfFile, name: str, layer_lib: Path, inherited: Sequence[Path] = ()) -> Path | None:
+    """Where the loader would find ``name`` for ``elf`` inside the layer, or None.
+
+    ``inherited`` are the RPATH folders of the objects that load ``elf`` (used only when ``elf`` has
+    no RUNPATH, as glibc does).
+    """
     if "/" in name:
         candidate = Path(name) if Path(name).is_absolute() else elf.path.parent / name
         return candidate if candidate.is_file() else None
-    for folder in (*elf.search_path, layer_lib):
+    chain = () if elf.has_runpath else tuple(inherited)
+    for folder in (*elf.search_path, *chain, layer_lib):
         candidate = folder / name
         if candidate.is_file():
             return candidate
     return None
+
+
+def unresolved(elves: Sequence[ElfFile], layer_lib: Path) -> list[tuple[ElfFile, str]]:
+    """``(file, library)`` pairs the loader would not find inside the layer.
+
+    A library loaded by an object with an RPATH is also searched in that RPATH (and in its loaders'),
+    as glibc does: auditwheel puts ``$ORIGIN/../x.libs`` only on the extension modules, and the
+    vendored libraries in ``x.libs`` find each other through it.
+    """
+    by_path = {elf.path.resolve(): elf for elf in elves}
+    inherited: dict[Path, set[Path]] = {path: set() for path in by_path}
+    changed = True
+    while changed:  # propagate RPATHs down the load graph until nothing new is learnt
+        changed = False
+        for path, elf in by_path.items():
+            passed_on = set() if elf.has_runpath else set(elf.search_path) | inherited[path]
+            for name in elf.needed:
+                found = resolve(elf, name, layer_lib, sorted(inherited[path]))
+                target = found.resolve() if found is not None else None
+                if target in inherited and not passed_on <= inherited[target]:
+                    inherited[target] |= passed_on
+                    changed = True
+    # A vendored library (in x.libs or lib/) matters only when something loads it: wheels may carry
+    # copies no module of theirs needs any more, and those never reach the loader.
+    reached = {path for path, elf in by_path.items() if not _is_vendored(elf.path, layer_lib)}
+    frontier = list(reached)
+    while frontier:
+        elf = by_path[frontier.pop()]
+        for name in elf.needed:
+            found = resolve(elf, name, layer_lib, sorted(inherited[elf.path.resolve()]))
+            target = found.resolve() if found is not None else None
+            if target in by_path and target not in reached:
+                reached.add(target)
+                frontier.append(target)
+    return [
+        (elf, name)
+        for path, elf in by_path.items()
+        if path in reached
+        for name in elf.needed
+        if resolve(elf, name, layer_lib, sorted(inherited[path])) is None
+    ]
+
+
+def _is_vendored(path: Path, layer_lib: Path) -> bool:
+    return path.parent.name.endswith(".libs") or path.parent == layer_lib
 
 
 def library_problems(layer_dir: Path, system: RuntimeSystem) -> list[str]:
@@ -140,23 +194,20 @@ def library_problems(layer_dir: Path, system: RuntimeSystem) -> list[str]:
     """
     layer_lib = layer_dir / LAYER_LIBRARY_DIR
     problems: list[str] = []
-    for elf in elf_files(layer_dir):
+    # Names not found in the layer must come from the system, in versions it has.
+    for elf, name in unresolved(list(elf_files(layer_dir)), layer_lib):
         where = elf.path.relative_to(layer_dir).as_posix()
-        for name in elf.needed:
-            if resolve(elf, name, layer_lib) is not None:
-                continue
-            if not system.provides(name):
+        if not system.provides(name):
+            problems.append(
+                f"{where} needs the shared library {name}, which is neither in the layer nor in {system.name}"
+            )
+            continue
+        for version in sorted(elf.version_needs.get(name, ())):
+            newest = system.version_too_new(version)
+            if newest is not None:
                 problems.append(
-                    f"{where} needs the shared library {name}, which is neither in the layer nor in "
-                    f"{system.name}"
+                    f"{where} needs {version} from {name}, newer than {system.name} provides ({newest})"
                 )
-                continue
-            for version in sorted(elf.version_needs.get(name, ())):
-                newest = system.version_too_new(version)
-                if newest is not None:
-                    problems.append(
-                        f"{where} needs {version} from {name}, newer than {system.name} provides ({newest})"
-                    )
     return problems
 
 

@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdk_sklearn.packaging.closure import elf_files, resolve
+from cdk_sklearn.packaging.closure import elf_files, unresolved
 from cdk_sklearn.packaging.runtime_system import LAYER_LIBRARY_DIR, RuntimeSystem
 
 _SONAME = re.compile(r"^(?P<stem>lib[^/]+?)\.so(?P<version>(\.\d+)*)$")
@@ -65,10 +65,8 @@ def add_missing_libraries(layer_dir: Path, system: RuntimeSystem) -> list[AddedL
     site_packages = layer_dir / "python"
     layer_lib = layer_dir / LAYER_LIBRARY_DIR
     wanted: dict[str, list[str]] = {}
-    for elf in elf_files(site_packages):
-        for name in elf.needed:
-            if system.provides(name) or resolve(elf, name, layer_lib) is not None:
-                continue
+    for elf, name in unresolved(list(elf_files(site_packages)), layer_lib):
+        if not system.provides(name):
             wanted.setdefault(name, []).append(elf.path.relative_to(layer_dir).as_posix())
     added = []
     for name, users in sorted(wanted.items()):

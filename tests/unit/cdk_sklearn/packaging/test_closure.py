@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +113,39 @@ def test_fails_when_the_model_references_main(tmp_path):
     (tmp_path / "python").mkdir()
     with pytest.raises(ClosureError, match=r"references __main__.*code_paths=\['features\.py'\]"):
         check_closure(tmp_path, AL2023, modules={"__main__"})
+
+
+def _scipy_fitpack_layer(root):
+    """scipy's _fitpack (RPATH $ORIGIN/../../scipy.libs) -> libgfortran (no RPATH) -> libquadmath."""
+    import scipy
+
+    scipy_dir = Path(scipy.__file__).parent
+    extension = next(scipy_dir.glob("interpolate/_fitpack.*.so"))
+    target = root / "python" / "scipy" / "interpolate"
+    target.mkdir(parents=True)
+    shutil.copy2(extension, target / extension.name)
+    shutil.copytree(scipy_dir.parent / "scipy.libs", root / "python" / "scipy.libs")
+    return root
+
+
+def test_vendored_libraries_find_each_other_through_the_loaders_rpath(tmp_path):
+    layer = _scipy_fitpack_layer(tmp_path)
+    gfortran = next((layer / "python" / "scipy.libs").glob("libgfortran-8f1e9814*"))
+    assert read_elf(gfortran).search_path == ()  # found only through _fitpack's RPATH
+    assert library_problems(layer, runtime_system(AL2023)) == []
+
+
+def test_fails_when_a_library_reached_through_rpath_is_missing(tmp_path):
+    layer = _scipy_fitpack_layer(tmp_path)
+    next((layer / "python" / "scipy.libs").glob("libquadmath-828275a7*")).unlink()
+    problems = library_problems(layer, runtime_system(AL2023))
+    assert (
+        len(problems) == 1 and "libgfortran-8f1e9814" in problems[0] and "libquadmath-828275a7" in problems[0]
+    )
+
+
+def test_a_vendored_library_nothing_loads_is_not_checked(tmp_path):
+    libs = tmp_path / "python" / "orphan.libs"
+    libs.mkdir(parents=True)
+    shutil.copy2(LIGHTGBM_LIBRARY, libs / "libneedsgomp-0123abcd.so")
+    assert library_problems(tmp_path, runtime_system(AL2023)) == []
