@@ -272,3 +272,12 @@ def test_function_from_the_training_script_is_referenced_as_main(tmp_path, monke
     path = tmp_path / "script.joblib"
     joblib.dump(FunctionTransformer(double).fit(IRIS_X), path)
     assert "__main__" in inspect_model(path).referenced
+
+
+def test_xgboost_model_without_a_recorded_version_gets_the_newest_cpu_build_and_a_warning(tmp_path):
+    path = tmp_path / "old_xgb.pkl"
+    path.write_bytes(b"cxgboost.sklearn\nXGBClassifier\n(tR.")  # protocol 0, no booster bytes
+    artifact = inspect_model(path)
+    assert "xgboost-cpu" in artifact.requirements
+    assert len(artifact.advisories) == 1
+    assert "extra_requirements=['xgboost-cpu==X.Y.Z']" in artifact.advisories[0]
