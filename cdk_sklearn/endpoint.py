@@ -35,15 +35,17 @@ from constructs import Construct, IConstruct
 from cdk_sklearn.cold_start import ColdStart
 from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 from cdk_sklearn.front_door import FrontDoor, FrontDoorProps, SharedHttpApi, build_front_door
-from cdk_sklearn.function_code import function_code
+from cdk_sklearn.function_code import function_code, resolve_code_paths
 from cdk_sklearn.layer import LayerProps, SklearnLayer
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
+from cdk_sklearn.model.skops_trust import check_trusted
 from cdk_sklearn.monitoring import EndpointMonitoring, MonitoringProps
 from cdk_sklearn.nag import acknowledge
+from cdk_sklearn.packaging.libraries import openmp_environment
 from cdk_sklearn.packaging.target import SUPPORTED_ARCHITECTURES, SUPPORTED_RUNTIMES
 from cdk_sklearn.rollout import STRATEGIES as ROLLOUT_STRATEGIES
 from cdk_sklearn.rollout import RolloutProps, SafeRollout
-from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int, invalid
+from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int, check_strings, invalid
 from lambda_runtime import contract
 
 OWNER = "SklearnLambdaEndpoint"
@@ -112,6 +114,8 @@ class EndpointSettings(TypedDict, total=False):
     environment: Mapping[str, str]
     log_retention_days: int
     tracing: bool
+    code_paths: Sequence[str | os.PathLike[str]]
+    skops_trusted_types: Sequence[str]
     extra_requirements: Sequence[str]
     bytecode_python: str | None
     layer_slim: bool
@@ -194,6 +198,8 @@ class EndpointProps:
     environment: Mapping[str, str] = field(default_factory=dict)
     log_retention_days: int = 30
     tracing: bool = False
+    code_paths: tuple[str | os.PathLike[str], ...] = ()
+    skops_trusted_types: tuple[str, ...] = ()
     shared_api: SharedHttpApi | None = None
     layer: LayerProps = field(default_factory=lambda: LayerProps(owner=OWNER))
     cold_start: ColdStart = field(default_factory=ColdStart)
@@ -217,6 +223,15 @@ class EndpointProps:
         check_int("max_body_bytes", self.max_body_bytes, 1, contract.SYNC_PAYLOAD_LIMIT_BYTES)
         self._check_environment()
         check_bool("tracing", self.tracing)
+        if isinstance(self.code_paths, str | os.PathLike) or not isinstance(self.code_paths, Sequence):
+            raise invalid("code_paths", self.code_paths, "a list of .py files and package folders")
+        try:
+            resolve_code_paths(self.code_paths)
+        except ValueError as exc:
+            raise invalid("code_paths", list(self.code_paths), str(exc)) from None
+        object.__setattr__(self, "code_paths", tuple(self.code_paths))
+        trusted = check_strings("skops_trusted_types", self.skops_trusted_types, what="a list of type names")
+        object.__setattr__(self, "skops_trusted_types", trusted)
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise invalid(
                 "log_retention_days", self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS))
@@ -433,6 +448,13 @@ class SklearnLambdaEndpoint(Construct):
     alarm_email
         An address subscribed to the endpoint's alarm topic (output ``AlarmTopicArn``). Default none:
         the alarms notify the topic, and synthesis says once per app that nobody is subscribed.
+    code_paths
+        Your own modules the model needs (``.py`` files and package folders, e.g.
+        ``["features.py", "mypkg/"]``), shipped beside the runtime in the function code and covered by
+        the closure check. Default none.
+    skops_trusted_types
+        Types of a ``.skops`` model that skops does not trust by default and you do; synth fails
+        listing any left out. Default none.
     tracing
         X-Ray active tracing for the function, and for the stage of a REST API (HTTP APIs and Function
         URLs have no X-Ray integration; the function's trace still records each invocation). Default
@@ -518,6 +540,11 @@ class SklearnLambdaEndpoint(Construct):
         self.props = props if props is not None else EndpointProps.from_settings(**settings)
         # A file that is not a model is a props error too: find out before creating anything.
         model = inspect_model(self.props.model_path)
+        if model.format == "skops":
+            # Types skops would refuse at load must fail here, not as a 503 after deploy.
+            check_trusted(model.path, self.props.skops_trusted_types)
+        if model.format == "skops":
+            check_trusted(model.path, self.props.skops_trusted_types)
         super().__init__(scope, id)
         self.model: ModelArtifact = model
         self._create_function()
@@ -528,7 +555,7 @@ class SklearnLambdaEndpoint(Construct):
     def _create_function(self) -> None:
         p = self.props
         self.model_asset = s3_assets.Asset(self, "ModelAsset", path=str(p.model_path.resolve()))
-        code, code_bytes = function_code(p.runtime, p.layer.bytecode_python)
+        code, code_bytes = function_code(p.runtime, p.layer.bytecode_python, p.code_paths)
         self.sklearn_layer = self._shared_layer(code_bytes)
         self.layer: lambda_.ILayerVersion = self.sklearn_layer.layer_version
         self.log_group = logs.LogGroup(
@@ -683,6 +710,7 @@ class SklearnLambdaEndpoint(Construct):
             bytecode_python=p.layer.bytecode_python,
             function_code_bytes=code_bytes,
             slim=p.layer.slim,
+            code_paths=p.code_paths,
         )
 
     @property
@@ -716,6 +744,9 @@ class SklearnLambdaEndpoint(Construct):
     def _function_environment(self) -> dict[str, str]:
         p = self.props
         env = {
+            # Each OpenMP runtime in the process (scikit-learn's, LightGBM's) sized to the vCPUs the
+            # function gets rather than the host's cores; the user's environment wins.
+            **openmp_environment(p.memory_size),
             contract.ENV_MODEL_URI: f"s3://{self.model_asset.s3_bucket_name}/{self.model_asset.s3_object_key}",
             **self.model.runtime_environment(),
             contract.ENV_MODEL_NAME: p.model_name,
@@ -723,5 +754,7 @@ class SklearnLambdaEndpoint(Construct):
         }
         if self.route_prefix:
             env[contract.ENV_ROUTE_PREFIX] = self.route_prefix
+        if p.skops_trusted_types:
+            env[contract.ENV_SKOPS_TRUSTED_TYPES] = ",".join(p.skops_trusted_types)
         env.update(p.environment)
         return env

@@ -12,6 +12,7 @@ pinned, with wheel hashes, in the app's lock file ``pylock.cdk-sklearn.toml`` (b
 from __future__ import annotations
 
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -36,11 +37,16 @@ from cdk_sklearn.packaging.build import (
 )
 from cdk_sklearn.packaging.bytecode import Interpreter
 from cdk_sklearn.packaging.cache import cache_root
+from cdk_sklearn.packaging.closure import ClosureError, script_problems
+from cdk_sklearn.packaging.cpu_wheels import WheelPlan, plan_cpu_wheels
 from cdk_sklearn.packaging.lock import lock_path
 from cdk_sklearn.packaging.target import LambdaTarget
 from cdk_sklearn.validation import check_bool, check_int, check_strings, invalid
 
 _DESCRIPTION_LIMIT = 256  # LayerVersion.Description maximum length
+AUTO_SLIM_BYTES = 230_000_000
+"""A full layer larger than this is rebuilt slim (sourceless .pyc): Lambda's 262 MB limit counts the
+function code too, and the headroom left must still fit the user's code_paths."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,7 +133,11 @@ class SklearnLayer(Construct):
     slim
         Ship each module as a sourceless .pyc instead of .py plus .pyc: about 27 MB (15 %) smaller for
         scikit-learn + numpy + scipy; tracebacks then show file and line but not the source line
-        (default False). Needs a bytecode interpreter (see ``bytecode_python``).
+        (default False). Needs a bytecode interpreter (see ``bytecode_python``). A full layer over
+        :data:`AUTO_SLIM_BYTES` is made slim anyway when an interpreter is available (said in one line).
+    code_paths
+        The user's modules shipped with the function code (``.py`` files and package folders): the
+        closure check accepts the modules the model references from them (default none).
 
     Attributes
     ----------
@@ -157,6 +167,7 @@ class SklearnLayer(Construct):
         bytecode_python: str | None = None,
         function_code_bytes: int = 0,
         slim: bool = False,
+        code_paths: Sequence[str | os.PathLike[str]] = (),
     ) -> None:
         props = LayerProps(extra_requirements=extra_requirements, bytecode_python=bytecode_python, slim=slim)
         check_int("function_code_bytes", function_code_bytes, 0, owner="SklearnLayer")
@@ -170,26 +181,47 @@ class SklearnLayer(Construct):
                 f"model {model.path} references no package the layer could provide (modules: "
                 f"{', '.join(sorted(model.modules))}); pass extra_requirements=[...] to say what it needs"
             )
-        self._warn_unknown_modules(model)
+        user_code = tuple(Path(p).expanduser().resolve() for p in code_paths)
+        # Decidable from the file alone, so it fails every synth, bundled or not.
+        script = script_problems(model.referenced)
+        if script:
+            raise ClosureError(f"model {model.path.name} cannot be loaded on Lambda: {script[0]}")
+        self._warn_unknown_modules(model, user_code)
+        for advisory in model.advisories:
+            warnings.warn(advisory, ModelDependencyWarning, stacklevel=2)
         self._target = target
         self._requirements = requirements
         self._slim = slim
         self._build: LayerBuild | None = None
+        plan = WheelPlan(requirements)
 
         if Stack.of(self).bundling_required:
             interpreter = resolve_bytecode(target, bytecode_python)
+            plan = plan_cpu_wheels(requirements, target)
+            for note in plan.notes:
+                print(f"cdk-sklearn: {note}", file=sys.stderr)
             lock: Path | None = lock_path()
-            build = build_layer(requirements, target, interpreter, slim=slim, lock=lock)
+            closure = {"modules": model.referenced, "code_paths": user_code}
+            build = _build_plan(plan, target, interpreter, slim, lock, closure)
+            if not slim and interpreter is not None and build.layer_bytes > AUTO_SLIM_BYTES:
+                print(
+                    f"cdk-sklearn: the layer is {build.layer_bytes / 1e6:.0f} MB, over "
+                    f"{AUTO_SLIM_BYTES / 1e6:.0f} MB: shipping it slim (sourceless .pyc; tracebacks keep "
+                    "file and line, not the source text)",
+                    file=sys.stderr,
+                )
+                self._slim = slim = True
+                build = _build_plan(plan, target, interpreter, slim, lock, closure)
             budget = build.budget(function_code_bytes)
             print(budget.render(f"cdk-sklearn: {self.node.path} ({target.describe()})"), file=sys.stderr)
-            budget.check()
+            budget.check(extra_requirements)
             self._build = build
             asset_hash = build.content_hash
             description = " ".join(build.lock)
         else:
             # Not bundled (cdk ls, unit tests): no network, no build; a stable stand-in hash.
             interpreter, lock = None, None
-            asset_hash = stand_in_key(requirements, target, slim)
+            asset_hash = stand_in_key(plan.requirements, target, slim, plan.without_dependencies)
             description = " ".join(requirements)
 
         recipe = self._write_recipe(requirements, target, asset_hash, slim)
@@ -200,7 +232,7 @@ class SklearnLayer(Construct):
             bundling=BundlingOptions(
                 # Never pulled: local bundling always succeeds or raises.
                 image=DockerImage.from_registry("cdk-sklearn-local-bundling-only"),
-                local=_LocalLayerBundling(requirements, target, interpreter, slim, lock),
+                local=_LocalLayerBundling(plan, target, interpreter, slim, lock),
             ),
         )
         self._layer_version = lambda_.LayerVersion(
@@ -237,19 +269,15 @@ class SklearnLayer(Construct):
         """The built layer (lock, sizes), or ``None`` when the stack is not bundled."""
         return self._build
 
-    def _warn_unknown_modules(self, model: ModelArtifact) -> None:
-        unknown = sorted(model.unknown_modules)
+    def _warn_unknown_modules(self, model: ModelArtifact, user_code: Sequence[Path]) -> None:
+        shipped = {path.stem if path.is_file() else path.name for path in user_code}
+        unknown = sorted(model.unknown_modules - shipped)
         if not unknown:
             return
-        hint = (
-            " '__main__' means a class was defined in the training script: move it into an importable module."
-            if "__main__" in unknown
-            else ""
-        )
         warnings.warn(
             f"model {model.path.name} references modules {', '.join(unknown)} that cdk-sklearn does not know "
-            "how to install; add their packages to extra_requirements or the model will not load on Lambda."
-            f"{hint}",
+            "how to install; add their packages to extra_requirements, or ship your own modules with "
+            "code_paths=[...], or the model will not load on Lambda",
             ModelDependencyWarning,
             stacklevel=3,
         )
@@ -278,24 +306,42 @@ class _LocalLayerBundling:
 
     def __init__(
         self,
-        requirements: tuple[str, ...],
+        plan: WheelPlan,
         target: LambdaTarget,
         interpreter: Interpreter | None,
         slim: bool,
         lock: Path | None,
     ) -> None:
-        self._requirements = requirements
+        self._plan = plan
         self._target = target
         self._interpreter = interpreter
         self._slim = slim
         self._lock = lock
 
     def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
-        build = build_layer(
-            self._requirements, self._target, self._interpreter, slim=self._slim, lock=self._lock
-        )
+        # The construct already built and checked this layer; this only takes it from the cache.
+        build = _build_plan(self._plan, self._target, self._interpreter, self._slim, self._lock, {})
         copy_layer(build, Path(output_dir))
         return True
+
+
+def _build_plan(
+    plan: WheelPlan,
+    target: LambdaTarget,
+    interpreter: Interpreter | None,
+    slim: bool,
+    lock: Path | None,
+    closure: dict[str, Any],
+) -> LayerBuild:
+    return build_layer(
+        plan.requirements,
+        target,
+        interpreter,
+        slim=slim,
+        lock=lock,
+        without_dependencies=plan.without_dependencies,
+        **closure,
+    )
 
 
 def _description(text: str) -> str:

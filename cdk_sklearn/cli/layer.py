@@ -16,6 +16,7 @@ from typing import Any
 from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 from cdk_sklearn.model.artifact import inspect_model
 from cdk_sklearn.packaging.build import build_layer, copy_layer, merge_requirements, resolve_bytecode
+from cdk_sklearn.packaging.cpu_wheels import plan_cpu_wheels
 from cdk_sklearn.packaging.target import SUPPORTED_ARCHITECTURES, SUPPORTED_RUNTIMES, LambdaTarget
 
 
@@ -88,10 +89,20 @@ def run_build(args: argparse.Namespace) -> int:
         interpreter = resolve_bytecode(target, args.bytecode_python)
     for warning in caught:
         print(f"cdk-sklearn layer: warning: {warning.message}", file=sys.stderr)
-    build = build_layer(requirements, target, interpreter, slim=args.slim)
+    plan = plan_cpu_wheels(requirements, target)
+    for note in plan.notes:
+        print(f"cdk-sklearn layer: {note}", file=sys.stderr)
+    build = build_layer(
+        plan.requirements,
+        target,
+        interpreter,
+        slim=args.slim,
+        without_dependencies=plan.without_dependencies,
+        modules=model.referenced,
+    )
     budget = build.budget(args.function_code_bytes)
     print(budget.render(f"cdk-sklearn layer for {target.describe()}"))
-    budget.check()
+    budget.check(args.extra)
     copy_layer(build, output)
     bytecode = f".pyc for {build.bytecode_tag}" if build.bytecode_tag else "no .pyc"
     if build.slim:

@@ -72,6 +72,9 @@ MODULE_DISTRIBUTIONS: dict[str, str] = {
 }
 # scikit-learn depends on these; naming them again would only loosen nothing and add noise.
 _SKLEARN_DEPENDENCIES = frozenset({"numpy", "scipy", "joblib", "threadpoolctl", "narwhals"})
+# Distributions with a CPU-only build of the same module: the default wheel of xgboost (Linux) pulls
+# nvidia-nccl (hundreds of MB) that only GPU training loads; Lambda has no GPU.
+CPU_DISTRIBUTIONS: dict[str, str] = {"xgboost": "xgboost-cpu"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,16 @@ class ModelArtifact:
     compression
         The joblib compressor (``"zlib"``, ``"gzip"``, ``"bz2"``, ``"xz"``, ``"lzma"``, ``"lz4"``) or
         ``None``.
+    named_columns
+        True when an estimator was fitted on named columns (``feature_names_in_``): the runtime then
+        builds a pandas DataFrame for it, so the layer gets pandas.
+    xgboost_version
+        The XGBoost version that wrote the model's boosters, when the file records it.
+    referenced
+        Every dotted module the file references (``sklearn.pipeline``, ``__main__``...), for the
+        closure check.
+    advisories
+        Sentences for the user about requirements that could not be decided exactly (callers warn).
     """
 
     path: Path
@@ -109,6 +122,10 @@ class ModelArtifact:
     modules: frozenset[str]
     requirements: tuple[str, ...]
     compression: str | None = None
+    named_columns: bool = False
+    xgboost_version: str | None = None
+    referenced: frozenset[str] = frozenset()
+    advisories: tuple[str, ...] = ()
 
     def runtime_environment(self) -> dict[str, str]:
         """The function environment describing this model: ``MODEL_SHA256``, ``MODEL_FORMAT`` and,
@@ -160,9 +177,20 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelArtifact:
     with file.open("rb") as raw:
         head = raw.read(8)
     if head.startswith(_ZIP_MAGIC):
-        version, modules, skops_version = _inspect_skops(file)
-        requirements = _requirements(version, modules, extra=(f"skops=={skops_version}",))
-        return ModelArtifact(file, digest, size, "skops", version, modules, requirements)
+        version, modules, skops_version, named, referenced = _inspect_skops(file)
+        needs = _Needs(version, modules, named_columns=named, loads_with_joblib=False)
+        requirements = _requirements(needs, extra=(f"skops=={skops_version}",))
+        return ModelArtifact(
+            file,
+            digest,
+            size,
+            "skops",
+            version,
+            modules,
+            requirements,
+            named_columns=named,
+            referenced=referenced,
+        )
     compression = _compression(head)
     if compression == "zf":
         raise ValueError(
@@ -185,8 +213,37 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelArtifact:
     is_joblib = compression is not None or scan.joblib_arrays > 0 or "joblib" in modules
     model_format: ModelFormat = "joblib" if is_joblib or file.suffix in (".joblib", ".jbl") else "pickle"
     numpy_floor = ("numpy>=2",) if any(g.module.startswith("numpy._core") for g in scan.globals) else ()
-    requirements = _requirements(version, modules, extra=numpy_floor)
-    return ModelArtifact(file, digest, size, model_format, version, modules, requirements, compression)
+    xgboost_version = _training_version(file, scan.xgboost_versions.most_common(), "XGBoost")
+    needs = _Needs(
+        version,
+        modules,
+        named_columns=scan.named_columns > 0,
+        # The runtime loads both joblib and pickle files with joblib.load.
+        loads_with_joblib=True,
+        xgboost_version=xgboost_version,
+    )
+    requirements = _requirements(needs, extra=numpy_floor)
+    advisories: list[str] = []
+    if "xgboost" in modules and xgboost_version is None:
+        advisories.append(
+            f"model {file.name} does not record the XGBoost version that wrote it (a pre-1.6 binary "
+            "booster?), so the layer gets the newest xgboost-cpu; pin the training version with "
+            "extra_requirements=['xgboost-cpu==X.Y.Z'] if predictions must match exactly"
+        )
+    return ModelArtifact(
+        file,
+        digest,
+        size,
+        model_format,
+        version,
+        modules,
+        requirements,
+        compression,
+        named_columns=scan.named_columns > 0,
+        xgboost_version=xgboost_version,
+        referenced=frozenset(g.module for g in scan.globals),
+        advisories=tuple(advisories),
+    )
 
 
 def _sha256(file: Path) -> str:
@@ -285,28 +342,51 @@ def _lz4_stream(file: Path, raw: IO[bytes]) -> IO[bytes]:
     return stream
 
 
-def _training_version(file: Path, counts: list[tuple[str, int]]) -> str | None:
+def _training_version(file: Path, counts: list[tuple[str, int]], library: str = "scikit-learn") -> str | None:
     if not counts:
         return None
     version = counts[0][0]
     if not _VERSION.match(version):
         raise ValueError(
-            f"model file {file} says it was saved with scikit-learn {version!r}, which is not a release "
-            "version pip can install; save the model with a released scikit-learn"
+            f"model file {file} says it was saved with {library} {version!r}, which is not a release "
+            f"version pip can install; save the model with a released {library}"
         )
     return version
 
 
-def _requirements(version: str | None, modules: frozenset[str], extra: tuple[str, ...]) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class _Needs:
+    """What decides the requirements: what the file references and how the runtime loads it."""
+
+    sklearn_version: str | None
+    modules: frozenset[str]
+    named_columns: bool
+    loads_with_joblib: bool
+    xgboost_version: str | None = None
+
+
+def _requirements(needs: _Needs, extra: tuple[str, ...]) -> tuple[str, ...]:
+    version = needs.sklearn_version
     pinned: list[str] = []
     if version is not None:
         pinned.append(f"scikit-learn=={version}")
+    elif needs.loads_with_joblib or "sklearn" in needs.modules:
+        # joblib.load needs joblib, and the runtime's estimator checks import scikit-learn, even
+        # for a model (XGBoost's sklearn API) whose states record no _sklearn_version.
+        pinned += ["scikit-learn", "joblib"]
+    modules = set(needs.modules)
+    if needs.named_columns:
+        modules.add("pandas")
     for module in sorted(modules):
         distribution = MODULE_DISTRIBUTIONS.get(module)
         if distribution is None or module == "sklearn":
             continue
-        if version is not None and module in _SKLEARN_DEPENDENCIES:
+        if module in _SKLEARN_DEPENDENCIES and any(r.startswith("scikit-learn") for r in pinned):
             continue
+        if module in CPU_DISTRIBUTIONS:
+            distribution = CPU_DISTRIBUTIONS[module]
+            if module == "xgboost" and needs.xgboost_version:
+                distribution += f"=={needs.xgboost_version}"
         pinned.append(distribution)
     for requirement in extra:
         name = re.split(r"[<>=!~ ]", requirement, maxsplit=1)[0]
@@ -315,7 +395,7 @@ def _requirements(version: str | None, modules: frozenset[str], extra: tuple[str
     return tuple(pinned)
 
 
-def _inspect_skops(file: Path) -> tuple[str | None, frozenset[str], str]:
+def _inspect_skops(file: Path) -> tuple[str | None, frozenset[str], str, bool, frozenset[str]]:
     try:
         with zipfile.ZipFile(file) as archive:
             schema = json.loads(archive.read("schema.json"))
@@ -334,12 +414,17 @@ def _inspect_skops(file: Path) -> tuple[str | None, frozenset[str], str]:
             f"{_EXPECTED}"
         )
     modules: set[str] = set()
+    referenced: set[str] = set()
     versions: dict[str, int] = {}
+    named = False
     for node in _walk(schema):
         module = node.get("__module__")
         if isinstance(module, str):
             modules.add(module.split(".", 1)[0])
+            referenced.add(module)
         content = node.get("content")
+        # skops keeps an estimator's __dict__ under "content": the same key as in a pickle's state.
+        named = named or (isinstance(content, dict) and "feature_names_in_" in content)
         version_node = content.get("_sklearn_version") if isinstance(content, dict) else None
         if isinstance(version_node, dict):
             value = version_node.get("content")
@@ -348,7 +433,7 @@ def _inspect_skops(file: Path) -> tuple[str | None, frozenset[str], str]:
             if isinstance(value, str):
                 versions[value] = versions.get(value, 0) + 1
     ranked = sorted(versions.items(), key=lambda item: -item[1])
-    return _training_version(file, ranked), frozenset(modules), skops_version
+    return _training_version(file, ranked), frozenset(modules), skops_version, named, frozenset(referenced)
 
 
 def _walk(node: Any) -> Iterator[dict[str, Any]]:

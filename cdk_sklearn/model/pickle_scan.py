@@ -22,9 +22,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from cdk_sklearn.model.xgboost_raw import booster_version
+
 _SKIP_CHUNK = 1 << 20
 # joblib >= 0.10 marks each array it writes out of band with this class.
 _JOBLIB_WRAPPER = ("joblib.numpy_pickle", "NumpyArrayWrapper")
+_XGBOOST_BOOSTER = ("xgboost.core", "Booster")
 _DTYPE_SIZE = re.compile(r"^[<>|=]?([a-zA-Z])(\d*)")
 
 
@@ -81,11 +84,18 @@ class ScanResult:
         How many estimators' states carried each ``_sklearn_version`` value.
     joblib_arrays
         How many joblib out-of-band numpy arrays were skipped.
+    named_columns
+        How many object states carry ``feature_names_in_``: scikit-learn sets it when an estimator is
+        fitted on a DataFrame, and then the model is called with one (so the runtime needs pandas).
+    xgboost_versions
+        The XGBoost versions recorded in the raw models of pickled ``xgboost.core.Booster`` objects.
     """
 
     globals: dict[Global, None] = field(default_factory=dict)
     sklearn_versions: Counter[str] = field(default_factory=Counter)
     joblib_arrays: int = 0
+    named_columns: int = 0
+    xgboost_versions: Counter[str] = field(default_factory=Counter)
 
     @property
     def modules(self) -> frozenset[str]:
@@ -233,6 +243,8 @@ class _Machine:
             self.result.globals.update(nested.globals)
             self.result.sklearn_versions.update(nested.sklearn_versions)
             self.result.joblib_arrays += nested.joblib_arrays
+            self.result.named_columns += nested.named_columns
+            self.result.xgboost_versions.update(nested.xgboost_versions)
             return
         if state.get("numpy_array_alignment_bytes") is not None:
             pad = self.stream.read(1)
@@ -369,6 +381,30 @@ class _Machine:
         version = state.get("_sklearn_version") if isinstance(state, dict) else None
         if isinstance(version, str):
             self.result.sklearn_versions[version] += 1
+        if isinstance(state, dict) and "feature_names_in_" in state:
+            self.result.named_columns += 1
+        if isinstance(target, Instance) and target.factory == Global(*_XGBOOST_BOOSTER):
+            # Booster.__getstate__ keeps the model as {"handle": bytearray(raw model)}; the raw
+            # model (UBJSON or JSON) records the XGBoost version that wrote it.
+            raw = _bytearray_payload(state.get("handle") if isinstance(state, dict) else None)
+            written_by = booster_version(raw) if raw is not None else None
+            if written_by is not None:
+                self.result.xgboost_versions[written_by] += 1
+
+
+def _bytearray_payload(value: Any) -> bytes | None:
+    """The bytes of a pickled ``bytearray(b"...")`` (a REDUCE of ``builtins.bytearray``), else None."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if (
+        isinstance(value, Instance)
+        and value.factory == Global("builtins", "bytearray")
+        and isinstance(value.args, tuple)
+        and value.args
+        and isinstance(value.args[0], bytes)
+    ):
+        return value.args[0]
+    return None
 
 
 def _dtype_layout(dtype: Any) -> tuple[int, bool]:

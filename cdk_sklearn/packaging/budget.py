@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,15 +78,25 @@ class Budget:
         )
         return "\n".join(lines)
 
-    def check(self) -> None:
-        """Raise :class:`BudgetExceededError` with what to do when over the limit."""
+    def check(self, extra_requirements: Sequence[str] = ()) -> None:
+        """Raise :class:`BudgetExceededError` with what to do when over the limit.
+
+        Parameters
+        ----------
+        extra_requirements
+            The user's extra requirements: the advice to remove some is given only when there are any
+            (the model's own requirements cannot be removed).
+        """
         if self.headroom_bytes >= 0:
             return
         biggest = ", ".join(f"{n} {s / _MB:.1f} MB" for n, s in list(self.packages.items())[:4])
+        fixes = ["build the layer slim (slim=True / layer_slim=True, sourceless .pyc, about 15% smaller)"]
+        if extra_requirements:
+            fixes.insert(0, f"remove some of extra_requirements ({', '.join(extra_requirements)})")
+        fixes.append("serve this model from a container image (10 GB limit) instead of a layer")
         raise BudgetExceededError(
             f"the scikit-learn layer ({self.layer_bytes:,} bytes) plus the function code "
             f"({self.function_code_bytes:,} bytes) is {self.total_bytes:,} bytes, over Lambda's "
             f"{LAMBDA_UNZIPPED_LIMIT:,}-byte unzipped limit by {-self.headroom_bytes:,} bytes. Biggest: "
-            f"{biggest}. Remove packages from extra_requirements, or serve this model from a container "
-            "image (10 GB limit) instead of a layer"
+            f"{biggest}. To fit: {'; or '.join(fixes)}"
         )

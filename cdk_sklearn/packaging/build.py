@@ -15,7 +15,7 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +25,12 @@ from packaging.utils import canonicalize_name
 from cdk_sklearn.packaging.budget import Budget, directory_size, package_sizes
 from cdk_sklearn.packaging.bytecode import Interpreter, compile_bytecode, find_interpreter
 from cdk_sklearn.packaging.cache import build_key, cache_root, tree_hash
+from cdk_sklearn.packaging.closure import fail_on, library_problems, module_problems
 from cdk_sklearn.packaging.install import HashMismatchError, install_locked, write_lock
+from cdk_sklearn.packaging.libraries import add_missing_libraries
 from cdk_sklearn.packaging.lock import LOCK_FILE_NAME, LayerSpec, LockEntry, LockError, locked_entry
 from cdk_sklearn.packaging.prune import prune
+from cdk_sklearn.packaging.runtime_system import runtime_system
 from cdk_sklearn.packaging.slim import make_sourceless
 from cdk_sklearn.packaging.target import LambdaTarget
 
@@ -86,6 +89,8 @@ class LayerBuild:
     reused: bool
     slim: bool = False
     lock_key: str = ""
+    added_libraries: tuple[str, ...] = ()
+    library_problems: tuple[str, ...] = ()
 
     def budget(self, function_code_bytes: int = 0) -> Budget:
         """This layer's :class:`Budget` next to ``function_code_bytes`` of function code."""
@@ -164,11 +169,16 @@ def resolve_bytecode(target: LambdaTarget, explicit: str | None) -> Interpreter 
     return interpreter
 
 
-def stand_in_key(requirements: Sequence[str], target: LambdaTarget, slim: bool = False) -> str:
+def stand_in_key(
+    requirements: Sequence[str],
+    target: LambdaTarget,
+    slim: bool = False,
+    without_dependencies: Sequence[str] = (),
+) -> str:
     """A stable key for a layer that is not built (unbundled synth): no lock, no network."""
-    return build_key(
-        tuple(requirements), target.runtime, target.architecture, None, slim, target.platform_tags
-    )
+    # Marked so "x" installed with and without its dependencies never share a key.
+    inputs = (*requirements, *(f"{r} --no-deps" for r in without_dependencies))
+    return build_key(tuple(inputs), target.runtime, target.architecture, None, slim, target.platform_tags)
 
 
 def entry_key(entry: LockEntry, interpreter: Interpreter | None, slim: bool = False) -> str:
@@ -202,6 +212,9 @@ def build_layer(
     slim: bool = False,
     log: Callable[[str], None] | None = None,
     lock: Path | None = None,
+    without_dependencies: Sequence[str] = (),
+    modules: Collection[str] = (),
+    code_paths: Sequence[Path] = (),
 ) -> LayerBuild:
     """Build (or reuse from the cache) the layer for ``requirements`` on ``target``, as locked.
 
@@ -221,6 +234,12 @@ def build_layer(
         The lock file holding the layer's entry (see :mod:`cdk_sklearn.packaging.lock`); the entry
         is resolved and added when missing. ``None``: a lock private to the cache folder, so builds
         outside a CDK app (``cdk-sklearn layer build``) are pinned per machine as before.
+    without_dependencies
+        Requirements installed after the others with ``--no-deps`` (full wheels whose GPU-only
+        dependencies are skipped, see :mod:`cdk_sklearn.packaging.cpu_wheels`).
+    modules, code_paths
+        The dotted modules the model references and the user's code paths: the closure check
+        (:mod:`cdk_sklearn.packaging.closure`) requires each module in the layer or the code paths.
 
     Returns
     -------
@@ -234,14 +253,20 @@ def build_layer(
         When the lock is malformed or the index does not serve its wheels; the lock is left unchanged.
     ValueError
         When ``slim`` is asked for without an ``interpreter``.
+    cdk_sklearn.packaging.closure.ClosureError
+        When a referenced module, a shared library or a symbol version would be missing on Lambda
+        (checked on cached builds too: the ELF facts are recorded when the layer is built).
     """
     say = log or (lambda line: print(line, file=sys.stderr))
     if slim:
         check_slim(target, interpreter)
     lock_file = lock if lock is not None else cache_root() / LOCK_FILE_NAME
     release = interpreter.release if interpreter and interpreter.release else None
-    entry = locked_entry(LayerSpec.of(requirements, target), lock_file, release, say)
-    return build_from_entry(entry, interpreter, slim=slim, log=say, lock=lock_file)
+    spec = LayerSpec.of(requirements, target, without_dependencies=without_dependencies)
+    entry = locked_entry(spec, lock_file, release, say)
+    return build_from_entry(
+        entry, interpreter, slim=slim, log=say, lock=lock_file, modules=modules, code_paths=code_paths
+    )
 
 
 def build_from_entry(
@@ -251,6 +276,8 @@ def build_from_entry(
     slim: bool = False,
     log: Callable[[str], None] | None = None,
     lock: Path | None = None,
+    modules: Collection[str] = (),
+    code_paths: Sequence[Path] = (),
 ) -> LayerBuild:
     """Build (or reuse from the cache) the layer of a lock entry: hash-checked, no resolution.
 
@@ -266,6 +293,8 @@ def build_from_entry(
         Where progress lines go (stderr by default).
     lock
         The lock file ``entry`` comes from, named in messages.
+    modules, code_paths
+        What the closure check requires (see :func:`build_layer`).
 
     Returns
     -------
@@ -275,6 +304,8 @@ def build_from_entry(
     ------
     cdk_sklearn.packaging.lock.LockError
         When the index serves other bytes than the locked wheels (or no longer has them).
+    cdk_sklearn.packaging.closure.ClosureError
+        When a referenced module, a shared library or a symbol version would be missing on Lambda.
     """
     say = log or (lambda line: print(line, file=sys.stderr))
     target = entry.spec.target
@@ -285,7 +316,7 @@ def build_from_entry(
     home = cache_root() / "layers" / key
     manifest = home / _MANIFEST
     if manifest.is_file():
-        return _load(home, key, reused=True)
+        return _checked(_load(home, key, reused=True), target, modules, code_paths)
     flavour = "slim (sourceless) " if slim else ""
     say(
         f"cdk-sklearn: building the {flavour}scikit-learn layer for {target.describe()} from lock entry "
@@ -304,6 +335,13 @@ def build_from_entry(
             raise LockError(_mismatch_message(entry, lock, str(exc))) from exc
         cache_tag = interpreter.cache_tag if interpreter else f"cpython-{target.abi.removeprefix('cp')}"
         pruned = prune(site_packages, cache_tag)
+        system = runtime_system(target)
+        added = add_missing_libraries(layer_dir, system)
+        for library in added:
+            say(
+                f"cdk-sklearn: added lib/{library.name} (from {library.source.relative_to(layer_dir)}) for "
+                f"{', '.join(library.needed_by)}: {target.amazon_linux} does not provide it"
+            )
         sourceless_bytes = 0
         if interpreter is not None:
             compile_bytecode(site_packages, interpreter, LAYER_RUNTIME_PATH)
@@ -327,6 +365,8 @@ def build_from_entry(
             if slim
             else pruned.bytes_by_reason,
             "slim": slim,
+            "added_libraries": [library.name for library in added],
+            "library_problems": library_problems(layer_dir, system),
             "content_hash": tree_hash(layer_dir),
         }
         (staging / _MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
@@ -338,7 +378,16 @@ def build_from_entry(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     say(f"cdk-sklearn: layer built in {time.monotonic() - started:.0f} s, cached in {home}")
-    return _load(home, key, reused=False)
+    return _checked(_load(home, key, reused=False), target, modules, code_paths)
+
+
+def _checked(
+    build: LayerBuild, target: LambdaTarget, modules: Collection[str], code_paths: Sequence[Path]
+) -> LayerBuild:
+    # Modules are looked up on every use (cheap: a few stat calls); the ELF facts were recorded at build.
+    problems = module_problems(modules, build.layer_dir / "python", code_paths)
+    fail_on([*problems, *build.library_problems], target)
+    return build
 
 
 def _report_interpreter(
@@ -391,6 +440,8 @@ def _load(home: Path, key: str, *, reused: bool) -> LayerBuild:
         reused=reused,
         slim=bool(record.get("slim", False)),
         lock_key=str(record.get("lock_key", "")),
+        added_libraries=tuple(record.get("added_libraries", ())),
+        library_problems=tuple(record.get("library_problems", ())),
     )
 
 

@@ -52,7 +52,9 @@ def pip_command() -> list[str]:
     return [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
 
 
-def resolve(requirements: Sequence[str], target: LambdaTarget) -> tuple[LockedPackage, ...]:
+def resolve(
+    requirements: Sequence[str], target: LambdaTarget, *, with_dependencies: bool = True
+) -> tuple[LockedPackage, ...]:
     """Resolve ``requirements`` for ``target`` into exact versions and wheel hashes, installing nothing.
 
     pip resolves as for an install (``--dry-run --report``), with the target's platform tags, so the
@@ -65,6 +67,9 @@ def resolve(requirements: Sequence[str], target: LambdaTarget) -> tuple[LockedPa
         pip requirement strings, e.g. ``("scikit-learn==1.9.1", "pandas")``.
     target
         The Lambda runtime and architecture the wheels must load on.
+    with_dependencies
+        False resolves only the named distributions (``--no-deps``): full wheels whose dependencies
+        are GPU-only (see :mod:`cdk_sklearn.packaging.cpu_wheels`).
 
     Returns
     -------
@@ -86,6 +91,7 @@ def resolve(requirements: Sequence[str], target: LambdaTarget) -> tuple[LockedPa
             "install",
             "--quiet",
             "--dry-run",
+            *(() if with_dependencies else ("--no-deps",)),
             "--ignore-installed",
             "--report",
             str(report),

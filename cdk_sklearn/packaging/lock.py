@@ -94,9 +94,17 @@ class LayerSpec:
     runtime: str
     architecture: str
     requirements: tuple[str, ...]
+    # Full wheels installed without their dependencies (GPU-only ones; see packaging/cpu_wheels.py).
+    without_dependencies: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, requirements: Iterable[str], target: LambdaTarget, engine: str = "sklearn") -> LayerSpec:
+    def of(
+        cls,
+        requirements: Iterable[str],
+        target: LambdaTarget,
+        engine: str = "sklearn",
+        without_dependencies: Iterable[str] = (),
+    ) -> LayerSpec:
         """The spec of a layer of ``requirements`` for ``target``.
 
         Raises
@@ -106,15 +114,13 @@ class LayerSpec:
         """
         if engine not in ENGINES:
             raise ValueError(f"engine {engine!r} has no layer lock; use one of {', '.join(ENGINES)}")
-        normalised = set()
-        for requirement in requirements:
-            try:
-                normalised.add(str(Requirement(requirement)))
-            except InvalidRequirement as exc:
-                raise ValueError(
-                    f"requirement {requirement!r} is not a valid pip requirement: {exc}"
-                ) from exc
-        return cls(engine, target.runtime, target.architecture, tuple(sorted(normalised)))
+        return cls(
+            engine,
+            target.runtime,
+            target.architecture,
+            _normalised(requirements),
+            _normalised(without_dependencies),
+        )
 
     @property
     def target(self) -> LambdaTarget:
@@ -124,13 +130,24 @@ class LayerSpec:
     @property
     def key(self) -> str:
         """The entry's key and dependency-group name, e.g. ``sklearn-py313-arm64-1f0e2d3c``."""
-        digest = hashlib.sha256(json.dumps(list(self.requirements)).encode()).hexdigest()[:8]
+        hashed = [*self.requirements, *(f"{r} --no-deps" for r in self.without_dependencies)]
+        digest = hashlib.sha256(json.dumps(hashed).encode()).hexdigest()[:8]
         python = self.runtime.replace("python", "py").replace(".", "")
         return f"{self.engine}-{python}-{canonicalize_name(self.architecture)}-{digest}"
 
     def describe(self) -> str:
         """``python3.13 arm64: numpy>=2 scikit-learn==1.9.1``."""
         return f"{self.runtime} {self.architecture}: {' '.join(self.requirements)}"
+
+
+def _normalised(requirements: Iterable[str]) -> tuple[str, ...]:
+    normalised = set()
+    for requirement in requirements:
+        try:
+            normalised.add(str(Requirement(requirement)))
+        except InvalidRequirement as exc:
+            raise ValueError(f"requirement {requirement!r} is not a valid pip requirement: {exc}") from exc
+    return tuple(sorted(normalised))
 
 
 @dataclass(frozen=True)
@@ -241,6 +258,8 @@ class Lock:
                 f"requirements = {_array(entry.spec.requirements)}",
                 f"platforms = {_array(entry.platforms)}",
             ]
+            if entry.spec.without_dependencies:
+                lines.append(f"without-dependencies = {_array(entry.spec.without_dependencies)}")
             if entry.bytecode_python:
                 lines.append(f"bytecode-python = {_string(entry.bytecode_python)}")
         return "\n".join(lines) + "\n"
@@ -282,6 +301,11 @@ def resolve_entry(spec: LayerSpec, bytecode_python: str | None) -> LockEntry:
     """
     target = spec.target
     packages = resolve(spec.requirements, target)
+    if spec.without_dependencies:
+        alone = resolve(spec.without_dependencies, target, with_dependencies=False)
+        packages = tuple(
+            sorted({p.name: p for p in (*packages, *alone)}.values(), key=lambda p: p.name.lower())
+        )
     for package in packages:
         if not package.url or not _SHA256.match(package.sha256) or not package.url.endswith(".whl"):
             raise RuntimeError(
@@ -534,13 +558,16 @@ def _parse_layer(path: Path, key: str, table: Any) -> tuple[LayerSpec, tuple[str
     for name, value in (("requirements", requirements), ("platforms", platforms)):
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise _malformed(path, f"{where} {name} is not a non-empty array of strings", key)
+    without = table.get("without-dependencies", [])
+    if not isinstance(without, list) or not all(isinstance(v, str) for v in without):
+        raise _malformed(path, f"{where} without-dependencies is not an array of strings", key)
     bytecode = table.get("bytecode-python")
     if bytecode is not None and not isinstance(bytecode, str):
         raise _malformed(path, f"{where} bytecode-python is not a string", key)
     assert isinstance(requirements, list) and isinstance(platforms, list)
     try:
         target = LambdaTarget(str(fields["runtime"]), str(fields["architecture"]))
-        spec = LayerSpec.of(requirements, target, str(fields["engine"]))
+        spec = LayerSpec.of(requirements, target, str(fields["engine"]), without)
     except ValueError as exc:
         raise _malformed(path, f"{where}: {exc}", key) from exc
     if spec.key != key:

@@ -82,6 +82,33 @@ def column_transformer() -> Any:
     return make_pipeline(pre, LogisticRegression(max_iter=300)).fit(*ct_frame())
 
 
+def frame_pipeline() -> Any:
+    """The usual tabular model: named string categories and numbers in a DataFrame, gradient boosting.
+
+    Its pickle never references pandas (``feature_names_in_`` is a numpy object array), yet the
+    runtime calls it with a DataFrame.
+    """
+    pre = ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["weight"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["colour", "size"]),
+        ]
+    )
+    return make_pipeline(pre, HistGradientBoostingClassifier(max_iter=10, random_state=0)).fit(*ct_frame())
+
+
+def xgb_classifier() -> Any:
+    import xgboost
+
+    return xgboost.XGBClassifier(n_estimators=5, max_depth=2, n_jobs=1).fit(*iris())
+
+
+def lgbm_classifier() -> Any:
+    import lightgbm
+
+    return lightgbm.LGBMClassifier(n_estimators=5, num_leaves=4, min_child_samples=5, verbose=-1).fit(*iris())
+
+
 TRAINERS: dict[str, Callable[[], Any]] = {
     "logistic": logistic,
     "random_forest": random_forest,

@@ -399,3 +399,48 @@ def test_rest_api_outputs_its_url_once_and_its_key_id(iris_model):
     (key_id,) = [value for key, value in outputs.items() if key.startswith("IrisApiKeyId")]
     (api_key_id,) = template.find_resources("AWS::ApiGateway::ApiKey")
     assert key_id["Value"] == {"Ref": api_key_id}
+
+
+def test_fails_when_a_skops_model_holds_types_not_listed_as_trusted(tmp_path):
+    import skops.io
+
+    from cdk_sklearn.model.skops_trust import UntrustedTypesError
+    from tests.helpers import models
+
+    path = tmp_path / "custom.skops"
+    skops.io.dump(models.custom_function_pipeline(), path)
+    with pytest.raises(UntrustedTypesError, match=r"skops_trusted_types=\['tests\.helpers\.models\.shift'\]"):
+        synth(path)
+
+
+def test_trusted_skops_types_reach_the_function_environment(tmp_path):
+    import skops.io
+
+    from tests.helpers import models
+
+    path = tmp_path / "custom.skops"
+    skops.io.dump(models.custom_function_pipeline(), path)
+    _, template = synth(path, skops_trusted_types=["tests.helpers.models.shift"])
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "Environment": {
+                "Variables": Match.object_like({"SKOPS_TRUSTED_TYPES": "tests.helpers.models.shift"})
+            }
+        },
+    )
+
+
+def test_fails_on_code_paths_that_do_not_exist(iris_model, tmp_path):
+    with pytest.raises(
+        ValueError, match=r"code_paths=.* is invalid; allowed: code_paths entry .*missing\.py"
+    ):
+        synth(iris_model, code_paths=[str(tmp_path / "missing.py")])
+
+
+@pytest.mark.parametrize(("memory_size", "threads"), [(1024, "1"), (1769, "1"), (1770, "2"), (10240, "6")])
+def test_sizes_openmp_to_the_functions_vcpus(iris_model, memory_size, threads):
+    # Lambda gives one vCPU per 1,769 MB, at most 6 (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+    _, template = synth(iris_model, memory_size=memory_size)
+    _, function = only(template, "AWS::Lambda::Function")
+    assert function["Properties"]["Environment"]["Variables"]["OMP_NUM_THREADS"] == threads

@@ -9,6 +9,7 @@ from aws_cdk.assertions import Match, Template
 
 from cdk_sklearn.layer import ModelDependencyWarning, SklearnLayer
 from cdk_sklearn.model.artifact import inspect_model
+from cdk_sklearn.packaging.closure import ClosureError
 from tests.conftest import SKIP_BUNDLING
 
 
@@ -151,3 +152,46 @@ def test_slim_layer_is_a_different_asset(iris_model):
         return next(iter(layer.values()))["Properties"]["Content"]["S3Key"]
 
     assert asset_key(True) != asset_key(False)
+
+
+def test_fails_when_the_model_references_the_training_script(tmp_path):
+    model = tmp_path / "script.pkl"
+    model.write_bytes(b"c__main__\nCleaner\n(tR.")  # protocol 0: __main__.Cleaner()
+    with pytest.raises(ClosureError, match=r"references __main__.*code_paths=\['features\.py'\]"):
+        SklearnLayer(
+            _stack(),
+            "Layer",
+            model=inspect_model(model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+        )
+
+
+def test_modules_shipped_in_code_paths_are_not_warned_about(tmp_path, recwarn):
+    model = tmp_path / "custom.pkl"
+    model.write_bytes(b"cfeatures\nCleaner\n(tR.")  # protocol 0: features.Cleaner()
+    module = tmp_path / "features.py"
+    module.write_text("class Cleaner: ...\n")
+    SklearnLayer(
+        _stack(),
+        "Layer",
+        model=inspect_model(model),
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        architecture=lambda_.Architecture.X86_64,
+        code_paths=[module],
+    )
+    assert not [w for w in recwarn if issubclass(w.category, ModelDependencyWarning)]
+
+
+def test_model_recording_no_scikit_learn_version_still_gets_scikit_learn_and_joblib(tmp_path):
+    model = tmp_path / "custom.pkl"
+    model.write_bytes(b"cfeatures\nCleaner\n(tR.")
+    with pytest.warns(ModelDependencyWarning):
+        layer = SklearnLayer(
+            _stack(),
+            "Layer",
+            model=inspect_model(model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+        )
+    assert layer.requirements == ("scikit-learn", "joblib")

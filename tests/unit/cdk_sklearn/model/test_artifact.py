@@ -15,8 +15,10 @@ import skops.io
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import FunctionTransformer
 
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
+from tests.helpers import models
 
 IRIS_X, IRIS_Y = load_iris(return_X_y=True)
 
@@ -203,3 +205,79 @@ def test_runtime_environment_describes_the_model(tmp_path, forest):
         "MODEL_FORMAT": "joblib",
         "MODEL_SKLEARN_VERSION": artifact.sklearn_version,
     }
+
+
+def test_dataframe_pipeline_needs_pandas_although_its_pickle_never_names_it(tmp_path):
+    path = tmp_path / "frame.joblib"
+    joblib.dump(models.frame_pipeline(), path)
+    artifact = inspect_model(path)
+    assert "pandas" not in artifact.modules
+    assert artifact.named_columns
+    assert artifact.requirements[:2] == ("scikit-learn==1.9.1", "pandas")
+
+
+def test_model_fitted_on_an_array_does_not_need_pandas(tmp_path, forest):
+    path = tmp_path / "forest.joblib"
+    joblib.dump(forest, path)
+    artifact = inspect_model(path)
+    assert not artifact.named_columns
+    assert "pandas" not in artifact.requirements
+
+
+def test_skops_model_fitted_on_named_columns_needs_pandas(tmp_path):
+    path = tmp_path / "frame.skops"
+    skops.io.dump(models.frame_pipeline(), path)
+    artifact = inspect_model(path)
+    assert artifact.named_columns and "pandas" in artifact.requirements
+
+
+def test_xgboost_model_needs_the_cpu_build_pinned_to_the_version_that_wrote_it(tmp_path):
+    import xgboost
+
+    path = tmp_path / "xgb.joblib"
+    joblib.dump(models.xgb_classifier(), path)
+    artifact = inspect_model(path)
+    assert artifact.xgboost_version == xgboost.__version__
+    assert f"xgboost-cpu=={xgboost.__version__}" in artifact.requirements
+    assert not any(r.startswith("xgboost==") or r == "xgboost" for r in artifact.requirements)
+    assert artifact.advisories == ()
+
+
+def test_xgboost_model_without_sklearn_version_still_gets_scikit_learn_and_joblib(tmp_path):
+    path = tmp_path / "xgb.pkl"
+    path.write_bytes(pickle.dumps(models.xgb_classifier()))
+    artifact = inspect_model(path)
+    assert artifact.sklearn_version is None
+    assert artifact.requirements[:2] == ("scikit-learn", "joblib")
+
+
+def test_lightgbm_model_needs_lightgbm_and_scikit_learn(tmp_path):
+    path = tmp_path / "lgbm.joblib"
+    joblib.dump(models.lgbm_classifier(), path)
+    artifact = inspect_model(path)
+    assert artifact.requirements[0] == "scikit-learn==1.9.1"
+    assert "lightgbm" in artifact.requirements
+    assert "lightgbm.sklearn" in artifact.referenced
+
+
+def test_function_from_the_training_script_is_referenced_as_main(tmp_path, monkeypatch):
+    import __main__
+
+    def double(features):
+        return features * 2
+
+    double.__module__ = "__main__"
+    double.__qualname__ = "double"
+    monkeypatch.setattr(__main__, "double", double, raising=False)
+    path = tmp_path / "script.joblib"
+    joblib.dump(FunctionTransformer(double).fit(IRIS_X), path)
+    assert "__main__" in inspect_model(path).referenced
+
+
+def test_xgboost_model_without_a_recorded_version_gets_the_newest_cpu_build_and_a_warning(tmp_path):
+    path = tmp_path / "old_xgb.pkl"
+    path.write_bytes(b"cxgboost.sklearn\nXGBClassifier\n(tR.")  # protocol 0, no booster bytes
+    artifact = inspect_model(path)
+    assert "xgboost-cpu" in artifact.requirements
+    assert len(artifact.advisories) == 1
+    assert "extra_requirements=['xgboost-cpu==X.Y.Z']" in artifact.advisories[0]

@@ -45,5 +45,16 @@ def test_fails_over_limit_with_what_to_do():
         BudgetExceededError, match=r"over Lambda's 262,144,000-byte unzipped limit by 1 bytes"
     ):
         budget.check()
-    with pytest.raises(BudgetExceededError, match="extra_requirements"):
+    with pytest.raises(
+        BudgetExceededError, match=r"build the layer slim .*or serve this model from a container"
+    ):
         budget.check()
+
+
+def test_advises_removing_extra_requirements_only_when_there_are_some():
+    budget = Budget({"xgboost": 400_000_000}, LAMBDA_UNZIPPED_LIMIT + 1)
+    with pytest.raises(BudgetExceededError) as without_extras:
+        budget.check()
+    assert "extra_requirements" not in str(without_extras.value)
+    with pytest.raises(BudgetExceededError, match=r"remove some of extra_requirements \(catboost\)"):
+        budget.check(["catboost"])
