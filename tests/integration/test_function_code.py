@@ -14,7 +14,7 @@ from cdk_sklearn.function_code import code_size_bytes, function_code, runtime_so
 def test_bundles_lambda_runtime_at_zip_root(tmp_path):
     app = cdk.App(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Code")
-    code, size = function_code(stack.node, "python3.13", None)
+    code, size = function_code("python3.13", None)
     lambda_.Function(
         stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_13, handler="lambda_runtime.handler.handler", code=code
     )
@@ -32,7 +32,7 @@ def test_bundles_lambda_runtime_at_zip_root(tmp_path):
 def test_function_code_is_precompiled_for_the_host_version(tmp_path):
     app = cdk.App(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Code")
-    code, _ = function_code(stack.node, "python3.11", sys.executable)
+    code, _ = function_code("python3.11", sys.executable)
     lambda_.Function(
         stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_11, handler="lambda_runtime.handler.handler", code=code
     )
