@@ -84,8 +84,11 @@ def main():
         answers.write(json.dumps(answer) + "\n")
     stdlib = os.path.dirname(os.__file__)
     origins = {}
+    this = sys.modules["__main__"]
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
+        if module is this:  # this driver (also as __mp_main__), standing in for the runtime's bootstrap
+            continue
         if not path:
             continue
         where = next((root for root in (*ORIGIN_ROOTS, stdlib) if path.startswith(root + "/")), path)

@@ -108,7 +108,7 @@ def synthesize(outdir: Path, model_path: Path, *, stack_name: str = "DeployProof
     """
     import aws_cdk as cdk
 
-    from cdk_sklearn import SklearnLambdaEndpoint
+    from cdk_sklearn.endpoint import SklearnLambdaEndpoint
 
     with _bytecode_python():
         app = cdk.App(outdir=str(outdir))
@@ -202,8 +202,9 @@ def _file_assets(manifest: dict[str, Any], cdk_out: Path) -> dict[tuple[str, str
         packaging = source.get("packaging", "file")
         for destination_id, destination in asset["destinations"].items():
             where = f"asset {asset_id} destination {destination_id}"
-            bucket = resolve(destination["bucketName"], where)
-            key = resolve(destination["objectKey"], where)
+            # The asset manifest writes placeholders in plain strings; the CLI fills them in.
+            bucket = resolve({"Fn::Sub": destination["bucketName"]}, where)
+            key = resolve({"Fn::Sub": destination["objectKey"]}, where)
             found[(bucket, key)] = FileAsset(asset_id, cdk_out / source["path"], packaging, bucket, key)
     return found
 
