@@ -63,7 +63,9 @@ class Request:
     classes: list[Any] | None = None
 
     def event(self) -> dict[str, Any]:
-        return http_api_event("POST", "/predict", json.dumps(self.body), headers=JSON_HEADERS, query=self.query)
+        return http_api_event(
+            "POST", "/predict", json.dumps(self.body), headers=JSON_HEADERS, query=self.query
+        )
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,7 @@ def dataframe_pipeline(folder: Path) -> Trained:
 
 
 def xgboost_classifier(folder: Path) -> Trained:
-    """Case 3: xgboost.XGBClassifier pickled with joblib (XGBoost documents joblib/pickle for the sklearn API)."""
+    """Case 3: xgboost.XGBClassifier pickled with joblib, as XGBoost documents for its scikit-learn API."""
     import xgboost
 
     features, target, rows = _iris()
@@ -211,7 +213,10 @@ def skops_pipeline(folder: Path) -> Trained:
 
     features, target, rows = _iris()
     model = Pipeline(
-        [("scale", StandardScaler()), ("classifier", HistGradientBoostingClassifier(max_iter=10, random_state=0))]
+        [
+            ("scale", StandardScaler()),
+            ("classifier", HistGradientBoostingClassifier(max_iter=10, random_state=0)),
+        ]
     ).fit(features, target)
     path = folder / "hist_gradient_boosting.skops"
     sio.dump(model, path)
@@ -297,15 +302,12 @@ def test_deployed_endpoint_answers_like_the_library(
     timings["train"] = elapsed(started)
 
     started = time.perf_counter()
-    cdk_out = synthesize(
-        tmp_path / "cdk.out", trained.model_path, architecture=architecture, **trained.props
-    )
+    cdk_out = synthesize(tmp_path / "cdk.out", trained.model_path, architecture=architecture, **trained.props)
     timings["synth"] = elapsed(started)
 
     with deployed(cdk_out, tmp_path / "lambda", unpacked_assets) as (deployment, function):
-        started = time.perf_counter()
         boot = function.boot()
-        timings["boot"] = elapsed(started)
+        timings.update(function.timings)  # unpack (zip/unzip), start (process to handler ready), init
         assert boot["init_error"] is None, boot["init_error"]
         assert boot["python"].startswith("3.13."), boot
         assert boot["machine"] == MACHINE[architecture]
