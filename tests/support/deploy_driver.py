@@ -49,6 +49,8 @@ def main():
     # Answers on a private copy of stdout; whatever the function prints goes to stderr (its "logs").
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
+    # Lambda's bootstrap sends every write to the logs at once; a file would buffer it instead.
+    sys.stdout.reconfigure(line_buffering=True)
     module_name, _, function_name = sys.argv[1].rpartition(".")
     timeout = float(os.environ.get("PROOF_TIMEOUT_SECONDS", "30"))
     boot = {

@@ -583,12 +583,12 @@ class BootedFunction:
             line = self._lines.get(timeout=timeout)
         except queue.Empty:
             raise AssertionError(
-                f"no {kind} answer within {timeout} s; log:\n{self.logs()[-4000:]}"
+                f"no {kind} answer within {timeout} s; log:\n{self.logs_excerpt()}"
             ) from None
         if line is None:
             code = self._process.wait() if self._process else None
             raise AssertionError(
-                f"the function exited ({code}) before its {kind} answer:\n{self.logs()[-4000:]}"
+                f"the function exited ({code}) before its {kind} answer:\n{self.logs_excerpt()}"
             )
         answer: dict[str, Any] = json.loads(line)
         if answer.get("kind") != kind:
@@ -620,6 +620,13 @@ class BootedFunction:
             if self._log is not None:
                 self._log.close()
                 self._log = None
+
+    def logs_excerpt(self, limit: int = 3000) -> str:
+        """The start (init errors) and the end (the latest requests) of :meth:`logs`."""
+        text = self.logs()
+        if len(text) <= limit:
+            return text
+        return f"{text[: limit // 2]}\n[...]\n{text[-limit // 2 :]}"
 
     def logs(self) -> str:
         """What the function wrote to stdout and stderr (CloudWatch Logs, on Lambda)."""
