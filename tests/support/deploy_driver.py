@@ -22,6 +22,7 @@ import sys
 import time
 import traceback
 import uuid
+from typing import Any
 
 ORIGIN_ROOTS = ("/var/task", "/opt/python", "/var/runtime")
 
@@ -29,7 +30,7 @@ ORIGIN_ROOTS = ("/var/task", "/opt/python", "/var/runtime")
 class Context:
     """The attributes and method of the Lambda Python runtime's context object."""
 
-    def __init__(self, deadline):
+    def __init__(self, deadline: float) -> None:
         name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "function")
         region = os.environ.get("AWS_REGION", "us-east-1")
         self.aws_request_id = str(uuid.uuid4())
@@ -41,19 +42,19 @@ class Context:
         self.log_stream_name = "2026/01/01/[1]0123456789abcdef"
         self._deadline = deadline
 
-    def get_remaining_time_in_millis(self):
+    def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def main():
+def main() -> None:
     # Answers on a private copy of stdout; whatever the function prints goes to stderr (its "logs").
     answers = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     # Lambda's bootstrap sends every write to the logs at once; a file would buffer it instead.
-    sys.stdout.reconfigure(line_buffering=True)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     module_name, _, function_name = sys.argv[1].rpartition(".")
     timeout = float(os.environ.get("PROOF_TIMEOUT_SECONDS", "30"))
-    boot = {
+    boot: dict[str, Any] = {
         "kind": "boot",
         "python": sys.version.split()[0],
         "machine": platform.machine(),
@@ -74,7 +75,7 @@ def main():
     for line in sys.stdin:
         event = json.loads(line)
         started = time.perf_counter()
-        answer = {"kind": "response", "response": None, "error": None}
+        answer: dict[str, Any] = {"kind": "response", "response": None, "error": None}
         if handler is None:
             answer["error"] = "the handler did not import (see the boot report)"
         else:
@@ -85,7 +86,7 @@ def main():
         answer["seconds"] = time.perf_counter() - started
         answers.write(json.dumps(answer) + "\n")
     stdlib = os.path.dirname(os.__file__)
-    origins = {}
+    origins: dict[str, int] = {}
     this = sys.modules["__main__"]
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)

@@ -144,9 +144,9 @@ def resolve(value: Any, where: str = "value") -> str:
                 text = text.replace("${" + name + "}", replacement)
             if "${" in text:
                 raise ValueError(f"{where}: unresolved substitution in {text!r}")
-            return text
+            return str(text)
         if function == "Ref" and argument in PSEUDO_PARAMETERS:
-            return PSEUDO_PARAMETERS[argument]
+            return PSEUDO_PARAMETERS[str(argument)]
     raise ValueError(f"{where}: cannot resolve {json.dumps(value)[:300]} without deploying")
 
 
