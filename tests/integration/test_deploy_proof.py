@@ -313,6 +313,14 @@ def test_deployed_endpoint_answers_like_the_library(
         assert boot["machine"] == MACHINE[architecture]
         # Lambda's PYTHONPATH, then the interpreter's standard library; no dist-packages, no host path.
         assert boot["sys_path"] == [*LAMBDA_PYTHONPATH, *USERLAND_STDLIB], boot["sys_path"]
+        assert boot["flags"]["no_site"] == 1 and not boot["site_imported"]
+        assert boot["writable"] == {
+            "/var/task": False,
+            "/opt/python": False,
+            "/var/runtime": False,
+            "/opt": False,
+            "/tmp": True,
+        }
 
         started = time.perf_counter()
         health = function.invoke(http_api_event("GET", "/health"))

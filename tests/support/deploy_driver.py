@@ -62,6 +62,8 @@ def main() -> None:
         "sys_path": list(sys.path),
         "flags": {"isolated": sys.flags.isolated, "no_site": sys.flags.no_site},
         "site_imported": "site" in sys.modules,
+        # As on Lambda: only /tmp may be written (the others are read-only mounts, even for root).
+        "writable": {path: os.access(path, os.W_OK) for path in (*ORIGIN_ROOTS, "/opt", "/tmp")},
         "init_error": None,
     }
     started = time.perf_counter()
