@@ -326,7 +326,7 @@ def test_deployed_endpoint_answers_like_the_library(
         health = function.invoke(http_api_event("GET", "/health"))
         assert health["error"] is None, health["error"]
         health_body = json.loads(health["response"]["body"])
-        assert health["response"]["statusCode"] == 200, (health_body, function.logs_excerpt())
+        assert health["response"]["statusCode"] == 200, f"{health_body}\nlogs:\n{function.logs_excerpt()}"
         assert health_body["sha256"] == sha256_file(trained.model_path)
 
         for request in trained.requests:
@@ -334,7 +334,7 @@ def test_deployed_endpoint_answers_like_the_library(
             assert answer["error"] is None, answer["error"]
             response = answer["response"]
             body = json.loads(response["body"])
-            assert response["statusCode"] == 200, (request.label, body, function.logs_excerpt())
+            assert response["statusCode"] == 200, f"{request.label}: {body}\nlogs:\n{function.logs_excerpt()}"
             got = np.asarray(body["predictions"])
             if request.method == "predict":
                 np.testing.assert_array_equal(got, request.expected, err_msg=request.label)
