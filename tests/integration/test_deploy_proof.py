@@ -15,9 +15,10 @@ skipped with the reason elsewhere. ``make deploy-proof`` runs this file alone.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -283,9 +284,14 @@ RUNS = [
 
 
 @pytest.fixture(scope="session")
-def unpacked_assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Unpacked assets shared by every case of the run (a layer's folder is named by its content hash)."""
-    return tmp_path_factory.mktemp("deploy-proof-assets")
+def unpacked_assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Unpacked assets shared by every case of the run (a layer's folder is named by its content hash).
+
+    Removed at the end: a few unpacked layers are a gigabyte, and pytest keeps its last three runs.
+    """
+    folder = tmp_path_factory.mktemp("deploy-proof-assets")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.mark.parametrize(("case", "architecture"), RUNS, ids=[f"{c}-{a}" for c, a in RUNS])
