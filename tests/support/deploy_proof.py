@@ -507,6 +507,9 @@ class BootedFunction:
     _lines: queue.Queue[str | None] = field(init=False, default_factory=queue.Queue)
     _log: IO[str] | None = field(init=False, default=None)
 
+    def __post_init__(self) -> None:
+        self.log_path = self.workdir / "function.log"
+
     def boot(self, timeout: float = 900) -> dict[str, Any]:
         """Start the process, import the handler; return the boot report (raises if none came)."""
         if self.deployment.runtime != f"python{PYTHON_VERSION}":
@@ -546,16 +549,15 @@ class BootedFunction:
             "-S", "-P", _DRIVER_INSIDE, self.deployment.handler
         )
         chrooted[0] = shutil.which("chroot") or "chroot"
+        options = f"lowerdir={self.userland.root},upperdir={upper},workdir={overlay_work}"
         script = (
-            f"{mount} -t overlay overlay -o lowerdir={self.userland.root},upperdir={upper},"
-            f"workdir={overlay_work} {merged}\n"
+            f"{mount} -t overlay overlay -o {shlex.quote(options)} {shlex.quote(str(merged))}\n"
             + bind_read_only(task, TASK_ROOT)
             + bind_read_only(opt, LAYER_ROOT)
             + bind_read_only(runtime, RUNTIME_DIR)
             + f"exec {shlex.join(chrooted)}\n"
         )
         (self.workdir / "boot.sh").write_text(script)
-        self.log_path = self.workdir / "function.log"
         self._log = self.log_path.open("w")
         started = time.perf_counter()
         self._process = subprocess.Popen(
