@@ -25,7 +25,7 @@ ifneq ($(wildcard $(USERLAND_PYTHON)),)
 export CDK_SKLEARN_BYTECODE_PYTHON ?= $(USERLAND_PYTHON)
 endif
 
-.PHONY: help install demo test lint synth serve bench readme clean userlands layer-figures
+.PHONY: help install demo test lint synth serve bench readme clean userlands layer-figures deploy-proof
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -100,3 +100,9 @@ userlands: install ## trixie userlands (CPython 3.13, x86_64 + arm64) for the la
 
 layer-figures: userlands ## layer size (ours vs plain pip --target) and cold import+load with/without .pyc
 	$(BIN)/python -m benchmarks.layer_figures
+
+# --- deploy proof (issue "Every real model serves after cdk deploy") ---------------------------------
+# Synthesizes stacks with bundling on and boots the function code, layer and model from cdk.out as the
+# Lambda Python runtime would (tests/support/deploy_proof.py), in the userlands above. Root only.
+deploy-proof: userlands ## boot what cdk deploy would upload, for every model kind, and compare answers (root)
+	$(BIN)/python -m pytest -q tests/integration/test_deploy_proof.py

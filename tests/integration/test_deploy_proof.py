@@ -1,0 +1,358 @@
+"""The deploy proof: every kind of model serves after ``cdk deploy``, with what ``cdk deploy`` uploads.
+
+Each case trains a small model, saves it the way its library documents, synthesizes a stack with
+``SklearnLambdaEndpoint`` and bundling on, and boots the function code, layer and model taken from
+``cdk.out`` as the Lambda Python runtime would (``tests/support/deploy_proof.py``): CPython 3.13 in a
+Debian trixie userland, ``/var/task`` and ``/opt`` read-only, boto3 reading the model from an S3 server
+on loopback at the bucket and key of the template. AWS-shaped HTTP API events go in; the answers must
+equal scikit-learn's (and XGBoost's, LightGBM's) own on this machine: labels exactly, probabilities
+within 1e-9 relative.
+
+Needs root, debootstrap, overlayfs in a private mount namespace, and qemu-user-static for arm64;
+skipped with the reason elsewhere. ``make deploy-proof`` runs this file alone.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_iris
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from tests.helpers.apigw_events import JSON_HEADERS, http_api_event
+from tests.support.deploy_proof import (
+    LAMBDA_PYTHONPATH,
+    USERLAND_STDLIB,
+    deployed,
+    elapsed,
+    missing_tools,
+    sha256_file,
+    synthesize,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.root]
+
+RTOL = 1e-9
+MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
+ORIGINS = {"/var/task", "/opt/python", "/var/runtime", "/usr/lib/python3.13"}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One ``POST /predict`` event and the answer the model gives on the host."""
+
+    label: str
+    body: dict[str, Any]
+    expected: np.ndarray
+    method: str = "predict"
+    query: dict[str, str] | None = None
+    classes: list[Any] | None = None
+
+    def event(self) -> dict[str, Any]:
+        return http_api_event(
+            "POST", "/predict", json.dumps(self.body), headers=JSON_HEADERS, query=self.query
+        )
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A saved model, the endpoint props it needs, and requests with the host's answers."""
+
+    model_path: Path
+    requests: list[Request]
+    props: dict[str, Any] = field(default_factory=dict)
+
+
+def _array_requests(model: Any, rows: np.ndarray) -> list[Request]:
+    # predict by default, predict_proba named in the body and in the query string.
+    instances = rows.tolist()
+    classes = np.asarray(model.classes_).tolist()
+    return [
+        Request("predict", {"instances": instances}, model.predict(rows)),
+        Request(
+            "predict_proba in the body",
+            {"instances": instances, "method": "predict_proba"},
+            model.predict_proba(rows),
+            method="predict_proba",
+            classes=classes,
+        ),
+        Request(
+            "predict_proba in the query",
+            {"instances": instances},
+            model.predict_proba(rows),
+            method="predict_proba",
+            query={"method": "predict_proba"},
+            classes=classes,
+        ),
+    ]
+
+
+def _iris() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    features, target = load_iris(return_X_y=True)
+    return features, target, features[::19]
+
+
+def random_forest(folder: Path) -> Trained:
+    """Case 1: a plain array model, joblib.dump."""
+    features, target, rows = _iris()
+    model = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0).fit(features, target)
+    path = folder / "random_forest.joblib"
+    joblib.dump(model, path)
+    return Trained(path, _array_requests(model, rows))
+
+
+NUMERIC = ["age", "income"]
+CATEGORICAL = ["city", "plan"]
+
+
+def dataframe_pipeline(folder: Path) -> Trained:
+    """Case 2: ColumnTransformer(StandardScaler, OneHotEncoder) + HistGradientBoosting on a DataFrame."""
+    rng = np.random.default_rng(0)
+    n = 240
+    frame = pd.DataFrame(
+        {
+            "age": rng.uniform(18, 80, n).round(1),
+            "income": rng.normal(50_000, 15_000, n).round(0),
+            "city": rng.choice(["paris", "lima", "oslo"], n),
+            "plan": rng.choice(["basic", "pro"], n),
+        }
+    )
+    target = ((frame["age"] > 45) ^ (frame["plan"] == "pro") | (frame["city"] == "oslo")).astype(int)
+    model = Pipeline(
+        [
+            (
+                "columns",
+                ColumnTransformer(
+                    [
+                        ("numbers", StandardScaler(), NUMERIC),
+                        ("categories", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+                    ]
+                ),
+            ),
+            ("classifier", HistGradientBoostingClassifier(max_iter=20, random_state=0)),
+        ]
+    ).fit(frame, target)
+    path = folder / "dataframe_pipeline.joblib"
+    joblib.dump(model, path)
+    records = [
+        {"age": 30.0, "income": 42_000.0, "city": "paris", "plan": "pro"},
+        {"age": 61.5, "income": 75_500.0, "city": "oslo", "plan": "basic"},
+        {"age": 47.0, "income": 51_000.0, "city": "tokyo", "plan": "basic"},  # unseen: ignored
+        {"age": 22.0, "income": 18_000.0, "city": "lima", "plan": "basic"},
+    ]
+    rows = pd.DataFrame(records, columns=[*NUMERIC, *CATEGORICAL])
+    # Named columns in another order than training: the endpoint must match them by name.
+    split_columns = ["plan", "income", "city", "age"]
+    split = {"columns": split_columns, "data": [[r[c] for c in split_columns] for r in records]}
+    classes = model.classes_.tolist()
+    return Trained(
+        path,
+        [
+            Request("records", {"dataframe_records": records}, model.predict(rows)),
+            Request("instances as records", {"instances": records}, model.predict(rows)),
+            Request(
+                "split, predict_proba in the body",
+                {"dataframe_split": split, "method": "predict_proba"},
+                model.predict_proba(rows),
+                method="predict_proba",
+                classes=classes,
+            ),
+            Request(
+                "records, predict_proba in the query",
+                {"dataframe_records": records},
+                model.predict_proba(rows),
+                method="predict_proba",
+                query={"method": "predict_proba"},
+                classes=classes,
+            ),
+        ],
+    )
+
+
+def xgboost_classifier(folder: Path) -> Trained:
+    """Case 3: xgboost.XGBClassifier pickled with joblib, as XGBoost documents for its scikit-learn API."""
+    import xgboost
+
+    features, target, rows = _iris()
+    model = xgboost.XGBClassifier(n_estimators=8, max_depth=3, n_jobs=1, random_state=0).fit(features, target)
+    path = folder / "xgboost.joblib"
+    joblib.dump(model, path)
+    return Trained(path, _array_requests(model, rows))
+
+
+def lightgbm_classifier(folder: Path) -> Trained:
+    """Case 4: lightgbm.LGBMClassifier pickled with joblib (LightGBM's documented way for the sklearn API)."""
+    import lightgbm
+
+    features, target, rows = _iris()
+    model = lightgbm.LGBMClassifier(
+        n_estimators=8, num_leaves=7, min_child_samples=5, n_jobs=1, random_state=0, verbose=-1
+    ).fit(features, target)
+    path = folder / "lightgbm.joblib"
+    joblib.dump(model, path)
+    return Trained(path, _array_requests(model, rows))
+
+
+def skops_pipeline(folder: Path) -> Trained:
+    """Case 5: a HistGradientBoosting pipeline saved with skops.io.dump, its types trusted by name."""
+    import skops.io as sio
+
+    features, target, rows = _iris()
+    model = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("classifier", HistGradientBoostingClassifier(max_iter=10, random_state=0)),
+        ]
+    ).fit(features, target)
+    path = folder / "hist_gradient_boosting.skops"
+    sio.dump(model, path)
+    # skops' own list of what its defaults do not trust; the user reviews it and passes it on.
+    trusted = sio.get_untrusted_types(file=path)
+    return Trained(path, _array_requests(model, rows), {"skops_trusted_types": trusted})
+
+
+USER_MODULE = "deploy_proof_features"
+USER_CODE = '''"""A transformer of the user's own, shipped with the function code (code_paths)."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+
+class SignedLog(TransformerMixin, BaseEstimator):
+    """sign(x) * log(1 + |x|), column by column."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.asarray(X).shape[1]
+        return self
+
+    def transform(self, X):
+        X = np.asarray(X, dtype=float)
+        return np.sign(X) * np.log1p(np.abs(X))
+'''
+
+
+def custom_transformer(folder: Path) -> Trained:
+    """Case 6: a pipeline with a transformer class from the user's module, shipped via ``code_paths``."""
+    package = folder / "user_code" / USER_MODULE
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(USER_CODE)
+    sys.path.insert(0, str(package.parent))
+    try:
+        import importlib
+
+        signed_log = importlib.import_module(USER_MODULE).SignedLog
+        features, target, rows = _iris()
+        model = Pipeline([("log", signed_log()), ("classifier", LogisticRegression(max_iter=500))]).fit(
+            features, target
+        )
+        path = folder / "custom_transformer.joblib"
+        joblib.dump(model, path)
+        requests = _array_requests(model, rows)
+    finally:
+        sys.path.remove(str(package.parent))
+    return Trained(path, requests, {"code_paths": [str(package)]})
+
+
+CASES: dict[str, Callable[[Path], Trained]] = {
+    "random_forest": random_forest,
+    "dataframe_pipeline": dataframe_pipeline,
+    "xgboost": xgboost_classifier,
+    "lightgbm": lightgbm_classifier,
+    "skops": skops_pipeline,
+    "custom_transformer": custom_transformer,
+}
+RUNS = [
+    *((name, "x86_64") for name in CASES),
+    ("random_forest", "arm64"),
+    ("dataframe_pipeline", "arm64"),
+]
+
+
+@pytest.fixture(scope="session")
+def unpacked_assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Unpacked assets shared by every case of the run (a layer's folder is named by its content hash).
+
+    Removed at the end: a few unpacked layers are a gigabyte, and pytest keeps its last three runs.
+    """
+    folder = tmp_path_factory.mktemp("deploy-proof-assets")
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize(("case", "architecture"), RUNS, ids=[f"{c}-{a}" for c, a in RUNS])
+def test_deployed_endpoint_answers_like_the_library(
+    case: str, architecture: str, tmp_path: Path, unpacked_assets: Path
+) -> None:
+    missing = missing_tools(architecture)
+    if missing:
+        pytest.skip(f"the deploy proof for {architecture} needs {', '.join(missing)}")
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    (tmp_path / "model").mkdir()
+    trained = CASES[case](tmp_path / "model")
+    timings["train"] = elapsed(started)
+
+    started = time.perf_counter()
+    cdk_out = synthesize(tmp_path / "cdk.out", trained.model_path, architecture=architecture, **trained.props)
+    timings["synth"] = elapsed(started)
+
+    with deployed(cdk_out, tmp_path / "lambda", unpacked_assets) as (deployment, function):
+        boot = function.boot()
+        timings.update(function.timings)  # unpack (zip/unzip), start (process to handler ready), init
+        assert boot["init_error"] is None, boot["init_error"]
+        assert boot["python"].startswith("3.13."), boot
+        assert boot["machine"] == MACHINE[architecture]
+        # Lambda's PYTHONPATH, then the interpreter's standard library; no dist-packages, no host path.
+        assert boot["sys_path"] == [*LAMBDA_PYTHONPATH, *USERLAND_STDLIB], boot["sys_path"]
+        assert boot["flags"]["no_site"] == 1 and not boot["site_imported"]
+        assert boot["writable"] == {
+            "/var/task": False,
+            "/opt/python": False,
+            "/var/runtime": False,
+            "/opt": False,
+            "/tmp": True,
+        }
+
+        started = time.perf_counter()
+        health = function.invoke(http_api_event("GET", "/health"))
+        assert health["error"] is None, health["error"]
+        health_body = json.loads(health["response"]["body"])
+        assert health["response"]["statusCode"] == 200, f"{health_body}\nlogs:\n{function.logs_excerpt()}"
+        assert health_body["sha256"] == sha256_file(trained.model_path)
+
+        for request in trained.requests:
+            answer = function.invoke(request.event())
+            assert answer["error"] is None, answer["error"]
+            response = answer["response"]
+            body = json.loads(response["body"])
+            assert response["statusCode"] == 200, f"{request.label}: {body}\nlogs:\n{function.logs_excerpt()}"
+            got = np.asarray(body["predictions"])
+            if request.method == "predict":
+                np.testing.assert_array_equal(got, request.expected, err_msg=request.label)
+            else:
+                np.testing.assert_allclose(got, request.expected, rtol=RTOL, atol=0, err_msg=request.label)
+                assert body["classes"] == request.classes, request.label
+        timings["requests"] = elapsed(started)
+        origins = function.close()
+
+    # Everything imported came from the function code, the layer, the runtime's boto3 (the model was
+    # read from S3 with it) or the standard library.
+    assert set(origins) <= ORIGINS, origins
+    assert "/var/runtime" in origins and "/opt/python" in origins, origins
+    assert deployment.architecture == architecture
+    print(f"deploy-proof {case} {architecture}: {json.dumps(timings)}")
