@@ -29,6 +29,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -536,7 +537,7 @@ def refuse_unsafe(model: Any) -> None:
 
 # -- conversion ------------------------------------------------------------------------------------
 
-_SKLEARN_TREES: Final = frozenset(
+_SKLEARN_FLOAT32_TREES: Final = frozenset(
     {
         "DecisionTreeClassifier",
         "DecisionTreeRegressor",
@@ -548,39 +549,35 @@ _SKLEARN_TREES: Final = frozenset(
         "ExtraTreesRegressor",
         "GradientBoostingClassifier",
         "GradientBoostingRegressor",
-        "IsolationForest",
     }
 )
-_SKLEARN_TREE_ENSEMBLES: Final = frozenset(
-    {"AdaBoostClassifier", "AdaBoostRegressor", "BaggingClassifier", "BaggingRegressor"}
-)
+"""scikit-learn estimators that cast their input to float32 and compare it with double thresholds."""
+_SKLEARN_DOUBLE_TREES: Final = frozenset({"HistGradientBoostingClassifier", "HistGradientBoostingRegressor"})
+"""scikit-learn estimators that compare float64 input with float64 thresholds."""
 _XGBOOST: Final = frozenset({"XGBClassifier", "XGBRegressor", "XGBRFClassifier", "XGBRFRegressor"})
 
 
 def _boundary_mode(estimator: Any) -> str | None:
     """How a step's input is cast at its boundary, or ``None`` when it computes on float64 itself."""
     name = type(estimator).__name__
-    if name in _SKLEARN_TREES:
+    if name in _SKLEARN_FLOAT32_TREES:
         return "float32-as-double"
-    if name in _SKLEARN_TREE_ENSEMBLES:
-        members = getattr(estimator, "estimators_", None) or []
-        if members and all(type(m).__name__ in _SKLEARN_TREES for m in members):
-            return "float32-as-double"
-        return None
     if name in _XGBOOST:
-        return "float32"
+        return "float32"  # XGBoost's thresholds and sums are float32: it gets a float32 tensor
     return None
 
 
-_registered = False
+@contextmanager
+def _converters() -> Iterator[None]:
+    """Register this module's converters with skl2onnx for one conversion, then restore skl2onnx's.
 
-
-def _register_converters() -> None:
-    """Register the float32 boundary and the XGBoost/LightGBM converters with skl2onnx (once)."""
-    global _registered
-    if _registered:
-        return
+    scikit-learn's tree converters are wrapped to keep thresholds in double (they pass ``op_version=3``
+    and the container stores ``*_as_tensor`` attributes); XGBoost and LightGBM get onnxmltools'
+    converters, registered as skl2onnx documents so they also convert inside pipelines.
+    """
     from skl2onnx import update_registered_converter
+    from skl2onnx._supported_operators import sklearn_operator_name_map
+    from skl2onnx.common import _registration
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
         calculate_linear_regressor_output_shapes,
@@ -589,11 +586,22 @@ def _register_converters() -> None:
     update_registered_converter(
         Float32Boundary, "CdkSklearnFloat32Boundary", _boundary_shape, _boundary_converter
     )
+    saved: dict[str, Any] = {}
+    for cls, alias in sklearn_operator_name_map.items():
+        if cls.__name__ in _SKLEARN_FLOAT32_TREES | _SKLEARN_DOUBLE_TREES and alias not in saved:
+            original = _registration._converter_pool[alias]
+            saved[alias] = original
+            _registration.register_converter(
+                alias,
+                _tree_converter(original._fct, double=True, op_version=3),
+                overwrite=True,
+                options=original.get_allowed_options(),
+            )
     classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
     try:
         import xgboost
         from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
-    except ImportError:
+    except ImportError:  # an XGBoost model cannot load without xgboost: nothing to register
         pass
     else:
         for xgb_classifier in (xgboost.XGBClassifier, xgboost.XGBRFClassifier):
@@ -601,7 +609,7 @@ def _register_converters() -> None:
                 xgb_classifier,
                 f"XGBoost{xgb_classifier.__name__}",
                 calculate_linear_classifier_output_shapes,
-                convert_xgboost,
+                _tree_converter(convert_xgboost, double=False),
                 options=classifier_options,
             )
         for xgb_regressor in (xgboost.XGBRegressor, xgboost.XGBRFRegressor):
@@ -609,11 +617,11 @@ def _register_converters() -> None:
                 xgb_regressor,
                 f"XGBoost{xgb_regressor.__name__}",
                 calculate_linear_regressor_output_shapes,
-                convert_xgboost,
+                _tree_converter(convert_xgboost, double=False),
             )
     try:
         import lightgbm
-        from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm  # noqa: F401
+        from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
     except ImportError:
         pass
     else:
@@ -621,17 +629,21 @@ def _register_converters() -> None:
             lightgbm.LGBMClassifier,
             "LightGbmLGBMClassifier",
             calculate_linear_classifier_output_shapes,
-            _convert_lightgbm_in_double,
+            _tree_converter(convert_lightgbm, double=True),
             options=classifier_options,
         )
         update_registered_converter(
             lightgbm.LGBMRegressor,
             "LightGbmLGBMRegressor",
             calculate_linear_regressor_output_shapes,
-            _convert_lightgbm_in_double,
+            _tree_converter(convert_lightgbm, double=True),
             options={"split": None},
         )
-    _registered = True
+    try:
+        yield
+    finally:
+        for alias, original in saved.items():
+            _registration._converter_pool[alias] = original
 
 
 try:  # scikit-learn is a dependency of cdk-sklearn; the class only marks where the graph casts.
@@ -743,6 +755,12 @@ class _DoubleTreeAttributes:
                 if key in attrs:
                     values = np.asarray(attrs.pop(key), dtype=np.float64).ravel()
                     attrs[f"{key}_as_tensor"] = numpy_helper.from_array(values)
+            for key, value in attrs.items():
+                # HistGradientBoosting's missing-value flags arrive as (numpy) booleans; ONNX wants ints.
+                if isinstance(value, np.ndarray) and value.dtype == np.bool_:
+                    attrs[key] = value.astype(np.int64)
+                elif isinstance(value, list) and any(isinstance(v, bool | np.bool_) for v in value):
+                    attrs[key] = [int(v) for v in value]
             attrs["op_version"] = 3
         return self._container.add_node(op_type, inputs, outputs, **attrs)
 
@@ -846,7 +864,6 @@ def _to_onnx(model: Any, inputs: Sequence[GraphInput]) -> Any:
     from skl2onnx.common.exceptions import MissingConverter, MissingShapeCalculator
     from sklearn.base import is_classifier
 
-    _register_converters()
     initial_types = [
         (i.name, StringTensorType([None, 1]) if i.type == "string" else DoubleTensorType(list(i.shape)))
         for i in inputs
@@ -857,12 +874,13 @@ def _to_onnx(model: Any, inputs: Sequence[GraphInput]) -> Any:
         # Without ZipMap the probabilities are a plain (n, n_classes) tensor, not a list of maps.
         options[id(final)] = {"zipmap": False}
     try:
-        graph = convert_sklearn(
-            _with_boundaries(model),
-            initial_types=initial_types,
-            target_opset=dict(TARGET_OPSET),
-            options=options,
-        )
+        with _converters():
+            graph = convert_sklearn(
+                _with_boundaries(model),
+                initial_types=initial_types,
+                target_opset=dict(TARGET_OPSET),
+                options=options,
+            )
     except (MissingConverter, MissingShapeCalculator) as exc:
         unsupported = str(exc).split("\n", 1)[0]
         raise ConversionError(
@@ -1042,6 +1060,11 @@ def _check_edges(
         if want is not None and have is not None:
             labels, diffs, _ = _compare(want, have)
             difference = max(diffs.values(), default=0.0)
+            disagree = bool(labels) or difference > tolerance
+            if disagree and kind == "nan":
+                onnx_state = "differs"
+                want = None  # handled below as a NaN the runtime must refuse
+        if want is not None and have is not None:
             for output, gap in diffs.items():
                 maxima[output] = max(maxima.get(output, 0.0), gap)
             if labels or difference > tolerance:
@@ -1056,8 +1079,10 @@ def _check_edges(
             outcome = "same"
         elif want is None and have is None:
             outcome = "same"
-        elif want is None and kind == "nan":
-            # scikit-learn refuses NaN here and the graph would answer: the runtime must refuse it too.
+        elif kind == "nan":
+            # scikit-learn refuses NaN here and the graph would answer, or scikit-learn answers (trees
+            # send NaN down a learned branch) and the graph cannot follow: either way the runtime must
+            # refuse NaN in this input, so the graph never gives an answer scikit-learn would not.
             allow_nan[input_name] = False
             outcome = "runtime_rejects"
         else:
