@@ -901,6 +901,8 @@ def _to_onnx(model: Any, inputs: Sequence[GraphInput]) -> Any:
     graph.producer_version = __version__
     graph.doc_string = ""
     graph.graph.doc_string = ""
+    # skl2onnx names the graph with a random UUID; a fixed name keeps the bytes reproducible.
+    graph.graph.name = "cdk_sklearn"
     return graph
 
 
