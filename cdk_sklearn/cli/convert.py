@@ -26,7 +26,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--model", required=True, help="the model file (joblib, pickle or skops)")
     parser.add_argument(
-        "--sample", required=True, help="rows like those you will send: .csv (with header), .parquet, .npy, .json"
+        "--sample",
+        required=True,
+        help="rows like those you will send: .csv (with header), .parquet, .npy, .json",
     )
     parser.add_argument("--output", required=True, help="where to write the graph, e.g. model.onnx")
     parser.add_argument(
@@ -51,14 +53,16 @@ def run(args: argparse.Namespace) -> int:
         from cdk_sklearn.model import onnx_convert
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise UsageError(
-            f"cdk-sklearn convert needs the onnx extra ({exc.name} is missing): pip install 'cdk-sklearn[onnx]'"
+            f"cdk-sklearn convert needs the onnx extra ({exc.name} is missing): "
+            "pip install 'cdk-sklearn[onnx]'"
         ) from exc
     tolerance = onnx_convert.DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
     try:
         result = onnx_convert.convert(args.model, args.sample, tolerance=tolerance, trusted_types=args.trust)
     except ModuleNotFoundError as exc:
         raise UsageError(
-            f"cdk-sklearn convert needs the onnx extra ({exc.name} is missing): pip install 'cdk-sklearn[onnx]'"
+            f"cdk-sklearn convert needs the onnx extra ({exc.name} is missing): "
+            "pip install 'cdk-sklearn[onnx]'"
         ) from exc
     graph, report = result.write(args.output)
     print(result.summary())

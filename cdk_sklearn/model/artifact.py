@@ -451,22 +451,25 @@ def _inspect_onnx(file: Path, digest: str, size: int) -> ModelArtifact:
     report_file = onnx_report_path(file)
     how = f"write both with `cdk-sklearn convert --model <model> --sample <rows> --output {file.name}`"
     if not report_file.is_file():
-        raise ValueError(
-            f"ONNX model {file} has no verification report {report_file.name} next to it; {how}"
-        )
+        raise ValueError(f"ONNX model {file} has no verification report {report_file.name} next to it; {how}")
     try:
         report = json.loads(report_file.read_text())
         onnx_sha256 = report["onnx"]["sha256"]
         versions = report["versions"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"ONNX report {report_file} is not a cdk-sklearn convert report ({exc}); {how}") from exc
+        raise ValueError(
+            f"ONNX report {report_file} is not a cdk-sklearn convert report ({exc}); {how}"
+        ) from exc
     if onnx_sha256 != digest:
         raise ValueError(
-            f"ONNX model {file} is not the graph its report {report_file.name} verified (sha256 {digest[:12]}… "
+            f"ONNX model {file} is not the graph its report {report_file.name} verified "
+            f"(sha256 {digest[:12]}… "
             f"vs {str(onnx_sha256)[:12]}…); {how}"
         )
     runtime = versions.get("onnxruntime") if isinstance(versions, dict) else None
-    onnxruntime = f"onnxruntime=={runtime}" if isinstance(runtime, str) and _VERSION.match(runtime) else "onnxruntime"
+    onnxruntime = (
+        f"onnxruntime=={runtime}" if isinstance(runtime, str) and _VERSION.match(runtime) else "onnxruntime"
+    )
     # The graph needs no scikit-learn at run time: onnxruntime (pinned to the version that verified it)
     # and numpy for the arrays fed to it.
     return ModelArtifact(

@@ -340,8 +340,8 @@ def load_model(path: str | os.PathLike[str], *, trusted_types: Sequence[str] | N
     if artifact.format == "skops":
         import skops.io as sio
 
-        trusted = list(trusted_types) if trusted_types is not None else sio.get_untrusted_types(
-            file=artifact.path
+        trusted = (
+            list(trusted_types) if trusted_types is not None else sio.get_untrusted_types(file=artifact.path)
         )
         return sio.load(artifact.path, trusted=trusted)
     import joblib
@@ -528,7 +528,8 @@ def refuse_unsafe(model: Any) -> None:
         if categorical is not None and bool(np.any(categorical)):
             raise ConversionError(
                 f"{type(estimator).__name__} uses native categorical features (categorical_features="
-                f"{getattr(estimator, 'categorical_features', None)!r}); ONNX converters do not reproduce its "
+                f"{getattr(estimator, 'categorical_features', None)!r}); ONNX converters do not reproduce "
+                "its "
                 "categorical splits. Encode the categories before it (OrdinalEncoder or OneHotEncoder in a "
                 "ColumnTransformer) and pass categorical_features=None, or serve it with the scikit-learn "
                 "engine"
@@ -668,11 +669,11 @@ class Float32Boundary(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(self, mode: str = "float32-as-double") -> None:
         self.mode = mode
 
-    def fit(self, X: Any, y: Any = None) -> Float32Boundary:  # noqa: N803 - scikit-learn's name
+    def fit(self, X: Any, y: Any = None) -> Float32Boundary:
         """Nothing to learn."""
         return self
 
-    def transform(self, X: Any) -> npt.NDArray[Any]:  # noqa: N803 - scikit-learn's name
+    def transform(self, X: Any) -> npt.NDArray[Any]:
         """Round to float32 (and back to float64 unless ``mode == "float32"``)."""
         rounded = np.asarray(X, dtype=np.float32)
         return rounded if self.mode == "float32" else rounded.astype(np.float64)
@@ -784,7 +785,11 @@ def _tree_converter(convert: Callable[..., None], *, double: bool, **kwargs: Any
         convert(scope, _FloatOutputs(operator, views), target, **kwargs)
         for source, declared in casts:
             container.add_node(
-                "Cast", [source], [declared], to=TensorProto.DOUBLE, name=scope.get_unique_operator_name("Cast")
+                "Cast",
+                [source],
+                [declared],
+                to=TensorProto.DOUBLE,
+                name=scope.get_unique_operator_name("Cast"),
             )
 
     return converter
@@ -890,8 +895,8 @@ def _to_onnx(model: Any, inputs: Sequence[GraphInput]) -> Any:
     except Exception as exc:
         first = str(exc).strip().split("\n", 1)[0][:300]
         raise ConversionError(
-            f"{describe(model)} could not be converted to ONNX ({type(exc).__name__}: {first}); serve it with "
-            "the scikit-learn engine"
+            f"{describe(model)} could not be converted to ONNX ({type(exc).__name__}: {first}); serve it "
+            "with the scikit-learn engine"
         ) from exc
     # Deterministic, self-describing bytes: no converter-version banner that drifts with a rebuild
     # of the same versions, and the producer named as the tool that verified the graph.
@@ -1010,7 +1015,9 @@ def _compare(
     return label_rows, differences, [int(i) for i in np.argsort(-per_row, kind="stable")]
 
 
-def _outcome(call: Callable[[], dict[str, npt.NDArray[Any]]]) -> tuple[dict[str, npt.NDArray[Any]] | None, str]:
+def _outcome(
+    call: Callable[[], dict[str, npt.NDArray[Any]]],
+) -> tuple[dict[str, npt.NDArray[Any]] | None, str]:
     try:
         return call(), "ok"
     except Exception as exc:  # the outcome, not the cause, is compared: both engines raising is a match
@@ -1059,9 +1066,11 @@ def _check_edges(
         want, sk_state = _outcome(lambda row=row: runner.sklearn_outputs(row))  # type: ignore[misc]
         have, onnx_state = _outcome(lambda row=row: runner.onnx_outputs(row))  # type: ignore[misc]
         difference: float | None = None
+        gap_max = 0.0
         if want is not None and have is not None:
             labels, diffs, _ = _compare(want, have)
-            difference = max(diffs.values(), default=0.0)
+            gap_max = max(diffs.values(), default=0.0)
+            difference = gap_max
             disagree = bool(labels) or difference > tolerance
             if disagree and kind == "nan":
                 onnx_state = "differs"
@@ -1069,14 +1078,14 @@ def _check_edges(
         if want is not None and have is not None:
             for output, gap in diffs.items():
                 maxima[output] = max(maxima.get(output, 0.0), gap)
-            if labels or difference > tolerance:
+            if labels or gap_max > tolerance:
                 raise VerificationError(
                     f"{estimator} as ONNX disagrees with scikit-learn on edge row {name} (value {value!r}): "
-                    f"{'different label; ' if labels else ''}largest difference {difference:.3g} > "
+                    f"{'different label; ' if labels else ''}largest difference {gap_max:.3g} > "
                     f"tolerance {tolerance:g}; serve it with the scikit-learn engine",
                     estimator=estimator,
                     rows=[name],
-                    max_difference=math.inf if labels else difference,
+                    max_difference=math.inf if labels else gap_max,
                 )
             outcome = "same"
         elif want is None and have is None:
@@ -1197,9 +1206,7 @@ def convert(
     cases, allow_nan, edge_maxima = _check_edges(runner, columns, tolerance, estimator)
     for output, gap in edge_maxima.items():
         differences[output] = max(differences.get(output, 0.0), gap)
-    final_inputs = tuple(
-        GraphInput(i.name, i.type, i.shape, allow_nan=allow_nan[i.name]) for i in inputs
-    )
+    final_inputs = tuple(GraphInput(i.name, i.type, i.shape, allow_nan=allow_nan[i.name]) for i in inputs)
     return ConversionResult(
         onnx_bytes=graph.SerializeToString(),
         estimator=estimator,

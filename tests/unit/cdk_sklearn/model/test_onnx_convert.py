@@ -26,7 +26,11 @@ from cdk_sklearn.model.onnx_convert import ConversionError, VerificationError, c
 X, Y = make_classification(400, 5, n_informative=4, n_redundant=0, n_classes=3, random_state=0)
 RNG = np.random.default_rng(0)
 FRAME = pd.DataFrame(
-    {"age": RNG.normal(40, 10, 400), "income": RNG.lognormal(10, 1, 400), "city": RNG.choice(["a", "b", "c"], 400)}
+    {
+        "age": RNG.normal(40, 10, 400),
+        "income": RNG.lognormal(10, 1, 400),
+        "city": RNG.choice(["a", "b", "c"], 400),
+    }
 )
 FRAME_Y = ((FRAME.age > 40) ^ (FRAME.city == "b")).astype(int)
 
@@ -115,12 +119,19 @@ def test_regressor_matches_scikit_learn(tmp_path, matrix_sample):
 def test_dataframe_pipeline_takes_one_input_per_column(tmp_path, frame_sample):
     model = make_pipeline(
         ColumnTransformer(
-            [("num", StandardScaler(), ["age", "income"]), ("cat", OneHotEncoder(handle_unknown="ignore"), ["city"])]
+            [
+                ("num", StandardScaler(), ["age", "income"]),
+                ("cat", OneHotEncoder(handle_unknown="ignore"), ["city"]),
+            ]
         ),
         HistGradientBoostingClassifier(max_iter=10, random_state=0),
     ).fit(FRAME, FRAME_Y)
     result = convert(_dump(tmp_path, model), frame_sample)
-    assert [(i.name, i.type) for i in result.inputs] == [("age", "double"), ("income", "double"), ("city", "string")]
+    assert [(i.name, i.type) for i in result.inputs] == [
+        ("age", "double"),
+        ("income", "double"),
+        ("city", "string"),
+    ]
     rows = FRAME.iloc[80:]
     feed = {
         "age": rows[["age"]].to_numpy(),
@@ -198,7 +209,7 @@ def test_fails_estimator_without_converter(tmp_path, matrix_sample):
 def test_fails_when_the_graph_disagrees_beyond_tolerance(tmp_path, matrix_sample):
     path = _dump(tmp_path, RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y))
     # float32 probabilities differ from scikit-learn's float64 ones by ~1e-8: a zero tolerance refuses
-    with pytest.raises(VerificationError, match="RandomForestClassifier.*largest difference"):
+    with pytest.raises(VerificationError, match=r"RandomForestClassifier.*largest difference"):
         convert(path, matrix_sample, tolerance=0.0)
 
 
@@ -207,3 +218,41 @@ def test_fails_sample_without_the_model_columns(tmp_path, matrix_sample):
     FRAME[["age"]].to_csv(tmp_path / "rows.csv", index=False)
     with pytest.raises(ConversionError, match="lacks the model's columns"):
         convert(_dump(tmp_path, model), tmp_path / "rows.csv")
+
+
+def test_cli_convert_writes_graph_and_report(tmp_path, matrix_sample):
+    from cdk_sklearn.cli.main import main
+
+    path = _dump(tmp_path, make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y))
+    code = main(
+        [
+            "convert",
+            "--model",
+            str(path),
+            "--sample",
+            str(matrix_sample),
+            "--output",
+            str(tmp_path / "m.onnx"),
+        ]
+    )
+    assert code == 0 and (tmp_path / "m.onnx.report.json").is_file()
+
+
+def test_fails_cli_convert_with_exit_2_and_one_line(tmp_path, matrix_sample, capsys):
+    from cdk_sklearn.cli.main import main
+
+    path = _dump(tmp_path, Custom().fit(X, Y))
+    code = main(
+        [
+            "convert",
+            "--model",
+            str(path),
+            "--sample",
+            str(matrix_sample),
+            "--output",
+            str(tmp_path / "m.onnx"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("cdk-sklearn convert: error: Custom cannot be converted")
+    assert err.count("\n") == 1
