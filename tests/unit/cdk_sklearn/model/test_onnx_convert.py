@@ -256,3 +256,33 @@ def test_fails_cli_convert_with_exit_2_and_one_line(tmp_path, matrix_sample, cap
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("cdk-sklearn convert: error: Custom cannot be converted")
     assert err.count("\n") == 1
+
+
+def test_trees_compare_the_float32_cast_input_like_scikit_learn(tmp_path):
+    from sklearn.tree import DecisionTreeClassifier
+
+    ulp = 2.0**-23
+    model = DecisionTreeClassifier().fit([[1.0], [1.0 + 4 * ulp]], [0, 1])
+    threshold = model.tree_.threshold[0]
+    # Above the threshold in float64, on it once rounded to float32 as scikit-learn rounds it.
+    row = np.array([[threshold + 2.0**-30]])
+    assert row[0, 0] > threshold and np.float32(row[0, 0]) <= threshold
+    np.save(tmp_path / "rows.npy", row)
+    result = convert(_dump(tmp_path, model), tmp_path / "rows.npy")
+    label, _ = _run(result, {"X": row})
+    assert label.tolist() == model.predict(row).tolist() == [0]
+
+
+def test_fails_onnx_whose_report_names_another_graph(tmp_path, matrix_sample):
+    path = _dump(tmp_path, make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y))
+    graph, _ = convert(path, matrix_sample).write(tmp_path / "model.onnx")
+    graph.write_bytes(graph.read_bytes() + b"\x00")  # protobuf still parses: a field 0 is invalid though
+    with pytest.raises(ValueError):
+        inspect_model(graph)
+
+
+def test_a_file_starting_like_onnx_is_not_taken_for_onnx(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"\x08\x08not a protobuf at all")
+    with pytest.raises(ValueError, match="expected a scikit-learn model"):
+        inspect_model(path)
