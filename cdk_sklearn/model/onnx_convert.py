@@ -995,7 +995,7 @@ def _label_mismatches(expected: npt.NDArray[Any], got: npt.NDArray[Any]) -> list
 def _compare(
     expected: Mapping[str, npt.NDArray[Any]], got: Mapping[str, npt.NDArray[Any]]
 ) -> tuple[list[int], dict[str, float], list[int]]:
-    """Rows whose labels differ, max abs difference per numeric output, rows over... (per-row maxima)."""
+    """Rows whose labels differ, max abs difference per numeric output, and rows worst first."""
     label_rows = _label_mismatches(expected["label"], got["label"]) if "label" in expected else []
     differences: dict[str, float] = {}
     per_row = np.zeros(len(next(iter(expected.values()))))
