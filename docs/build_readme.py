@@ -17,6 +17,7 @@ ORDER = (
     "10-usage.md",
     "20-cold-start-security.md",
     "runtime.md",
+    "onnx.md",
     "layer.md",
     "operating.md",
     "cost.md",

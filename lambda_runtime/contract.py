@@ -112,7 +112,7 @@ LOG_LEVELS: Final[tuple[str, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # -- the model -------------------------------------------------------------------------------------
 
-MODEL_FORMATS: Final[tuple[str, ...]] = ("joblib", "pickle", "skops")
+MODEL_FORMATS: Final[tuple[str, ...]] = ("joblib", "pickle", "skops", "onnx")
 """What the construct detects from a model file's bytes and passes as ``MODEL_FORMAT``."""
 SKOPS_FORMAT: Final = "skops"
 

@@ -2,7 +2,8 @@
 
 Runs at every synth, so it must be fast and must never load the model: a pickle executes code when
 loaded. joblib and pickle files are read with :mod:`cdk_sklearn.model.pickle_scan` (a symbolic pickle
-machine), skops files by reading their JSON schema.
+machine), skops files by reading their JSON schema, ONNX graphs by walking the top-level fields of their
+protobuf and reading the verification report ``cdk-sklearn convert`` wrote next to them.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from typing import IO, Any, Literal
 from cdk_sklearn.model.pickle_scan import PickleScanError, scan_pickle
 from lambda_runtime import contract
 
-ModelFormat = Literal["joblib", "pickle", "skops"]
+ModelFormat = Literal["joblib", "pickle", "skops", "onnx"]
 
 _EXPECTED = (
     "expected a scikit-learn model written by joblib.dump (optionally compressed), pickle.dump or "
-    "skops.io.dump"
+    "skops.io.dump, or an .onnx graph written by cdk-sklearn convert"
 )
 _READ_CHUNK = 1 << 20
 # Magic bytes of the compressors joblib.dump(compress=...) can use.
@@ -90,7 +91,8 @@ class ModelArtifact:
     size_bytes
         File size.
     format
-        ``"joblib"`` (joblib.dump, possibly compressed), ``"pickle"`` (pickle.dump) or ``"skops"``.
+        ``"joblib"`` (joblib.dump, possibly compressed), ``"pickle"`` (pickle.dump), ``"skops"`` or
+        ``"onnx"`` (a graph written by ``cdk-sklearn convert``, with its report next to it).
     sklearn_version
         The scikit-learn version the model was saved with (``_sklearn_version`` in each estimator's
         state, or the skops schema), or ``None`` when the file holds no scikit-learn estimator.
@@ -126,6 +128,8 @@ class ModelArtifact:
     xgboost_version: str | None = None
     referenced: frozenset[str] = frozenset()
     advisories: tuple[str, ...] = ()
+    onnx_report: Path | None = None
+    """For ``"onnx"``: the verification report next to the graph (``<file>.report.json``)."""
 
     def runtime_environment(self) -> dict[str, str]:
         """The function environment describing this model: ``MODEL_SHA256``, ``MODEL_FORMAT`` and,
@@ -152,8 +156,10 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelArtifact:
     Parameters
     ----------
     path
-        A ``.joblib``, ``.pkl``/``.pickle`` or ``.skops`` file. The format is detected from the
-        content (compression and zip magic bytes), not from the name.
+        A ``.joblib``, ``.pkl``/``.pickle``, ``.skops`` or ``.onnx`` file. The format is detected from
+        the content (compression and zip magic bytes, the ONNX protobuf's fields), not from the name.
+        An ``.onnx`` graph must have the report ``cdk-sklearn convert`` wrote next to it, and the
+        report must name the graph's SHA-256: only a verified graph is served.
 
     Returns
     -------
@@ -176,6 +182,8 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelArtifact:
     digest = _sha256(file)
     with file.open("rb") as raw:
         head = raw.read(8)
+    if _looks_like_onnx(file, head):
+        return _inspect_onnx(file, digest, size)
     if head.startswith(_ZIP_MAGIC):
         version, modules, skops_version, named, referenced = _inspect_skops(file)
         needs = _Needs(version, modules, named_columns=named, loads_with_joblib=False)
@@ -445,3 +453,117 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
             stack.extend(current.values())
         elif isinstance(current, list):
             stack.extend(current)
+
+
+# -- ONNX ------------------------------------------------------------------------------------------
+
+# ModelProto field numbers (onnx/onnx.proto3): a serializer writes them in ascending order, so a graph
+# starts with ir_version (field 1, varint: tag byte 0x08). No pickle opcode, joblib compressor or zip
+# starts with 0x08, so that byte alone rules out every other format; the field walk confirms it.
+_ONNX_FIRST_TAG = 0x08
+_ONNX_IR_VERSION = 1
+_ONNX_PRODUCER_NAME = 2
+_ONNX_GRAPH = 7
+_ONNX_OPSET_IMPORT = 8
+_ONNX_MAX_IR_VERSION = 64  # ir_version 13 in 2026; far beyond it is not an ONNX file
+_VARINT, _FIXED64, _LENGTH_DELIMITED, _FIXED32 = 0, 1, 2, 5
+
+
+def _read_varint(stream: IO[bytes]) -> int | None:
+    value, shift = 0, 0
+    while shift < 64:
+        byte = stream.read(1)
+        if not byte:
+            return None
+        value |= (byte[0] & 0x7F) << shift
+        if not byte[0] & 0x80:
+            return value
+        shift += 7
+    return None
+
+
+def _onnx_fields(file: Path, size: int) -> dict[int, list[int | bytes]] | None:
+    """The top-level fields of a ModelProto (small ones read, the graph only skipped), or ``None``."""
+    fields: dict[int, list[int | bytes]] = {}
+    with file.open("rb") as stream:
+        while stream.tell() < size:
+            key = _read_varint(stream)
+            if key is None or key >> 3 == 0:
+                return None
+            number, wire = key >> 3, key & 7
+            if wire == _VARINT:
+                value = _read_varint(stream)
+                if value is None:
+                    return None
+                fields.setdefault(number, []).append(value)
+            elif wire == _LENGTH_DELIMITED:
+                length = _read_varint(stream)
+                if length is None or stream.tell() + length > size:
+                    return None
+                if number == _ONNX_GRAPH:
+                    stream.seek(length, os.SEEK_CUR)
+                    fields.setdefault(number, []).append(length)
+                else:
+                    fields.setdefault(number, []).append(stream.read(length))
+            elif wire in (_FIXED64, _FIXED32):
+                stream.seek(8 if wire == _FIXED64 else 4, os.SEEK_CUR)
+            else:
+                return None
+    return fields
+
+
+def _looks_like_onnx(file: Path, head: bytes) -> bool:
+    if not head or head[0] != _ONNX_FIRST_TAG:
+        return False
+    fields = _onnx_fields(file, file.stat().st_size)
+    if fields is None:
+        return False
+    ir_version = fields.get(_ONNX_IR_VERSION, [None])[0]
+    return (
+        isinstance(ir_version, int)
+        and 1 <= ir_version <= _ONNX_MAX_IR_VERSION
+        and len(fields.get(_ONNX_GRAPH, ())) == 1
+        and bool(fields.get(_ONNX_OPSET_IMPORT))
+    )
+
+
+def onnx_report_path(file: Path) -> Path:
+    """Where ``cdk-sklearn convert`` writes the report of ``file``: ``<file>.report.json``."""
+    return file.with_name(file.name + ".report.json")
+
+
+def _inspect_onnx(file: Path, digest: str, size: int) -> ModelArtifact:
+    report_file = onnx_report_path(file)
+    how = f"write both with `cdk-sklearn convert --model <model> --sample <rows> --output {file.name}`"
+    if not report_file.is_file():
+        raise ValueError(f"ONNX model {file} has no verification report {report_file.name} next to it; {how}")
+    try:
+        report = json.loads(report_file.read_text())
+        onnx_sha256 = report["onnx"]["sha256"]
+        versions = report["versions"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"ONNX report {report_file} is not a cdk-sklearn convert report ({exc}); {how}"
+        ) from exc
+    if onnx_sha256 != digest:
+        raise ValueError(
+            f"ONNX model {file} is not the graph its report {report_file.name} verified "
+            f"(sha256 {digest[:12]}… "
+            f"vs {str(onnx_sha256)[:12]}…); {how}"
+        )
+    runtime = versions.get("onnxruntime") if isinstance(versions, dict) else None
+    onnxruntime = (
+        f"onnxruntime=={runtime}" if isinstance(runtime, str) and _VERSION.match(runtime) else "onnxruntime"
+    )
+    # The graph needs no scikit-learn at run time: onnxruntime (pinned to the version that verified it)
+    # and numpy for the arrays fed to it.
+    return ModelArtifact(
+        file,
+        digest,
+        size,
+        "onnx",
+        None,
+        frozenset({"numpy", "onnxruntime"}),
+        ("numpy", onnxruntime),
+        onnx_report=report_file,
+    )

@@ -32,8 +32,14 @@ def test_piped_into_head_prints_the_first_line_and_nothing_on_stderr() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [COST, ["doctor", "--json"], ["cache", "list"], ["serve", "--model", "/nonexistent.joblib"]],
-    ids=["cost", "doctor", "cache", "serve"],
+    [
+        COST,
+        ["doctor", "--json"],
+        ["cache", "list"],
+        ["serve", "--model", "/nonexistent.joblib"],
+        ["convert", "--model", "/nonexistent.joblib", "--sample", "/no.csv", "--output", "/no.onnx"],
+    ],
+    ids=["cost", "doctor", "cache", "serve", "convert"],
 )
 def test_light_commands_never_import_aws_cdk(argv: list[str]) -> None:
     script = (
