@@ -147,14 +147,35 @@ def _lower(items: Any) -> dict[str, str]:
 
 
 class SignedCaller:
-    """Sends SigV4-signed requests, signing each at the clock's current time."""
+    """Sends SigV4-signed requests, signing each at the clock's current time.
+
+    Parameters
+    ----------
+    credentials
+        Returns frozen credentials (called per request: temporary credentials get refreshed).
+    clock
+        The signing time's source.
+    transport
+        Sends the signed request.
+    service, region
+        Default: from each URL (:func:`signing_service`); set both to sign for a URL that is not a
+        front door's (a local test server).
+    """
 
     def __init__(
-        self, credentials: Callable[[], ReadOnlyCredentials], clock: Clock, transport: Transport
+        self,
+        credentials: Callable[[], ReadOnlyCredentials],
+        clock: Clock,
+        transport: Transport,
+        *,
+        service: str | None = None,
+        region: str | None = None,
     ) -> None:
         self._credentials = credentials
         self._clock = clock
         self._transport = transport
+        self._service = service
+        self._region = region
 
     def __call__(self, method: str, url: str, body: Any = None) -> Response:
         """Send ``body`` (JSON-encoded when not None) to ``url``, signed."""
@@ -162,7 +183,16 @@ class SignedCaller:
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
-        signed = sign(method, url, data, headers, self._credentials(), self._clock.now())
+        signed = sign(
+            method,
+            url,
+            data,
+            headers,
+            self._credentials(),
+            self._clock.now(),
+            service=self._service,
+            region=self._region,
+        )
         return self._transport(method, url, signed, data)
 
 

@@ -3,8 +3,8 @@ can show, write docs/aws-proof/, and tear everything down.
 
 ``--dry-run`` prints the plan and the cost estimate and needs nothing. A real run needs AWS
 credentials, ``AWS_PROOF_ACCOUNT`` equal to their account, and a region; without them it explains
-in one paragraph and exits 2. boto3 is imported only once a run starts; aws_cdk never is (the CDK
-CLI runs the proof app in its own process).
+in one paragraph and exits 2. boto3 and botocore are imported only when the command runs; aws_cdk
+never is (the CDK CLI runs the proof app in its own process).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cdk_sklearn.awsproof import deploy
 from cdk_sklearn.awsproof.clock import SystemClock
 from cdk_sklearn.awsproof.plan import (
     ENVIRONMENTS,
@@ -73,6 +72,8 @@ def _plan(args: argparse.Namespace, region: str, account: str | None) -> ProofPl
 
 
 def _commands(plan: ProofPlan, project_dir: Path) -> dict[str, list[str]]:
+    from cdk_sklearn.awsproof import deploy  # botocore: paid only by this command
+
     work = Path(".cache") / "aws-proof" / plan.run_id
     models = {"iris": Path("models/iris.joblib"), "frame": work / "frame.joblib"}
     return {
@@ -116,6 +117,7 @@ _CLIENTS = ("sts", "cloudformation", "cloudwatch", "logs", "lambda", "codedeploy
 
 
 def _execute(plan: ProofPlan, args: argparse.Namespace, session: Any, clients: dict[str, Any]) -> int:
+    from cdk_sklearn.awsproof import deploy
     from cdk_sklearn.awsproof.calls import SignedCaller, urllib_transport
     from cdk_sklearn.awsproof.run import ProofRun, Services, Settings
 
