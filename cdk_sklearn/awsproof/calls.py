@@ -344,3 +344,16 @@ def call_every_route(
                 )
             )
     return results
+
+
+def call_unsigned(base_url: str, model: ModelUnderTest, transport: Transport, clock: Clock) -> CallResult:
+    """Send one unsigned ``GET /health``: IAM auth must refuse it with 403 before the function runs."""
+    url = route_url(base_url, contract.HEALTH, model.model_name)
+    started = clock.monotonic()
+    answer = transport("GET", url, {"Accept": "application/json"}, b"")
+    latency = (clock.monotonic() - started) * 1000.0
+    passed = answer.status == 403
+    detail = (
+        "refused" if passed else f"an unsigned request got HTTP {answer.status}, not 403: IAM auth is off"
+    )
+    return CallResult(contract.HEALTH.name, "GET", url, answer.status, passed, detail, latency)

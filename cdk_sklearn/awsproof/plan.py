@@ -159,7 +159,7 @@ class ProofPlan:
     def calls_per_environment(self, env: EnvironmentPlan) -> int:
         """The route calls the proof sends to ``env`` (every route and verb, every model)."""
         routes = sum(len(route.verbs) for route in contract.ROUTES)
-        return routes * len(env.models) * CALLS_PER_ROUTE
+        return (routes * CALLS_PER_ROUTE + 1) * len(env.models)
 
 
 def new_run_id(now: dt.datetime, token: str | None = None) -> str:
@@ -384,6 +384,7 @@ def format_plan(plan: ProofPlan, commands: Mapping[str, list[str]] | None = None
         f"3. call every contract route through every front door, SigV4-signed ({CALLS_PER_ROUTE} times "
         "each), and compare predictions with scikit-learn's computed here:",
         f"   {routes}",
+        "   and one unsigned GET /health per front door, which IAM auth must refuse with 403",
         "4. cold starts, from the functions' REPORT log lines:",
         *(f"   {env.name}: {env.cold_start_check}" for env in plan.environments),
         "5. the metrics the alarms read exist with the alarms' names and dimensions "

@@ -22,7 +22,15 @@ from types import FrameType
 from typing import Any, Final
 
 from cdk_sklearn.awsproof import deploy, logs, metrics, models, rollback
-from cdk_sklearn.awsproof.calls import CallResult, ModelUnderTest, Response, call_every_route, route_url
+from cdk_sklearn.awsproof.calls import (
+    CallResult,
+    ModelUnderTest,
+    Response,
+    Transport,
+    call_every_route,
+    call_unsigned,
+    route_url,
+)
 from cdk_sklearn.awsproof.clock import Clock
 from cdk_sklearn.awsproof.plan import (
     CALLS_PER_ROUTE,
@@ -132,6 +140,8 @@ class ProofRun:
         Runs CDK commands (:func:`cdk_sklearn.awsproof.deploy.subprocess_runner`).
     caller
         Sends signed requests (:class:`cdk_sklearn.awsproof.calls.SignedCaller`).
+    transport
+        Sends the unsigned request IAM auth must refuse.
     clock
         Time, for waits and the record.
     say
@@ -148,6 +158,7 @@ class ProofRun:
         *,
         runner: deploy.CommandRunner,
         caller: Callable[[str, str, Any], Response],
+        transport: Transport,
         clock: Clock,
         say: Callable[[str], None],
         model_files: Mapping[str, Path] | None = None,
@@ -160,6 +171,7 @@ class ProofRun:
         self.settings = settings
         self.runner = runner
         self.caller = caller
+        self.transport = transport
         self.clock = clock
         self.say = say
         self.model_files = dict(model_files) if model_files is not None else None
@@ -302,6 +314,17 @@ class ProofRun:
                         failed[0].detail if failed else "",
                     )
                 )
+            unsigned = call_unsigned(url, target, self.transport, self.clock)
+            self._check(
+                Check(
+                    "call",
+                    env.name,
+                    f"{model.construct_id} {model.front_door} unsigned GET {unsigned.route}",
+                    unsigned.passed,
+                    f"HTTP {unsigned.status}",
+                    "" if unsigned.passed else unsigned.detail,
+                )
+            )
 
     def _function(self, env: EnvironmentPlan, model: ModelPlan) -> str:
         resources = self.deployed[env.name].resources

@@ -146,6 +146,7 @@ def _execute(plan: ProofPlan, args: argparse.Namespace, session: Any, clients: d
         settings,
         runner=deploy.subprocess_runner,
         caller=caller,
+        transport=urllib_transport,
         clock=clock,
         say=lambda line: print(line, file=sys.stderr),
     )

@@ -78,14 +78,19 @@ def test_model_names_are_the_plans(templates, plan):
     names = {
         r["Properties"]["Environment"]["Variables"]["MODEL_NAME"]
         for r in templates["prod"]["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Function" and "MODEL_NAME" in r["Properties"].get("Environment", {}).get("Variables", {})
+        if r["Type"] == "AWS::Lambda::Function"
+        and "MODEL_NAME" in r["Properties"].get("Environment", {}).get("Variables", {})
     }
     assert names == {m.model_name for m in plan.rollback_environment.models}
 
 
 @pytest.mark.parametrize(
     ("env", "type_"),
-    [("dev", "AWS::Lambda::Url"), ("staging", "AWS::ApiGateway::RestApi"), ("prod", "AWS::ApiGatewayV2::Api")],
+    [
+        ("dev", "AWS::Lambda::Url"),
+        ("staging", "AWS::ApiGateway::RestApi"),
+        ("prod", "AWS::ApiGatewayV2::Api"),
+    ],
 )
 def test_each_environment_has_its_planned_front_door(templates, env, type_):
     assert any(r["Type"] == type_ for r in templates[env]["Resources"].values())
@@ -100,7 +105,12 @@ def test_plan_defaults_are_the_endpoints(iris_model):
     from cdk_sklearn.endpoint import EndpointProps
 
     props = EndpointProps(model_path=str(iris_model))
-    assert (props.memory_size, props.front_door.front_door, props.monitoring is not None, props.rollout.strategy) == (
+    assert (
+        props.memory_size,
+        props.front_door.front_door,
+        props.monitoring is not None,
+        props.rollout.strategy,
+    ) == (
         plan_module.DEFAULT_MEMORY_MB,
         plan_module.DEFAULT_FRONT_DOOR,
         plan_module.DEFAULT_MONITORING,

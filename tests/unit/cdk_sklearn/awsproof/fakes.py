@@ -41,10 +41,13 @@ def stubbed(service: str) -> tuple[object, Stubber]:
     return client, stubber
 
 
-def report_line(request_id: str, duration: float, *, init: float | None = None, restore: float | None = None) -> str:
+def report_line(
+    request_id: str, duration: float, *, init: float | None = None, restore: float | None = None
+) -> str:
     """A REPORT line as Lambda writes it (python3.13, text log format)."""
     line = (
-        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {int(duration) + 1} ms\t"
+        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+        f"Billed Duration: {int(duration) + 1} ms\t"
         "Memory Size: 1024 MB\tMax Memory Used: 181 MB\t"
     )
     if init is not None:

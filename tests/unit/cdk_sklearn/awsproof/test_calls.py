@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import botocore.auth
@@ -19,6 +20,7 @@ from cdk_sklearn.awsproof.calls import (
     ModelUnderTest,
     SignedCaller,
     call_every_route,
+    call_unsigned,
     sign,
     signing_service,
     urllib_transport,
@@ -100,9 +102,10 @@ MODEL = ModelUnderTest("iris-dev-ap1", ((5.1, 3.5, 1.4, 0.2), (6.7, 3.0, 5.2, 2.
 class _Endpoint(BaseHTTPRequestHandler):
     """Answers the contract's routes as the runtime would, for MODEL; records what it was sent."""
 
-    predictions: list[int] = [0, 2]
+    predictions: ClassVar[list[int]] = [0, 2]
     status: int = 200
-    seen: list[tuple[str, str, str]] = []
+    refuse_unsigned: bool = True
+    seen: ClassVar[list[tuple[str, str, str]]] = []
 
     def log_message(self, *args):  # quiet
         pass
@@ -117,6 +120,11 @@ class _Endpoint(BaseHTTPRequestHandler):
 
     def do_GET(self):
         type(self).seen.append(("GET", self.path, self.headers.get("Authorization", "")))
+        if self.refuse_unsigned and "Authorization" not in self.headers:
+            self.send_response(403)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         path = urlsplit(self.path).path
         if path in ("/health", "/metadata"):
             self._answer({"status": "ok", "sha256": MODEL.sha256})
@@ -148,7 +156,9 @@ def server():
 
 
 def caller():
-    return SignedCaller(lambda: CREDENTIALS, FakeClock(), urllib_transport, service="execute-api", region="eu-west-1")
+    return SignedCaller(
+        lambda: CREDENTIALS, FakeClock(), urllib_transport, service="execute-api", region="eu-west-1"
+    )
 
 
 def test_every_route_and_verb_is_called(server):
@@ -180,3 +190,15 @@ def test_fails_when_the_endpoint_answers_503(server):
     handler.status = 503
     results = call_every_route(url, MODEL, caller(), FakeClock())
     assert not any(r.passed for r in results) and results[0].detail.startswith("HTTP 503")
+
+
+def test_an_unsigned_request_refused_with_403_passes(server):
+    _, url = server
+    assert call_unsigned(url, MODEL, urllib_transport, FakeClock()).passed
+
+
+def test_fails_when_an_unsigned_request_is_answered(server):
+    handler, url = server
+    handler.refuse_unsigned = False
+    result = call_unsigned(url, MODEL, urllib_transport, FakeClock())
+    assert not result.passed and "IAM auth is off" in result.detail

@@ -29,9 +29,9 @@ STACK = f"SklearnProof-prod-{RUN}"
 OUTPUTS = {
     STACK: {
         "IrisEndpointUrl5E8D2C1A": "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/",
-        "IrisAlarmTopicArnB7A1C2D3": f"arn:aws:sns:eu-west-1:{ACCOUNT}:{STACK}-IrisMonitoringAlarmTopic-AbC",
+        "IrisAlarmTopicArnB7A1C2D3": f"arn:aws:sns:eu-west-1:{ACCOUNT}:{STACK}-IrisTopic-AbC",
         "FrameEndpointUrl0F1E2D3C": "https://f6g7h8i9j0.execute-api.eu-west-1.amazonaws.com/",
-        "FrameAlarmTopicArn9A8B7C6D": f"arn:aws:sns:eu-west-1:{ACCOUNT}:{STACK}-FrameMonitoringAlarmTopic-DeF",
+        "FrameAlarmTopicArn9A8B7C6D": f"arn:aws:sns:eu-west-1:{ACCOUNT}:{STACK}-FrameTopic-DeF",
         "ExportsOutputRefSomething12345678": "ignored",
     }
 }
@@ -111,8 +111,10 @@ def test_fails_when_the_outputs_file_is_missing(tmp_path):
 
 
 def test_fails_when_the_cdk_cli_fails_showing_its_last_lines(tmp_path):
-    with pytest.raises(DeployError, match="exit 1.*\n.*is in ROLLBACK_COMPLETE"):
-        run_cdk(["cdk"], lambda argv, cwd: (1, f"Stack {STACK} is in ROLLBACK_COMPLETE\n"), tmp_path, "cdk deploy")
+    with pytest.raises(DeployError, match=r"exit 1.*\n.*is in ROLLBACK_COMPLETE"):
+        run_cdk(
+            ["cdk"], lambda argv, cwd: (1, f"Stack {STACK} is in ROLLBACK_COMPLETE\n"), tmp_path, "cdk deploy"
+        )
 
 
 def summary(logical, physical, type_):
@@ -129,7 +131,10 @@ def test_stack_resources_reads_every_page():
     cfn, stub = stubbed("cloudformation")
     stub.add_response(
         "list_stack_resources",
-        {"StackResourceSummaries": [summary("IrisFunction1A2B3C4D", "fn-iris", "AWS::Lambda::Function")], "NextToken": "t"},
+        {
+            "StackResourceSummaries": [summary("IrisFunction1A2B3C4D", "fn-iris", "AWS::Lambda::Function")],
+            "NextToken": "t",
+        },
         {"StackName": STACK},
     )
     stub.add_response(
@@ -154,7 +159,11 @@ def stack(status):
 
 def gone(stub):
     stub.add_client_error(
-        "describe_stacks", "ValidationError", f"Stack with id {STACK} does not exist", 400, expected_params={"StackName": STACK}
+        "describe_stacks",
+        "ValidationError",
+        f"Stack with id {STACK} does not exist",
+        400,
+        expected_params={"StackName": STACK},
     )
 
 
@@ -201,7 +210,7 @@ def test_fails_when_deletion_outlasts_the_timeout():
     stub.add_response("delete_stack", {}, {"StackName": STACK})
     for _ in range(3):
         stub.add_response("describe_stacks", stack("DELETE_IN_PROGRESS"), {"StackName": STACK})
-    with pytest.raises(ProofTimeout, match="gave up after 40 s .* last seen: DELETE_IN_PROGRESS"):
+    with pytest.raises(ProofTimeout, match=r"gave up after 40 s .* last seen: DELETE_IN_PROGRESS"):
         delete_stack(cfn, STACK, clock=FakeClock(), timeout=40)
 
 
@@ -211,7 +220,7 @@ def assets_manifest(directory: Path, model: bytes) -> Path:
     (directory / "asset.2222.joblib").write_bytes(b"another model")
     destination = {
         "bucketName": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}",
-        "assumeRoleArn": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-file-publishing-role",
+        "assumeRoleArn": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-file-publishing",
     }
     manifest = {
         "version": "48.0.0",

@@ -57,7 +57,9 @@ def test_provisioned_passes_without_any_init():
 
 
 def test_fails_provisioned_when_an_invocation_initialized_on_demand():
-    verdict = judge_cold_start("provisioned", reports(report_line("a-1", 80, init=1500), report_line("a-2", 4)))
+    verdict = judge_cold_start(
+        "provisioned", reports(report_line("a-1", 80, init=1500), report_line("a-2", 4))
+    )
     assert not verdict.passed and "initialized on demand" in verdict.detail
 
 
@@ -71,18 +73,29 @@ def test_fails_on_an_unknown_strategy():
 
 
 def events(*lines):
-    return {"events": [{"logStreamName": "s", "timestamp": 1, "message": line, "eventId": str(i)} for i, line in enumerate(lines)]}
+    return {
+        "events": [
+            {"logStreamName": "s", "timestamp": 1, "message": line, "eventId": str(i)}
+            for i, line in enumerate(lines)
+        ]
+    }
 
 
 def request(token=None):
-    params = {"logGroupName": GROUP, "startTime": int(START.timestamp() * 1000), "filterPattern": '"REPORT RequestId"'}
+    params = {
+        "logGroupName": GROUP,
+        "startTime": int(START.timestamp() * 1000),
+        "filterPattern": '"REPORT RequestId"',
+    }
     return {**params, "nextToken": token} if token else params
 
 
 def test_waits_until_enough_lines_arrived():
     logs, stub = stubbed("logs")
     stub.add_response("filter_log_events", events(report_line("a-1", 80, init=1500)), request())
-    stub.add_response("filter_log_events", {**events(report_line("a-1", 80, init=1500)), "nextToken": "n"}, request())
+    stub.add_response(
+        "filter_log_events", {**events(report_line("a-1", 80, init=1500)), "nextToken": "n"}, request()
+    )
     stub.add_response("filter_log_events", events(report_line("a-2", 3)), request("n"))
     clock = FakeClock()
     found = wait_for_reports(logs, GROUP, START, at_least=2, clock=clock, interval=10)

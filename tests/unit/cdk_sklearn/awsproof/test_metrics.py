@@ -37,7 +37,11 @@ ERROR_RATE = {
         {
             "Id": "serverErrors",
             "MetricStat": {
-                "Metric": {"Namespace": "cdk-sklearn", "MetricName": "5xx", "Dimensions": [{"Name": "ModelName", "Value": MODEL}]},
+                "Metric": {
+                    "Namespace": "cdk-sklearn",
+                    "MetricName": "5xx",
+                    "Dimensions": [{"Name": "ModelName", "Value": MODEL}],
+                },
                 "Period": 60,
                 "Stat": "Sum",
             },
@@ -45,12 +49,20 @@ ERROR_RATE = {
         },
         {
             "Id": "functionErrors",
-            "MetricStat": {"Metric": {"Namespace": "AWS/Lambda", "MetricName": "Errors", "Dimensions": ALIAS}, "Period": 60, "Stat": "Sum"},
+            "MetricStat": {
+                "Metric": {"Namespace": "AWS/Lambda", "MetricName": "Errors", "Dimensions": ALIAS},
+                "Period": 60,
+                "Stat": "Sum",
+            },
             "ReturnData": False,
         },
         {
             "Id": "invocations",
-            "MetricStat": {"Metric": {"Namespace": "AWS/Lambda", "MetricName": "Invocations", "Dimensions": ALIAS}, "Period": 60, "Stat": "Sum"},
+            "MetricStat": {
+                "Metric": {"Namespace": "AWS/Lambda", "MetricName": "Invocations", "Dimensions": ALIAS},
+                "Period": 60,
+                "Stat": "Sum",
+            },
             "ReturnData": False,
         },
     ],
@@ -104,7 +116,11 @@ def test_runtime_metrics_are_the_contracts():
 def test_alarms_are_described_by_name():
     cloudwatch, stub = stubbed("cloudwatch")
     names = [ERROR_RATE["AlarmName"], LATENCY["AlarmName"]]
-    stub.add_response("describe_alarms", {"MetricAlarms": [ERROR_RATE, LATENCY]}, {"AlarmNames": names, "AlarmTypes": ["MetricAlarm"]})
+    stub.add_response(
+        "describe_alarms",
+        {"MetricAlarms": [ERROR_RATE, LATENCY]},
+        {"AlarmNames": names, "AlarmTypes": ["MetricAlarm"]},
+    )
     assert [a["AlarmName"] for a in describe_alarms(cloudwatch, names)] == names
 
 
@@ -144,7 +160,9 @@ def test_metrics_are_waited_for_then_summed():
     stub.add_response("list_metrics", listed(metric), lookup(metric))
     answer, params = statistics(metric, 0.0, START + dt.timedelta(seconds=30))
     stub.add_response("get_metric_statistics", answer, params)
-    checks = check_metrics(cloudwatch, {ERROR_RATE["AlarmName"]: [metric]}, start=START, clock=FakeClock(), interval=30)
+    checks = check_metrics(
+        cloudwatch, {ERROR_RATE["AlarmName"]: [metric]}, start=START, clock=FakeClock(), interval=30
+    )
     assert [(c.found, c.total, c.passed) for c in checks] == [(True, 0.0, True)]
 
 
@@ -161,7 +179,9 @@ def test_fails_when_a_metric_an_alarm_reads_never_appears():
     metric = MetricId("cdk-sklearn", "PredictionLatency", (("ModelName", MODEL),))
     for _ in range(3):
         stub.add_response("list_metrics", {"Metrics": []}, lookup(metric))
-    checks = check_metrics(cloudwatch, {LATENCY["AlarmName"]: [metric]}, start=START, clock=FakeClock(), timeout=60, interval=30)
+    checks = check_metrics(
+        cloudwatch, {LATENCY["AlarmName"]: [metric]}, start=START, clock=FakeClock(), timeout=60, interval=30
+    )
     assert [(c.found, c.passed) for c in checks] == [(False, False)]
 
 

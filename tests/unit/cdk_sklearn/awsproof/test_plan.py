@@ -66,7 +66,9 @@ def test_cost_total_is_the_sum_of_its_lines(plan):
 def test_provisioned_cost_uses_the_price_table(plan):
     line = next(line for line in plan.cost.lines if "provisioned" in line.what)
     seconds = plan.cost.hours * 3600
-    expected = 4 * 1.0 * (2 * seconds + plan_module.STEP_MINUTES["rollback"] * 60) * price("lambda.pc.held.arm64")
+    expected = (
+        4 * 1.0 * (2 * seconds + plan_module.STEP_MINUTES["rollback"] * 60) * price("lambda.pc.held.arm64")
+    )
     assert line.usd == pytest.approx(expected)
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from cdk_sklearn.awsproof.report import Check, ProofRecord, latest_record, markdown, mask_account, write_report
+from cdk_sklearn.awsproof.report import (
+    Check,
+    ProofRecord,
+    latest_record,
+    markdown,
+    mask_account,
+    write_report,
+)
 from tests.unit.cdk_sklearn.awsproof.fakes import START
 
 
@@ -16,7 +23,14 @@ def record(**changes):
         account=mask_account("123456789012"),
         started=START,
         versions={"cdk-sklearn": "0.1.0", "cdk CLI": "2.1148.1"},
-        environments=[{"name": "dev", "stack": "SklearnProof-dev-ap1", "cold_start": "none", "front_doors": ["Iris: http_api"]}],
+        environments=[
+            {
+                "name": "dev",
+                "stack": "SklearnProof-dev-ap1",
+                "cold_start": "none",
+                "front_doors": ["Iris: http_api"],
+            }
+        ],
         checks=[Check("cold start", "dev", "Iris (none)", True, "Init Duration 1543 ms")],
     )
     return dataclasses.replace(base, **changes)
@@ -27,7 +41,10 @@ def test_every_check_passed_is_a_pass():
 
 
 def test_fails_when_a_check_failed():
-    assert record(checks=[Check("call", "dev", "Iris http_api POST predict", False, "HTTP 503")]).result == "failed"
+    assert (
+        record(checks=[Check("call", "dev", "Iris http_api POST predict", False, "HTTP 503")]).result
+        == "failed"
+    )
 
 
 def test_fails_when_a_step_stopped_the_run():

@@ -28,7 +28,11 @@ TARGET = RollbackTarget(
 
 
 def alias(version, weights=None):
-    answer = {"AliasArn": f"arn:aws:lambda:eu-west-1:123456789012:function:{FUNCTION}:live", "Name": "live", "FunctionVersion": version}
+    answer = {
+        "AliasArn": f"arn:aws:lambda:eu-west-1:123456789012:function:{FUNCTION}:live",
+        "Name": "live",
+        "FunctionVersion": version,
+    }
     if weights:
         answer["RoutingConfig"] = {"AdditionalVersionWeights": weights}
     return answer
@@ -39,18 +43,34 @@ def deployment(status, rollback=True):
         "deploymentId": "d-ABCDEF123",
         "status": status,
         "createTime": START,
-        "errorInformation": {"code": "ALARM_ACTIVE", "message": f"One or more alarms have been activated: {ALARM}"},
+        "errorInformation": {
+            "code": "ALARM_ACTIVE",
+            "message": f"One or more alarms have been activated: {ALARM}",
+        },
     }
     if rollback:
-        info["rollbackInfo"] = {"rollbackDeploymentId": "d-ROLLBACK1", "rollbackMessage": "Deployment d-ABCDEF123 rolled back"}
+        info["rollbackInfo"] = {
+            "rollbackDeploymentId": "d-ROLLBACK1",
+            "rollbackMessage": "Deployment d-ABCDEF123 rolled back",
+        }
     return {"deploymentInfo": info}
 
 
 def history(state):
-    data = {"version": "1.0", "oldState": {"stateValue": "OK"}, "newState": {"stateValue": state, "stateReason": "Threshold Crossed"}}
+    data = {
+        "version": "1.0",
+        "oldState": {"stateValue": "OK"},
+        "newState": {"stateValue": state, "stateReason": "Threshold Crossed"},
+    }
     return {
         "AlarmHistoryItems": [
-            {"AlarmName": ALARM, "Timestamp": START, "HistoryItemType": "StateUpdate", "HistorySummary": f"Alarm updated from OK to {state}", "HistoryData": json.dumps(data)}
+            {
+                "AlarmName": ALARM,
+                "Timestamp": START,
+                "HistoryItemType": "StateUpdate",
+                "HistorySummary": f"Alarm updated from OK to {state}",
+                "HistoryData": json.dumps(data),
+            }
         ]
     }
 
@@ -68,7 +88,9 @@ class Traffic:
         return Response(status, {}, b"{}")
 
 
-def clients(*, final="Stopped", rollback=True, fired="ALARM", back_to="3", stack_after="UPDATE_ROLLBACK_COMPLETE"):
+def clients(
+    *, final="Stopped", rollback=True, fired="ALARM", back_to="3", stack_after="UPDATE_ROLLBACK_COMPLETE"
+):
     """Stubbed clients answering a canary that an alarm stops after 30 s (two polls)."""
     cfn, cfn_stub = stubbed("cloudformation")
     codedeploy, cd_stub = stubbed("codedeploy")
@@ -76,24 +98,44 @@ def clients(*, final="Stopped", rollback=True, fired="ALARM", back_to="3", stack
     lambda_, l_stub = stubbed("lambda")
     s3, s3_stub = stubbed("s3")
     l_stub.add_response("get_alias", alias("3"), {"FunctionName": FUNCTION, "Name": "live"})
-    s3_stub.add_response("put_object", {}, {"Bucket": TARGET.model_object.bucket, "Key": "1111.joblib", "Body": CORRUPT_MODEL})
-    cfn_stub.add_response("execute_change_set", {}, {"ChangeSetName": TARGET.change_set_name, "StackName": STACK})
-    group = {"applicationName": TARGET.application_name, "deploymentGroupName": TARGET.deployment_group_name, "createTimeRange": {"start": START}}
+    s3_stub.add_response(
+        "put_object", {}, {"Bucket": TARGET.model_object.bucket, "Key": "1111.joblib", "Body": CORRUPT_MODEL}
+    )
+    cfn_stub.add_response(
+        "execute_change_set", {}, {"ChangeSetName": TARGET.change_set_name, "StackName": STACK}
+    )
+    group = {
+        "applicationName": TARGET.application_name,
+        "deploymentGroupName": TARGET.deployment_group_name,
+        "createTimeRange": {"start": START},
+    }
     cd_stub.add_response("list_deployments", {"deployments": []}, group)
     cd_stub.add_response("list_deployments", {"deployments": ["d-ABCDEF123"]}, group)
-    cd_stub.add_response("get_deployment", deployment("InProgress", rollback=False), {"deploymentId": "d-ABCDEF123"})
-    cd_stub.add_response("get_deployment", deployment(final, rollback=rollback), {"deploymentId": "d-ABCDEF123"})
+    cd_stub.add_response(
+        "get_deployment", deployment("InProgress", rollback=False), {"deploymentId": "d-ABCDEF123"}
+    )
+    cd_stub.add_response(
+        "get_deployment", deployment(final, rollback=rollback), {"deploymentId": "d-ABCDEF123"}
+    )
     cfn_stub.add_response(
-        "describe_stacks", {"Stacks": [{"StackName": STACK, "StackStatus": stack_after, "CreationTime": START}]}, {"StackName": STACK}
+        "describe_stacks",
+        {"Stacks": [{"StackName": STACK, "StackStatus": stack_after, "CreationTime": START}]},
+        {"StackName": STACK},
     )
     cw_stub.add_response(
         "describe_alarm_history",
         history(fired),
         {"AlarmName": ALARM, "HistoryItemType": "StateUpdate", "StartDate": START, "MaxRecords": 100},
     )
-    l_stub.add_response("get_alias", alias(back_to, None if back_to == "3" else {"3": 0.9}), {"FunctionName": FUNCTION, "Name": "live"})
+    l_stub.add_response(
+        "get_alias",
+        alias(back_to, None if back_to == "3" else {"3": 0.9}),
+        {"FunctionName": FUNCTION, "Name": "live"},
+    )
     stubs = (cfn_stub, cd_stub, cw_stub, l_stub, s3_stub)
-    return dict(cloudformation=cfn, codedeploy=codedeploy, cloudwatch=cloudwatch, lambda_client=lambda_, s3=s3), stubs
+    return dict(
+        cloudformation=cfn, codedeploy=codedeploy, cloudwatch=cloudwatch, lambda_client=lambda_, s3=s3
+    ), stubs
 
 
 def run(traffic=None, **answers):
@@ -111,7 +153,9 @@ def test_a_stopped_deployment_rolled_back_on_alarm_passes():
 def test_the_deployment_and_its_rollback_are_recorded():
     result = run()
     assert (result.deployment_status, result.error_code, result.rollback_info["rollbackDeploymentId"]) == (
-        "Stopped", "ALARM_ACTIVE", "d-ROLLBACK1"
+        "Stopped",
+        "ALARM_ACTIVE",
+        "d-ROLLBACK1",
     )
 
 
@@ -149,13 +193,20 @@ def test_fails_when_no_deployment_finishes_in_time():
     aws, _ = clients()
     # The deployment never leaves InProgress: the loop stops at the timeout.
     codedeploy, cd_stub = stubbed("codedeploy")
-    group = {"applicationName": TARGET.application_name, "deploymentGroupName": TARGET.deployment_group_name, "createTimeRange": {"start": START}}
+    group = {
+        "applicationName": TARGET.application_name,
+        "deploymentGroupName": TARGET.deployment_group_name,
+        "createTimeRange": {"start": START},
+    }
     cd_stub.add_response("list_deployments", {"deployments": ["d-ABCDEF123"]}, group)
     for _ in range(4):
-        cd_stub.add_response("get_deployment", deployment("InProgress", rollback=False), {"deploymentId": ANY})
+        cd_stub.add_response(
+            "get_deployment", deployment("InProgress", rollback=False), {"deploymentId": ANY}
+        )
     aws["codedeploy"] = codedeploy
     aws["cloudformation"], cfn_stub = stubbed("cloudformation")
-    cfn_stub.add_response("execute_change_set", {}, {"ChangeSetName": TARGET.change_set_name, "StackName": STACK})
+    cfn_stub.add_response(
+        "execute_change_set", {}, {"ChangeSetName": TARGET.change_set_name, "StackName": STACK}
+    )
     result = drive_rollback(TARGET, caller=Traffic(), clock=FakeClock(), timeout=60, **aws)
     assert any("no deployment reached" in p for p in result.problems)
-

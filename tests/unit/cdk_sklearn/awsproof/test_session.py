@@ -23,7 +23,9 @@ def test_preconditions_return_account_and_region():
 
 
 def test_region_argument_wins_over_the_environment():
-    target = preconditions(_Session(object()), {"AWS_PROOF_ACCOUNT": ACCOUNT, "AWS_REGION": "eu-west-1"}, "us-east-2")
+    target = preconditions(
+        _Session(object()), {"AWS_PROOF_ACCOUNT": ACCOUNT, "AWS_REGION": "eu-west-1"}, "us-east-2"
+    )
     assert target.region == "us-east-2"
 
 
@@ -34,12 +36,20 @@ def test_fails_naming_everything_missing():
 
 def test_confirmed_account_is_returned():
     sts, stub = stubbed("sts")
-    stub.add_response("get_caller_identity", {"Account": ACCOUNT, "Arn": "arn:aws:iam::123456789012:user/x", "UserId": "X"})
+    stub.add_response(
+        "get_caller_identity", {"Account": ACCOUNT, "Arn": "arn:aws:iam::123456789012:user/x", "UserId": "X"}
+    )
     assert confirm_account(sts, ACCOUNT) == ACCOUNT
 
 
 def test_fails_when_the_credentials_are_for_another_account():
     sts, stub = stubbed("sts")
-    stub.add_response("get_caller_identity", {"Account": "999999999999", "Arn": "arn:aws:iam::999999999999:user/x", "UserId": "X"})
-    with pytest.raises(NotConfirmed, match="AWS_PROOF_ACCOUNT=123456789012 but these credentials are for account 999999999999"):
+    stub.add_response(
+        "get_caller_identity",
+        {"Account": "999999999999", "Arn": "arn:aws:iam::999999999999:user/x", "UserId": "X"},
+    )
+    with pytest.raises(
+        NotConfirmed,
+        match="AWS_PROOF_ACCOUNT=123456789012 but these credentials are for account 999999999999",
+    ):
         confirm_account(sts, ACCOUNT)

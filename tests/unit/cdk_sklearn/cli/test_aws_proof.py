@@ -64,5 +64,7 @@ def test_cli_imports_neither_aws_cdk_nor_botocore():
         "import sys; from cdk_sklearn.cli.main import build_parser; build_parser(); "
         "print(sorted(m for m in ('aws_cdk', 'jsii', 'botocore', 'boto3') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_DIR)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_DIR
+    )
     assert out.stdout.strip() == "[]"
