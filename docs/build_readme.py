@@ -22,6 +22,7 @@ ORDER = (
     "cost.md",
     "benchmarks.md",
     "benchmarks-notes.md",
+    "verified.md",
     "90-development.md",
 )
 GENERATED = (
