@@ -24,7 +24,7 @@ REPORT_FILTER: Final = '"REPORT RequestId"'
 LOG_POLL_SECONDS: Final = 10.0
 LOG_TIMEOUT_SECONDS: Final = 300.0
 
-_REQUEST_ID = re.compile(r"^REPORT RequestId: (?P<id>[0-9a-fA-F-]+)")
+_REQUEST_ID = re.compile(r"^REPORT RequestId: (?P<id>\S+)")
 _FIELD = re.compile(
     r"(?P<name>Billed Restore Duration|Restore Duration|Init Duration|Billed Duration|Duration|"
     r"Memory Size|Max Memory Used): (?P<value>[0-9.]+) (?:ms|MB)"

@@ -152,12 +152,13 @@ def check_metrics(
     list[MetricCheck]
         One per (reader, metric). Metrics appear minutes after their first datapoint, hence the wait.
     """
-    wanted = {m for metrics in readers.values() for m in metrics}
+    # Sorted: the same calls in the same order on every run (and in tests).
+    wanted = sorted({m for metrics in readers.values() for m in metrics}, key=str)
     required = {m for m in wanted if m.name not in MAY_BE_ABSENT}
     found: set[MetricId] = set()
     deadline = clock.monotonic() + timeout
     while True:
-        found |= {m for m in wanted - found if metric_exists(cloudwatch, m)}
+        found |= {m for m in wanted if m not in found and metric_exists(cloudwatch, m)}
         if required <= found or clock.monotonic() + interval > deadline:
             break
         clock.sleep(interval)

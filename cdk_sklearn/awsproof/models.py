@@ -6,8 +6,9 @@
     A pipeline fitted on a pandas DataFrame with named columns (numeric and one categorical): the
     endpoint gets DataFrame rows and its layer carries pandas.
 ``rollback``
-    The iris pipeline with another regularization, so its bytes (and the function's version) differ;
-    the rollback step overwrites its S3 object before traffic shifts, so its content never matters.
+    The iris pipeline with another regularization and the run id recorded on it, so its bytes (and the
+    function's version, and CDK's content-addressed asset key) are the run's own; the rollback step
+    overwrites its S3 object before traffic shifts, so its predictions never matter.
 
 scikit-learn, pandas and joblib are imported inside the functions: the CLI imports this module for
 ``--dry-run`` too.
@@ -72,8 +73,12 @@ def train_frame(output: Path) -> Path:
     return output
 
 
-def train_rollback(output: Path) -> Path:
-    """Fit an iris pipeline that differs from the demo model's bytes (C=0.5) to ``output``."""
+def train_rollback(output: Path, run_id: str) -> Path:
+    """Fit an iris pipeline whose bytes are this run's own (C=0.5, ``aws_proof_run``) to ``output``.
+
+    A deterministic file would give every run the same asset key in the CDK assets bucket, where an
+    overwritten object left by an interrupted run would be taken as already uploaded.
+    """
     import joblib
     from sklearn.datasets import load_iris
     from sklearn.linear_model import LogisticRegression
@@ -83,6 +88,7 @@ def train_rollback(output: Path) -> Path:
     features, target = load_iris(return_X_y=True)
     model = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=500))
     model.fit(features, target)
+    model.aws_proof_run = run_id
     output.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, output)
     return output

@@ -396,7 +396,8 @@ def format_plan(plan: ProofPlan, commands: Mapping[str, list[str]] | None = None
         f"with a new {ROLLBACK_MODEL} model, overwrite the new model object in S3 with other bytes, execute; "
         "the new version answers 503, the error-rate alarm fires, CodeDeploy stops the deployment and "
         "the alias stays on the previous version",
-        "7. tear down: delete the three stacks and the overwritten model object",
+        "7. tear down: delete the three stacks and the overwritten model object (the other assets stay "
+        "in the CDK bootstrap bucket, as after any cdk deploy; `cdk gc` removes unused ones)",
         "8. write docs/aws-proof/<date>-<run id>.json and .md",
         "",
         f"estimated cost: about ${plan.cost.total_usd:.2f} for a run of about {plan.cost.hours:.1f} h "

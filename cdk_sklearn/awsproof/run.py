@@ -248,7 +248,7 @@ class ProofRun:
         return {
             "iris": iris,
             "frame": models.train_frame(work / "frame.joblib"),
-            "rollback": models.train_rollback(work / "iris-rollback.joblib"),
+            "rollback": models.train_rollback(work / "iris-rollback.joblib", self.plan.run_id),
         }
 
     def models_under_test(self, files: Mapping[str, Path]) -> dict[str, tuple[Any, Path]]:

@@ -20,4 +20,5 @@ def test_last_run_paragraph_matches_the_committed_records():
 
 def test_cost_figure_is_the_plans_estimate():
     plan = build_plan("ap0000000000abcd", "us-east-1", None, read_environments(PROJECT_DIR / "cdk.json"))
-    assert f"about ${plan.cost.total_usd:.2f} for a run of about {plan.cost.hours:.1f} h" in SECTION.read_text()
+    figure = f"about ${plan.cost.total_usd:.2f} for a run of about {plan.cost.hours:.1f} h"
+    assert figure in SECTION.read_text()
