@@ -266,6 +266,10 @@ def delete_stack(
 ) -> str:
     """Delete ``stack_name`` and wait until it is gone.
 
+    A stack still being created or updated (an interrupted deploy or rollback) is first let settle:
+    an update is cancelled (CloudFormation rolls it back), anything else in progress is waited for,
+    and then the stack is deleted.
+
     Returns
     -------
     str
@@ -278,11 +282,37 @@ def delete_stack(
     ProofTimeout
         When it is not gone after ``timeout`` seconds.
     """
-    if stack_status(cloudformation, stack_name) is None:
+    status = stack_status(cloudformation, stack_name)
+    if status is None:
         return "absent"
-    cloudformation.delete_stack(StackName=stack_name)
+    if status == "UPDATE_IN_PROGRESS":
+        cloudformation.cancel_update_stack(StackName=stack_name)
+    if status.endswith("_IN_PROGRESS") and status not in _DELETABLE_IN_PROGRESS:
+        seen: list[str] = []
+
+        def settled() -> str | None:
+            now = stack_status(cloudformation, stack_name) or "DELETE_COMPLETE"
+            seen.append(now)
+            return None if now.endswith("_IN_PROGRESS") else now
+
+        status = wait_for(
+            settled,
+            what=f"stack {stack_name} to settle before deleting it",
+            timeout=timeout,
+            interval=STACK_POLL_SECONDS,
+            clock=clock,
+            last_seen=lambda: seen[-1] if seen else "nothing",
+        )
+        if status == "DELETE_COMPLETE":
+            return "absent"
+    if status != "DELETE_IN_PROGRESS":
+        cloudformation.delete_stack(StackName=stack_name)
     wait_for_stack(cloudformation, stack_name, done=("DELETE_COMPLETE",), clock=clock, timeout=timeout)
     return "deleted"
+
+
+# A stack created from a change set that was never executed, or already being deleted.
+_DELETABLE_IN_PROGRESS: Final = ("REVIEW_IN_PROGRESS", "DELETE_IN_PROGRESS")
 
 
 @dataclass(frozen=True)

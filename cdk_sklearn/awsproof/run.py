@@ -202,7 +202,7 @@ class ProofRun:
         try:
             with interrupts_raise():
                 self._steps()
-        except (Interrupted, Exception) as exc:
+        except Exception as exc:  # Interrupted included: every failure ends in teardown
             self.record.error = f"{type(exc).__name__}: {exc}"
             self.say(f"aws-proof: stopped: {self.record.error}")
         finally:

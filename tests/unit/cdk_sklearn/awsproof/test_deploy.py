@@ -189,6 +189,38 @@ def test_delete_polls_on_the_injected_clock():
     assert clock.sleeps == [15.0]
 
 
+def test_delete_cancels_an_update_in_progress_and_waits_for_its_rollback():
+    cfn, stub = stubbed("cloudformation")
+    stub.add_response("describe_stacks", stack("UPDATE_IN_PROGRESS"), {"StackName": STACK})
+    stub.add_response("cancel_update_stack", {}, {"StackName": STACK})
+    stub.add_response("describe_stacks", stack("UPDATE_ROLLBACK_IN_PROGRESS"), {"StackName": STACK})
+    stub.add_response("describe_stacks", stack("UPDATE_ROLLBACK_COMPLETE"), {"StackName": STACK})
+    stub.add_response("delete_stack", {}, {"StackName": STACK})
+    gone(stub)
+    assert delete_stack(cfn, STACK, clock=FakeClock()) == "deleted"
+    stub.assert_no_pending_responses()
+
+
+def test_delete_waits_for_a_creation_in_progress_to_end():
+    cfn, stub = stubbed("cloudformation")
+    stub.add_response("describe_stacks", stack("CREATE_IN_PROGRESS"), {"StackName": STACK})
+    stub.add_response("describe_stacks", stack("CREATE_IN_PROGRESS"), {"StackName": STACK})
+    stub.add_response("describe_stacks", stack("CREATE_COMPLETE"), {"StackName": STACK})
+    stub.add_response("delete_stack", {}, {"StackName": STACK})
+    gone(stub)
+    clock = FakeClock()
+    delete_stack(cfn, STACK, clock=clock)
+    assert clock.sleeps == [15.0]
+
+
+def test_delete_of_a_stack_already_being_deleted_only_waits():
+    cfn, stub = stubbed("cloudformation")
+    stub.add_response("describe_stacks", stack("DELETE_IN_PROGRESS"), {"StackName": STACK})
+    gone(stub)
+    assert delete_stack(cfn, STACK, clock=FakeClock()) == "deleted"
+    stub.assert_no_pending_responses()
+
+
 def test_delete_of_a_stack_never_created_is_absent():
     cfn, stub = stubbed("cloudformation")
     gone(stub)

@@ -129,6 +129,7 @@ def test_the_report_masks_the_account(tmp_path):
 def test_an_interrupt_during_a_deploy_still_tears_down(tmp_path):
     cfn, stub = stubbed("cloudformation")
     stub.add_response("describe_stacks", stack_answer(DEV, "CREATE_IN_PROGRESS"), {"StackName": DEV})
+    stub.add_response("describe_stacks", stack_answer(DEV, "CREATE_COMPLETE"), {"StackName": DEV})
     stub.add_response("delete_stack", {}, {"StackName": DEV})
     gone(stub, DEV)
     run, _ = proof(tmp_path, Runner(interrupt_on=DEV), cfn)
