@@ -11,12 +11,13 @@ ACCOUNT_VARIABLE: Final = "AWS_PROOF_ACCOUNT"
 REGION_VARIABLES: Final = ("AWS_REGION", "AWS_DEFAULT_REGION")
 
 NEEDS: Final = (
-    "cdk-sklearn aws-proof deploys three stacks to a sandbox AWS account, checks them and deletes them. "
+    "it deploys three stacks to a sandbox AWS account, checks them and deletes them. "
     "It needs: AWS credentials for that account (AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
     "AWS_SECRET_ACCESS_KEY, with rights to deploy CDK stacks; the account bootstrapped with cdk "
     "bootstrap); {account} set to that account's 12-digit id, to confirm it is the one meant; and a "
     "region (--region, AWS_REGION or AWS_DEFAULT_REGION). Missing: {missing}. "
-    "`cdk-sklearn aws-proof --dry-run` prints the plan and the cost estimate without any of them."
+    "`make aws-proof AWS_PROOF_FLAGS=--dry-run` (or `cdk-sklearn aws-proof --dry-run`) prints the plan "
+    "and the cost estimate without any of them."
 )
 
 
@@ -65,8 +66,19 @@ def preconditions(session: Any, environ: Mapping[str, str] = os.environ, region:
 
 
 def confirm_account(sts: Any, expected: str) -> str:
-    """Return the caller's account if it is ``expected``; raise :class:`NotConfirmed` otherwise."""
-    actual = str(sts.get_caller_identity()["Account"])
+    """Return the caller's account if it is ``expected``; raise :class:`NotConfirmed` otherwise.
+
+    Credentials STS refuses (expired, revoked) or cannot be reached are :class:`NotConfirmed` too.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        actual = str(sts.get_caller_identity()["Account"])
+    except (BotoCoreError, ClientError) as exc:
+        raise NotConfirmed(
+            f"cannot confirm the account: sts get-caller-identity failed ({exc}). Nothing was created. "
+            "Refresh the credentials (aws sso login, or new keys) and check the network."
+        ) from None
     if actual != expected:
         raise NotConfirmed(
             f"{ACCOUNT_VARIABLE}={expected} but these credentials are for account {actual}. Nothing was "

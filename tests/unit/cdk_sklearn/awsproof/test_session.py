@@ -53,3 +53,12 @@ def test_fails_when_the_credentials_are_for_another_account():
         match="AWS_PROOF_ACCOUNT=123456789012 but these credentials are for account 999999999999",
     ):
         confirm_account(sts, ACCOUNT)
+
+
+def test_fails_when_sts_refuses_the_credentials():
+    sts, stub = stubbed("sts")
+    stub.add_client_error(
+        "get_caller_identity", "ExpiredToken", "The security token included in the request is expired"
+    )
+    with pytest.raises(NotConfirmed, match=r"cannot confirm the account: .*ExpiredToken"):
+        confirm_account(sts, ACCOUNT)
