@@ -290,9 +290,9 @@ def _expect_nothing(model: ModelUnderTest, found: Any) -> str | None:
     return None
 
 
-Check = Callable[[ModelUnderTest, Any], "str | None"]
+AnswerCheck = Callable[[ModelUnderTest, Any], "str | None"]
 BodyOf = Callable[[ModelUnderTest], Any]
-EXPECTATIONS: Final[Mapping[str, tuple[BodyOf | None, Check]]] = {
+EXPECTATIONS: Final[Mapping[str, tuple[BodyOf | None, AnswerCheck]]] = {
     contract.PREDICT.name: (_predict_body, _expect_predictions),
     contract.HEALTH.name: (None, _expect_sha),
     contract.METADATA.name: (None, _expect_sha),

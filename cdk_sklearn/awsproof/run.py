@@ -473,7 +473,12 @@ class ProofRun:
         if self.settings.keep:
             self.record.kept = True
             left = [*self.created, *(o.uri for o in self.overwritten)]
-            self.say("aws-proof: --keep: left in place: " + (", ".join(left) or "nothing"))
+            self.say(
+                "aws-proof: --keep: left in place: "
+                + (", ".join(left) or "nothing")
+                + ". Delete each stack with `aws cloudformation delete-stack --stack-name NAME` and the "
+                "object with `aws s3 rm URI` when done."
+            )
             return
         for stack in reversed(self.created):
             try:
