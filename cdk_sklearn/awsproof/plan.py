@@ -112,7 +112,7 @@ class EnvironmentPlan:
         """What the REPORT lines must show for this environment's cold-start strategy."""
         return {
             "none": "on-demand: the first call's REPORT line has an Init Duration",
-            "snapstart": "SnapStart: a REPORT line has a Restore Duration (no Init Duration)",
+            "snapstart": "SnapStart: a REPORT line has a Restore Duration",
             "provisioned": (
                 "provisioned concurrency: REPORT lines of calls on the alias have no Init Duration"
             ),
