@@ -25,7 +25,7 @@ ifneq ($(wildcard $(USERLAND_PYTHON)),)
 export CDK_SKLEARN_BYTECODE_PYTHON ?= $(USERLAND_PYTHON)
 endif
 
-.PHONY: help install demo test lint synth serve bench readme clean userlands layer-figures deploy-proof
+.PHONY: help install demo test lint synth serve bench readme clean userlands layer-figures deploy-proof aws-proof
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -101,8 +101,19 @@ userlands: install ## trixie userlands (CPython 3.13, x86_64 + arm64) for the la
 layer-figures: userlands ## layer size (ours vs plain pip --target) and cold import+load with/without .pyc
 	$(BIN)/python -m benchmarks.layer_figures
 
-# --- deploy proof (issue "Every real model serves after cdk deploy") ---------------------------------
+# --- deploy proof ----------------------------------------------------------------------------------
 # Synthesizes stacks with bundling on and boots the function code, layer and model from cdk.out as the
 # Lambda Python runtime would (tests/support/deploy_proof.py), in the userlands above. Root only.
 deploy-proof: userlands ## boot what cdk deploy would upload, for every model kind, and compare answers (root)
 	$(BIN)/python -m pytest -q tests/integration/test_deploy_proof.py
+
+# --- AWS proof -----------------------------------------------------------------------------------
+# Deploys dev, staging and prod to a sandbox account, proves what only AWS can show (signed calls on
+# every front door, cold starts, the alarms' metrics, rollback on alarm), writes docs/aws-proof/ and
+# deletes everything. Needs AWS credentials, AWS_PROOF_ACCOUNT=<their account id> and a region; without
+# them it says so and exits 2. AWS_PROOF_FLAGS: --dry-run (the plan and its cost, nothing created),
+# --keep, --region R. Instance-role credentials: AWS_EC2_METADATA_DISABLED is true above (offline synth);
+# run `make aws-proof AWS_EC2_METADATA_DISABLED=false` on an EC2 or Cloud9 sandbox.
+AWS_PROOF_FLAGS ?=
+aws-proof: install $(MODEL) ## deploy to a sandbox account, prove it on AWS, tear down (AWS_PROOF_ACCOUNT=<id>)
+	$(BIN)/cdk-sklearn aws-proof $(AWS_PROOF_FLAGS)

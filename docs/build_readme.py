@@ -23,6 +23,7 @@ ORDER = (
     "cost.md",
     "benchmarks.md",
     "benchmarks-notes.md",
+    "verified.md",
     "90-development.md",
 )
 GENERATED = (
