@@ -26,7 +26,8 @@ from .codec import decode_predict, encode_csv, encode_json, load_json, request_f
 from .config import Settings
 from .errors import HttpError, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable
 from .events import Request, build_response, parse_event, request_id_of
-from .inference import choose_method, predict, prepare, to_json_ready
+from .engines import engine_named
+from .inference import PANDAS_MISSING, choose_method, to_json_ready
 from .model_store import LoadedModel, ModelLoadError, load_model
 from .observability import JsonLogger
 from .oip import decode_infer, model_metadata, output_tensor
@@ -45,11 +46,7 @@ _RESPONSE_BUDGET_BYTES = c.SYNC_PAYLOAD_LIMIT_BYTES - _RESPONSE_MARGIN_BYTES
 # up to this length always fits: only larger ones are serialized to be measured, keeping the check
 # off the warm path of ordinary responses.
 _MEASURE_BODY_FROM = (_RESPONSE_BUDGET_BYTES - _RESPONSE_MARGIN_BYTES) // 12
-PANDAS_MISSING = (
-    "the model was fitted on named columns and needs pandas, which is not in the function's layer; "
-    'add pandas to the layer (extra_requirements=["pandas"]) and redeploy, or refit the model on a '
-    "numpy array"
-)
+__all__ = ["PANDAS_MISSING", "App", "create_app"]
 # A shared library named in an ImportError/OSError ("libgomp.so.1: cannot open shared object file"),
 # without the directories before it (only failed loads search it, so it is not compiled up front).
 _SHARED_LIBRARY = r"[\w.+-]+\.so(?:\.[\w.]+)?\b"
@@ -162,25 +159,19 @@ class App:
         request. A row of zeros may be invalid data for the model (a category never seen in
         training); that says nothing about its health, so only missing dependencies count.
         """
-        names = model.feature_names_in
+        engine = engine_named(model.engine)
         # A loader other than load_model may hand over a model without methods; load() never raises.
         method = model.methods[0] if model.methods else "predict"
         try:
-            if names is not None:
-                try:
-                    import pandas as pd  # every request to this model builds a DataFrame
-                except ImportError as exc:
-                    self.logger.warning("warm-up prediction not possible", reason=PANDAS_MISSING)
-                    return ModelLoadError(PANDAS_MISSING, detail=f"import pandas: {exc!r}")
-                sample: Any = pd.DataFrame([[0.0] * len(names)], columns=list(names))
-            elif model.n_features_in is not None:
-                import numpy as np
-
-                sample = np.zeros((1, model.n_features_in))
-            else:
-                self.logger.debug("warm-up prediction skipped: the model's input width is not known")
-                return None
-            getattr(model.estimator, method)(sample)
+            sample = engine.warm_up_input(model)
+        except ModelLoadError as problem:
+            self.logger.warning("warm-up prediction not possible", reason=problem.public_message)
+            return problem
+        if sample is None:
+            self.logger.debug("warm-up prediction skipped: the model's input width is not known")
+            return None
+        try:
+            engine.call(model, method, sample)
         except Exception as exc:
             problem = _missing_dependency(exc, method)
             self.logger.warning(
@@ -337,10 +328,11 @@ class App:
         decoded = decode_predict(body, in_format)
         method = choose_method(model, decoded.method, request.query.get("method"))
         outcome.method = method
-        model_input = prepare(decoded.table, model)
+        engine = engine_named(model.engine)
+        model_input = engine.prepare(decoded.table, model)
         outcome.rows = model_input.n_rows
         started = time.perf_counter()
-        result = predict(model, method, model_input)
+        result = engine.predict(model, method, model_input)
         outcome.prediction_ms = (time.perf_counter() - started) * 1000
         predictions = to_json_ready(result)
         if out_format == "csv":
@@ -361,13 +353,11 @@ class App:
 
     def _metadata(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
         model = self.current_model()
-        import sklearn
-
         document = {
             "model_name": self.settings.model_name,
             "estimator_class": model.estimator_class,
-            "training_sklearn_version": self.settings.training_sklearn_version,
-            "runtime_sklearn_version": sklearn.__version__,
+            "training_sklearn_version": self.settings.training_sklearn_version
+            or model.details.get("training_sklearn_version"),
             "runtime_python_version": platform.python_version(),
             "sha256": model.sha256,
             "format": model.file_format,
@@ -377,6 +367,7 @@ class App:
             "classes_": model.classes,
             "methods": list(model.methods),
             "load_warnings": list(model.load_warnings),
+            **engine_named(model.engine).describe(model),
         }
         return 200, encode_json(document), JSON_TYPE, {}
 
@@ -414,10 +405,11 @@ class App:
         infer = decode_infer(load_json(body))
         methods = [choose_method(model, name, None) for name in infer.outputs]
         outcome.method = ",".join(methods)
-        model_input = prepare(infer.table, model)
+        engine = engine_named(model.engine)
+        model_input = engine.prepare(infer.table, model)
         outcome.rows = model_input.n_rows
         started = time.perf_counter()
-        outputs = [output_tensor(method, predict(model, method, model_input)) for method in methods]
+        outputs = [output_tensor(method, engine.predict(model, method, model_input)) for method in methods]
         outcome.prediction_ms = (time.perf_counter() - started) * 1000
         payload = {
             "model_name": self.settings.model_name,
