@@ -24,9 +24,9 @@ from . import __version__
 from . import contract as c
 from .codec import decode_predict, encode_csv, encode_json, load_json, request_format, response_format
 from .config import Settings
+from .engines import engine_named
 from .errors import HttpError, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable
 from .events import Request, build_response, parse_event, request_id_of
-from .engines import engine_named
 from .inference import PANDAS_MISSING, choose_method, to_json_ready
 from .model_store import LoadedModel, ModelLoadError, load_model
 from .observability import JsonLogger
@@ -164,9 +164,9 @@ class App:
         method = model.methods[0] if model.methods else "predict"
         try:
             sample = engine.warm_up_input(model)
-        except ModelLoadError as problem:
-            self.logger.warning("warm-up prediction not possible", reason=problem.public_message)
-            return problem
+        except ModelLoadError as exc:
+            self.logger.warning("warm-up prediction not possible", reason=exc.public_message)
+            return exc
         if sample is None:
             self.logger.debug("warm-up prediction skipped: the model's input width is not known")
             return None

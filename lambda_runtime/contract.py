@@ -125,7 +125,12 @@ ONNX_FORMAT: Final = "onnx"
 """``MODEL_FORMAT`` of a model converted to ONNX at synth: served by the ONNX engine (onnxruntime), which
 imports neither scikit-learn, SciPy, pandas nor joblib."""
 
-ENGINES: Final[dict[str, str]] = {"joblib": "sklearn", "pickle": "sklearn", "skops": "sklearn", "onnx": "onnx"}
+ENGINES: Final[dict[str, str]] = {
+    "joblib": "sklearn",
+    "pickle": "sklearn",
+    "skops": "sklearn",
+    "onnx": "onnx",
+}
 """The engine that serves each model format; ``/metadata`` reports it as ``engine``."""
 
 ONNX_METADATA_KEY: Final = "cdk_sklearn"

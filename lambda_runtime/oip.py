@@ -210,7 +210,9 @@ def datatype_of(array: np.ndarray[Any, Any]) -> str:
 
 def model_metadata(model: LoadedModel, name: str) -> dict[str, Any]:
     """The ``GET /v2/models/{name}`` document."""
-    if model.feature_names_in is not None:
+    if model.input_specs is not None:
+        inputs = [dict(spec) for spec in model.input_specs]
+    elif model.feature_names_in is not None:
         inputs = [
             {"name": column, "datatype": "BYTES", "shape": [-1, 1]} for column in model.feature_names_in
         ]
@@ -222,7 +224,9 @@ def model_metadata(model: LoadedModel, name: str) -> dict[str, Any]:
             outputs.append({"name": method, "datatype": _predict_datatype(model), "shape": [-1]})
         else:
             outputs.append({"name": method, "datatype": "FP64", "shape": _score_shape(model, method)})
-    return {"name": name, "versions": [], "platform": "sklearn", "inputs": inputs, "outputs": outputs}
+    # Triton's platform names: an ONNX graph is "onnxruntime_onnx".
+    platform = "onnxruntime_onnx" if model.engine == "onnx" else "sklearn"
+    return {"name": name, "versions": [], "platform": platform, "inputs": inputs, "outputs": outputs}
 
 
 def _predict_datatype(model: LoadedModel) -> str:
