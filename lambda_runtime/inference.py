@@ -61,9 +61,7 @@ def choose_method(model: LoadedModel, from_body: Any, from_query: str | None) ->
     if method not in model.methods:
         short = model.estimator_class.rsplit(".", 1)[-1]
         why = " (its ONNX graph has no output for it)" if model.engine == "onnx" else ""
-        raise BadRequest(
-            f"this model ({short}) has no {method}{why}; it offers {', '.join(model.methods)}"
-        )
+        raise BadRequest(f"this model ({short}) has no {method}{why}; it offers {', '.join(model.methods)}")
     return method
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,6 @@ from .config import Settings
 
 PREDICTION_METHODS = ("predict", "predict_proba", "decision_function")
 """The estimator methods a request may ask for, in the order they are listed in metadata."""
-# Read and hash the model in 1 MiB pieces.
-_CHUNK = 1 << 20
 
 
 class ModelLoadError(Exception):
@@ -156,17 +154,6 @@ def fetch_model_bytes(uri: str) -> tuple[bytes, str]:
         ) from None
 
 
-def _read_hashing(chunks: Iterable[bytes]) -> tuple[bytes, str]:
-    # Hash each chunk as it arrives: over S3 the hashing overlaps the network wait (hashlib and
-    # socket reads release the GIL), so verifying costs almost nothing on top of the download.
-    digest = hashlib.sha256()
-    parts = []
-    for chunk in chunks:
-        digest.update(chunk)
-        parts.append(chunk)
-    return b"".join(parts), digest.hexdigest()
-
-
 def verify_sha256(data: bytes, expected: str, uri: str = "", *, actual: str | None = None) -> None:
     """Raise :class:`ModelLoadError` unless ``sha256(data)`` equals ``expected`` (hex).
 
@@ -190,10 +177,10 @@ def _fetch_s3(uri: str) -> tuple[bytes, str]:
             "MODEL_URI must look like s3://bucket/key, with both a bucket and a key",
             detail=f"bad MODEL_URI {uri!r}",
         )
-    from .s3_get import S3GetError, get_object_chunks
+    from .s3_get import S3GetError, get_object
 
     try:
-        return _read_hashing(get_object_chunks(bucket, key, chunk_size=_CHUNK))
+        return get_object(bucket, key)  # hashed while it arrives
     except S3GetError as exc:
         raise ModelLoadError(
             f"the model file could not be read from S3 ({exc.code}); check that the object exists and that "
