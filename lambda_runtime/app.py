@@ -22,7 +22,15 @@ from typing import Any, TextIO
 
 from . import __version__
 from . import contract as c
-from .codec import decode_predict, encode_csv, encode_json, load_json, request_format, response_format
+from .codec import (
+    decode_predict,
+    encode_csv,
+    encode_json,
+    load_json,
+    media_type,
+    request_format,
+    response_format,
+)
 from .config import Settings
 from .engines import engine_named
 from .errors import HttpError, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable
@@ -30,7 +38,17 @@ from .events import Request, build_response, parse_event, request_id_of
 from .inference import PANDAS_MISSING, choose_method, to_json_ready
 from .model_store import LoadedModel, ModelLoadError, load_model
 from .observability import JsonLogger
-from .oip import decode_infer, model_metadata, output_tensor
+from .oip import (
+    BINARY_CONTENT_TYPE,
+    BINARY_EXTENSION,
+    HEADER_LENGTH,
+    binary_tensor,
+    decode_infer,
+    model_metadata,
+    output_array,
+    output_tensor,
+    split_body,
+)
 
 JSON_TYPE = "application/json"
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -62,8 +80,8 @@ class _Outcome:
     prediction_ms: float | None = None
 
 
-Response = tuple[int, str, str, Mapping[str, str]]
-"""status, body, content type, extra headers."""
+Response = tuple[int, str | bytes, str, Mapping[str, str]]
+"""status, body (bytes are sent base64-encoded), content type, extra headers."""
 RouteHandler = Callable[["Request", _Outcome, dict[str, str]], Response]
 
 
@@ -374,7 +392,7 @@ class App:
     def _v2_server(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
         return (
             200,
-            encode_json({"name": "cdk-sklearn", "version": __version__, "extensions": []}),
+            encode_json({"name": "cdk-sklearn", "version": __version__, "extensions": [BINARY_EXTENSION]}),
             JSON_TYPE,
             {},
         )
@@ -400,24 +418,45 @@ class App:
         self._check_model_name(params["name"])
         model = self.current_model()
         body = request.body_bytes(self.settings.max_body_bytes)
-        request_format(request.headers.get("content-type"), allow_csv=False)
-        response_format(request.headers.get("accept"), allow_csv=False)
-        infer = decode_infer(load_json(body))
+        header_length = request.headers.get(HEADER_LENGTH.lower())
+        content_type = request.headers.get("content-type")
+        # A body with binary tensors is not JSON as a whole; clients label it octet-stream, or not at all.
+        if header_length is None or media_type(content_type) != BINARY_CONTENT_TYPE:
+            request_format(content_type, allow_csv=False)
+        accept = request.headers.get("accept")
+        if BINARY_CONTENT_TYPE not in (accept or ""):
+            response_format(accept, allow_csv=False)
+        json_part, binary = split_body(body, header_length)
+        infer = decode_infer(load_json(json_part), binary)
         methods = [choose_method(model, name, None) for name in infer.outputs]
         outcome.method = ",".join(methods)
         engine = engine_named(model.engine)
         model_input = engine.prepare(infer.table, model)
         outcome.rows = model_input.n_rows
         started = time.perf_counter()
-        outputs = [output_tensor(method, engine.predict(model, method, model_input)) for method in methods]
+        arrays = [output_array(engine.predict(model, method, model_input)) for method in methods]
         outcome.prediction_ms = (time.perf_counter() - started) * 1000
+        outputs = [output_tensor(method, array) for method, array in zip(methods, arrays, strict=True)]
+        binaries = [
+            binary_tensor(tensor, array)
+            for tensor, array in zip(outputs, arrays, strict=True)
+            if tensor["name"] in infer.binary_outputs
+        ]
         payload = {
             "model_name": self.settings.model_name,
             "id": infer.id or request.request_id,
             "parameters": {},
             "outputs": outputs,
         }
-        return 200, encode_json(payload), JSON_TYPE, {}
+        if not binaries:
+            return 200, encode_json(payload), JSON_TYPE, {}
+        header = encode_json(payload).encode("utf-8")
+        return (
+            200,
+            header + b"".join(binaries),
+            BINARY_CONTENT_TYPE,
+            {HEADER_LENGTH: str(len(header))},
+        )
 
     def _check_model_name(self, name: str) -> None:
         if name != self.settings.model_name:
