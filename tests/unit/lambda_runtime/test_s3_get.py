@@ -54,7 +54,9 @@ def test_endpoints_follow_boto3() -> None:
     env = {"AWS_REGION": "eu-west-1"}
     assert object_url("assets", "a b/c.onnx", env) == "https://assets.s3.eu-west-1.amazonaws.com/a%20b/c.onnx"
     assert object_url("a.b", "k", env) == "https://s3.eu-west-1.amazonaws.com/a.b/k"
-    assert object_url("bkt", "k", {"AWS_REGION": "cn-north-1"}) == "https://bkt.s3.cn-north-1.amazonaws.com.cn/k"
+    assert (
+        object_url("bkt", "k", {"AWS_REGION": "cn-north-1"}) == "https://bkt.s3.cn-north-1.amazonaws.com.cn/k"
+    )
     custom = {**env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9000/"}
     assert object_url("b", "k", custom) == "http://127.0.0.1:9000/b/k"
     assert object_url("b", "k", {**custom, "AWS_ENDPOINT_URL_S3": "http://s3.local"}) == "http://s3.local/b/k"
