@@ -14,7 +14,6 @@ run of each case compiles bytecode and is dropped. Warm figures: 5,000 1-row JSO
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lambda_runtime.app import create_app
+from lambda_runtime.app import App, create_app
 from tests.helpers import models, onnx_models
 from tests.helpers.apigw_events import JSON_HEADERS, LambdaContext, http_api_event
 
@@ -53,11 +52,6 @@ assert response["statusCode"] == 200, response
 print(json.dumps({"init": (t1 - t0) * 1e3, "load": APP.model.load_seconds * 1e3, "first": (t2 - t1) * 1e3,
                   "modules": len(sys.modules)}), file=sys.stderr)
 """
-
-
-class _Null(io.TextIOBase):
-    def write(self, text: str) -> int:
-        return len(text)
 
 
 def make_models(folder: Path) -> dict[str, tuple[Path, Path]]:
@@ -130,8 +124,13 @@ def cold(python: str, engine: str, model: Path, runs: int) -> dict[str, float]:
 def warm(engine: str, model: Path, iterations: int) -> tuple[float, float]:
     env = {"MODEL_URI": str(model), "MODEL_SHA256": models.sha256(model.read_bytes())}
     if engine == "onnx":
-        env |= {"MODEL_FORMAT": "onnx", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024"}
-    app = create_app(env, stream=_Null())
+        env["MODEL_FORMAT"] = "onnx"  # threads follow this machine: no AWS_LAMBDA_FUNCTION_MEMORY_SIZE here
+    with open(os.devnull, "w") as null:
+        app = create_app(env, stream=null)
+        return _handler_times(app, iterations)
+
+
+def _handler_times(app: App, iterations: int) -> tuple[float, float]:
     event = http_api_event(
         "POST", "/predict", json.dumps({"instances": [models.IRIS_ROW]}), headers=JSON_HEADERS
     )

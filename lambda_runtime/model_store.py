@@ -51,11 +51,12 @@ class LoadedModel:
     Attributes
     ----------
     estimator
-        The scikit-learn estimator (or pipeline).
+        What the engine runs: the scikit-learn estimator (or pipeline), or for ONNX an
+        :class:`engines.onnx.OnnxModel` (the session and the graph's inputs and outputs).
     sha256
         Hex digest of the model file, equal to ``MODEL_SHA256``.
     file_format
-        ``"joblib"``, ``"pickle"`` or ``"skops"`` (``MODEL_FORMAT``).
+        ``"joblib"``, ``"pickle"``, ``"skops"`` or ``"onnx"`` (``MODEL_FORMAT``).
     size_bytes
         Size of the model file.
     estimator_class

@@ -56,7 +56,8 @@ def convert(
     entry = graph.metadata_props.add()
     entry.key = ONNX_METADATA_KEY
     entry.value = json.dumps(record if record is not None else record_for(estimator))
-    return graph.SerializeToString()
+    data: bytes = graph.SerializeToString()
+    return data
 
 
 def save(data: bytes, path: Path) -> Path:
