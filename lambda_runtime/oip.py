@@ -361,11 +361,15 @@ def model_metadata(model: LoadedModel, name: str) -> dict[str, Any]:
     else:
         inputs = [{"name": "input-0", "datatype": "FP64", "shape": [-1, model.n_features_in or -1]}]
     outputs = []
+    # An ONNX graph declares its outputs' element types; a scikit-learn estimator's are inferred.
+    declared = model.details.get("output_datatypes") or {}
     for method in model.methods:
         if method == "predict":
-            outputs.append({"name": method, "datatype": _predict_datatype(model), "shape": [-1]})
+            datatype = declared.get(method) or _predict_datatype(model)
+            outputs.append({"name": method, "datatype": datatype, "shape": [-1]})
         else:
-            outputs.append({"name": method, "datatype": "FP64", "shape": _score_shape(model, method)})
+            datatype = declared.get(method) or "FP64"
+            outputs.append({"name": method, "datatype": datatype, "shape": _score_shape(model, method)})
     # Triton's platform names: an ONNX graph is "onnxruntime_onnx".
     platform = "onnxruntime_onnx" if model.engine == "onnx" else "sklearn"
     return {"name": name, "versions": [], "platform": platform, "inputs": inputs, "outputs": outputs}

@@ -41,6 +41,14 @@ _NUMERIC = {
     "tensor(int32)": (np.int32, "INT32"),
 }
 _STRING = "tensor(string)"
+_OUTPUT_DATATYPES = {
+    "tensor(float)": "FP32",
+    "tensor(double)": "FP64",
+    "tensor(int64)": "INT64",
+    "tensor(int32)": "INT32",
+    "tensor(bool)": "BOOL",
+    "tensor(string)": "BYTES",
+}
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -157,7 +165,8 @@ class OnnxEngine:
         meta = session.get_modelmeta()
         record = _record(meta.custom_metadata_map)
         inputs = _graph_inputs(session.get_inputs(), record)
-        output_names = [o.name for o in session.get_outputs()]
+        declared_outputs = session.get_outputs()
+        output_names = [o.name for o in declared_outputs]
         outputs = _method_outputs(output_names, record)
         methods = tuple(m for m in PREDICTION_METHODS if m in outputs)
         if not methods:
@@ -197,6 +206,12 @@ class OnnxEngine:
                 "producer": meta.producer_name or None,
                 "onnxruntime_version": ort.__version__,
                 "intra_op_num_threads": session.get_session_options().intra_op_num_threads,
+                "output_datatypes": {
+                    method: _OUTPUT_DATATYPES.get(o.type, "BYTES")
+                    for o in declared_outputs
+                    for method, name in outputs.items()
+                    if name == o.name
+                },
             },
             input_specs=tuple(_input_spec(i, per_column) for i in inputs),
         )

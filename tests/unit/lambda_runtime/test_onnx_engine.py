@@ -176,6 +176,10 @@ def test_open_inference_protocol(forest: tuple[Any, App], columns: tuple[Any, Ap
     status, body, _ = invoke_app(app, http_api_event("GET", "/v2/models/model"))
     assert body["platform"] == "onnxruntime_onnx"
     assert body["inputs"] == [{"name": "X", "datatype": "FP32", "shape": [-1, 4]}]
+    assert body["outputs"] == [
+        {"name": "predict", "datatype": "INT64", "shape": [-1]},
+        {"name": "predict_proba", "datatype": "FP32", "shape": [-1, 3]},
+    ]
     request = {
         "inputs": [{"name": "X", "shape": [1, 4], "datatype": "FP32", "data": ROW}],
         "outputs": [{"name": "predict"}, {"name": "predict_proba"}],
