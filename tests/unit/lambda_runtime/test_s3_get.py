@@ -167,3 +167,21 @@ def test_gives_up_after_the_last_attempt_on_connection_errors() -> None:
     with pytest.raises(S3GetError) as caught:
         s3_get.get_object("bucket", "k", env, sleep=lambda _: None)
     assert caught.value.retryable
+
+
+def test_only_the_contracts_entry_points_import_boto3() -> None:
+    import ast
+
+    from lambda_runtime import contract
+
+    package = Path(__file__).resolve().parents[3] / "lambda_runtime"
+    importers = set()
+    for source in package.rglob("*.py"):
+        module = ".".join(source.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__")
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            if any(name.split(".")[0] in ("boto3", "botocore") for name in names):
+                importers.add(module)
+    assert importers <= set(contract.BOTO3_ENTRY_POINTS)
