@@ -22,14 +22,33 @@ from typing import Any, TextIO
 
 from . import __version__
 from . import contract as c
-from .codec import decode_predict, encode_csv, encode_json, load_json, request_format, response_format
+from .codec import (
+    decode_predict,
+    encode_csv,
+    encode_json,
+    load_json,
+    media_type,
+    request_format,
+    response_format,
+)
 from .config import Settings
+from .engines import engine_named
 from .errors import HttpError, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable
 from .events import Request, build_response, parse_event, request_id_of
-from .inference import choose_method, predict, prepare, to_json_ready
+from .inference import PANDAS_MISSING, choose_method, to_json_ready
 from .model_store import LoadedModel, ModelLoadError, load_model
 from .observability import JsonLogger
-from .oip import decode_infer, model_metadata, output_tensor
+from .oip import (
+    BINARY_CONTENT_TYPE,
+    BINARY_EXTENSION,
+    HEADER_LENGTH,
+    binary_tensor,
+    decode_infer,
+    model_metadata,
+    output_array,
+    output_tensor,
+    split_body,
+)
 
 JSON_TYPE = "application/json"
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -45,11 +64,7 @@ _RESPONSE_BUDGET_BYTES = c.SYNC_PAYLOAD_LIMIT_BYTES - _RESPONSE_MARGIN_BYTES
 # up to this length always fits: only larger ones are serialized to be measured, keeping the check
 # off the warm path of ordinary responses.
 _MEASURE_BODY_FROM = (_RESPONSE_BUDGET_BYTES - _RESPONSE_MARGIN_BYTES) // 12
-PANDAS_MISSING = (
-    "the model was fitted on named columns and needs pandas, which is not in the function's layer; "
-    'add pandas to the layer (extra_requirements=["pandas"]) and redeploy, or refit the model on a '
-    "numpy array"
-)
+__all__ = ["PANDAS_MISSING", "App", "create_app"]
 # A shared library named in an ImportError/OSError ("libgomp.so.1: cannot open shared object file"),
 # without the directories before it (only failed loads search it, so it is not compiled up front).
 _SHARED_LIBRARY = r"[\w.+-]+\.so(?:\.[\w.]+)?\b"
@@ -65,8 +80,8 @@ class _Outcome:
     prediction_ms: float | None = None
 
 
-Response = tuple[int, str, str, Mapping[str, str]]
-"""status, body, content type, extra headers."""
+Response = tuple[int, str | bytes, str, Mapping[str, str]]
+"""status, body (bytes are sent base64-encoded), content type, extra headers."""
 RouteHandler = Callable[["Request", _Outcome, dict[str, str]], Response]
 
 
@@ -162,25 +177,19 @@ class App:
         request. A row of zeros may be invalid data for the model (a category never seen in
         training); that says nothing about its health, so only missing dependencies count.
         """
-        names = model.feature_names_in
+        engine = engine_named(model.engine)
         # A loader other than load_model may hand over a model without methods; load() never raises.
         method = model.methods[0] if model.methods else "predict"
         try:
-            if names is not None:
-                try:
-                    import pandas as pd  # every request to this model builds a DataFrame
-                except ImportError as exc:
-                    self.logger.warning("warm-up prediction not possible", reason=PANDAS_MISSING)
-                    return ModelLoadError(PANDAS_MISSING, detail=f"import pandas: {exc!r}")
-                sample: Any = pd.DataFrame([[0.0] * len(names)], columns=list(names))
-            elif model.n_features_in is not None:
-                import numpy as np
-
-                sample = np.zeros((1, model.n_features_in))
-            else:
-                self.logger.debug("warm-up prediction skipped: the model's input width is not known")
-                return None
-            getattr(model.estimator, method)(sample)
+            sample = engine.warm_up_input(model)
+        except ModelLoadError as exc:
+            self.logger.warning("warm-up prediction not possible", reason=exc.public_message)
+            return exc
+        if sample is None:
+            self.logger.debug("warm-up prediction skipped: the model's input width is not known")
+            return None
+        try:
+            engine.call(model, method, sample)
         except Exception as exc:
             problem = _missing_dependency(exc, method)
             self.logger.warning(
@@ -337,10 +346,11 @@ class App:
         decoded = decode_predict(body, in_format)
         method = choose_method(model, decoded.method, request.query.get("method"))
         outcome.method = method
-        model_input = prepare(decoded.table, model)
+        engine = engine_named(model.engine)
+        model_input = engine.prepare(decoded.table, model)
         outcome.rows = model_input.n_rows
         started = time.perf_counter()
-        result = predict(model, method, model_input)
+        result = engine.predict(model, method, model_input)
         outcome.prediction_ms = (time.perf_counter() - started) * 1000
         predictions = to_json_ready(result)
         if out_format == "csv":
@@ -361,13 +371,11 @@ class App:
 
     def _metadata(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
         model = self.current_model()
-        import sklearn
-
         document = {
             "model_name": self.settings.model_name,
             "estimator_class": model.estimator_class,
-            "training_sklearn_version": self.settings.training_sklearn_version,
-            "runtime_sklearn_version": sklearn.__version__,
+            "training_sklearn_version": self.settings.training_sklearn_version
+            or model.details.get("training_sklearn_version"),
             "runtime_python_version": platform.python_version(),
             "sha256": model.sha256,
             "format": model.file_format,
@@ -377,13 +385,14 @@ class App:
             "classes_": model.classes,
             "methods": list(model.methods),
             "load_warnings": list(model.load_warnings),
+            **engine_named(model.engine).describe(model),
         }
         return 200, encode_json(document), JSON_TYPE, {}
 
     def _v2_server(self, request: Request, outcome: _Outcome, params: dict[str, str]) -> Response:
         return (
             200,
-            encode_json({"name": "cdk-sklearn", "version": __version__, "extensions": []}),
+            encode_json({"name": "cdk-sklearn", "version": __version__, "extensions": [BINARY_EXTENSION]}),
             JSON_TYPE,
             {},
         )
@@ -409,23 +418,45 @@ class App:
         self._check_model_name(params["name"])
         model = self.current_model()
         body = request.body_bytes(self.settings.max_body_bytes)
-        request_format(request.headers.get("content-type"), allow_csv=False)
-        response_format(request.headers.get("accept"), allow_csv=False)
-        infer = decode_infer(load_json(body))
+        header_length = request.headers.get(HEADER_LENGTH.lower())
+        content_type = request.headers.get("content-type")
+        # A body with binary tensors is not JSON as a whole; clients label it octet-stream, or not at all.
+        if header_length is None or media_type(content_type) != BINARY_CONTENT_TYPE:
+            request_format(content_type, allow_csv=False)
+        accept = request.headers.get("accept")
+        if BINARY_CONTENT_TYPE not in (accept or ""):
+            response_format(accept, allow_csv=False)
+        json_part, binary = split_body(body, header_length)
+        infer = decode_infer(load_json(json_part), binary)
         methods = [choose_method(model, name, None) for name in infer.outputs]
         outcome.method = ",".join(methods)
-        model_input = prepare(infer.table, model)
+        engine = engine_named(model.engine)
+        model_input = engine.prepare(infer.table, model)
         outcome.rows = model_input.n_rows
         started = time.perf_counter()
-        outputs = [output_tensor(method, predict(model, method, model_input)) for method in methods]
+        arrays = [output_array(engine.predict(model, method, model_input)) for method in methods]
         outcome.prediction_ms = (time.perf_counter() - started) * 1000
+        outputs = [output_tensor(method, array) for method, array in zip(methods, arrays, strict=True)]
+        binaries = [
+            binary_tensor(tensor, array)
+            for tensor, array in zip(outputs, arrays, strict=True)
+            if tensor["name"] in infer.binary_outputs
+        ]
         payload = {
             "model_name": self.settings.model_name,
             "id": infer.id or request.request_id,
             "parameters": {},
             "outputs": outputs,
         }
-        return 200, encode_json(payload), JSON_TYPE, {}
+        if not binaries:
+            return 200, encode_json(payload), JSON_TYPE, {}
+        header = encode_json(payload).encode("utf-8")
+        return (
+            200,
+            header + b"".join(binaries),
+            BINARY_CONTENT_TYPE,
+            {HEADER_LENGTH: str(len(header))},
+        )
 
     def _check_model_name(self, name: str) -> None:
         if name != self.settings.model_name:

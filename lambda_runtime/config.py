@@ -30,8 +30,9 @@ class Settings:
     model_sha256
         ``MODEL_SHA256``: lower-case hex digest the model bytes must match before they are unpickled.
     model_format
-        ``MODEL_FORMAT``: ``joblib``, ``pickle`` or ``skops``, as the construct detected it from the
-        file's content. ``None`` (unset) means joblib/pickle; the file name is never consulted.
+        ``MODEL_FORMAT``: ``joblib``, ``pickle``, ``skops`` or ``onnx``, as the construct detected it from
+        the file's content; it picks the engine (:data:`contract.ENGINES`). ``None`` (unset) means
+        joblib/pickle; the file name is never consulted.
     model_name
         ``MODEL_NAME``: name used by the Open Inference Protocol routes (default ``"model"``).
     training_sklearn_version

@@ -96,6 +96,12 @@ ENV_METRICS_NAMESPACE: Final = "METRICS_NAMESPACE"
 ENV_ROUTE_PREFIX: Final = "ROUTE_PREFIX"
 ENV_MODEL_RELOAD_INTERVAL_SECONDS: Final = "MODEL_RELOAD_INTERVAL_SECONDS"
 
+BOTO3_ENTRY_POINTS: Final[tuple[str, ...]] = ("lambda_runtime.batch",)
+"""The only runtime modules that may import boto3 (the batch entry, whose S3 lists and writes need it).
+The serving path (``lambda_runtime.handler`` and all it imports) reads the model with a standard-library
+SigV4 GET (``lambda_runtime.s3_get``): importing boto3 and making a client costs 0.16-0.18 s of every
+cold start."""
+
 CONSTRUCT_ENVIRONMENT: Final[tuple[str, ...]] = (
     ENV_MODEL_URI,
     ENV_MODEL_SHA256,
@@ -115,6 +121,53 @@ LOG_LEVELS: Final[tuple[str, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR")
 MODEL_FORMATS: Final[tuple[str, ...]] = ("joblib", "pickle", "skops", "onnx")
 """What the construct detects from a model file's bytes and passes as ``MODEL_FORMAT``."""
 SKOPS_FORMAT: Final = "skops"
+ONNX_FORMAT: Final = "onnx"
+"""``MODEL_FORMAT`` of a model converted to ONNX at synth: served by the ONNX engine (onnxruntime), which
+imports neither scikit-learn, SciPy, pandas nor joblib."""
+
+ENGINES: Final[dict[str, str]] = {
+    "joblib": "sklearn",
+    "pickle": "sklearn",
+    "skops": "sklearn",
+    "onnx": "onnx",
+}
+"""The engine that serves each model format; ``/metadata`` reports it as ``engine``."""
+
+ONNX_METADATA_KEY: Final = "cdk_sklearn"
+"""Key in the ONNX model's ``metadata_props`` under which the synth-side converter writes one JSON
+object describing the model for the runtime (all fields optional; ``schema`` is 1):
+
+``schema``
+    ``1``.
+``estimator_class``
+    The converted estimator's qualified class name, e.g. ``sklearn.ensemble.RandomForestClassifier``.
+``training_sklearn_version``
+    The scikit-learn version the model was trained with.
+``converter``
+    Versions used for the conversion, e.g. ``{"skl2onnx": "1.20.0", "onnx": "1.23.1",
+    "target_opset": {"": 21, "ai.onnx.ml": 5}}``; reported as is by ``/metadata``.
+``verification``
+    The synth-time comparison with scikit-learn on the sample, e.g. ``{"rows": 200, "passed": true,
+    "max_abs_diff": {"predict_proba": 1e-7}}``; reported as is by ``/metadata``.
+``outputs``
+    The graph output that answers each method: ``{"predict": "label", "predict_proba":
+    "probabilities", "decision_function": "scores"}``. Without it: ``label`` (or, for a regressor, the
+    only output) answers ``predict`` and ``probabilities`` answers ``predict_proba``; a method without
+    an output is refused with a 400.
+``classes``
+    The classifier's ``classes_`` in column order of the probabilities (JSON numbers or strings).
+``feature_names``
+    The column names, in order, of a single numeric matrix input fitted on a DataFrame, so that named
+    rows (records, ``dataframe_split``) map to positions.
+``inputs``
+    One object per graph input: ``{"name": "<graph input name>", "column": "<request column name,
+    default the input name>", "allow_nan": false}``. ``allow_nan`` says whether the estimator accepts
+    missing values (NaN, ``null``) in that input, as scikit-learn's own checks would; by default they are
+    refused with a 400.
+"""
+
+ONNX_METADATA_SCHEMA: Final = 1
+"""The version of the JSON object under :data:`ONNX_METADATA_KEY` this runtime reads."""
 
 DEFAULT_MODEL_NAME: Final = "model"
 MODEL_NAME_RULE: Final = (

@@ -193,13 +193,17 @@ def _query(params: Any) -> dict[str, str]:
 
 def build_response(
     status: int,
-    body: str,
+    body: str | bytes,
     *,
     content_type: str,
     request_id: str,
     headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Return a proxy response valid for REST APIs, HTTP APIs (1.0 and 2.0) and Function URLs."""
+    """Return a proxy response valid for REST APIs, HTTP APIs (1.0 and 2.0) and Function URLs.
+
+    A ``bytes`` body (binary tensors) is sent base64-encoded with ``isBase64Encoded: true``: HTTP APIs
+    and Function URLs decode it; a REST API does when the content type is one of its binary media types.
+    """
     all_headers = {
         "Content-Type": content_type,
         "X-Request-Id": request_id,
@@ -208,4 +212,11 @@ def build_response(
     }
     if headers:
         all_headers.update(headers)
+    if isinstance(body, bytes):
+        return {
+            "statusCode": status,
+            "headers": all_headers,
+            "body": base64.b64encode(body).decode("ascii"),
+            "isBase64Encoded": True,
+        }
     return {"statusCode": status, "headers": all_headers, "body": body, "isBase64Encoded": False}

@@ -1,30 +1,36 @@
-"""Check a decoded table against the model, build the model input, and call the estimator.
+"""The checks every engine makes on a decoded table before its model runs, and the method choice.
 
-Everything a client can get wrong is caught here *before* the estimator runs, so the client gets a
-400 naming the row and column at fault, rather than a scikit-learn traceback or a 500:
-feature count (against ``n_features_in_``), non-numeric cells, missing or unknown columns, infinite
-values, and NaN the estimator cannot take.
+Everything a client can get wrong is caught *before* the model runs, so the client gets a 400 naming
+the row and column at fault, rather than a traceback or a 500: feature count (against
+``n_features_in_``), non-numeric cells, missing or unknown columns, infinite values, and NaN the model
+cannot take. The engines (:mod:`.engines`) build their own input from what these checks return.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .codec import Table
-from .errors import BadRequest, ServiceUnavailable
+from .errors import BadRequest
 from .model_store import PREDICTION_METHODS, LoadedModel
 
-_SCALARS = (str, int, float, bool)
-_MAX_ERROR_TEXT = 300
+PANDAS_MISSING = (
+    "the model was fitted on named columns and needs pandas, which is not in the function's layer; "
+    'add pandas to the layer (extra_requirements=["pandas"]) and redeploy, or refit the model on a '
+    "numpy array"
+)
 
 
 @dataclass(frozen=True)
 class ModelInput:
-    """What the estimator is called with: a float64 array or a pandas DataFrame, and its row count."""
+    """What the engine calls its model with, its row count, and whether it holds missing values.
+
+    The scikit-learn engine passes a float64 array or a pandas DataFrame; the ONNX engine a mapping
+    of graph input names to arrays.
+    """
 
     data: Any
     n_rows: int
@@ -54,52 +60,9 @@ def choose_method(model: LoadedModel, from_body: Any, from_query: str | None) ->
         )
     if method not in model.methods:
         short = model.estimator_class.rsplit(".", 1)[-1]
-        raise BadRequest(f"this model ({short}) has no {method}; it offers {', '.join(model.methods)}")
+        why = " (its ONNX graph has no output for it)" if model.engine == "onnx" else ""
+        raise BadRequest(f"this model ({short}) has no {method}{why}; it offers {', '.join(model.methods)}")
     return method
-
-
-def prepare(table: Table, model: LoadedModel) -> ModelInput:
-    """Turn ``table`` into the estimator's input, checking it against ``model``.
-
-    Models fitted on a DataFrame (``feature_names_in_``) get a DataFrame with their columns in their
-    order; others get a float64 array.
-    """
-    if model.feature_names_in is not None:
-        rows = _named_rows(table, model.feature_names_in)
-        return _dataframe(rows, model.feature_names_in)
-    if table.columns is not None or table.records is not None:
-        width = f"{model.n_features_in} numbers" if model.n_features_in is not None else "numbers"
-        raise BadRequest(
-            "this model was fitted without column names (it has no feature_names_in_), so rows cannot be "
-            f'matched by name; send each row as an array of {width}, such as {{"instances": [[1.0, 2.0]]}}'
-        )
-    return _numeric(table.rows or [], model.n_features_in)
-
-
-def predict(model: LoadedModel, method: str, model_input: ModelInput) -> Any:
-    """Call ``method`` on the estimator and return its raw result.
-
-    Raises
-    ------
-    BadRequest
-        The estimator refused the input (``ValueError``/``TypeError``: unknown category, NaN it
-        cannot take...). Input checks already ran, so these are about the values themselves.
-    """
-    try:
-        return getattr(model.estimator, method)(model_input.data)
-    except (ValueError, TypeError) as exc:
-        short = model.estimator_class.rsplit(".", 1)[-1]
-        text = " ".join(str(exc).split())
-        if model_input.has_missing and "nan" in text.lower():
-            raise BadRequest(
-                f"the rows contain missing values (null or NaN) and this model ({short}) cannot take them; "
-                "fill them in before sending, or deploy a model that imputes them (e.g. a Pipeline "
-                "starting with SimpleImputer)"
-            ) from None
-        raise BadRequest(
-            f"the model ({short}) rejected the input: {text[:_MAX_ERROR_TEXT]}; check the values against "
-            "what the model was trained on"
-        ) from None
 
 
 def to_json_ready(result: Any) -> list[Any]:
@@ -110,18 +73,19 @@ def to_json_ready(result: Any) -> list[Any]:
     return converted
 
 
-def _numeric(rows: list[Any], n_features: int | None) -> ModelInput:
+def numeric_rows(rows: list[Any], n_features: int | None) -> ModelInput:
+    """Check positional rows of numbers and return them as a float64 array (NaN kept, inf refused)."""
     try:
         array = np.asarray(rows, dtype=np.float64)
     except (ValueError, TypeError, OverflowError, RecursionError):
         array = None
     if array is None or array.ndim != 2:
-        _explain_bad_rows(rows)
+        explain_bad_rows(rows)
         raise BadRequest(
             "the rows could not be read as a table of numbers; send an array of rows, each an array of "
             "numbers of the same length"
         )
-    _check_width(array.shape[1], n_features)
+    check_width(array.shape[1], n_features)
     finite = np.isfinite(array)
     has_missing = False
     if not finite.all():
@@ -135,7 +99,8 @@ def _numeric(rows: list[Any], n_features: int | None) -> ModelInput:
     return ModelInput(array, array.shape[0], has_missing)
 
 
-def _check_width(width: int, n_features: int | None) -> None:
+def check_width(width: int, n_features: int | None) -> None:
+    """Refuse (400) rows whose width is not the model's feature count."""
     if n_features is not None and width != n_features:
         raise BadRequest(
             f"this model takes {n_features} features per row (n_features_in_ = {n_features}), but the rows "
@@ -143,7 +108,7 @@ def _check_width(width: int, n_features: int | None) -> None:
         )
 
 
-def _explain_bad_rows(rows: list[Any]) -> None:
+def explain_bad_rows(rows: list[Any]) -> None:
     """Raise a BadRequest naming the first malformed row or cell, if one can be found."""
     width = len(rows[0]) if rows and isinstance(rows[0], list) else None
     for i, row in enumerate(rows):
@@ -154,10 +119,11 @@ def _explain_bad_rows(rows: list[Any]) -> None:
                 f"row {i} has {len(row)} values but row 0 has {width}; every row needs the same number"
             )
         for j, cell in enumerate(row):
-            _check_number(cell, i, j)
+            check_number(cell, i, j)
 
 
-def _check_number(cell: Any, i: int, j: int) -> None:
+def check_number(cell: Any, i: int, j: int) -> None:
+    """Refuse (400) a cell that cannot be read as a number; ``None`` (missing) passes."""
     if cell is None or isinstance(cell, (bool, float)):
         return
     if isinstance(cell, int):
@@ -177,14 +143,14 @@ def _check_number(cell: Any, i: int, j: int) -> None:
     raise BadRequest(f"row {i}, column {j} is {kind}; each cell must be a single number")
 
 
-def _named_rows(table: Table, names: tuple[str, ...]) -> list[list[Any]]:
+def named_rows(table: Table, names: tuple[str, ...]) -> list[list[Any]]:
     """Rows with cells in the model's column order, from positional rows, records or named columns."""
     if table.records is not None:
         wanted = set(names)
         rows = []
         for i, record in enumerate(table.records):
             if record.keys() != wanted:
-                _column_mismatch(list(record), names, f"row {i}")
+                column_mismatch(list(record), names, f"row {i}")
             rows.append([record[name] for name in names])
         return rows
     raw_rows = table.rows or []
@@ -201,7 +167,7 @@ def _named_rows(table: Table, names: tuple[str, ...]) -> list[list[Any]]:
         return raw_rows
     columns = table.columns
     if len(set(columns)) != len(columns) or set(columns) != set(names):
-        _column_mismatch(columns, names, "the columns")
+        column_mismatch(columns, names, "the columns")
     index = [columns.index(name) for name in names]
     ordered = []
     for i, row in enumerate(raw_rows):
@@ -211,7 +177,8 @@ def _named_rows(table: Table, names: tuple[str, ...]) -> list[list[Any]]:
     return ordered
 
 
-def _column_mismatch(got: list[str], names: tuple[str, ...], where: str) -> None:
+def column_mismatch(got: list[str], names: tuple[str, ...], where: str) -> None:
+    """Raise a 400 naming the missing, unknown and repeated columns."""
     missing = [n for n in names if n not in got]
     unknown = [str(c) for c in got if c not in names]
     duplicated = sorted({str(c) for c in got if got.count(c) > 1})
@@ -228,26 +195,21 @@ def _column_mismatch(got: list[str], names: tuple[str, ...], where: str) -> None
     )
 
 
-def _dataframe(rows: list[list[Any]], names: tuple[str, ...]) -> ModelInput:
-    has_missing = False
-    for i, row in enumerate(rows):
-        for j, cell in enumerate(row):
-            if cell is None:
-                has_missing = True
-            elif not isinstance(cell, _SCALARS):
-                kind = "an array" if isinstance(cell, list) else "an object"
-                raise BadRequest(f"row {i}, column {names[j]!r} is {kind}; each cell must be a single value")
-            elif isinstance(cell, float) and not math.isfinite(cell):
-                if math.isinf(cell):
-                    raise BadRequest(f"row {i}, column {names[j]!r} is infinite; send finite numbers")
-                has_missing = True
-            elif isinstance(cell, int) and not isinstance(cell, bool) and abs(cell) > 2**63:
-                raise BadRequest(f"row {i}, column {names[j]!r} is too large; send numbers within 64 bits")
-    try:
-        import pandas as pd
-    except ImportError:
-        raise ServiceUnavailable(
-            "this model was fitted on named columns and needs pandas, which is not installed in the "
-            "function; add pandas to the layer"
-        ) from None
-    return ModelInput(pd.DataFrame(rows, columns=list(names)), len(rows), has_missing)
+def refuse_names(table: Table, n_features: int | None) -> None:
+    """Refuse (400) named rows for a model that takes positional rows only."""
+    if table.columns is not None or table.records is not None:
+        width = f"{n_features} numbers" if n_features is not None else "numbers"
+        raise BadRequest(
+            "this model was fitted without column names (it has no feature_names_in_), so rows cannot be "
+            f'matched by name; send each row as an array of {width}, such as {{"instances": [[1.0, 2.0]]}}'
+        )
+
+
+def missing_refused(model: LoadedModel) -> BadRequest:
+    """The 400 for rows with missing values (null or NaN) that ``model`` cannot take."""
+    short = model.estimator_class.rsplit(".", 1)[-1]
+    return BadRequest(
+        f"the rows contain missing values (null or NaN) and this model ({short}) cannot take them; "
+        "fill them in before sending, or deploy a model that imputes them (e.g. a Pipeline "
+        "starting with SimpleImputer)"
+    )

@@ -4,6 +4,14 @@ A request is ``{"inputs": [{"name", "shape", "datatype", "data"}, ...], "outputs
 One input is the whole feature matrix (shape ``[rows, features]``; a rank-1 shape is one row); several
 inputs are one column each, matched to the model's columns by name. Output names are the estimator
 methods to run (``predict`` when none are asked for).
+
+The binary tensor data extension (Triton's ``binary_tensor_data``, as ``tritonclient`` sends it) is
+supported both ways: a request whose ``Inference-Header-Content-Length`` header gives the length of its
+JSON part carries, after that part, the raw bytes of every input with ``parameters.binary_data_size``
+(little-endian, row-major; a ``BYTES`` element is a 4-byte little-endian length then its bytes).
+Outputs asked for with ``parameters: {"binary_data": true}`` (or all of them, with the request's
+``parameters: {"binary_data_output": true}``) are sent the same way after the JSON part of the
+response, whose length is the response's ``Inference-Header-Content-Length`` header.
 """
 
 from __future__ import annotations
@@ -36,6 +44,27 @@ DATATYPES = frozenset(
     }
 )
 _MAX_FLATTEN_DEPTH = 8
+BINARY_EXTENSION = "binary_tensor_data"
+"""The extension's name as ``GET /v2`` lists it (Triton's name)."""
+HEADER_LENGTH = "Inference-Header-Content-Length"
+"""The header giving the length of the JSON part of a body that carries binary tensors."""
+BINARY_CONTENT_TYPE = "application/octet-stream"
+"""Content type of a response that carries binary tensors."""
+# Fixed-size element types: their little-endian numpy dtype.
+_BINARY_DTYPES = {
+    "BOOL": "|b1",
+    "UINT8": "|u1",
+    "UINT16": "<u2",
+    "UINT32": "<u4",
+    "UINT64": "<u8",
+    "INT8": "|i1",
+    "INT16": "<i2",
+    "INT32": "<i4",
+    "INT64": "<i8",
+    "FP16": "<f2",
+    "FP32": "<f4",
+    "FP64": "<f8",
+}
 
 
 @dataclass(frozen=True)
@@ -45,10 +74,30 @@ class InferRequest:
     table: Table
     outputs: tuple[str, ...]
     id: str | None
+    binary_outputs: frozenset[str] = frozenset()
 
 
-def decode_infer(document: Any) -> InferRequest:
-    """Decode a parsed ``POST /v2/models/{name}/infer`` JSON body.
+def split_body(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
+    """Split a request body into its JSON part and the binary tensor data after it.
+
+    Raises
+    ------
+    BadRequest
+        ``Inference-Header-Content-Length`` is not a length within the body.
+    """
+    if header_length is None:
+        return body, b""
+    text = header_length.strip()
+    if not text.isdigit() or not 0 < int(text) <= len(body):
+        raise BadRequest(
+            f"{HEADER_LENGTH} must be the length in bytes of the JSON part of the body (1 to {len(body)}), "
+            f"got {text[:40]!r}"
+        )
+    return body[: int(text)], body[int(text) :]
+
+
+def decode_infer(document: Any, binary: bytes = b"") -> InferRequest:
+    """Decode a parsed ``POST /v2/models/{name}/infer`` JSON body (and its binary tensor data).
 
     Raises
     ------
@@ -62,6 +111,14 @@ def decode_infer(document: Any) -> InferRequest:
         raise BadRequest(
             '"inputs" must be a non-empty array of tensors, such as '
             '[{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "data": [5.1, 3.5, 1.4, 0.2]}]'
+        )
+    offset = 0
+    for index, tensor in enumerate(inputs):
+        offset = _read_binary(tensor, index, binary, offset)
+    if offset != len(binary):
+        raise BadRequest(
+            f"the body has {len(binary) - offset} bytes after the tensors its inputs' binary_data_size "
+            "account for; each binary input needs parameters.binary_data_size"
         )
     tensors = [_tensor(t, i) for i, t in enumerate(inputs)]
     if len(tensors) == 1:
@@ -77,7 +134,87 @@ def decode_infer(document: Any) -> InferRequest:
             raise BadRequest("the input tensor has no rows")
     else:
         table = _columns(tensors)
-    return InferRequest(table, _outputs(document.get("outputs")), _id(document.get("id")))
+    outputs = document.get("outputs")
+    return InferRequest(
+        table,
+        _outputs(outputs),
+        _id(document.get("id")),
+        _binary_outputs(outputs, document.get("parameters")),
+    )
+
+
+def _read_binary(tensor: dict[str, Any], index: int, binary: bytes, offset: int) -> int:
+    """Decode the input's binary data (if it has any) into ``tensor["data"]``; return the new offset."""
+    parameters = tensor.get("parameters")
+    size = parameters.get("binary_data_size") if isinstance(parameters, dict) else None
+    if size is None:
+        return offset
+    where = f"input {index}"
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0 or offset + size > len(binary):
+        raise BadRequest(
+            f"{where}: parameters.binary_data_size must be the byte length of its data, within the "
+            f"{len(binary)} bytes after the JSON part (Inference-Header-Content-Length)"
+        )
+    if "data" in tensor:
+        raise BadRequest(f'{where} has both "data" and parameters.binary_data_size; send one')
+    chunk = binary[offset : offset + size]
+    datatype = tensor.get("datatype")
+    if datatype == "BYTES":
+        tensor["data"] = _bytes_elements(chunk, where)
+    elif datatype in _BINARY_DTYPES:
+        dtype = np.dtype(_BINARY_DTYPES[datatype])
+        if size % dtype.itemsize:
+            raise BadRequest(f"{where}: {size} bytes is not a whole number of {datatype} elements")
+        tensor["data"] = np.frombuffer(chunk, dtype=dtype).tolist()
+    else:
+        raise BadRequest(f'{where}: "datatype" must be one of {", ".join(sorted(DATATYPES))}')
+    return offset + size
+
+
+def _bytes_elements(chunk: bytes, where: str) -> list[Any]:
+    elements: list[Any] = []
+    at = 0
+    while at < len(chunk):
+        if at + 4 > len(chunk):
+            raise BadRequest(f"{where}: BYTES data ends inside an element's 4-byte length")
+        length = int.from_bytes(chunk[at : at + 4], "little")
+        at += 4
+        if at + length > len(chunk):
+            raise BadRequest(f"{where}: a BYTES element of {length} bytes runs past the input's data")
+        try:
+            elements.append(chunk[at : at + length].decode("utf-8"))
+        except UnicodeDecodeError:
+            raise BadRequest(f"{where}: BYTES element {len(elements)} is not UTF-8 text") from None
+        at += length
+    return elements
+
+
+def _binary_outputs(outputs: Any, parameters: Any) -> frozenset[str]:
+    everything = isinstance(parameters, dict) and parameters.get("binary_data_output") is True
+    if not isinstance(outputs, list):
+        return frozenset({"predict"}) if everything else frozenset()
+    chosen = set()
+    for output in outputs:
+        own = output.get("parameters") if isinstance(output, dict) else None
+        flag = own.get("binary_data") if isinstance(own, dict) else None
+        if flag is True or (flag is None and everything):
+            chosen.add(str(output.get("name")))
+    return frozenset(chosen)
+
+
+def binary_tensor(tensor: dict[str, Any], array: Any) -> bytes:
+    """Move ``tensor``'s data into bytes for the binary extension; return those bytes."""
+    del tensor["data"]
+    if tensor["datatype"] == "BYTES":
+        parts = []
+        for value in np.asarray(array, dtype=object).ravel():
+            encoded = str(value).encode("utf-8")
+            parts.append(len(encoded).to_bytes(4, "little") + encoded)
+        data = b"".join(parts)
+    else:
+        data = np.ascontiguousarray(array, dtype=np.dtype(_BINARY_DTYPES[tensor["datatype"]])).tobytes()
+    tensor["parameters"] = {"binary_data_size": len(data)}
+    return data
 
 
 def _tensor(tensor: dict[str, Any], index: int) -> tuple[list[int], list[Any], str]:
@@ -181,11 +318,16 @@ def _id(value: Any) -> str | None:
     return value[:256] if isinstance(value, str) else None
 
 
-def output_tensor(name: str, result: Any) -> dict[str, Any]:
-    """Encode one method's result as an output tensor (flat row-major data)."""
+def output_array(result: Any) -> Any:
+    """One method's result as a single array (multi-output results stacked along axis 1)."""
     if isinstance(result, list):  # multi-output predict_proba: one array per output
         result = np.stack([np.asarray(part) for part in result], axis=1)
-    array = np.asarray(result)
+    return np.asarray(result)
+
+
+def output_tensor(name: str, result: Any) -> dict[str, Any]:
+    """Encode one method's result as an output tensor (flat row-major data)."""
+    array = output_array(result)
     return {
         "name": name,
         "shape": list(array.shape),
@@ -210,19 +352,27 @@ def datatype_of(array: np.ndarray[Any, Any]) -> str:
 
 def model_metadata(model: LoadedModel, name: str) -> dict[str, Any]:
     """The ``GET /v2/models/{name}`` document."""
-    if model.feature_names_in is not None:
+    if model.input_specs is not None:
+        inputs = [dict(spec) for spec in model.input_specs]
+    elif model.feature_names_in is not None:
         inputs = [
             {"name": column, "datatype": "BYTES", "shape": [-1, 1]} for column in model.feature_names_in
         ]
     else:
         inputs = [{"name": "input-0", "datatype": "FP64", "shape": [-1, model.n_features_in or -1]}]
     outputs = []
+    # An ONNX graph declares its outputs' element types; a scikit-learn estimator's are inferred.
+    declared = model.details.get("output_datatypes") or {}
     for method in model.methods:
         if method == "predict":
-            outputs.append({"name": method, "datatype": _predict_datatype(model), "shape": [-1]})
+            datatype = declared.get(method) or _predict_datatype(model)
+            outputs.append({"name": method, "datatype": datatype, "shape": [-1]})
         else:
-            outputs.append({"name": method, "datatype": "FP64", "shape": _score_shape(model, method)})
-    return {"name": name, "versions": [], "platform": "sklearn", "inputs": inputs, "outputs": outputs}
+            datatype = declared.get(method) or "FP64"
+            outputs.append({"name": method, "datatype": datatype, "shape": _score_shape(model, method)})
+    # Triton's platform names: an ONNX graph is "onnxruntime_onnx".
+    platform = "onnxruntime_onnx" if model.engine == "onnx" else "sklearn"
+    return {"name": name, "versions": [], "platform": platform, "inputs": inputs, "outputs": outputs}
 
 
 def _predict_datatype(model: LoadedModel) -> str:

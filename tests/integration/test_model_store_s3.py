@@ -1,10 +1,18 @@
-"""The model read from S3 with real boto3, against an S3 server on loopback (moto in server mode)."""
+"""The model read from S3 by the standard-library SigV4 GET, against an S3 server on loopback (moto in
+server mode; real boto3 only sets the bucket up), with both credential sources Lambda uses."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
 
 import boto3
 import pytest
@@ -17,6 +25,7 @@ from tests.helpers import models
 from tests.helpers.apigw_events import JSON_HEADERS, LambdaContext, http_api_event
 
 BUCKET = "cdk-sklearn-assets"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -101,3 +110,94 @@ def test_fails_retryably_on_a_missing_object(bucket) -> None:
 def test_fails_on_an_s3_uri_without_a_key(aws_env: str) -> None:
     with pytest.raises(ModelLoadError, match="s3://bucket/key"):
         load_model(Settings.from_environ({"MODEL_URI": f"s3://{BUCKET}", "MODEL_SHA256": "0" * 64}))
+
+
+def test_serves_an_onnx_model_from_s3(bucket) -> None:
+    from tests.helpers import onnx_models
+
+    _, data = onnx_models.forest()
+    bucket.put_object(Bucket=BUCKET, Key="asset/forest.onnx", Body=data)
+    app = create_app(
+        {
+            "MODEL_URI": f"s3://{BUCKET}/asset/forest.onnx",
+            "MODEL_SHA256": models.sha256(data),
+            "MODEL_FORMAT": "onnx",
+        }
+    )
+    response = app.handle(
+        http_api_event("POST", "/predict", json.dumps([models.IRIS_ROW]), headers=JSON_HEADERS),
+        LambdaContext(),
+    )
+    assert (response["statusCode"], json.loads(response["body"])) == (200, {"predictions": [0]})
+
+
+class _CredentialsEndpoint(BaseHTTPRequestHandler):
+    """The container credentials endpoint Lambda runs under SnapStart, on loopback."""
+
+    tokens: ClassVar[list[str | None]] = []
+
+    def do_GET(self) -> None:
+        type(self).tokens.append(self.headers.get("Authorization"))
+        body = json.dumps(
+            {
+                "AccessKeyId": "ASIASNAPSTART",
+                "SecretAccessKey": "secret",
+                "Token": "session",
+                "Expiration": "2099-01-01T00:00:00Z",
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_reads_with_container_credentials_as_under_snapstart(
+    bucket, model_bytes: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket.put_object(Bucket=BUCKET, Key="asset/snap.joblib", Body=model_bytes)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CredentialsEndpoint)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+    try:
+        # SnapStart functions get no key in the environment, only the endpoint and its token.
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+        monkeypatch.setenv(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI", f"http://127.0.0.1:{server.server_address[1]}/creds"
+        )
+        monkeypatch.setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "snap-token")
+        model = load_model(
+            Settings.from_environ(
+                {"MODEL_URI": f"s3://{BUCKET}/asset/snap.joblib", "MODEL_SHA256": models.sha256(model_bytes)}
+            )
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert model.sha256 == models.sha256(model_bytes)
+    assert _CredentialsEndpoint.tokens == ["snap-token"]
+
+
+def test_the_serving_path_never_imports_boto3(bucket, model_bytes: bytes, aws_env: str) -> None:
+    bucket.put_object(Bucket=BUCKET, Key="asset/fresh.joblib", Body=model_bytes)
+    env = {
+        **os.environ,
+        "MODEL_URI": f"s3://{BUCKET}/asset/fresh.joblib",
+        "MODEL_SHA256": models.sha256(model_bytes),
+    }
+    script = (
+        "import sys, json\n"
+        "from lambda_runtime.handler import handler\n"
+        "from tests.helpers.apigw_events import http_api_event, LambdaContext\n"
+        "r = handler(http_api_event('GET', '/health'), LambdaContext())\n"
+        "aws = sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore'))\n"
+        "print(json.dumps([r['statusCode'], aws]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [200, []]

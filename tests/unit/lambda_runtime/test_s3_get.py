@@ -1,0 +1,187 @@
+"""The standard-library S3 GET signs exactly as botocore does, and finds credentials as Lambda gives them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials as BotoCredentials
+
+from lambda_runtime import s3_get
+from lambda_runtime.s3_get import Credentials, S3GetError, object_url, resolve_credentials, sign_get
+
+NOW = dt.datetime(2026, 11, 30, 9, 45, 7, tzinfo=dt.UTC)
+KEYS = [
+    Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+    Credentials("ASIAEXAMPLE", "secret/with+chars", "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ"),
+]
+URLS = [
+    "https://cdk-sklearn-assets.s3.eu-west-1.amazonaws.com/asset/abc.onnx",
+    "https://s3.us-east-1.amazonaws.com/my.dotted.bucket/a%20b/%C3%A9t%C3%A9%2B1.joblib",
+    "http://127.0.0.1:45123/bucket/models/model.onnx",
+    "https://example.com:8443/bucket/key~x",
+]
+
+
+@pytest.mark.parametrize("credentials", KEYS)
+@pytest.mark.parametrize("url", URLS)
+def test_authorization_matches_botocore_byte_for_byte(
+    url: str, credentials: Credentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ours = sign_get(url, "eu-west-1", credentials, NOW)
+    # botocore's own S3 signer, on a request with every header we send except those it adds itself,
+    # at the same instant.
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: NOW.replace(tzinfo=None))
+    request = AWSRequest(method="GET", url=url, headers={"User-Agent": ours["User-Agent"]})
+    boto = BotoCredentials(credentials.access_key, credentials.secret_key, credentials.token)
+    S3SigV4Auth(boto, "s3", "eu-west-1").add_auth(request)
+    theirs = dict(request.headers.items())
+    assert ours["Authorization"] == theirs["Authorization"]
+    # Everything botocore would send, we send, with the same values (Host comes from the URL there).
+    for name in ("X-Amz-Date", "X-Amz-Content-SHA256", "X-Amz-Security-Token"):
+        assert ours.get(name) == theirs.get(name)
+
+
+def test_endpoints_follow_boto3() -> None:
+    env = {"AWS_REGION": "eu-west-1"}
+    assert object_url("assets", "a b/c.onnx", env) == "https://assets.s3.eu-west-1.amazonaws.com/a%20b/c.onnx"
+    assert object_url("a.b", "k", env) == "https://s3.eu-west-1.amazonaws.com/a.b/k"
+    assert (
+        object_url("bkt", "k", {"AWS_REGION": "cn-north-1"}) == "https://bkt.s3.cn-north-1.amazonaws.com.cn/k"
+    )
+    custom = {**env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9000/"}
+    assert object_url("b", "k", custom) == "http://127.0.0.1:9000/b/k"
+    assert object_url("b", "k", {**custom, "AWS_ENDPOINT_URL_S3": "http://s3.local"}) == "http://s3.local/b/k"
+    ignored = {**custom, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}
+    assert object_url("bkt", "k", ignored) == "https://bkt.s3.eu-west-1.amazonaws.com/k"
+
+
+class _Endpoint(BaseHTTPRequestHandler):
+    """Answers with the scripted (status, body) list, recording the requests' headers."""
+
+    script: ClassVar[list[tuple[int, bytes]]] = []
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append({k.lower(): v for k, v in self.headers.items()} | {"path": self.path})
+        status, body = type(self).script.pop(0) if type(self).script else (500, b"")
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def endpoint() -> Iterator[tuple[str, type[_Endpoint]]]:
+    handler = type("Handler", (_Endpoint,), {"script": [], "seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+CREDENTIALS_JSON = json.dumps(
+    {
+        "AccessKeyId": "ASIACONTAINER",
+        "SecretAccessKey": "s3cr3t",
+        "Token": "tok",
+        "Expiration": "2026-12-01T00:00:00Z",
+    }
+).encode()
+
+
+def test_container_credentials_with_a_token(endpoint: tuple[str, type[_Endpoint]]) -> None:
+    url, handler = endpoint
+    handler.script = [(200, CREDENTIALS_JSON)]
+    env = {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{url}/2021-04-23/credentials",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "Bearer abc",
+    }
+    assert resolve_credentials(env) == Credentials("ASIACONTAINER", "s3cr3t", "tok")
+    assert handler.seen[0]["authorization"] == "Bearer abc"
+    assert handler.seen[0]["path"] == "/2021-04-23/credentials"
+
+
+def test_container_credentials_with_a_token_file(
+    endpoint: tuple[str, type[_Endpoint]], tmp_path: Path
+) -> None:
+    url, handler = endpoint
+    handler.script = [(503, b""), (200, CREDENTIALS_JSON)]  # retried
+    token = tmp_path / "token"
+    token.write_text("file-token\n")
+    env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": url, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token)}
+    assert resolve_credentials(env).access_key == "ASIACONTAINER"
+    assert [seen["authorization"] for seen in handler.seen] == ["file-token", "file-token"]
+
+
+def test_environment_credentials_win_and_none_is_an_error() -> None:
+    env = {
+        "AWS_ACCESS_KEY_ID": "A",
+        "AWS_SECRET_ACCESS_KEY": "S",
+        "AWS_SESSION_TOKEN": "T",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:1",
+    }
+    assert resolve_credentials(env) == Credentials("A", "S", "T")
+    with pytest.raises(S3GetError, match="no AWS credentials") as caught:
+        resolve_credentials({})
+    assert not caught.value.retryable
+
+
+ENV = {"AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "S", "AWS_REGION": "us-east-1"}
+
+
+def test_retries_5xx_and_hashes_the_body(endpoint: tuple[str, type[_Endpoint]]) -> None:
+    url, handler = endpoint
+    handler.script = [(503, b"<Error><Code>SlowDown</Code></Error>"), (500, b""), (200, b"model bytes")]
+    data, digest = s3_get.get_object("bucket", "k", {**ENV, "AWS_ENDPOINT_URL_S3": url}, sleep=lambda _: None)
+    assert data == b"model bytes"
+    assert digest == __import__("hashlib").sha256(b"model bytes").hexdigest()
+    assert len(handler.seen) == 3
+    assert handler.seen[0]["path"] == "/bucket/k"
+    assert handler.seen[0]["x-amz-content-sha256"] == s3_get.EMPTY_SHA256
+
+
+def test_does_not_retry_what_s3_will_repeat(endpoint: tuple[str, type[_Endpoint]]) -> None:
+    url, handler = endpoint
+    handler.script = [(404, b"<Error><Code>NoSuchKey</Code></Error>")]
+    with pytest.raises(S3GetError) as caught:
+        s3_get.get_object("bucket", "k", {**ENV, "AWS_ENDPOINT_URL_S3": url}, sleep=lambda _: None)
+    assert (caught.value.code, caught.value.retryable, len(handler.seen)) == ("NoSuchKey", False, 1)
+
+
+def test_gives_up_after_the_last_attempt_on_connection_errors() -> None:
+    env = {**ENV, "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9"}  # discard port: connection refused
+    with pytest.raises(S3GetError) as caught:
+        s3_get.get_object("bucket", "k", env, sleep=lambda _: None)
+    assert caught.value.retryable
+
+
+def test_only_the_contracts_entry_points_import_boto3() -> None:
+    import ast
+
+    from lambda_runtime import contract
+
+    package = Path(__file__).resolve().parents[3] / "lambda_runtime"
+    importers = set()
+    for source in package.rglob("*.py"):
+        module = ".".join(source.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__")
+        for node in ast.walk(ast.parse(source.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            if any(name.split(".")[0] in ("boto3", "botocore") for name in names):
+                importers.add(module)
+    assert importers <= set(contract.BOTO3_ENTRY_POINTS)
