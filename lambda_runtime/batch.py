@@ -39,7 +39,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -199,19 +199,17 @@ class _S3Errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None:
-            return False
+            return
         from botocore.exceptions import BotoCoreError, ClientError
 
         if isinstance(exc, ClientError):
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in _RETRYABLE_S3_CODES:
                 raise BatchRetryableError(f"{self.what}: {code}") from exc
-            return False
-        if isinstance(exc, BotoCoreError):  # connection errors, timeouts, truncated reads
+        elif isinstance(exc, BotoCoreError):  # connection errors, timeouts, truncated reads
             raise BatchRetryableError(f"{self.what}: {exc}") from exc
-        return False
 
 
 def _s3_errors(what: str) -> _S3Errors:
@@ -308,7 +306,7 @@ def plan(store: ObjectStore, job: Job, run: str, object_key: str | None = None) 
 # -- reading lines ----------------------------------------------------------------------------------
 
 
-def _lines(chunks: Iterable[bytes], base: int) -> Iterator[tuple[int, bytes]]:
+def _lines(chunks: Iterable[bytes], base: int) -> Generator[tuple[int, bytes]]:
     """Yield ``(offset, line)`` for each line of the byte stream that starts at offset ``base``."""
     pending = b""
     offset = base
@@ -322,7 +320,9 @@ def _lines(chunks: Iterable[bytes], base: int) -> Iterator[tuple[int, bytes]]:
         yield offset, pending
 
 
-def owned_lines(store: ObjectStore, bucket: str, key: str, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+def owned_lines(
+    store: ObjectStore, bucket: str, key: str, start: int, end: int
+) -> Iterator[tuple[int, bytes]]:
     """The lines whose first byte is in ``[start, end)``, with their offsets, CR of CRLF removed."""
     first = max(start - 1, 0)
     stream = store.read(bucket, key, first)
@@ -463,7 +463,8 @@ class _Output:
 
     def __init__(self, job: Job, id_fields: list[str], prediction_fields: list[str]) -> None:
         self.job = job
-        self.file = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)
+        # Closed by close(), after the object is written.
+        self.file = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
         self.text = io.TextIOWrapper(self.file, encoding="utf-8", newline="")
         self.id_fields = id_fields
         self.prediction_fields = prediction_fields
@@ -477,7 +478,11 @@ class _Output:
             record[c.PREDICTION_FIELD] = value
             self.text.write(encode_json(record) + "\n")
             return
-        if len(self.prediction_fields) > 1 and isinstance(value, list) and len(value) == len(self.prediction_fields):
+        if (
+            len(self.prediction_fields) > 1
+            and isinstance(value, list)
+            and len(value) == len(self.prediction_fields)
+        ):
             cells = value
         else:
             cells = [json.dumps(value, separators=(",", ":")) if isinstance(value, list) else value]
@@ -601,7 +606,9 @@ def add_summary(total: dict[str, Any], part: Mapping[str, Any]) -> dict[str, Any
     return total
 
 
-def score_work_item(store: ObjectStore, job: Job, model: LoadedModel, item: Mapping[str, Any]) -> dict[str, Any]:
+def score_work_item(
+    store: ObjectStore, job: Job, model: LoadedModel, item: Mapping[str, Any]
+) -> dict[str, Any]:
     """Score every segment of one work item; return their combined summary."""
     segments = item.get("segments")
     if not isinstance(segments, list):
@@ -704,9 +711,8 @@ def handle_batch(
     """
     body = event.get(c.BATCH_EVENT_KEY)
     if not isinstance(body, Mapping) or body.get("action") not in c.BATCH_ACTIONS:
-        raise BatchJobError(
-            f'a batch event is {{"{c.BATCH_EVENT_KEY}": {{"action": one of {", ".join(c.BATCH_ACTIONS)}, ...}}}}'
-        )
+        actions = ", ".join(c.BATCH_ACTIONS)
+        raise BatchJobError(f'a batch event is {{"{c.BATCH_EVENT_KEY}": {{"action": <{actions}>, ...}}}}')
     job = Job.from_event(body.get("job"))
     store = store if store is not None else S3Store()
     action = body["action"]
