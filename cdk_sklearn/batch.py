@@ -65,6 +65,7 @@ MAX_CONCURRENCY_RANGE = (1, 10_000)  # Distributed Map's default limit of parall
 SPLIT_MIB_RANGE = (1, 1024)
 MEMORY_RANGE = (128, 10240)
 TIMEOUT_RANGE = (1, 900)
+RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
 RESULTS_FOLDER = "step-functions-results"
 """Under ``<output_prefix>_runs/``: where ResultWriterV2 stores the children's results."""
 # Lambda.* errors worth retrying: throttling, and the service's own transient failures
@@ -318,6 +319,9 @@ class SklearnBatchScoring(Construct):
         self.props = props
         model = inspect_model(props.model_path) if props.model_path is not None else None
         super().__init__(scope, id)
+        # ResultWriterV2 renders only under this feature flag; set on this construct (before any
+        # child exists) it applies to this job's map and nothing else in the app.
+        self.node.set_context(RESULT_WRITER_V2_FLAG, True)
         self.output_bucket: s3.IBucket = props.output_bucket or props.input_bucket
         self._statements_holder: list[iam.PolicyStatement] = []
         if model is not None:
@@ -699,6 +703,7 @@ class SklearnBatchScoring(Construct):
         bucket = p.input_bucket
         if isinstance(bucket, s3.Bucket):
             bucket.enable_event_bridge_notification()
+            self._acknowledge_notifications_handler()
         else:
             cdk.Annotations.of(self).add_warning_v2(
                 "cdk-sklearn:batch-eventbridge",
@@ -729,6 +734,20 @@ class SklearnBatchScoring(Construct):
                 )
             ],
         )
+
+    def _acknowledge_notifications_handler(self) -> None:
+        # CDK configures the bucket's notifications through its own singleton handler function.
+        stack = cdk.Stack.of(self)
+        for child in stack.node.children:
+            if child.node.id.startswith("BucketNotificationsHandler"):
+                acknowledge(
+                    child,
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AWSLambdaBasicExecutionRole]",
+                    "CDK's own BucketNotificationsHandler (it turns on the bucket's EventBridge "
+                    "notifications at deploy time) uses the basic execution role; its code and role are "
+                    "CDK's, not ours.",
+                )
 
     def _create_alarm(self) -> None:
         p = self.props
