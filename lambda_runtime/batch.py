@@ -28,7 +28,7 @@ offset of the row's line, which stay the same whatever the split. A row that can
 that the model refuses goes to the errors object with its reason; nothing is dropped silently
 (blank lines are not rows). CSV records must not contain line breaks inside quoted fields.
 
-The model is reached through :func:`_load_model` and :func:`_predict_rows` only: the one seam to
+The model is reached through :func:`load_batch_model` and :func:`_predict_rows` only: the one seam to
 the engine code (``model_store`` and ``inference`` today).
 """
 
@@ -77,7 +77,8 @@ assert BatchRetryableError.__name__ == c.RETRYABLE_BATCH_ERROR  # the state mach
 # -- the seam to the engine -------------------------------------------------------------------------
 
 
-def _load_model(settings: Settings) -> LoadedModel:
+def load_batch_model(settings: Settings) -> LoadedModel:
+    """Load the model for batch work (the engine seam: ``model_store.load_model`` today)."""
     return load_model(settings)
 
 
@@ -687,7 +688,7 @@ _MODEL: list[LoadedModel] = []  # loaded on the first score call (plan and summa
 def _own_model() -> LoadedModel:
     if not _MODEL:
         try:
-            _MODEL.append(_load_model(Settings.from_environ(os.environ)))
+            _MODEL.append(load_batch_model(Settings.from_environ(os.environ)))
         except ModelLoadError as exc:
             if exc.retryable:
                 raise BatchRetryableError(exc.detail) from None

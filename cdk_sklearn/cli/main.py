@@ -1,4 +1,4 @@
-"""The ``cdk-sklearn`` command line: ``doctor``, ``serve``, ``layer build``, ``lock``, ``cost`` and
+"""The ``cdk-sklearn`` command line: ``doctor``, ``serve``, ``batch``, ``layer build``, ``lock``, ``cost`` and
 ``cache``.
 
 Each sub-command is a module of this package exposing ``register(subparsers)``, which adds its parser
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from cdk_sklearn import __version__
 
 # Order is the order in `cdk-sklearn --help`.
-COMMAND_MODULES: tuple[str, ...] = ("doctor", "serve", "layer", "lock", "cost", "cache")
+COMMAND_MODULES: tuple[str, ...] = ("doctor", "serve", "batch", "layer", "lock", "cost", "cache")
 
 EXIT_BROKEN_PIPE = 141
 """Exit code when the reader of stdout went away (``cdk-sklearn cost | head -1``): 128 + SIGPIPE,
