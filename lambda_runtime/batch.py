@@ -35,11 +35,12 @@ the engine code (``model_store`` and ``inference`` today).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
 import tempfile
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -48,7 +49,7 @@ from . import contract as c
 from .codec import Table, csv_cell, encode_json
 from .config import Settings
 from .errors import BadRequest
-from .inference import choose_method, predict, prepare, to_json_ready
+from .inference import ModelInput, choose_method, predict, prepare, to_json_ready
 from .model_store import LoadedModel, ModelLoadError, load_model
 
 MINI_BATCH_ROWS = 20_000
@@ -84,8 +85,13 @@ def load_batch_model(settings: Settings) -> LoadedModel:
 
 def _predict_rows(model: LoadedModel, method: str, table: Table) -> list[Any]:
     """One value (or list of values) per row; raises BadRequest when the rows do not fit the model."""
-    result = to_json_ready(predict(model, method, prepare(table, model)))
-    if result and isinstance(result[0], list) and len(result) != table.n_rows:
+    return _predict_input(model, method, prepare(table, model))
+
+
+def _predict_input(model: LoadedModel, method: str, model_input: ModelInput) -> list[Any]:
+    """:func:`_predict_rows` for an input already built (the vectorized CSV paths build their own)."""
+    result = to_json_ready(predict(model, method, model_input))
+    if result and isinstance(result[0], list) and len(result) != model_input.n_rows:
         # A multi-output estimator returns one array per output: regroup them by row.
         result = [list(row) for row in zip(*result, strict=True)]
     return result
@@ -489,6 +495,18 @@ class _Output:
             cells = [json.dumps(value, separators=(",", ":")) if isinstance(value, list) else value]
         self.writer.writerow([*ident, *cells])
 
+    def add_many(self, idents: Sequence[Sequence[Any]], values: list[Any]) -> None:
+        if (
+            self.writer is not None
+            and len(self.prediction_fields) == 1
+            and values
+            and not isinstance(values[0], list)
+        ):
+            self.writer.writerows([*ident, value] for ident, value in zip(idents, values, strict=True))
+            return
+        for ident, value in zip(idents, values, strict=True):
+            self.add(list(ident), value)
+
     def body(self) -> IO[bytes]:
         self.text.flush()
         self.file.seek(0)
@@ -509,6 +527,107 @@ def _prediction_fields(model: LoadedModel, method: str) -> list[str]:
     return [c.PREDICTION_FIELD]
 
 
+def _fast_csv(
+    raw: list[tuple[int, bytes]], decoder: _Decoder, model: LoadedModel, method: str
+) -> tuple[list[Any], list[Any]] | None:
+    """Decode and predict a mini-batch of CSV lines in C (numpy or pandas), or None.
+
+    Taken only when the result is certainly what the row-by-row path gives: every line has the
+    header's field count and decodes, every cell means the same to the vectorized parser as to the
+    request codec, and the model accepts the whole batch. Otherwise (a malformed or refused row, a
+    quoted field, an unusual spelling of a number) the row-by-row path decides, row by row.
+    """
+    header = decoder.header
+    if header is None:
+        return None
+    try:
+        text = b"\n".join(line for _, line in raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    commas = len(header) - 1
+    if any(line.count(b",") != commas for _, line in raw):
+        return None
+    try:
+        if model.feature_names_in is not None:
+            return _fast_frame(text, len(raw), decoder, model, method)
+        return _fast_array(text, raw, decoder, model, method)
+    except (BadRequest, ValueError, TypeError, OverflowError):
+        return None
+
+
+def _fast_array(
+    text: str, raw: list[tuple[int, bytes]], decoder: _Decoder, model: LoadedModel, method: str
+) -> tuple[list[Any], list[Any]] | None:
+    import numpy as np
+
+    if '"' in text:
+        return None  # quoting: left to the csv module
+    index = decoder.id_index
+    columns = [i for i in range(len(decoder.header or ())) if i != index]
+    array = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64, usecols=columns, ndmin=2)
+    width = model.n_features_in
+    if array.shape[0] != len(raw) or np.isinf(array).any() or (width is not None and array.shape[1] != width):
+        return None
+    idents: list[Any] = []
+    if index is not None:
+        if index == 0:  # the usual place: cut at the first comma
+            idents = [[line.partition(b",")[0].decode()] for _, line in raw]
+        else:
+            idents = [[line.split(b",", index + 1)[index].decode()] for _, line in raw]
+    model_input = ModelInput(array, len(raw), has_missing=bool(np.isnan(array).any()))
+    return idents, _predict_input(model, method, model_input)
+
+
+@functools.cache
+def _pandas_floats() -> dict[str, str]:
+    # Numbers must read as Python's float() reads them (the codec's rule): pandas before 3 needs
+    # round_trip for that; pandas 3 reads them so by default and deprecates the argument.
+    import pandas as pd
+
+    return {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+
+
+def _fast_frame(
+    text: str, n_rows: int, decoder: _Decoder, model: LoadedModel, method: str
+) -> tuple[list[Any], list[Any]] | None:
+    import numpy as np
+    import pandas as pd
+
+    names = list(model.feature_names_in or ())
+    if sorted(decoder.features or ()) != sorted(names):
+        return None
+    id_column = decoder.job.id_column
+    frame = pd.read_csv(
+        io.StringIO(text),
+        header=None,
+        names=decoder.header,
+        keep_default_na=False,
+        na_values=[""],
+        dtype={id_column: str} if id_column is not None else None,
+        **_pandas_floats(),
+    )
+    if len(frame) != n_rows:
+        return None
+    idents = [[v] for v in frame.pop(id_column).tolist()] if id_column is not None else []
+    frame = frame[names]
+    for name in names:
+        column = frame[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            # The codec strips cells and reads numbers in them; pandas keeps such text as it is.
+            text_cells = column.dropna()
+            if len(text_cells) != len(column) or (text_cells.str.strip() != text_cells).any():
+                return None
+            if pd.to_numeric(text_cells, errors="coerce").notna().any():
+                return None
+        elif column.dtype.kind == "f":
+            if np.isinf(column.to_numpy()).any():
+                return None
+        elif column.dtype.kind != "i":  # pandas reads True/False as booleans; the codec as text
+            return None
+    has_missing = bool(frame.isna().to_numpy().any())
+    return idents, _predict_input(model, method, ModelInput(frame, n_rows, has_missing))
+
+
 def score_segment(
     store: ObjectStore, job: Job, model: LoadedModel, key: str, start: int, end: int
 ) -> dict[str, Any]:
@@ -526,7 +645,7 @@ def score_segment(
     decoder = _Decoder(job, header, named)
     id_fields = [job.id_column] if job.id_column is not None else [c.ROW_OBJECT_FIELD, c.ROW_OFFSET_FIELD]
     output = _Output(job, id_fields, _prediction_fields(model, method))
-    errors = io.BytesIO()
+    errors = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115  (closed below)
     counts = {c.SUMMARY_ROWS: 0, c.SUMMARY_PREDICTED: 0, c.SUMMARY_ERRORS: 0}
 
     def ident_of(offset: int, ident: Any) -> list[Any]:
@@ -541,7 +660,7 @@ def score_segment(
         errors.write(encode_json(record).encode() + b"\n")
         counts[c.SUMMARY_ERRORS] += 1
 
-    def flush(batch: list[_Row]) -> None:
+    def score_rows(batch: list[_Row]) -> None:
         results, refused = _score_isolating(model, method, batch, decoder.features)
         for i, row in enumerate(batch):
             if i in refused:
@@ -550,33 +669,48 @@ def score_segment(
                 output.add(ident_of(row.offset, row.ident), results[i])
                 counts[c.SUMMARY_PREDICTED] += 1
 
-    try:
+    def flush(raw: list[tuple[int, bytes]]) -> None:
+        counts[c.SUMMARY_ROWS] += len(raw)
+        fast = _fast_csv(raw, decoder, model, method) if job.format == "csv" else None
+        if fast is not None:
+            idents, values = fast
+            if job.id_column is None:
+                idents = [(key, offset) for offset, _ in raw]
+            output.add_many(idents, values)
+            counts[c.SUMMARY_PREDICTED] += len(raw)
+            return
         batch: list[_Row] = []
-        for offset, line in lines:
-            if not line.strip():
-                continue
-            counts[c.SUMMARY_ROWS] += 1
+        for offset, line in raw:
             try:
                 batch.append(decoder.decode(offset, line))
             except (BadRequest, UnicodeDecodeError, csv.Error) as exc:
                 reason = exc.message if isinstance(exc, BadRequest) else f"the line cannot be decoded: {exc}"
                 refuse(offset, line, getattr(exc, "ident", None), reason)
-                continue
-            if len(batch) >= MINI_BATCH_ROWS:
-                flush(batch)
-                batch = []
         if batch:
-            flush(batch)
+            score_rows(batch)
+
+    try:
+        pending: list[tuple[int, bytes]] = []
+        for offset, line in lines:
+            if not line.strip():
+                continue
+            pending.append((offset, line))
+            if len(pending) >= MINI_BATCH_ROWS:
+                flush(pending)
+                pending = []
+        if pending:
+            flush(pending)
         out_key = c.batch_output_key(job.output_prefix, job.input_prefix, key, start, job.format)
         store.write(job.output_bucket, out_key, output.body())
     finally:
         output.close()
     summary: dict[str, Any] = {**counts, c.SUMMARY_OUTPUTS: [out_key], c.SUMMARY_ERROR_OBJECTS: []}
-    if counts[c.SUMMARY_ERRORS]:
-        err_key = c.batch_error_key(job.output_prefix, job.input_prefix, key, start)
-        errors.seek(0)
-        store.write(job.output_bucket, err_key, errors)
-        summary[c.SUMMARY_ERROR_OBJECTS] = [err_key]
+    with errors:
+        if counts[c.SUMMARY_ERRORS]:
+            err_key = c.batch_error_key(job.output_prefix, job.input_prefix, key, start)
+            errors.seek(0)
+            store.write(job.output_bucket, err_key, errors)
+            summary[c.SUMMARY_ERROR_OBJECTS] = [err_key]
     return summary
 
 

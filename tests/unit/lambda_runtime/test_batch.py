@@ -216,3 +216,36 @@ def test_summarize_adds_up_the_result_writers_files(store):
 def test_fails_on_an_event_without_an_action(store):
     with pytest.raises(BatchJobError, match="action"):
         handle_batch({contract.BATCH_EVENT_KEY: {"job": {}}}, lambda: None, store)  # type: ignore[arg-type,return-value]
+
+
+def frame_csv() -> str:
+    frame, _ = models.ct_frame(40)
+    lines = [f"{i},{row.colour},{row.size},{row.weight!r}" for i, row in enumerate(frame.itertuples())]
+    return "\n".join(["id,colour,size,weight", *lines]) + "\n"
+
+
+@pytest.mark.parametrize(("model_name", "text"), [("forest", iris_csv()), ("frame_model", frame_csv())])
+def test_vectorized_csv_path_writes_the_bytes_of_the_row_by_row_path(
+    store, request, monkeypatch, model_name, text
+):
+    import lambda_runtime.batch as batch
+
+    model = request.getfixturevalue(model_name)
+    put(store, "data/a.csv", text)
+    fast = score_segment(store, job(id_column="id"), model, "data/a.csv", 0, len(text))
+    fast_bytes = read_out(store, fast["outputs"][0])
+    monkeypatch.setattr(batch, "_fast_csv", lambda *args: None)
+    slow = score_segment(store, job(id_column="id"), model, "data/a.csv", 0, len(text))
+    assert read_out(store, slow["outputs"][0]) == fast_bytes
+
+
+@pytest.mark.parametrize(("model_name", "text"), [("forest", iris_csv()), ("frame_model", frame_csv())])
+def test_clean_csv_takes_the_vectorized_path(store, request, monkeypatch, model_name, text):
+    import lambda_runtime.batch as batch
+
+    taken = []
+    original = batch._fast_csv
+    monkeypatch.setattr(batch, "_fast_csv", lambda *args: taken.append(original(*args)) or taken[-1])
+    put(store, "data/a.csv", text)
+    score_segment(store, job(id_column="id"), request.getfixturevalue(model_name), "data/a.csv", 0, len(text))
+    assert taken and all(result is not None for result in taken)
