@@ -50,6 +50,7 @@ def test_json_lists_every_option_with_its_monthly_cost(capsys: pytest.CaptureFix
         "sagemaker ml.m5.large",
         "sagemaker ml.c5.large",
         "sagemaker serverless",
+        "lambda managed instances m7g.large",
     }
     # $0.40 requests + $0.166667 duration + $2.00 HTTP API; 730 h x $0.05
     assert costs["lambda+http_api"] == pytest.approx(2.566667, rel=1e-9)
@@ -78,7 +79,7 @@ def test_json_line_items_add_up_to_the_option_cost(capsys: pytest.CaptureFixture
 def test_json_gives_break_evens_for_each_comparison(capsys: pytest.CaptureFixture[str]) -> None:
     doc = _json(capsys, "--front-door", "rest_api")
     rows = {(b["lambda"], b["versus"]): b for b in doc["break_even"]}
-    assert len(rows) == 5
+    assert len(rows) == 6
     # $83.95 / ($0.0000002 + $0.0000035 + $0.0000000833335)
     (n,) = rows[("lambda+rest_api", "sagemaker ml.m5.large")]["requests_per_month"]
     assert n == pytest.approx(83.95 / 0.0000037833335, rel=1e-9)
