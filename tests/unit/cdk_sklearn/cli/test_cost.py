@@ -213,3 +213,16 @@ def test_apigw_free_tier_flag_subtracts_a_million_requests(capsys: pytest.Captur
     items = {i["name"]: i["usd"] for i in json.loads(capsys.readouterr().out)["options"][0]["line_items"]}
     # (2M - 1M free) x $1.00/1M = $1.00
     assert items["API Gateway HTTP API"] == pytest.approx(1.00, rel=1e-9)
+
+
+def test_batch_rows_price_lambda_against_batch_transform(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--batch-rows", "1M", "--per-row-ms", "0.02", "--json"]) == 0
+    names = [o["name"] for o in json.loads(capsys.readouterr().out)["options"]]
+    assert names[0] == "lambda batch (step functions)" and "batch transform ml.t3.medium" in names
+
+
+def test_fails_with_exit_2_on_an_endpoint_comparison_without_memory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["cost", "--requests-per-month", "2M", "--duration-ms", "5"]) == 2
+    assert "--memory-mb" in capsys.readouterr().err
