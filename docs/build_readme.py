@@ -19,6 +19,7 @@ ORDER = (
     "runtime.md",
     "layer.md",
     "operating.md",
+    "batch.md",
     "cost.md",
     "benchmarks.md",
     "benchmarks-notes.md",
