@@ -249,3 +249,24 @@ def test_clean_csv_takes_the_vectorized_path(store, request, monkeypatch, model_
     put(store, "data/a.csv", text)
     score_segment(store, job(id_column="id"), request.getfixturevalue(model_name), "data/a.csv", 0, len(text))
     assert taken and all(result is not None for result in taken)
+
+
+def test_the_http_handler_hands_batch_events_to_the_batch_entry(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "forest.joblib"
+    digest = models.save(models.random_forest(), path)
+    probe = (
+        "import lambda_runtime.handler as h\n"
+        "try:\n"
+        "    h.handler({'cdk_sklearn_batch': {'action': 'unknown'}}, None)\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__)\n"
+    )
+    env = {**os.environ, "MODEL_URI": str(path), "MODEL_SHA256": digest}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "BatchJobError"
