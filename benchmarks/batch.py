@@ -104,8 +104,9 @@ def timed(argv: list[str]) -> tuple[float, float]:
     started = time.perf_counter()
     # Each measurement runs in a fresh grandchild, so RUSAGE_CHILDREN of this helper is its own.
     probe = (
-        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL,"
-        " stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+        "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe, *argv], check=True, capture_output=True, text=True, cwd=PROJECT
@@ -157,9 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             f = measure(kind, args.rows, args.small_rows, args.workers, folder)
             for label in ("small", "large"):
                 base, batch = f[f"{label}_baseline_rows_s"], f[f"{label}_batch_rows_s"]
+                peaks = f"{f[f'{label}_baseline_peak_mib']:,.0f} | {f[f'{label}_batch_peak_mib']:,.0f}"
                 print(
-                    f"| {kind} | {f[f'{label}_rows']:,.0f} | {base:,.0f} | {batch:,.0f} | {batch / base:.2f}x "
-                    f"| {f[f'{label}_baseline_peak_mib']:,.0f} | {f[f'{label}_batch_peak_mib']:,.0f} |",
+                    f"| {kind} | {f[f'{label}_rows']:,.0f} | {base:,.0f} | {batch:,.0f} | "
+                    f"{batch / base:.2f}x | {peaks} |",
                     flush=True,
                 )
     return 0
