@@ -608,7 +608,12 @@ def _fast_frame(
     )
     if len(frame) != n_rows:
         return None
-    idents = [[v] for v in frame.pop(id_column).tolist()] if id_column is not None else []
+    idents: list[Any] = []
+    if id_column is not None:
+        ids = frame.pop(id_column)
+        if ids.isna().any():  # an empty id: the codec keeps "", pandas reads a missing value
+            return None
+        idents = [[v] for v in ids.tolist()]
     frame = frame[names]
     for name in names:
         column = frame[name]
