@@ -39,9 +39,12 @@ _EXPORTS: dict[str, str] = {
     "ModelArtifact": "cdk_sklearn.model.artifact",
     "inspect_model": "cdk_sklearn.model.artifact",
     "PropsError": "cdk_sklearn.validation",
+    "SklearnBatchScoring": "cdk_sklearn.batch",
+    "BatchProps": "cdk_sklearn.batch",
 }
 
 __all__ = [
+    "BatchProps",
     "ColdStart",
     "ConfigError",
     "EndpointMonitoring",
@@ -57,6 +60,7 @@ __all__ = [
     "SafeRollout",
     "ScalingSchedule",
     "SharedHttpApi",
+    "SklearnBatchScoring",
     "SklearnEndpointStack",
     "SklearnLambdaEndpoint",
     "SklearnLayer",
@@ -67,6 +71,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
+    from cdk_sklearn.batch import BatchProps, SklearnBatchScoring
     from cdk_sklearn.cold_start import ColdStart, ScalingSchedule
     from cdk_sklearn.config import ConfigError, EnvironmentConfig, load_environment
     from cdk_sklearn.endpoint import EndpointProps, EndpointSettings, SklearnLambdaEndpoint

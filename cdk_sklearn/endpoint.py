@@ -379,6 +379,69 @@ def _rollout(given: dict[str, Any]) -> RolloutProps | None:
     return None if strategy == "none" else RolloutProps(strategy, owner=OWNER)
 
 
+def retention_days(days: int) -> logs.RetentionDays:
+    """The ``aws_logs.RetentionDays`` of ``days`` (one of :data:`LOG_RETENTION_DAYS`)."""
+    return logs.RetentionDays(_RETENTION_NAMES[days])
+
+
+def runtime_object(name: str) -> lambda_.Runtime:
+    """The ``aws_lambda.Runtime`` named ``name`` (one of the supported runtimes)."""
+    return _RUNTIME_OBJECTS[name]
+
+
+def architecture_object(name: str) -> lambda_.Architecture:
+    """The ``aws_lambda.Architecture`` named ``name`` (``arm64`` or ``x86_64``)."""
+    return _ARCHITECTURE_OBJECTS[name]
+
+
+def shared_sklearn_layer(
+    scope: Construct,
+    *,
+    model: ModelArtifact,
+    runtime: str,
+    architecture: str,
+    layer: LayerProps,
+    code_bytes: int,
+    code_paths: Sequence[str | os.PathLike[str]] = (),
+) -> SklearnLayer:
+    """The stack's scikit-learn layer for this model, runtime and architecture, created once.
+
+    One layer per stack for each (pins, extras, runtime, architecture): functions whose models agree
+    (several endpoints, an endpoint and a batch job) share it, so it is built, uploaded and published
+    once.
+    """
+    key = json.dumps(
+        [
+            sorted(model.requirements),
+            sorted(layer.extra_requirements),
+            runtime,
+            architecture,
+            layer.bytecode_python,
+            # Appended only when set: the default layer keeps the construct ID it always had.
+            *(["slim"] if layer.slim else []),
+            # The closure check of a layer covers the user code shipped beside it.
+            *([sorted(map(str, code_paths))] if code_paths else []),
+        ]
+    )
+    layer_id = f"SklearnLayer{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    stack = cdk.Stack.of(scope)
+    existing = stack.node.try_find_child(layer_id)
+    if isinstance(existing, SklearnLayer):
+        return existing
+    return SklearnLayer(
+        stack,
+        layer_id,
+        model=model,
+        runtime=runtime_object(runtime),
+        architecture=architecture_object(architecture),
+        extra_requirements=layer.extra_requirements,
+        bytecode_python=layer.bytecode_python,
+        function_code_bytes=code_bytes,
+        slim=layer.slim,
+        code_paths=code_paths,
+    )
+
+
 class SklearnLambdaEndpoint(Construct):
     """Serve a scikit-learn model from AWS Lambda behind an HTTPS front door.
 
@@ -671,7 +734,7 @@ class SklearnLambdaEndpoint(Construct):
                 )
 
     def _retention(self) -> logs.RetentionDays:
-        return logs.RetentionDays(_RETENTION_NAMES[self.props.log_retention_days])
+        return retention_days(self.props.log_retention_days)
 
     @property
     def route_prefix(self) -> str:
@@ -681,47 +744,26 @@ class SklearnLambdaEndpoint(Construct):
         )
 
     def _shared_layer(self, code_bytes: int) -> SklearnLayer:
-        # One layer per stack for each (pins, extras, runtime, architecture): endpoints whose
-        # models agree share it, so it is built, uploaded and published once.
         p = self.props
-        key = json.dumps(
-            [
-                sorted(self.model.requirements),
-                sorted(p.layer.extra_requirements),
-                p.runtime,
-                p.architecture,
-                p.layer.bytecode_python,
-                # Appended only when set: the default layer keeps the construct ID it always had.
-                *(["slim"] if p.layer.slim else []),
-            ]
-        )
-        layer_id = f"SklearnLayer{hashlib.sha256(key.encode()).hexdigest()[:12]}"
-        stack = cdk.Stack.of(self)
-        existing = stack.node.try_find_child(layer_id)
-        if isinstance(existing, SklearnLayer):
-            return existing
-        return SklearnLayer(
-            stack,
-            layer_id,
+        return shared_sklearn_layer(
+            self,
             model=self.model,
-            runtime=self.function_runtime,
-            architecture=self.function_architecture,
-            extra_requirements=p.layer.extra_requirements,
-            bytecode_python=p.layer.bytecode_python,
-            function_code_bytes=code_bytes,
-            slim=p.layer.slim,
+            runtime=p.runtime,
+            architecture=p.architecture,
+            layer=p.layer,
+            code_bytes=code_bytes,
             code_paths=p.code_paths,
         )
 
     @property
     def function_runtime(self) -> lambda_.Runtime:
         """The ``aws_lambda.Runtime`` of the function (``runtime`` prop)."""
-        return _RUNTIME_OBJECTS[self.props.runtime]
+        return runtime_object(self.props.runtime)
 
     @property
     def function_architecture(self) -> lambda_.Architecture:
         """The ``aws_lambda.Architecture`` of the function (``architecture`` prop)."""
-        return _ARCHITECTURE_OBJECTS[self.props.architecture]
+        return architecture_object(self.props.architecture)
 
     def _least_privilege_role(self) -> iam.Role:
         # Instead of AWSLambdaBasicExecutionRole (logs on every log group of the account): write to

@@ -20,6 +20,7 @@ ORDER = (
     "onnx.md",
     "layer.md",
     "operating.md",
+    "batch.md",
     "cost.md",
     "benchmarks.md",
     "benchmarks-notes.md",

@@ -291,6 +291,11 @@ def decode_csv(body: bytes) -> Table:
     return Table(rows=rows)
 
 
+def csv_cell(cell: str) -> Any:
+    """Decode one CSV cell as the ``text/csv`` body does: integer, float, ``None`` when empty, else text."""
+    return _csv_cell(cell)
+
+
 def _csv_cell(cell: str) -> Any:
     cell = cell.strip()
     if not cell:

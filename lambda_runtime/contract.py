@@ -203,3 +203,100 @@ METRIC_UNITS: Final[dict[str, str]] = {
 """The embedded metrics each request's log line carries, with their CloudWatch units; every one has
 the single dimension :data:`METRIC_DIMENSION`."""
 METRIC_NAMES: Final[tuple[str, ...]] = tuple(METRIC_UNITS)
+
+# -- batch scoring (SklearnBatchScoring on Step Functions, and `cdk-sklearn batch` locally) --------
+
+BATCH_HANDLER: Final = "lambda_runtime.batch.handler"
+"""The batch entry point of the function code, for a function of its own."""
+BATCH_EVENT_KEY: Final = "cdk_sklearn_batch"
+"""Every batch event is ``{BATCH_EVENT_KEY: {...}}``; the HTTP handler hands such events to the batch
+entry, so an endpoint's ``live`` alias can serve batch work with the model it already loaded."""
+BATCH_ACTIONS: Final[tuple[str, ...]] = ("plan", "score", "summarize")
+BATCH_FORMATS: Final[tuple[str, ...]] = ("csv", "jsonl")
+BATCH_METHODS: Final[tuple[str, ...]] = ("predict", "predict_proba", "decision_function")
+
+# The job description the state machine passes to every action (keys of the "job" object).
+JOB_BUCKET: Final = "bucket"
+JOB_INPUT_PREFIX: Final = "input_prefix"
+JOB_OUTPUT_BUCKET: Final = "output_bucket"
+JOB_OUTPUT_PREFIX: Final = "output_prefix"
+JOB_FORMAT: Final = "format"
+JOB_ID_COLUMN: Final = "id_column"
+JOB_METHOD: Final = "method"
+JOB_SPLIT_BYTES: Final = "split_bytes"
+JOB_FIELDS: Final[tuple[str, ...]] = (
+    JOB_BUCKET,
+    JOB_INPUT_PREFIX,
+    JOB_OUTPUT_BUCKET,
+    JOB_OUTPUT_PREFIX,
+    JOB_FORMAT,
+    JOB_ID_COLUMN,
+    JOB_METHOD,
+    JOB_SPLIT_BYTES,
+)
+
+DEFAULT_SPLIT_BYTES: Final = 64 * 1024 * 1024
+"""A work item covers at most this many input bytes: one large object is split into byte ranges of
+this size, small objects are packed together up to it."""
+
+BATCH_RUNS_FOLDER: Final = "_runs/"
+"""Under the output prefix: each run's work-item manifest, Step Functions' result files and the run
+summary, in ``_runs/<run>/``."""
+ROW_OBJECT_FIELD: Final = "object"
+ROW_OFFSET_FIELD: Final = "offset"
+"""Without an ``id_column`` a row is identified by its object key and the byte offset of its line."""
+PREDICTION_FIELD: Final = "prediction"
+ERROR_REASON_FIELD: Final = "reason"
+ERROR_LINE_FIELD: Final = "line"
+
+# The summary each score call returns and the run summary adds up.
+SUMMARY_ROWS: Final = "rows"
+SUMMARY_PREDICTED: Final = "predicted"
+SUMMARY_ERRORS: Final = "errors"
+SUMMARY_OUTPUTS: Final = "outputs"
+SUMMARY_ERROR_OBJECTS: Final = "error_objects"
+SUMMARY_FIELDS: Final[tuple[str, ...]] = (
+    SUMMARY_ROWS,
+    SUMMARY_PREDICTED,
+    SUMMARY_ERRORS,
+    SUMMARY_OUTPUTS,
+    SUMMARY_ERROR_OBJECTS,
+)
+RETRYABLE_BATCH_ERROR: Final = "BatchRetryableError"
+"""The error type (exception class name) the batch entry raises for a failure worth retrying (S3
+throttling or a network error); the state machine retries it with backoff."""
+
+
+def _relative(key: str, input_prefix: str) -> str:
+    if not key.startswith(input_prefix):
+        raise ValueError(f"object {key!r} is not under the input prefix {input_prefix!r}")
+    return key[len(input_prefix) :]
+
+
+def batch_output_key(output_prefix: str, input_prefix: str, key: str, start: int, fmt: str) -> str:
+    """Key of the predictions for the byte range of ``key`` starting at ``start``.
+
+    ``<output_prefix><key relative to input_prefix>/part-<start, 15 digits>.<fmt>``: derived from the
+    input object and the range only, so a rerun overwrites the same objects.
+    """
+    return f"{output_prefix}{_relative(key, input_prefix)}/part-{start:015d}.{fmt}"
+
+
+def batch_error_key(output_prefix: str, input_prefix: str, key: str, start: int) -> str:
+    """Key of the malformed rows of the same range (JSON Lines, one row and its reason per line)."""
+    return f"{output_prefix}{_relative(key, input_prefix)}/errors-{start:015d}.jsonl"
+
+
+def batch_run_folder(output_prefix: str, run: str) -> str:
+    """``<output_prefix>_runs/<run>/``: the manifest, Step Functions' results and the summary."""
+    return f"{output_prefix}{BATCH_RUNS_FOLDER}{run}/"
+
+
+def batch_manifest_key(output_prefix: str, run: str) -> str:
+    """The work items of a run, one JSON object per line, read by the Distributed Map."""
+    return batch_run_folder(output_prefix, run) + "work-items.jsonl"
+
+
+def batch_summary_key(output_prefix: str, run: str) -> str:
+    """The run summary: rows, predictions, errors, output and error objects, failed work items."""
+    return batch_run_folder(output_prefix, run) + "summary.json"

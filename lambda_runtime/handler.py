@@ -18,6 +18,7 @@ try:
     from typing import Any
 
     from .app import App, create_app
+    from .contract import BATCH_EVENT_KEY
     from .snapstart import register_hooks
 
     APP: App = create_app()
@@ -28,5 +29,11 @@ finally:
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Answer one API Gateway (REST or HTTP API) or Function URL event."""
+    """Answer one API Gateway (REST or HTTP API) or Function URL event, or one batch event."""
+    if isinstance(event, dict) and BATCH_EVENT_KEY in event:
+        # Batch work on the endpoint's alias, with the model already loaded; boto3 is imported
+        # only then, never on the request path.
+        from .batch import handle_batch
+
+        return handle_batch(event, APP.current_model)
     return APP.handle(event, context)

@@ -12,16 +12,27 @@ from cdk_sklearn.cost.model import (
     CUSTOM_METRICS,
     FRONT_DOORS,
     LAMBDA_PLATFORM_LOG_BYTES,
+    LMI_MIN_INSTANCES,
+    LMI_VPC_OPTIONS,
     REQUEST_LOG_BYTES,
+    BatchWorkload,
     CostReport,
     Workload,
     alarm_metrics,
     compare,
+    compare_batch,
     format_requests,
     parse_requests,
     saving,
 )
-from cdk_sklearn.cost.prices import FREE_TIER_CHANGE, HOURS_PER_MONTH, PRICES, PRICES_CHECKED, REGION
+from cdk_sklearn.cost.prices import (
+    FREE_TIER_CHANGE,
+    HOURS_PER_MONTH,
+    LMI_INSTANCE_TYPES,
+    PRICES,
+    PRICES_CHECKED,
+    REGION,
+)
 from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE
 
 ASSUMPTIONS = (
@@ -46,21 +57,59 @@ def register(subparsers: Any) -> None:
             f"checked {PRICES_CHECKED}), with the break-even volume of each comparison."
         ),
     )
-    parser.add_argument(
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument(
         "--requests-per-month",
-        required=True,
         metavar="N",
-        help="predictions a month: 2000000, 2e6, 2M or 100k",
+        help="predictions a month: 2000000, 2e6, 2M or 100k (the endpoint comparison)",
+    )
+    what.add_argument(
+        "--batch-rows",
+        metavar="N",
+        help="rows of one batch job: SklearnBatchScoring against SageMaker Batch Transform",
     )
     parser.add_argument(
-        "--memory-mb", type=int, required=True, metavar="M", help="Lambda memory, 128..10240 MB"
+        "--memory-mb",
+        type=int,
+        metavar="M",
+        help="Lambda memory, 128..10240 MB (required for the endpoint comparison; batch default 2048)",
     )
     parser.add_argument(
         "--duration-ms",
         type=float,
-        required=True,
         metavar="D",
-        help="billed duration of one warm prediction (ms)",
+        help="billed duration of one warm prediction (ms); also its CPU time on Lambda Managed Instances",
+    )
+    parser.add_argument(
+        "--lmi-instance-type",
+        choices=LMI_INSTANCE_TYPES,
+        default="m7g.large",
+        help="Lambda Managed Instances: EC2 type (default m7g.large)",
+    )
+    parser.add_argument(
+        "--lmi-min-instances",
+        type=int,
+        default=LMI_MIN_INSTANCES,
+        metavar="K",
+        help=f"Lambda Managed Instances always running (default {LMI_MIN_INSTANCES}, AWS's AZ floor)",
+    )
+    parser.add_argument(
+        "--lmi-vpc",
+        choices=LMI_VPC_OPTIONS,
+        default="endpoints",
+        help="how LMI instances reach S3 and CloudWatch: VPC endpoints (default) or a NAT gateway",
+    )
+    batch = parser.add_argument_group("batch job (with --batch-rows)")
+    batch.add_argument("--per-row-ms", type=float, default=0.02, metavar="MS", help="vCPU time per row")
+    batch.add_argument("--bytes-per-row", type=float, default=100.0, metavar="B", help="input bytes per row")
+    batch.add_argument("--split-mib", type=int, default=64, metavar="MIB", help="input MiB per work item")
+    batch.add_argument("--objects", type=int, default=1, metavar="K", help="input objects")
+    batch.add_argument(
+        "--provisioning-minutes",
+        type=float,
+        default=5.0,
+        metavar="MIN",
+        help="billed start-up minutes per Batch Transform instance (default 5)",
     )
     parser.add_argument(
         "--architecture",
@@ -158,6 +207,13 @@ def register(subparsers: Any) -> None:
 
 def workload_from_args(args: argparse.Namespace) -> Workload:
     """Build the validated :class:`Workload` from parsed arguments (raises ``ValueError``)."""
+    missing = [
+        flag
+        for flag, value in (("--memory-mb", args.memory_mb), ("--duration-ms", args.duration_ms))
+        if value is None
+    ]
+    if missing:
+        raise UsageError(f"the endpoint comparison needs {' and '.join(missing)}")
     return Workload(
         requests_per_month=parse_requests(args.requests_per_month),
         memory_mb=args.memory_mb,
@@ -175,7 +231,77 @@ def workload_from_args(args: argparse.Namespace) -> Workload:
         apigw_free_tier=args.apigw_free_tier,
         log_bytes_per_request=args.log_bytes_per_request,
         custom_metrics=args.custom_metrics,
+        lmi_instance_type=args.lmi_instance_type,
+        lmi_min_instances=args.lmi_min_instances,
+        lmi_vpc=args.lmi_vpc,
     )
+
+
+def batch_from_args(args: argparse.Namespace) -> BatchWorkload:
+    """Build the validated :class:`BatchWorkload` from parsed arguments (raises ``ValueError``)."""
+    return BatchWorkload(
+        rows=parse_requests(args.batch_rows),
+        per_row_ms=args.per_row_ms,
+        bytes_per_row=args.bytes_per_row,
+        memory_mb=args.memory_mb if args.memory_mb is not None else 2048,
+        architecture=args.architecture,
+        split_mib=args.split_mib,
+        objects=args.objects,
+        sagemaker_instances=args.sagemaker_instances,
+        provisioning_minutes=args.provisioning_minutes,
+    )
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    """Price one batch job: SklearnBatchScoring against a Batch Transform job per instance type."""
+    job = batch_from_args(args)
+    options = compare_batch(job)
+    totals = {name: option.monthly_usd(0.0) for name, option in options.items()}
+    if args.json:
+        doc = {
+            "inputs": {
+                "rows": job.rows,
+                "per_row_ms": job.per_row_ms,
+                "bytes_per_row": job.bytes_per_row,
+                "memory_mb": job.memory_mb,
+                "architecture": job.architecture,
+                "split_mib": job.split_mib,
+                "work_items": job.work_items,
+                "sagemaker_instances": job.sagemaker_instances,
+                "provisioning_minutes": job.provisioning_minutes,
+            },
+            "region": REGION,
+            "currency": "USD",
+            "options": [
+                {
+                    "name": name,
+                    "cost_usd": totals[name],
+                    "line_items": [{"name": k, "usd": v} for k, v in option.breakdown(0.0).items()],
+                }
+                for name, option in options.items()
+            ],
+            "cheapest": min(totals, key=lambda name: (totals[name], name)),
+        }
+        print(json.dumps(doc, indent=2))
+        return 0
+    lines = [
+        f"One batch job of {format_requests(job.rows)} rows ({job.work_items:,} work items of "
+        f"{job.split_mib} MiB), {job.per_row_ms:g} ms/row on one vCPU; {REGION} list prices",
+        "",
+    ]
+    cheapest = min(totals, key=lambda name: (totals[name], name))
+    for name, option in sorted(options.items(), key=lambda kv: totals[kv[0]]):
+        mark = "  <- cheapest" if name == cheapest else ""
+        lines.append(f"  {name:<32} {_usd(totals[name]):>12}{mark}")
+        lines.extend(f"      {k:<52} {_usd(v):>12}" for k, v in option.breakdown(0.0).items())
+    lines.append("")
+    lines.append(
+        "Assumptions: Batch Transform bills the hosting instance-hour rate, every vCPU busy, plus its "
+        "provisioning minutes; Lambda bills the rows' CPU time, one INIT per concurrent child, a plan and a "
+        "summary call; S3 storage and data transfer not modelled."
+    )
+    print("\n".join(lines))
+    return 0
 
 
 def front_doors_from_args(args: argparse.Namespace) -> tuple[str, ...]:
@@ -188,6 +314,8 @@ def front_doors_from_args(args: argparse.Namespace) -> tuple[str, ...]:
 
 def run(args: argparse.Namespace) -> int:
     """Compute the comparison, print it (table or JSON), optionally draw the plot."""
+    if args.batch_rows is not None:
+        return run_batch(args)
     report = compare(workload_from_args(args), front_doors_from_args(args))
     plot_path = None
     if args.plot:
@@ -348,7 +476,7 @@ def render_text(report: CostReport, plot_path: str | None = None) -> str:
         for name, usd in o.breakdown(n).items():
             lines.append(f"  {name:<40} {_usd(usd):>12}")
     lines.append("")
-    lines.append("Saving of Lambda against each SageMaker option at this volume:")
+    lines.append("Saving of Lambda against each other option at this volume:")
     for row in _savings(report):
         value = _describe_saving(row["saving"])
         lines.append(f"  {row['lambda']} vs {row['versus']}: {value}")

@@ -1,5 +1,5 @@
-"""The ``cdk-sklearn`` command line: ``new``, ``doctor``, ``serve``, ``convert``, ``layer build``,
-``lock``, ``cost``, ``cache`` and ``aws-proof``.
+"""The ``cdk-sklearn`` command line: ``new``, ``doctor``, ``serve``, ``batch``, ``convert``,
+``layer build``, ``lock``, ``cost``, ``cache`` and ``aws-proof``.
 
 Each sub-command is a module of this package exposing ``register(subparsers)``, which adds its parser
 and sets ``func`` to a callable taking the parsed namespace and returning an exit code. A sub-command's
@@ -20,6 +20,7 @@ from cdk_sklearn import __version__
 COMMAND_MODULES: tuple[str, ...] = (
     "doctor",
     "serve",
+    "batch",
     "convert",
     "layer",
     "lock",

@@ -50,7 +50,13 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Final, Literal, get_args
 
-from cdk_sklearn.cost.prices import HOURS_PER_MONTH, SAGEMAKER_INSTANCE_TYPES, price
+from cdk_sklearn.cost.prices import (
+    HOURS_PER_MONTH,
+    INSTANCE_VCPUS,
+    LMI_INSTANCE_TYPES,
+    SAGEMAKER_INSTANCE_TYPES,
+    price,
+)
 from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE
 from lambda_runtime.contract import METRIC_NAMES  # the shared contract, read as data
 
@@ -89,6 +95,18 @@ LAMBDA_PLATFORM_LOG_BYTES: Final = 260
 """Lambda's own lines per invocation in the text log format, from their documented layout with a
 36-character request id: ``START RequestId: ... Version: N`` (about 65 bytes), ``END RequestId: ...``
 (52) and ``REPORT RequestId: ... Duration ... Max Memory Used ...`` (about 140). An estimate."""
+
+LMI_MIN_INSTANCES: Final = 3
+"""Lambda Managed Instances launch three instances by default for AZ resiliency (AWS best-practices
+page; the CDK's ``minExecutionEnvironments`` default is 3 too)."""
+LMI_TARGET_UTILIZATION: Final = 0.7
+"""CPU utilization LMI scales to (the CDK example's ``cpu_utilization(70)``): capacity beyond it is
+bought, not used."""
+LMI_MIN_MEMORY_MB: Final = 2048
+LMI_VPC_OPTIONS: Final = ("endpoints", "nat")
+LMI_INTERFACE_ENDPOINTS: Final = 3
+"""With ``endpoints``: the S3 gateway endpoint (free) for the model, and a CloudWatch Logs interface
+endpoint in each of the 3 AZs the instances span."""
 
 ALARM_METRICS: Final = 5
 """Alarm metrics of the construct's default alarms (``cdk_sklearn.monitoring.ALARM_KEYS`` without
@@ -170,6 +188,10 @@ class Workload:
     apigw_free_tier: bool = False
     log_bytes_per_request: int = REQUEST_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES
     custom_metrics: int = CUSTOM_METRICS
+    lmi_instance_type: str = "m7g.large"
+    lmi_min_instances: int = LMI_MIN_INSTANCES
+    lmi_vpc: str = "endpoints"
+    lmi_target_utilization: float = LMI_TARGET_UTILIZATION
 
     def __post_init__(self) -> None:
         _require(
@@ -232,6 +254,23 @@ class Workload:
         _require(
             isinstance(self.sagemaker_instances, int) and self.sagemaker_instances >= 1,
             f"SageMaker instances per endpoint must be a whole number >= 1, got {self.sagemaker_instances!r}",
+        )
+        _require(
+            self.lmi_instance_type in LMI_INSTANCE_TYPES,
+            f"LMI instance type must be one of {', '.join(LMI_INSTANCE_TYPES)}, "
+            f"got {self.lmi_instance_type!r}",
+        )
+        _require(
+            isinstance(self.lmi_min_instances, int) and self.lmi_min_instances >= 1,
+            f"LMI minimum instances must be a whole number >= 1, got {self.lmi_min_instances!r}",
+        )
+        _require(
+            self.lmi_vpc in LMI_VPC_OPTIONS,
+            f"LMI VPC egress must be one of {', '.join(LMI_VPC_OPTIONS)}, got {self.lmi_vpc!r}",
+        )
+        _require(
+            0.0 < self.lmi_target_utilization <= 1.0,
+            f"LMI target CPU utilization must be in (0, 1], got {self.lmi_target_utilization!r}",
         )
 
     @property
@@ -488,11 +527,56 @@ def sagemaker_serverless_option(workload: Workload) -> OptionCost:
     return OptionCost(name="sagemaker serverless", kind="sagemaker-serverless", line_items=(item,))
 
 
+def lmi_option(workload: Workload) -> OptionCost:
+    """The bill of the function on Lambda Managed Instances (python3.13+, functions of >= 2 GB).
+
+    Instances are priced by CPU-seconds: each request takes ``duration_ms`` of one vCPU, instances
+    run at ``lmi_target_utilization``, and at least ``lmi_min_instances`` run all month. Above the
+    volume those serve, capacity grows with the volume (fractional instances: the smooth bill of an
+    autoscaled fleet). Each instance-hour bills the EC2 on-demand price plus the 15% management fee;
+    each request $0.20/M, with no duration charge; the VPC's egress (VPC endpoints or a NAT gateway)
+    is a fixed monthly cost. CloudWatch Logs as for the other Lambda options.
+    """
+    w = workload
+    itype = w.lmi_instance_type
+    hourly = price(f"ec2.{itype}") * (1.0 + price("lambda.lmi.management_fee"))
+    cpu_seconds = w.duration_ms / 1000.0
+    instance_cpu_seconds = INSTANCE_VCPUS[itype] * 3600.0 * HOURS_PER_MONTH * w.lmi_target_utilization
+    floor_requests = w.lmi_min_instances * instance_cpu_seconds / cpu_seconds
+    items = [
+        LineItem(
+            f"LMI {w.lmi_min_instances} x {itype} (EC2 + 15% fee), {HOURS_PER_MONTH:g} h",
+            fixed_usd=w.lmi_min_instances * hourly * HOURS_PER_MONTH,
+        ),
+        LineItem(
+            f"LMI {itype} beyond the floor (EC2 + 15% fee)",
+            usd_per_request=cpu_seconds
+            / (INSTANCE_VCPUS[itype] * 3600.0 * w.lmi_target_utilization)
+            * hourly,
+            free_requests=floor_requests,
+        ),
+        LineItem("LMI requests", usd_per_request=price("lambda.lmi.request")),
+    ]
+    if w.lmi_vpc == "nat":
+        items.append(LineItem("VPC NAT gateway", fixed_usd=price("vpc.nat_gateway") * HOURS_PER_MONTH))
+    else:
+        items.append(
+            LineItem(
+                f"VPC endpoints (Logs x{LMI_INTERFACE_ENDPOINTS} AZ; S3 gateway free)",
+                fixed_usd=LMI_INTERFACE_ENDPOINTS * price("vpc.interface_endpoint") * HOURS_PER_MONTH,
+            )
+        )
+    items.extend(cloudwatch_items(w))
+    return OptionCost(
+        name=f"lambda managed instances {itype}", kind="lambda-managed-instances", line_items=tuple(items)
+    )
+
+
 def all_options(workload: Workload, front_doors: tuple[str, ...] = FRONT_DOORS) -> tuple[OptionCost, ...]:
-    """Lambda behind each of ``front_doors``, then every SageMaker option, in that order."""
+    """Lambda behind each of ``front_doors``, then every SageMaker option, then Lambda Managed Instances."""
     lambdas = tuple(lambda_option(workload, door) for door in front_doors)
     instances = tuple(sagemaker_instance_option(workload, t) for t in SAGEMAKER_INSTANCE_TYPES)
-    return (*lambdas, *instances, sagemaker_serverless_option(workload))
+    return (*lambdas, *instances, sagemaker_serverless_option(workload), lmi_option(workload))
 
 
 def _line_on(option: OptionCost, segment_start: float) -> tuple[float, float]:
@@ -684,6 +768,11 @@ def _notes(w: Workload, doors: tuple[str, ...]) -> tuple[str, ...]:
             f"SageMaker Serverless priced at {w.serverless_memory_mb} MB, "
             f"its nearest memory size to {w.memory_mb} MB"
         )
+    notes.append(
+        f"Lambda Managed Instances: python3.13+ only, functions of >= {LMI_MIN_MEMORY_MB} MB, in a VPC; "
+        f"priced at {w.lmi_target_utilization:.0%} CPU on {w.lmi_instance_type}, capacity as a smooth "
+        "function of volume, no front door counted"
+    )
     if w.include_free_tier:
         notes.append(
             "free tiers subtracted: Lambda and CloudWatch (always free), "
@@ -741,3 +830,165 @@ def parse_requests(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"requests per month must be >= 0, got {text!r}")
     return value
+
+
+# -- batch scoring: one job, SklearnBatchScoring against SageMaker Batch Transform ----------------
+
+PARENT_TRANSITIONS: Final = 4
+"""State transitions of a run's own execution: the Choice, the plan, the Distributed Map, the summary."""
+CHILD_TRANSITIONS: Final = 2
+"""State transitions per Distributed Map child (a STANDARD execution of one Lambda task): entering
+the task and ending the execution. Retries add one each; none are counted."""
+PLAN_AND_SUMMARY_SECONDS: Final = 2.0
+"""Billed seconds of the plan and summary invocations together (a listing, a few small objects)."""
+
+
+@dataclass(frozen=True)
+class BatchWorkload:
+    """One batch-scoring job; every field is validated on construction.
+
+    Parameters
+    ----------
+    rows
+        Rows scored, > 0.
+    per_row_ms
+        Time to decode, predict and write one row on one vCPU, > 0 ms (``benchmarks/batch.py``
+        measures it: 1 / rows per second per process).
+    bytes_per_row
+        Average input bytes per row. Default 100.
+    memory_mb
+        Memory of the batch function. Default 2048.
+    architecture
+        ``"x86_64"`` or ``"arm64"`` (default).
+    split_mib
+        Input MiB per work item (one Lambda call). Default 64.
+    objects
+        Input objects (for the listing). Default 1.
+    init_ms
+        Billed INIT per execution environment (one per concurrent child). Default 2000.
+    max_concurrency
+        Parallel children at most (execution environments started). Default 50.
+    sagemaker_instances
+        Instances of each Batch Transform job. Default 1.
+    provisioning_minutes
+        Billed minutes per Batch Transform instance before it scores (start-up, model download).
+        Default 5.
+    """
+
+    rows: float
+    per_row_ms: float
+    bytes_per_row: float = 100.0
+    memory_mb: int = 2048
+    architecture: str = DEFAULT_ARCHITECTURE
+    split_mib: int = 64
+    objects: int = 1
+    init_ms: float = 2000.0
+    max_concurrency: int = 50
+    sagemaker_instances: int = 1
+    provisioning_minutes: float = 5.0
+
+    def __post_init__(self) -> None:
+        _require(math.isfinite(self.rows) and self.rows > 0, f"rows must be > 0, got {self.rows!r}")
+        _require(
+            math.isfinite(self.per_row_ms) and self.per_row_ms > 0,
+            f"time per row must be > 0 ms, got {self.per_row_ms!r}",
+        )
+        _require(self.bytes_per_row > 0, f"bytes per row must be > 0, got {self.bytes_per_row!r}")
+        lo, hi = LAMBDA_MEMORY_MB
+        _require(
+            isinstance(self.memory_mb, int) and lo <= self.memory_mb <= hi,
+            f"memory must be a whole number of MB from {lo} to {hi}, got {self.memory_mb!r}",
+        )
+        _require(
+            self.architecture in ARCHITECTURES,
+            f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}",
+        )
+        _require(
+            isinstance(self.split_mib, int) and 1 <= self.split_mib <= 1024,
+            f"split must be 1 to 1024 MiB, got {self.split_mib!r}",
+        )
+        _require(
+            isinstance(self.objects, int) and self.objects >= 1, f"objects must be >= 1, got {self.objects!r}"
+        )
+        _require(self.init_ms >= 0, f"INIT duration must be >= 0 ms, got {self.init_ms!r}")
+        _require(
+            isinstance(self.max_concurrency, int) and self.max_concurrency >= 1,
+            f"max concurrency must be >= 1, got {self.max_concurrency!r}",
+        )
+        _require(
+            isinstance(self.sagemaker_instances, int) and self.sagemaker_instances >= 1,
+            f"SageMaker instances must be >= 1, got {self.sagemaker_instances!r}",
+        )
+        _require(
+            self.provisioning_minutes >= 0,
+            f"provisioning minutes must be >= 0, got {self.provisioning_minutes!r}",
+        )
+
+    @property
+    def work_items(self) -> int:
+        """Work items (children): the input bytes over the split size, rounded up."""
+        return max(1, math.ceil(self.rows * self.bytes_per_row / (self.split_mib * 1024 * 1024)))
+
+    @property
+    def cpu_seconds(self) -> float:
+        """vCPU-seconds of scoring: rows x time per row."""
+        return self.rows * self.per_row_ms / 1000.0
+
+
+def batch_lambda_option(job: BatchWorkload) -> OptionCost:
+    """The bill of one ``SklearnBatchScoring`` run: Step Functions, Lambda, S3 requests."""
+    items_n = job.work_items
+    environments = min(items_n, job.max_concurrency)
+    seconds = job.cpu_seconds + environments * job.init_ms / 1000.0 + PLAN_AND_SUMMARY_SECONDS
+    transitions = PARENT_TRANSITIONS + CHILD_TRANSITIONS * items_n
+    # Per work item: a ranged GET and a header GET; the map's manifest read, the summary's reads of
+    # the result writer's manifest and results. PUTs: an output object per work item, the manifest,
+    # the result writer's manifest and results, the summary. LISTs: one per 1,000 objects.
+    gets = 2 * items_n + 3
+    puts = items_n + 4 + math.ceil(job.objects / 1000)
+    items = (
+        LineItem(
+            f"Step Functions ({transitions:,} transitions)",
+            fixed_usd=transitions * price("stepfunctions.standard.transition"),
+        ),
+        LineItem(f"Lambda requests ({items_n + 2:,})", fixed_usd=(items_n + 2) * price("lambda.request")),
+        LineItem(
+            f"Lambda duration ({seconds:,.0f} s x {job.memory_mb} MB)",
+            fixed_usd=seconds * job.memory_mb / 1024.0 * price(f"lambda.duration.{job.architecture}"),
+        ),
+        LineItem(
+            f"S3 requests ({gets:,} GET, {puts:,} PUT/LIST)",
+            fixed_usd=gets * price("s3.request.get") + puts * price("s3.request.put"),
+        ),
+    )
+    return OptionCost(name="lambda batch (step functions)", kind="lambda-batch", line_items=items)
+
+
+def batch_transform_option(job: BatchWorkload, instance_type: str) -> OptionCost:
+    """The bill of a SageMaker Batch Transform job on ``instance_type`` (same hourly rate as hosting).
+
+    Instance-seconds: the job's vCPU-seconds over the instance's vCPUs (every vCPU busy), plus the
+    provisioning minutes of each instance.
+    """
+    if instance_type not in SAGEMAKER_INSTANCE_TYPES:
+        raise ValueError(
+            f"SageMaker instance type must be one of {', '.join(SAGEMAKER_INSTANCE_TYPES)}, "
+            f"got {instance_type!r}"
+        )
+    scoring = job.cpu_seconds / INSTANCE_VCPUS[instance_type]
+    provisioning = job.sagemaker_instances * job.provisioning_minutes * 60.0
+    hourly = price(f"sagemaker.{instance_type}")
+    items = (
+        LineItem(f"Batch Transform scoring ({scoring:,.0f} instance-s)", fixed_usd=scoring * hourly / 3600.0),
+        LineItem(
+            f"Batch Transform provisioning ({job.sagemaker_instances} x {job.provisioning_minutes:g} min)",
+            fixed_usd=provisioning * hourly / 3600.0,
+        ),
+    )
+    return OptionCost(name=f"batch transform {instance_type}", kind="sagemaker-batch", line_items=items)
+
+
+def compare_batch(job: BatchWorkload) -> dict[str, OptionCost]:
+    """The Lambda batch run and a Batch Transform job per instance type, by name."""
+    options = [batch_lambda_option(job), *(batch_transform_option(job, t) for t in SAGEMAKER_INSTANCE_TYPES)]
+    return {o.name: o for o in options}

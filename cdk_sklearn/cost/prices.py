@@ -15,6 +15,11 @@ Verification levels used in ``Price.verified``:
     Only seen in third-party articles or repositories that quote AWS; several agree.
 ``"issue-supplied, unverified"``
     Taken from the issue brief; not found in any source available here.
+``"unverified"``
+    A list price as commonly quoted, not found in any source available here: confirm it with the
+    AWS Price List API before relying on it.
+``"derived"``
+    Arithmetic on an ``"aws-page"`` figure, said how in a comment.
 """
 
 from __future__ import annotations
@@ -43,6 +48,13 @@ _CLOUDWATCH_COPY: Final = (
     + " (transcribed 2026-05 in api-evangelist/cloudwatch plans/cloudwatch-plans-pricing.yml)"
 )
 _FREE_TIER_PAGE: Final = "https://aws.amazon.com/free/"
+_SFN_PAGE: Final = "https://aws.amazon.com/step-functions/pricing/ (figures from wring.co, 2026-03)"
+_S3_PAGE: Final = "https://aws.amazon.com/s3/pricing/"
+_VPC_PAGE: Final = "https://aws.amazon.com/vpc/pricing/"
+_LMI_PAGE: Final = (
+    _LAMBDA_PAGE + " (Lambda Managed Instances; stored copy 55521902740, transcribed 2026-09-20 in "
+    "api-evangelist/aws-lambda plans/aws-lambda-plans-pricing.yml)"
+)
 FREE_TIER_CHANGE: Final = "2025-07-15"
 """Accounts created after this day get credits (up to $200, valid up to 6 months on the Free Plan)
 instead of the 12-month per-service free tier, so API Gateway's 1M requests a month no longer apply
@@ -75,8 +87,12 @@ class Price:
     verified: str
 
 
-def _p(value: float, unit: str, source: str, verified: str) -> Price:
-    return Price(value=value, unit=unit, source=source, checked=PRICES_CHECKED, verified=verified)
+BATCH_PRICES_CHECKED: Final = "2026-11-30"
+"""The day the Step Functions, S3, Lambda Managed Instances and VPC figures were added and checked."""
+
+
+def _p(value: float, unit: str, source: str, verified: str, checked: str = PRICES_CHECKED) -> Price:
+    return Price(value=value, unit=unit, source=source, checked=checked, verified=verified)
 
 
 _TABLE: dict[str, Price] = {
@@ -153,13 +169,54 @@ _TABLE: dict[str, Price] = {
     "sagemaker.serverless.free.seconds": _p(
         150_000, "seconds of inference per month (first 2 months)", _SAGEMAKER_PAGE, "secondary"
     ),
+    # --- Step Functions and S3: what a batch run bills besides Lambda ---------------------------
+    # Standard workflows; Distributed Map child executions of type STANDARD are billed the same.
+    "stepfunctions.standard.transition": _p(
+        0.025 / 1000, "state transition", _SFN_PAGE, "secondary", BATCH_PRICES_CHECKED
+    ),
+    "s3.request.get": _p(
+        0.0004 / 1000, "GET request (S3 Standard)", _S3_PAGE, "unverified", BATCH_PRICES_CHECKED
+    ),
+    "s3.request.put": _p(
+        0.005 / 1000, "PUT, COPY, POST or LIST request (S3 Standard)", _S3_PAGE, "unverified"
+    ),
+    # --- Lambda Managed Instances (launched 2025-11-30) ---------------------------------------
+    "lambda.lmi.request": _p(0.20 / 1e6, "request", _LMI_PAGE, "aws-page", BATCH_PRICES_CHECKED),
+    "lambda.lmi.management_fee": _p(
+        0.15, "fraction of the EC2 on-demand price", _LMI_PAGE, "aws-page", BATCH_PRICES_CHECKED
+    ),
+    # AWS's worked example prices m7g.xlarge at $0.1632/h on-demand; m7g.large is half (2 vCPU).
+    "ec2.m7g.xlarge": _p(0.1632, "instance-hour (on-demand)", _LMI_PAGE, "aws-page", BATCH_PRICES_CHECKED),
+    "ec2.m7g.large": _p(
+        0.1632 / 2, "instance-hour (on-demand)", _LMI_PAGE + " (half of m7g.xlarge)", "derived"
+    ),
+    # LMI runs in your VPC: the model download and logs need a NAT gateway or VPC endpoints.
+    "vpc.nat_gateway": _p(0.045, "NAT gateway-hour", _VPC_PAGE, "unverified", BATCH_PRICES_CHECKED),
+    "vpc.interface_endpoint": _p(
+        0.01, "interface endpoint-hour per AZ", _VPC_PAGE, "unverified", BATCH_PRICES_CHECKED
+    ),
 }
 
 PRICES: Final = MappingProxyType(_TABLE)
 """The frozen price table, keyed by a dotted name."""
 
 SAGEMAKER_INSTANCE_TYPES: Final = ("ml.t2.medium", "ml.t3.medium", "ml.m5.large", "ml.c5.large")
-"""The SageMaker real-time instance types compared."""
+"""The SageMaker instance types compared, real-time endpoints and Batch Transform alike."""
+
+INSTANCE_VCPUS: Final = MappingProxyType(
+    {
+        "ml.t2.medium": 2,
+        "ml.t3.medium": 2,
+        "ml.m5.large": 2,
+        "ml.c5.large": 2,
+        "m7g.large": 2,
+        "m7g.xlarge": 4,
+    }
+)
+"""vCPUs per instance type (AWS instance-type pages): what CPU-second pricing divides by."""
+
+LMI_INSTANCE_TYPES: Final = ("m7g.large", "m7g.xlarge")
+"""EC2 instance types priced for Lambda Managed Instances (Graviton, as AWS's worked example)."""
 
 
 def price(key: str) -> float:

@@ -50,6 +50,7 @@ def test_json_lists_every_option_with_its_monthly_cost(capsys: pytest.CaptureFix
         "sagemaker ml.m5.large",
         "sagemaker ml.c5.large",
         "sagemaker serverless",
+        "lambda managed instances m7g.large",
     }
     # $0.40 requests + $0.166667 duration + $2.00 HTTP API; 730 h x $0.05
     assert costs["lambda+http_api"] == pytest.approx(2.566667, rel=1e-9)
@@ -78,7 +79,7 @@ def test_json_line_items_add_up_to_the_option_cost(capsys: pytest.CaptureFixture
 def test_json_gives_break_evens_for_each_comparison(capsys: pytest.CaptureFixture[str]) -> None:
     doc = _json(capsys, "--front-door", "rest_api")
     rows = {(b["lambda"], b["versus"]): b for b in doc["break_even"]}
-    assert len(rows) == 5
+    assert len(rows) == 6
     # $83.95 / ($0.0000002 + $0.0000035 + $0.0000000833335)
     (n,) = rows[("lambda+rest_api", "sagemaker ml.m5.large")]["requests_per_month"]
     assert n == pytest.approx(83.95 / 0.0000037833335, rel=1e-9)
@@ -212,3 +213,16 @@ def test_apigw_free_tier_flag_subtracts_a_million_requests(capsys: pytest.Captur
     items = {i["name"]: i["usd"] for i in json.loads(capsys.readouterr().out)["options"][0]["line_items"]}
     # (2M - 1M free) x $1.00/1M = $1.00
     assert items["API Gateway HTTP API"] == pytest.approx(1.00, rel=1e-9)
+
+
+def test_batch_rows_price_lambda_against_batch_transform(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", "--batch-rows", "1M", "--per-row-ms", "0.02", "--json"]) == 0
+    names = [o["name"] for o in json.loads(capsys.readouterr().out)["options"]]
+    assert names[0] == "lambda batch (step functions)" and "batch transform ml.t3.medium" in names
+
+
+def test_fails_with_exit_2_on_an_endpoint_comparison_without_memory(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["cost", "--requests-per-month", "2M", "--duration-ms", "5"]) == 2
+    assert "--memory-mb" in capsys.readouterr().err

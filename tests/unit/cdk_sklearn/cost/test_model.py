@@ -358,11 +358,12 @@ def test_compare_names_every_option_and_the_cheapest() -> None:
         "sagemaker ml.m5.large",
         "sagemaker ml.c5.large",
         "sagemaker serverless",
+        "lambda managed instances m7g.large",
     ]
     # Serverless: 2M x 0.005 s x 1 GB x $0.00002 = $0.20, below Function URL's $0.566667.
     assert report.cheapest == "sagemaker serverless"
     assert report.monthly_usd["sagemaker serverless"] == pytest.approx(0.20, **APPROX)
-    assert len(report.break_evens) == 3 * 5
+    assert len(report.break_evens) == 3 * 6
 
 
 def test_compare_notes_volume_tiers_beyond_300m_requests() -> None:

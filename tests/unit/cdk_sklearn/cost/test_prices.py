@@ -8,7 +8,14 @@ import pytest
 
 from cdk_sklearn.cost.prices import PRICES, PRICES_CHECKED, SAGEMAKER_INSTANCE_TYPES, price
 
-VERIFICATION_LEVELS = {"aws-page", "price-list", "secondary", "issue-supplied, unverified"}
+VERIFICATION_LEVELS = {
+    "aws-page",
+    "price-list",
+    "secondary",
+    "issue-supplied, unverified",
+    "unverified",
+    "derived",
+}
 
 
 def test_every_price_has_a_unit_a_source_a_date_and_a_verification_level() -> None:

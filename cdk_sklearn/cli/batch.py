@@ -1,0 +1,161 @@
+"""``cdk-sklearn batch``: score a folder of CSV or JSON Lines files with the batch entry point's code.
+
+The same plan, score and summary functions the Lambda batch entry runs (``lambda_runtime.batch``),
+over local folders instead of S3: the output folder gets the same layout as the output prefix
+(``<file>/part-<range start>.<format>``, ``errors-<range start>.jsonl``, ``_runs/<run>/``). Work
+items are scored by a pool of processes, one model load per process, streaming each byte range.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any, TextIO
+
+from cdk_sklearn.cli.main import UsageError
+from lambda_runtime import contract
+
+MiB = 1024 * 1024
+LOCAL_RUN = "local"
+# Small enough that every process gets several work items, large enough to amortize each one's
+# start (a header read, an output file).
+_MIN_SPLIT = 1 * MiB
+_ITEMS_PER_WORKER = 4
+
+# Each worker process holds the model it loaded once (see _init_worker).
+_WORKER: dict[str, Any] = {}
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``batch`` sub-command to the CLI."""
+    parser = subparsers.add_parser(
+        "batch",
+        help="score a folder of CSV/JSONL files with the batch entry point, on this machine's cores",
+        description=(
+            "Score every file under INPUT with MODEL, as SklearnBatchScoring does on Step Functions: "
+            "the same code, the same output layout (predictions, errors, run summary) under OUTPUT."
+        ),
+    )
+    parser.add_argument("--model", required=True, type=Path, help="model file (.joblib, .pkl or .skops)")
+    parser.add_argument("--input", required=True, type=Path, help="folder of input files")
+    parser.add_argument("--output", required=True, type=Path, help="folder for predictions and errors")
+    parser.add_argument("--format", choices=contract.BATCH_FORMATS, default="csv", help="default csv")
+    parser.add_argument("--id-column", default=None, help="column carried into the output as the row id")
+    parser.add_argument("--method", choices=contract.BATCH_METHODS, default="predict", help="default predict")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes (default: the CPU count)"
+    )
+    parser.add_argument(
+        "--split-mib",
+        type=int,
+        default=None,
+        help="input MiB per work item (default: spread over the workers, at most 64)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.set_defaults(func=run)
+
+
+def _init_worker(environment: dict[str, str]) -> None:
+    from lambda_runtime.batch import load_batch_model
+    from lambda_runtime.config import Settings
+
+    _WORKER["model"] = load_batch_model(Settings.from_environ(environment))
+
+
+def _score(store_roots: dict[str, str], job_fields: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    from lambda_runtime.batch import Job, LocalStore, score_work_item
+
+    store = LocalStore({name: Path(root) for name, root in store_roots.items()})
+    return score_work_item(store, Job.from_event(job_fields), _WORKER["model"], item)
+
+
+class Progress:
+    """One stderr line rewritten in place: bytes and rows done, rate, errors."""
+
+    def __init__(self, total_bytes: int, stream: TextIO, enabled: bool) -> None:
+        self.total = max(total_bytes, 1)
+        self.done = 0
+        self.rows = 0
+        self.errors = 0
+        self.started = time.perf_counter()
+        self.stream = stream
+        self.enabled = enabled
+        self._last = 0.0
+
+    def update(self, item_bytes: int, summary: dict[str, Any], *, final: bool = False) -> None:
+        self.done += item_bytes
+        self.rows += int(summary.get(contract.SUMMARY_ROWS, 0))
+        self.errors += int(summary.get(contract.SUMMARY_ERRORS, 0))
+        now = time.perf_counter()
+        if not self.enabled or (now - self._last < 0.2 and not final):
+            return
+        self._last = now
+        elapsed = max(now - self.started, 1e-9)
+        line = (
+            f"\r{100.0 * self.done / self.total:5.1f}% {self.done / MiB:,.1f}/{self.total / MiB:,.1f} MiB "
+            f"{self.rows:,} rows ({self.rows / elapsed:,.0f} rows/s) {self.errors:,} errors"
+        )
+        self.stream.write(line + ("\n" if final else ""))
+        self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan, score in parallel, write the run summary; print it as JSON."""
+    # Imported here: the batch entry point is function code, run in this process like `serve` does.
+    from cdk_sklearn.cli.serve import model_environment
+    from lambda_runtime.batch import Job, LocalStore, add_summary, empty_summary, plan, write_summary
+
+    if not args.input.is_dir():
+        raise UsageError(f"--input {str(args.input)!r} is not a folder")
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    output = args.output.resolve()
+    source = args.input.resolve()
+    if output == source or source in output.parents or output in source.parents:
+        raise UsageError("--output must not be --input, inside it, or contain it")
+    output.mkdir(parents=True, exist_ok=True)
+    environment = model_environment(args.model, None)
+    roots = {"input": str(source), "output": str(output)}
+    store = LocalStore({name: Path(root) for name, root in roots.items()})
+    total = sum(size for _, size in store.list("input", ""))
+    split = args.split_mib * MiB if args.split_mib else _split_for(total, args.workers)
+    job = Job(
+        bucket="input",
+        input_prefix="",
+        output_bucket="output",
+        output_prefix="",
+        format=args.format,
+        id_column=args.id_column,
+        method=args.method,
+        split_bytes=split,
+    )
+    planned = plan(store, job, LOCAL_RUN)
+    manifest = store.read_all("output", planned["manifest_key"]).decode()
+    items = [json.loads(line) for line in manifest.splitlines()]
+    progress = Progress(planned["bytes"], sys.stderr, enabled=not args.quiet)
+    summary = empty_summary()
+    with ProcessPoolExecutor(args.workers, initializer=_init_worker, initargs=(environment,)) as pool:
+        pending: dict[Future[dict[str, Any]], int] = {
+            pool.submit(_score, roots, job.to_event(), item): int(item["bytes"]) for item in items
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                part = future.result()
+                add_summary(summary, part)
+                progress.update(pending.pop(future), part)
+    progress.update(0, {}, final=True)
+    counts = write_summary(store, job, LOCAL_RUN, summary, [])
+    print(json.dumps({**counts, "output": str(output)}, indent=2))
+    return 0
+
+
+def _split_for(total_bytes: int, workers: int) -> int:
+    """Input bytes per work item: several items per worker, within 1 to 64 MiB."""
+    share = total_bytes // max(workers * _ITEMS_PER_WORKER, 1)
+    return max(_MIN_SPLIT, min(contract.DEFAULT_SPLIT_BYTES, share))
