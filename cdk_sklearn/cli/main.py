@@ -1,5 +1,5 @@
-"""The ``cdk-sklearn`` command line: ``doctor``, ``serve``, ``layer build``, ``lock``, ``cost`` and
-``cache``.
+"""The ``cdk-sklearn`` command line: ``new``, ``doctor``, ``serve``, ``layer build``, ``lock``, ``cost``
+and ``cache``.
 
 Each sub-command is a module of this package exposing ``register(subparsers)``, which adds its parser
 and sets ``func`` to a callable taking the parsed namespace and returning an exit code. A sub-command's
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from cdk_sklearn import __version__
 
 # Order is the order in `cdk-sklearn --help`.
-COMMAND_MODULES: tuple[str, ...] = ("doctor", "serve", "layer", "lock", "cost", "cache")
+COMMAND_MODULES: tuple[str, ...] = ("new", "doctor", "serve", "layer", "lock", "cost", "cache")
 
 EXIT_BROKEN_PIPE = 141
 """Exit code when the reader of stdout went away (``cdk-sklearn cost | head -1``): 128 + SIGPIPE,
