@@ -117,7 +117,9 @@ def scaffold(directory: Path, model: Path | None, *, force: bool = False) -> lis
     """
     _check_target(directory, force)
     if model is not None and not model.is_file():
-        raise UsageError(f"--model {model}: no such file; give the model file to serve (.joblib, .pkl, .skops)")
+        raise UsageError(
+            f"--model {model}: no such file; give the model file to serve (.joblib, .pkl, .skops)"
+        )
     model_name = model.name if model is not None else DEFAULT_MODEL
     versions = installed_versions()
     name = directory.resolve().name
