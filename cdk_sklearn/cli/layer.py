@@ -8,8 +8,6 @@ publish with ``aws lambda publish-layer-version``.
 from __future__ import annotations
 
 import argparse
-import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -83,11 +81,7 @@ def run_build(args: argparse.Namespace) -> int:
         raise ValueError(
             f"model {model.path} references no package the layer could provide; name them with --extra"
         )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        interpreter = resolve_bytecode(target, args.bytecode_python)
-    for warning in caught:
-        print(f"cdk-sklearn layer: warning: {warning.message}", file=sys.stderr)
+    interpreter = resolve_bytecode(target, args.bytecode_python)
     build = build_layer(requirements, target, interpreter, slim=args.slim)
     budget = build.budget(args.function_code_bytes)
     print(budget.render(f"cdk-sklearn layer for {target.describe()}"))
