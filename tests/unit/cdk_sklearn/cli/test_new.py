@@ -88,7 +88,7 @@ def test_force_writes_into_a_non_empty_directory(project: Path) -> None:
 
 
 def test_fails_on_a_missing_model(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="--model .*missing.joblib: no such file"):
+    with pytest.raises(UsageError, match=r"--model .*missing\.joblib: no such file"):
         scaffold(tmp_path / "p", tmp_path / "missing.joblib")
 
 
