@@ -156,7 +156,7 @@ def install_locked(packages: Sequence[LockedPackage], target: LambdaTarget, dest
         ]
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
-        output = _without_warnings(completed.stdout + completed.stderr)
+        output = _without_warnings(strip_ansi(completed.stdout + completed.stderr))
         if _HASH_MISMATCH in output or _NO_MATCH.search(output):
             raise HashMismatchError(output.strip())
         raise RuntimeError(
