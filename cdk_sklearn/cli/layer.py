@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -84,11 +83,7 @@ def run_build(args: argparse.Namespace) -> int:
         raise ValueError(
             f"model {model.path} references no package the layer could provide; name them with --extra"
         )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        interpreter = resolve_bytecode(target, args.bytecode_python)
-    for warning in caught:
-        print(f"cdk-sklearn layer: warning: {warning.message}", file=sys.stderr)
+    interpreter = resolve_bytecode(target, args.bytecode_python)
     plan = plan_cpu_wheels(requirements, target)
     for note in plan.notes:
         print(f"cdk-sklearn layer: {note}", file=sys.stderr)

@@ -18,6 +18,7 @@ from cdk_sklearn import __version__
 
 # Order is the order in `cdk-sklearn --help`.
 COMMAND_MODULES: tuple[str, ...] = (
+    "new",
     "doctor",
     "serve",
     "batch",

@@ -9,18 +9,31 @@ without resolving. ``requirements.lock`` next to the layer's ``python/`` records
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion
+
 from cdk_sklearn.packaging.target import SUPPORTED_RUNTIMES, LambdaTarget
 
-_NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
+DEFAULT_INDEX_URL = "https://pypi.org/simple"
+# pip's wording for "nothing satisfies this requirement" has been one of these two since pip 10; the
+# second names the requirement before the first does in some versions.
+_NO_MATCH = re.compile(
+    r"(?:No matching distribution found for|Could not find a version that satisfies the requirement)\s+(\S+)"
+)
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
 _HASH_MISMATCH = "DO NOT MATCH THE HASHES"
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(==\s*([^\s;,]+))?")
 
@@ -93,6 +106,9 @@ def resolve(
             "--dry-run",
             *(() if with_dependencies else ("--no-deps",)),
             "--ignore-installed",
+            # pip before 23.1 takes --platform only with --target; nothing is written with --dry-run
+            "--target",
+            str(Path(scratch) / "target"),
             "--report",
             str(report),
             *target.pip_arguments(),
@@ -100,13 +116,13 @@ def resolve(
         ]
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
         if completed.returncode != 0:
-            output = completed.stdout + completed.stderr
+            output = strip_ansi(completed.stdout + completed.stderr)
             missing = _NO_MATCH.search(output)
             if missing:
                 raise ResolutionError(explain_missing_wheel(missing.group(1), target))
             raise RuntimeError(
                 f"pip could not resolve {' '.join(requirements)} for {target.describe()} "
-                f"(exit code {completed.returncode}):\n{_without_warnings(output)}"
+                f"(exit code {completed.returncode}): {pip_error(output)}"
             )
         return read_report(report)
 
@@ -146,7 +162,7 @@ def install_locked(packages: Sequence[LockedPackage], target: LambdaTarget, dest
         ]
         completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
-        output = _without_warnings(completed.stdout + completed.stderr)
+        output = _without_warnings(strip_ansi(completed.stdout + completed.stderr))
         if _HASH_MISMATCH in output or _NO_MATCH.search(output):
             raise HashMismatchError(output.strip())
         raise RuntimeError(
@@ -187,26 +203,98 @@ def write_lock(packages: Sequence[LockedPackage], target: LambdaTarget, path: Pa
 
 
 def available_versions(distribution: str, target: LambdaTarget) -> list[str]:
-    """Versions of ``distribution`` that have a wheel for ``target``, newest first (empty if none)."""
-    command = [*pip_command(), "index", "versions", distribution, "--json", *target.pip_arguments()]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
-    if completed.returncode != 0:
-        return []
+    """Versions of ``distribution`` that have a wheel for ``target``, newest first (empty if none).
+
+    Read from the package index's file listing (PEP 691 JSON of ``$PIP_INDEX_URL``, default PyPI),
+    never from pip's output, so the answer does not depend on the pip version. A wheel counts when one
+    of its tags is one pip accepts for the target (:func:`target_tags`); yanked files and pre-releases
+    do not. Empty when the index cannot be read.
+    """
+    tags = target_tags(target)
+    versions = set()
+    for filename in index_files(distribution):
+        try:
+            _, version, _, wheel_tags = parse_wheel_filename(filename)
+        except (InvalidWheelFilename, InvalidVersion):
+            continue
+        if not version.is_prerelease and not wheel_tags.isdisjoint(tags):
+            versions.add(version)
+    return [str(version) for version in sorted(versions, reverse=True)]
+
+
+def target_tags(target: LambdaTarget) -> frozenset[Tag]:
+    """The wheel tags pip accepts for ``target`` given its ``--platform`` options.
+
+    pip extends a ``manylinux_2_X`` platform to every older glibc (and ``manylinux2014`` to
+    ``manylinux2010`` and ``manylinux1``); the interpreter tags are CPython's for the runtime's version,
+    with ``abi3`` and pure-Python wheels.
+    """
+    newest = max(_glibc_minor(tag) for tag in target.platform_tags)
+    machine = target.machine
+    platforms = [f"manylinux_2_{minor}_{machine}" for minor in range(newest, 4, -1)]
+    platforms += [f"manylinux2014_{machine}", f"manylinux2010_{machine}", f"manylinux1_{machine}"]
+    version = target.version_tuple
+    return frozenset(
+        (
+            *cpython_tags(version, abis=[target.abi], platforms=platforms),
+            *compatible_tags(version, interpreter=target.abi, platforms=platforms),
+        )
+    )
+
+
+def index_files(distribution: str) -> tuple[str, ...]:
+    """File names the index lists for ``distribution`` (yanked ones left out); empty when unreadable."""
+    return _index_files(os.environ.get("PIP_INDEX_URL") or DEFAULT_INDEX_URL, canonicalize_name(distribution))
+
+
+@functools.lru_cache(maxsize=64)
+def _index_files(index_url: str, name: str) -> tuple[str, ...]:
+    request = urllib.request.Request(
+        f"{index_url.rstrip('/')}/{name}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
     try:
-        versions = json.loads(completed.stdout).get("versions", [])
-    except json.JSONDecodeError:
-        return []
-    return [str(v) for v in versions]
+        with urllib.request.urlopen(request, timeout=60) as response:
+            listing = json.load(response)
+    except (OSError, ValueError):
+        return ()
+    files = listing.get("files", []) if isinstance(listing, dict) else []
+    return tuple(
+        str(item["filename"])
+        for item in files
+        if isinstance(item, dict) and "filename" in item and not item.get("yanked")
+    )
+
+
+def _glibc_minor(platform_tag: str) -> int:
+    if platform_tag.startswith("manylinux2014_"):
+        return 17
+    match = re.match(r"manylinux_2_(\d+)_", platform_tag)
+    return int(match.group(1)) if match else 17
 
 
 def explain_missing_wheel(requirement: str, target: LambdaTarget) -> str:
-    """Say which requirement has no wheel for ``target`` and what would work instead.
+    """Say, in one line, which requirement has no wheel for ``target`` and what would work instead.
 
     Asks the index which runtimes (same architecture) have a wheel of the exact pinned version, and
     which is the newest version with a wheel for this runtime.
+
+    Parameters
+    ----------
+    requirement
+        The requirement pip could not satisfy, as pip printed it (ANSI colours are removed).
+    target
+        The layer's runtime and architecture.
+
+    Returns
+    -------
+    str
+        E.g. ``scikit-learn 1.9.1 has no wheel for python3.11 on Amazon Linux 2 (glibc 2.26, arm64);
+        use runtime python3.12+ or retrain with scikit-learn<=1.7.0 (the newest with a wheel for
+        python3.11)``.
     """
-    match = _REQUIREMENT_NAME.match(requirement)
-    name = match.group(1) if match else requirement
+    clean = strip_ansi(requirement).strip().strip("'\"")
+    match = _REQUIREMENT_NAME.match(clean)
+    name = match.group(1) if match else clean
     pinned = match.group(4) if match else None
     here = available_versions(name, target)
     wanted = f"{name} {pinned}" if pinned else name
@@ -232,12 +320,24 @@ def explain_missing_wheel(requirement: str, target: LambdaTarget) -> str:
     return f"{message}; {' or '.join(advice)}"
 
 
+def strip_ansi(text: str) -> str:
+    """``text`` without terminal escape sequences (colours, cursor moves) some pip versions print."""
+    return _ANSI.sub("", text)
+
+
 def _runtime_range(runtimes: list[str]) -> str:
     ordered = [r for r in SUPPORTED_RUNTIMES if r in runtimes]
     tail = SUPPORTED_RUNTIMES[SUPPORTED_RUNTIMES.index(ordered[0]) :]
     if tuple(ordered) == tail and len(ordered) > 1:
         return f"{ordered[0]}+"
     return " or ".join(ordered)
+
+
+def pip_error(output: str) -> str:
+    """pip's ``ERROR:`` lines of ``output``, joined into one line (all of it when there are none)."""
+    lines = [line.strip() for line in strip_ansi(output).splitlines() if line.strip()]
+    errors = [line.removeprefix("ERROR:").strip() for line in lines if line.startswith("ERROR:")]
+    return " ".join(errors or [line for line in lines if not line.startswith("WARNING:")])
 
 
 def _without_warnings(output: str) -> str:

