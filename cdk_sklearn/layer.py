@@ -188,7 +188,7 @@ class SklearnLayer(Construct):
             raise ClosureError(f"model {model.path.name} cannot be loaded on Lambda: {script[0]}")
         self._warn_unknown_modules(model, user_code)
         for advisory in model.advisories:
-            warnings.warn(advisory, ModelDependencyWarning, stacklevel=2)
+            _warn_about(model, advisory)
         self._target = target
         self._requirements = requirements
         self._slim = slim
@@ -274,12 +274,11 @@ class SklearnLayer(Construct):
         unknown = sorted(model.unknown_modules - shipped)
         if not unknown:
             return
-        warnings.warn(
+        _warn_about(
+            model,
             f"model {model.path.name} references modules {', '.join(unknown)} that cdk-sklearn does not know "
             "how to install; add their packages to extra_requirements, or ship your own modules with "
             "code_paths=[...], or the model will not load on Lambda",
-            ModelDependencyWarning,
-            stacklevel=3,
         )
 
     @staticmethod
@@ -342,6 +341,12 @@ def _build_plan(
         without_dependencies=plan.without_dependencies,
         **closure,
     )
+
+
+def _warn_about(model: ModelArtifact, message: str) -> None:
+    # Attributed to the model file: a stack level would point into jsii's runtime, which constructs
+    # every construct, and tell the user nothing.
+    warnings.warn_explicit(message, ModelDependencyWarning, filename=str(model.path), lineno=0)
 
 
 def _description(text: str) -> str:
