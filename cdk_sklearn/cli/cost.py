@@ -57,6 +57,18 @@ def register(subparsers: Any) -> None:
             f"checked {PRICES_CHECKED}), with the break-even volume of each comparison."
         ),
     )
+    _add_workload_arguments(parser)
+    _add_lambda_arguments(parser)
+    _add_managed_instances_arguments(parser)
+    _add_batch_arguments(parser)
+    _add_sagemaker_arguments(parser)
+    _add_billing_arguments(parser)
+    _add_output_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def _add_workload_arguments(parser: argparse.ArgumentParser) -> None:
+    """What is served: requests a month (or a batch job), memory, duration, CPU, front doors."""
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument(
         "--requests-per-month",
@@ -81,37 +93,6 @@ def register(subparsers: Any) -> None:
         help="billed duration of one warm prediction (ms); also its CPU time on Lambda Managed Instances",
     )
     parser.add_argument(
-        "--lmi-instance-type",
-        choices=LMI_INSTANCE_TYPES,
-        default="m7g.large",
-        help="Lambda Managed Instances: EC2 type (default m7g.large)",
-    )
-    parser.add_argument(
-        "--lmi-min-instances",
-        type=int,
-        default=LMI_MIN_INSTANCES,
-        metavar="K",
-        help=f"Lambda Managed Instances always running (default {LMI_MIN_INSTANCES}, AWS's AZ floor)",
-    )
-    parser.add_argument(
-        "--lmi-vpc",
-        choices=LMI_VPC_OPTIONS,
-        default="endpoints",
-        help="how LMI instances reach S3 and CloudWatch: VPC endpoints (default) or a NAT gateway",
-    )
-    batch = parser.add_argument_group("batch job (with --batch-rows)")
-    batch.add_argument("--per-row-ms", type=float, default=0.02, metavar="MS", help="vCPU time per row")
-    batch.add_argument("--bytes-per-row", type=float, default=100.0, metavar="B", help="input bytes per row")
-    batch.add_argument("--split-mib", type=int, default=64, metavar="MIB", help="input MiB per work item")
-    batch.add_argument("--objects", type=int, default=1, metavar="K", help="input objects")
-    batch.add_argument(
-        "--provisioning-minutes",
-        type=float,
-        default=5.0,
-        metavar="MIN",
-        help="billed start-up minutes per Batch Transform instance (default 5)",
-    )
-    parser.add_argument(
         "--architecture",
         choices=ARCHITECTURES,
         default=DEFAULT_ARCHITECTURE,
@@ -124,6 +105,10 @@ def register(subparsers: Any) -> None:
         metavar="{" + ",".join(FRONT_DOORS) + ",all}",
         help="what answers HTTPS in front of Lambda; repeat to compare several (default: all three)",
     )
+
+
+def _add_lambda_arguments(parser: argparse.ArgumentParser) -> None:
+    """How Lambda avoids cold starts, and what they cost."""
     parser.add_argument(
         "--cold-start-rate",
         type=float,
@@ -156,6 +141,49 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--snapstart-versions", type=int, default=1, metavar="V", help="versions cached all month (default 1)"
     )
+
+
+def _add_managed_instances_arguments(parser: argparse.ArgumentParser) -> None:
+    """Lambda Managed Instances, the option past the break-even volumes."""
+    parser.add_argument(
+        "--lmi-instance-type",
+        choices=LMI_INSTANCE_TYPES,
+        default="m7g.large",
+        help="Lambda Managed Instances: EC2 type (default m7g.large)",
+    )
+    parser.add_argument(
+        "--lmi-min-instances",
+        type=int,
+        default=LMI_MIN_INSTANCES,
+        metavar="K",
+        help=f"Lambda Managed Instances always running (default {LMI_MIN_INSTANCES}, AWS's AZ floor)",
+    )
+    parser.add_argument(
+        "--lmi-vpc",
+        choices=LMI_VPC_OPTIONS,
+        default="endpoints",
+        help="how LMI instances reach S3 and CloudWatch: VPC endpoints (default) or a NAT gateway",
+    )
+
+
+def _add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    """A batch job (``--batch-rows``) against SageMaker Batch Transform."""
+    batch = parser.add_argument_group("batch job (with --batch-rows)")
+    batch.add_argument("--per-row-ms", type=float, default=0.02, metavar="MS", help="vCPU time per row")
+    batch.add_argument("--bytes-per-row", type=float, default=100.0, metavar="B", help="input bytes per row")
+    batch.add_argument("--split-mib", type=int, default=64, metavar="MIB", help="input MiB per work item")
+    batch.add_argument("--objects", type=int, default=1, metavar="K", help="input objects")
+    batch.add_argument(
+        "--provisioning-minutes",
+        type=float,
+        default=5.0,
+        metavar="MIN",
+        help="billed start-up minutes per Batch Transform instance (default 5)",
+    )
+
+
+def _add_sagemaker_arguments(parser: argparse.ArgumentParser) -> None:
+    """The SageMaker side of the comparison."""
     parser.add_argument(
         "--sagemaker-instances",
         type=int,
@@ -163,6 +191,10 @@ def register(subparsers: Any) -> None:
         metavar="K",
         help="instances behind each SageMaker real-time endpoint (default 1)",
     )
+
+
+def _add_billing_arguments(parser: argparse.ArgumentParser) -> None:
+    """Free tiers and what the construct adds: alarms, dashboard, logs, metrics."""
     parser.add_argument(
         "--include-free-tier",
         action="store_true",
@@ -198,11 +230,14 @@ def register(subparsers: Any) -> None:
         help=f"custom metrics billed a month (default {CUSTOM_METRICS}: the runtime's EMF metrics); "
         "0 leaves them out",
     )
+
+
+def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the result is shown."""
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
         "--plot", metavar="FILE.png", help="also draw cost against requests per month to FILE.png"
     )
-    parser.set_defaults(func=run)
 
 
 def workload_from_args(args: argparse.Namespace) -> Workload:
