@@ -3,10 +3,12 @@
 Each case trains a small model, saves it the way its library documents, synthesizes a stack with
 ``SklearnLambdaEndpoint`` and bundling on, and boots the function code, layer and model taken from
 ``cdk.out`` as the Lambda Python runtime would (``tests/support/deploy_proof.py``): CPython 3.13 in a
-Debian trixie userland, ``/var/task`` and ``/opt`` read-only, the function reading the model from an S3 server
-on loopback at the bucket and key of the template. AWS-shaped HTTP API events go in; the answers must
-equal scikit-learn's (and XGBoost's, LightGBM's) own on this machine: labels exactly, probabilities
-within 1e-9 relative.
+Debian trixie userland, ``/var/task`` and ``/opt`` read-only, the function reading the model from an
+S3 server on loopback at the bucket and key of the template. AWS-shaped HTTP API events go in; the
+answers must equal scikit-learn's (and XGBoost's, LightGBM's) own on this machine: labels exactly,
+probabilities within 1e-9 relative with the scikit-learn engine, and within the tolerance the graph was
+verified with at synth with the ONNX engine (whose process must never import scikit-learn, SciPy,
+pandas or joblib, and whose layer must stay within 100 MB).
 
 Needs root, debootstrap, overlayfs in a private mount namespace, and qemu-user-static for arm64;
 skipped with the reason elsewhere. ``make deploy-proof`` runs this file alone.
