@@ -198,6 +198,9 @@ class EndpointProps:
         The monitoring's props, or None when ``monitoring=False``.
     rollout
         The rollout's props, or None when ``rollout="none"``.
+    engine, sample_input, onnx_tolerance
+        Which engine serves the model (``sklearn``, ``onnx``, ``auto``), the rows an ONNX conversion is
+        verified on, and its tolerance (see :class:`SklearnLambdaEndpoint`).
     """
 
     model_path: Path
