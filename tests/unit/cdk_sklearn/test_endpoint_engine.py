@@ -178,3 +178,9 @@ def test_onnx_engine_graph_carries_the_runtime_record(forest, sample):
     session = ort.InferenceSession(str(endpoint.model.path), providers=["CPUExecutionProvider"])
     record = json.loads(session.get_modelmeta().custom_metadata_map[contract.ONNX_METADATA_KEY])
     assert record["classes"] == [0, 1]
+
+
+def test_auto_on_python311_keeps_the_sklearn_engine(forest, sample, capsys):
+    endpoint, _ = synth(forest, engine="auto", sample_input=str(sample), runtime="python3.11")
+    assert endpoint.engine == "sklearn"
+    assert "auto: not ONNX (the ONNX engine needs python3.12 or newer" in capsys.readouterr().err
