@@ -69,7 +69,7 @@ lint: install $(MODEL) ## ruff, mypy (strict), cfn-lint and cdk-nag on every env
 	$(BIN)/mypy cdk_sklearn lambda_runtime devtools app.py tests/typing
 	$(BIN)/python -m devtools.checks
 
-test: install ## the test suite (unit + integration), then lint
+test: install $(MODEL) ## the test suite (unit + integration), then lint
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory lint
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -37,7 +38,14 @@ from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 from cdk_sklearn.front_door import FrontDoor, FrontDoorProps, SharedHttpApi, build_front_door
 from cdk_sklearn.function_code import function_code, resolve_code_paths
 from cdk_sklearn.layer import LayerProps, SklearnLayer
-from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
+from cdk_sklearn.model.artifact import ModelArtifact, inspect_model, is_onnx_file
+from cdk_sklearn.model.engine import (
+    ENGINE_CHOICES,
+    EngineChoice,
+    EngineError,
+    choose_engine,
+    onnx_runtime_problem,
+)
 from cdk_sklearn.model.skops_trust import check_trusted
 from cdk_sklearn.monitoring import EndpointMonitoring, MonitoringProps
 from cdk_sklearn.nag import acknowledge
@@ -91,6 +99,9 @@ _ARCHITECTURE_OBJECTS: Mapping[str, lambda_.Architecture] = {
     "x86_64": lambda_.Architecture.X86_64,
 }
 ROLLOUTS: tuple[str, ...] = (*ROLLOUT_STRATEGIES, "none")
+DEFAULT_ONNX_TOLERANCE = 1e-5
+"""The ``onnx_tolerance`` default (``cdk_sklearn.model.onnx_convert.DEFAULT_TOLERANCE``, which this module
+does not import: the converter is only loaded when a conversion runs)."""
 # The newest Python runtime cdk-nag's AwsSolutions-L1 expects; older ones get a written reason.
 LATEST_RUNTIME = SUPPORTED_RUNTIMES[-1]
 
@@ -134,6 +145,9 @@ class EndpointSettings(TypedDict, total=False):
     latency_p99_threshold_ms: float
     server_error_rate_percent: float
     rollout: str
+    engine: str
+    sample_input: str | os.PathLike[str] | None
+    onnx_tolerance: float
 
 
 SETTINGS: tuple[str, ...] = tuple(EndpointSettings.__annotations__)
@@ -184,6 +198,9 @@ class EndpointProps:
         The monitoring's props, or None when ``monitoring=False``.
     rollout
         The rollout's props, or None when ``rollout="none"``.
+    engine, sample_input, onnx_tolerance
+        Which engine serves the model (``sklearn``, ``onnx``, ``auto``), the rows an ONNX conversion is
+        verified on, and its tolerance (see :class:`SklearnLambdaEndpoint`).
     """
 
     model_path: Path
@@ -206,6 +223,9 @@ class EndpointProps:
     front_door: FrontDoorProps = field(default_factory=lambda: FrontDoorProps(owner=OWNER))
     monitoring: MonitoringProps | None = field(default_factory=lambda: MonitoringProps(owner=OWNER))
     rollout: RolloutProps | None = field(default_factory=lambda: RolloutProps(owner=OWNER))
+    engine: str = "sklearn"
+    sample_input: Path | None = None
+    onnx_tolerance: float = DEFAULT_ONNX_TOLERANCE
 
     def __post_init__(self) -> None:
         self._check_model_path()
@@ -236,7 +256,45 @@ class EndpointProps:
             raise invalid(
                 "log_retention_days", self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS))
             )
+        self._check_engine()
         self._check_parts_together()
+
+    def _check_engine(self) -> None:
+        check_choice("engine", self.engine, ENGINE_CHOICES)
+        tolerance = self.onnx_tolerance
+        if (
+            not isinstance(tolerance, int | float)
+            or isinstance(tolerance, bool)
+            or not math.isfinite(tolerance)
+            or tolerance < 0
+        ):
+            raise invalid(
+                "onnx_tolerance",
+                tolerance,
+                "a finite number >= 0: the largest absolute difference allowed between scikit-learn's and "
+                "the graph's probabilities or regression outputs (default 1e-5)",
+            )
+        object.__setattr__(self, "onnx_tolerance", float(tolerance))
+        committed_graph = is_onnx_file(self.model_path)
+        if self.sample_input is not None:
+            if not isinstance(self.sample_input, str | os.PathLike) or not Path(self.sample_input).is_file():
+                raise invalid(
+                    "sample_input",
+                    self.sample_input,
+                    "an existing file of rows like those the endpoint will receive (CSV with a header, "
+                    "Parquet, .npy or JSON records)",
+                )
+            object.__setattr__(self, "sample_input", Path(self.sample_input))
+        elif self.engine != "sklearn" and not committed_graph:
+            raise invalid(
+                "sample_input",
+                None,
+                f"a file of sample rows with engine={self.engine!r}: the graph is verified on them against "
+                "the model at synth (or pass a committed .onnx with its report as model_path)",
+            )
+        problem = onnx_runtime_problem(self.runtime)
+        if problem is not None and (self.engine == "onnx" or committed_graph):
+            raise invalid("runtime", self.runtime, f"python3.12 or newer for the ONNX engine; {problem}")
 
     def _check_model_path(self) -> None:
         if not isinstance(self.model_path, str | os.PathLike):
@@ -534,13 +592,31 @@ class SklearnLambdaEndpoint(Construct):
         ``linear`` (10 % more every minute), ``all_at_once`` (through CodeDeploy, all three roll
         back when the error-rate or latency alarm fires), or ``none`` (CloudFormation switches the
         alias directly).
+    engine
+        ``sklearn`` (default: the model file, unpickled by the function), ``onnx`` (converted to ONNX at
+        synth on this machine, verified against the model on ``sample_input``, served by onnxruntime: the
+        function never unpickles anything, and its layer is numpy + onnxruntime) or ``auto`` (``onnx``
+        when the conversion verifies, else ``sklearn``, saying why in one line). A ``model_path`` that
+        is already a verified ``.onnx`` (with its ``cdk-sklearn convert`` report) is served by the ONNX
+        engine. Needs python3.12 or newer.
+    sample_input
+        Rows like those the endpoint will receive (CSV with a header, Parquet, ``.npy`` or JSON records)
+        that the ONNX conversion is verified on. Required with ``engine="onnx"`` or ``"auto"``, unless
+        ``model_path`` is a committed ``.onnx``.
+    onnx_tolerance
+        Largest absolute difference allowed between scikit-learn's and the graph's probabilities,
+        decision scores or regression outputs on every sample row (labels must be identical). Default
+        ``1e-5``.
 
     Attributes
     ----------
     props : EndpointProps
         The validated props.
+    engine : str
+        ``"sklearn"`` or ``"onnx"``: the engine the function runs (``auto`` resolved).
     model : ModelArtifact
-        What static inspection of the model file found (sha256, format, training version, ...).
+        What static inspection of the served model file found (sha256, format, training version, ...):
+        with the ONNX engine, the verified graph.
     model_asset : aws_s3_assets.Asset
         The model file as uploaded to the CDK assets bucket.
     layer : aws_lambda.ILayerVersion
@@ -602,22 +678,40 @@ class SklearnLambdaEndpoint(Construct):
             )
         self.props = props if props is not None else EndpointProps.from_settings(**settings)
         # A file that is not a model is a props error too: find out before creating anything.
-        model = inspect_model(self.props.model_path)
-        if model.format == "skops":
+        source = inspect_model(self.props.model_path)
+        if source.format == "skops":
             # Types skops would refuse at load must fail here, not as a 503 after deploy.
-            check_trusted(model.path, self.props.skops_trusted_types)
-        if model.format == "skops":
-            check_trusted(model.path, self.props.skops_trusted_types)
+            check_trusted(source.path, self.props.skops_trusted_types)
+        choice = self._choose_engine(source)
         super().__init__(scope, id)
-        self.model: ModelArtifact = model
+        print(f"cdk-sklearn: {self.node.path}: engine {choice.engine}; {choice.detail}", file=sys.stderr)
+        self.engine: str = choice.engine
+        self.model: ModelArtifact = choice.model
         self._create_function()
         self._create_alias()
         self._create_front_door()
         self._create_operations()
 
+    def _choose_engine(self, source: ModelArtifact) -> EngineChoice:
+        p = self.props
+        try:
+            return choose_engine(
+                source,
+                engine=p.engine,
+                runtime=p.runtime,
+                sample_input=p.sample_input,
+                tolerance=p.onnx_tolerance,
+                trusted_types=p.skops_trusted_types,
+            )
+        except EngineError as exc:
+            raise EngineError(
+                f"{OWNER}: engine={p.engine!r} cannot serve {p.model_path.name}: {exc}"
+            ) from None
+
     def _create_function(self) -> None:
         p = self.props
-        self.model_asset = s3_assets.Asset(self, "ModelAsset", path=str(p.model_path.resolve()))
+        # With the ONNX engine the asset is the verified graph, never the pickle it was converted from.
+        self.model_asset = s3_assets.Asset(self, "ModelAsset", path=str(self.model.path.resolve()))
         code, code_bytes = function_code(p.runtime, p.layer.bytecode_python, p.code_paths)
         self.sklearn_layer = self._shared_layer(code_bytes)
         self.layer: lambda_.ILayerVersion = self.sklearn_layer.layer_version
@@ -640,7 +734,9 @@ class SklearnLambdaEndpoint(Construct):
             tracing=lambda_.Tracing.ACTIVE if p.tracing else None,
             log_group=self.log_group,
             role=self._least_privilege_role(),
-            description=f"scikit-learn model {p.model_path.name} ({self.model.sha256[:12]})",
+            description=f"scikit-learn model {p.model_path.name}"
+            + (" as ONNX" if self.engine == "onnx" else "")
+            + f" ({self.model.sha256[:12]})",
             environment=self._function_environment(),
         )
         if p.tracing:

@@ -358,6 +358,10 @@ def _rest_api(
         "RestApi",
         description="scikit-learn predictions (cdk-sklearn)",
         endpoint_types=[apigw.EndpointType.REGIONAL],
+        # OIP binary tensor bodies are bytes: without these a REST API passes them on as text and
+        # corrupts them. "*/*" because tritonclient sends no Content-Type; JSON then arrives
+        # base64-encoded too, and the runtime decodes it first (see the contract's comment).
+        binary_media_types=list(contract.REST_API_BINARY_MEDIA_TYPES),
         cloud_watch_role=True,
         deploy_options=apigw.StageOptions(
             stage_name=REST_STAGE,

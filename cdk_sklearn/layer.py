@@ -189,6 +189,14 @@ class SklearnLayer(Construct):
         self._warn_unknown_modules(model, user_code)
         for advisory in model.advisories:
             _warn_about(model, advisory)
+        # A graph verified at synth needs no scikit-learn: the ONNX engine's layer (numpy + onnxruntime).
+        self._engine = "onnx" if model.format == "onnx" else "sklearn"
+        if self._engine == "onnx" and target.version_tuple < (3, 12):
+            raise ValueError(
+                f"model {model.path.name} is served by the ONNX engine, whose layer needs python3.12 or "
+                f"newer: {target.runtime} runs on Amazon Linux 2, whose glibc 2.26 cannot load current "
+                "onnxruntime wheels; set runtime='python3.13'"
+            )
         self._target = target
         self._requirements = requirements
         self._slim = slim
@@ -202,7 +210,7 @@ class SklearnLayer(Construct):
                 print(f"cdk-sklearn: {note}", file=sys.stderr)
             lock: Path | None = lock_path()
             closure = {"modules": model.referenced, "code_paths": user_code}
-            build = _build_plan(plan, target, interpreter, slim, lock, closure)
+            build = _build_plan(plan, target, interpreter, slim, lock, closure, self._engine)
             if not slim and interpreter is not None and build.layer_bytes > AUTO_SLIM_BYTES:
                 print(
                     f"cdk-sklearn: the layer is {build.layer_bytes / 1e6:.0f} MB, over "
@@ -211,7 +219,7 @@ class SklearnLayer(Construct):
                     file=sys.stderr,
                 )
                 self._slim = slim = True
-                build = _build_plan(plan, target, interpreter, slim, lock, closure)
+                build = _build_plan(plan, target, interpreter, slim, lock, closure, self._engine)
             budget = build.budget(function_code_bytes)
             print(budget.render(f"cdk-sklearn: {self.node.path} ({target.describe()})"), file=sys.stderr)
             budget.check(extra_requirements)
@@ -232,7 +240,7 @@ class SklearnLayer(Construct):
             bundling=BundlingOptions(
                 # Never pulled: local bundling always succeeds or raises.
                 image=DockerImage.from_registry("cdk-sklearn-local-bundling-only"),
-                local=_LocalLayerBundling(plan, target, interpreter, slim, lock),
+                local=_LocalLayerBundling(plan, target, interpreter, slim, lock, self._engine),
             ),
         )
         self._layer_version = lambda_.LayerVersion(
@@ -253,6 +261,11 @@ class SklearnLayer(Construct):
     def requirements(self) -> tuple[str, ...]:
         """The requirement strings (model pins, then extras) the layer is built from."""
         return self._requirements
+
+    @property
+    def engine(self) -> str:
+        """``"sklearn"``, or ``"onnx"`` for a graph's layer (numpy + onnxruntime only)."""
+        return self._engine
 
     @property
     def target(self) -> LambdaTarget:
@@ -310,16 +323,20 @@ class _LocalLayerBundling:
         interpreter: Interpreter | None,
         slim: bool,
         lock: Path | None,
+        engine: str,
     ) -> None:
         self._plan = plan
         self._target = target
         self._interpreter = interpreter
         self._slim = slim
         self._lock = lock
+        self._engine = engine
 
     def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
         # The construct already built and checked this layer; this only takes it from the cache.
-        build = _build_plan(self._plan, self._target, self._interpreter, self._slim, self._lock, {})
+        build = _build_plan(
+            self._plan, self._target, self._interpreter, self._slim, self._lock, {}, self._engine
+        )
         copy_layer(build, Path(output_dir))
         return True
 
@@ -331,6 +348,7 @@ def _build_plan(
     slim: bool,
     lock: Path | None,
     closure: dict[str, Any],
+    engine: str,
 ) -> LayerBuild:
     return build_layer(
         plan.requirements,
@@ -339,6 +357,7 @@ def _build_plan(
         slim=slim,
         lock=lock,
         without_dependencies=plan.without_dependencies,
+        engine=engine,
         **closure,
     )
 

@@ -169,6 +169,15 @@ object describing the model for the runtime (all fields optional; ``schema`` is 
 ONNX_METADATA_SCHEMA: Final = 1
 """The version of the JSON object under :data:`ONNX_METADATA_KEY` this runtime reads."""
 
+REST_API_BINARY_MEDIA_TYPES: Final[tuple[str, ...]] = ("application/octet-stream", "*/*")
+"""Media types a REST API front door passes to the function as base64 bytes (``isBase64Encoded``).
+
+The Open Inference Protocol's binary tensor bodies (``Inference-Header-Content-Length``) are bytes; a
+REST API would otherwise pass them as UTF-8 text and mangle them. ``*/*`` because tritonclient sends no
+``Content-Type`` at all. JSON then also arrives base64-encoded, which the runtime decodes first
+(``events.py``); responses are unaffected (the function returns text with ``isBase64Encoded`` false).
+HTTP APIs and Function URLs base64-encode non-text bodies by themselves."""
+
 DEFAULT_MODEL_NAME: Final = "model"
 MODEL_NAME_RULE: Final = (
     "1 to 128 characters: letters, digits, '.', '_' and '-', starting with a letter or a digit"

@@ -1,4 +1,8 @@
-"""``cdk-sklearn layer build``: build the scikit-learn layer for a model outside CDK.
+"""``cdk-sklearn layer build``: build a model's Lambda layer outside CDK.
+
+``--engine sklearn`` (the default for a pickle or skops file) builds the scikit-learn layer pinned to the
+model's training versions; ``--engine onnx`` (the default for a verified ``.onnx``) the ONNX engine's
+layer: numpy + onnxruntime, pinned to the onnxruntime that verified the graph.
 
 The same pipeline as :class:`cdk_sklearn.layer.SklearnLayer` (and the same cache); the output folder
 holds ``python/`` and ``requirements.lock``, ready to zip (``cd DIR && zip -qr ../layer.zip .``) and
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +26,26 @@ from cdk_sklearn.packaging.target import SUPPORTED_ARCHITECTURES, SUPPORTED_RUNT
 
 def register(subparsers: Any) -> None:
     """Add ``layer build`` to the CLI."""
-    layer = subparsers.add_parser("layer", help="build the scikit-learn Lambda layer for a model")
+    layer = subparsers.add_parser("layer", help="build a model's Lambda layer (scikit-learn or ONNX engine)")
     actions = layer.add_subparsers(dest="layer_command", metavar="ACTION", required=True)
     build = actions.add_parser(
         "build",
         help="build the layer into a folder (python/ + requirements.lock)",
         description="Build the scikit-learn layer pinned to a model's training versions, without Docker.",
     )
-    build.add_argument("--model", required=True, type=Path, help="the model file (.joblib, .pkl, .skops)")
+    build.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="the model file (.joblib, .pkl, .skops, or a verified .onnx); optional with --engine onnx",
+    )
+    build.add_argument(
+        "--engine",
+        choices=("sklearn", "onnx"),
+        default=None,
+        help="whose layer: sklearn (scikit-learn and friends) or onnx (numpy + onnxruntime only); "
+        "default: from the model file",
+    )
     build.add_argument(
         "--runtime",
         default=DEFAULT_RUNTIME,
@@ -76,12 +93,24 @@ def run_build(args: argparse.Namespace) -> int:
     output: Path = args.output
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise ValueError(f"--output {output} exists and is not an empty folder; choose a new folder")
-    model = inspect_model(args.model)
+    model = inspect_model(args.model) if args.model is not None else None
+    engine = args.engine or ("onnx" if model is not None and model.format == "onnx" else "sklearn")
     target = LambdaTarget(args.runtime, args.architecture)
-    requirements = merge_requirements(model.requirements, args.extra)
+    if model is None and engine != "onnx":
+        raise ValueError("--model is required (or pass --engine onnx for the numpy + onnxruntime layer)")
+    if model is not None and model.format == "onnx" and engine != "onnx":
+        raise ValueError(f"--model {model.path.name} is an ONNX graph: its layer is --engine onnx")
+    if engine == "onnx" and (model is None or model.format != "onnx"):
+        # A model that is not yet a graph: the layer its graph will need, pinned to the local
+        # onnxruntime (the one `cdk-sklearn convert` verifies with).
+        base: tuple[str, ...] = onnx_layer_requirements()
+    else:
+        assert model is not None
+        base = model.requirements
+    requirements = merge_requirements(base, args.extra)
     if not requirements:
         raise ValueError(
-            f"model {model.path} references no package the layer could provide; name them with --extra"
+            f"model {args.model} references no package the layer could provide; name them with --extra"
         )
     interpreter = resolve_bytecode(target, args.bytecode_python)
     plan = plan_cpu_wheels(requirements, target)
@@ -93,10 +122,11 @@ def run_build(args: argparse.Namespace) -> int:
         interpreter,
         slim=args.slim,
         without_dependencies=plan.without_dependencies,
-        modules=model.referenced,
+        modules=model.referenced if model is not None else (),
+        engine=engine,
     )
     budget = build.budget(args.function_code_bytes)
-    print(budget.render(f"cdk-sklearn layer for {target.describe()}"))
+    print(budget.render(f"cdk-sklearn {engine} layer for {target.describe()}"))
     budget.check(args.extra)
     copy_layer(build, output)
     bytecode = f".pyc for {build.bytecode_tag}" if build.bytecode_tag else "no .pyc"
@@ -104,3 +134,11 @@ def run_build(args: argparse.Namespace) -> int:
         bytecode += ", sourceless"
     print(f"layer written to {output} ({bytecode}; lock: {output / 'requirements.lock'})")
     return 0
+
+
+def onnx_layer_requirements() -> tuple[str, ...]:
+    """``numpy`` and ``onnxruntime``, pinned to the onnxruntime installed here when there is one."""
+    try:
+        return ("numpy", f"onnxruntime=={metadata.version('onnxruntime')}")
+    except metadata.PackageNotFoundError:
+        return ("numpy", "onnxruntime")

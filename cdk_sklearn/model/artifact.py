@@ -49,6 +49,7 @@ _VERSION = re.compile(r"^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[a-z
 MODULE_DISTRIBUTIONS: dict[str, str] = {
     "sklearn": "scikit-learn",
     "numpy": "numpy",
+    "onnxruntime": "onnxruntime",
     "scipy": "scipy",
     "joblib": "joblib",
     "threadpoolctl": "threadpoolctl",
@@ -525,6 +526,16 @@ def _looks_like_onnx(file: Path, head: bytes) -> bool:
         and len(fields.get(_ONNX_GRAPH, ())) == 1
         and bool(fields.get(_ONNX_OPSET_IMPORT))
     )
+
+
+def is_onnx_file(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` holds an ONNX ``ModelProto`` (read from its bytes, whatever its name)."""
+    file = Path(path)
+    if not file.is_file():
+        return False
+    with file.open("rb") as handle:
+        head = handle.read(1)
+    return _looks_like_onnx(file, head)
 
 
 def onnx_report_path(file: Path) -> Path:

@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cdk_sklearn.model.artifact import inspect_model, onnx_report_path
+from lambda_runtime import contract
 
 DEFAULT_TOLERANCE: Final = 1e-5
 """Largest absolute difference allowed between scikit-learn's and the graph's probabilities or
@@ -1119,6 +1120,83 @@ def _check_edges(
     return cases, allow_nan, maxima
 
 
+_OUTPUT_METHODS: Final[dict[str, str]] = {
+    "label": "predict",
+    "prediction": "predict",
+    "probabilities": "predict_proba",
+    "scores": "decision_function",
+}
+"""Which scikit-learn method each kind of graph output answers."""
+
+
+def _public_class_name(estimator: Any) -> str:
+    # sklearn.ensemble._forest.RandomForestClassifier -> sklearn.ensemble.RandomForestClassifier:
+    # the import path users know, not the private module that happens to define the class.
+    parts = type(estimator).__module__.split(".")
+    public = [part for part in parts if not part.startswith("_")] or parts[:1]
+    return ".".join([*public, type(estimator).__qualname__])
+
+
+def runtime_record(
+    model: Any,
+    *,
+    inputs: Sequence[GraphInput],
+    outputs: GraphOutputs,
+    feature_names: tuple[str, ...] | None,
+    sklearn_version: str | None,
+    versions: Mapping[str, str],
+    verification: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The JSON object the runtime reads from the graph's ``metadata_props`` (``contract.ONNX_METADATA_KEY``).
+
+    Parameters
+    ----------
+    model
+        The converted estimator.
+    inputs, outputs, feature_names
+        The graph's inputs (with ``allow_nan``), what each output holds, and the model's column names.
+    sklearn_version
+        The scikit-learn version the model was saved with.
+    versions
+        The converter's versions (:data:`CONVERTER_DISTRIBUTIONS`).
+    verification
+        The synth-time comparison: ``passed``, ``rows``, ``edge_rows``, ``tolerance``, ``max_abs_diff``
+        per method.
+
+    Returns
+    -------
+    dict
+        The record, schema documented at ``lambda_runtime.contract.ONNX_METADATA_KEY``.
+    """
+    methods: dict[str, str] = {}
+    for kind in ("label", "prediction", "probabilities", "scores"):
+        name = getattr(outputs, kind)
+        if name is not None:
+            methods[_OUTPUT_METHODS[kind]] = name
+    described = []
+    for graph_input in inputs:
+        item: dict[str, Any] = {"name": graph_input.name, "allow_nan": graph_input.allow_nan}
+        if feature_names is not None:
+            # A named model has one graph input per column: the request's column of the same name.
+            item["column"] = graph_input.name
+        described.append(item)
+    record: dict[str, Any] = {
+        "schema": contract.ONNX_METADATA_SCHEMA,
+        "estimator_class": _public_class_name(model),
+        "estimator": describe(model),
+        "training_sklearn_version": sklearn_version,
+        "converter": {**dict(sorted(versions.items())), "target_opset": dict(TARGET_OPSET)},
+        "verification": dict(verification),
+        "outputs": methods,
+        "inputs": described,
+    }
+    if outputs.classes:
+        record["classes"] = [_plain(c) for c in outputs.classes]
+    if feature_names is not None:
+        record["feature_names"] = list(feature_names)
+    return record
+
+
 def _session(graph_bytes: bytes) -> Any:
     import onnxruntime as ort
 
@@ -1207,6 +1285,29 @@ def convert(
     for output, gap in edge_maxima.items():
         differences[output] = max(differences.get(output, 0.0), gap)
     final_inputs = tuple(GraphInput(i.name, i.type, i.shape, allow_nan=allow_nan[i.name]) for i in inputs)
+    versions = _versions()
+    record = runtime_record(
+        model,
+        inputs=final_inputs,
+        outputs=runner.outputs,
+        feature_names=feature_names,
+        sklearn_version=artifact.sklearn_version,
+        versions=versions,
+        verification={
+            "passed": True,
+            "rows": sample.n_rows,
+            "edge_rows": len(cases),
+            "tolerance": float(tolerance),
+            "max_abs_diff": {
+                _OUTPUT_METHODS[k]: differences[k] for k in sorted(differences) if k in _OUTPUT_METHODS
+            },
+        },
+    )
+    # Written after verification (the record reports it); metadata changes no computation. The
+    # runtime reads it to answer like scikit-learn: classes, method outputs, where NaN is refused.
+    entry = graph.metadata_props.add()
+    entry.key = contract.ONNX_METADATA_KEY
+    entry.value = json.dumps(record, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return ConversionResult(
         onnx_bytes=graph.SerializeToString(),
         estimator=estimator,
@@ -1216,7 +1317,7 @@ def convert(
         rows_checked=sample.n_rows,
         max_differences=differences,
         edge_cases=tuple(cases),
-        versions=_versions(),
+        versions=versions,
         model_sha256=artifact.sha256,
         model_name=artifact.path.name,
         sklearn_version=artifact.sklearn_version,

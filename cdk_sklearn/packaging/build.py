@@ -33,7 +33,7 @@ from cdk_sklearn.packaging.closure import fail_on, library_problems, module_prob
 from cdk_sklearn.packaging.install import HashMismatchError, install_locked, write_lock
 from cdk_sklearn.packaging.libraries import add_missing_libraries
 from cdk_sklearn.packaging.lock import LOCK_FILE_NAME, LayerSpec, LockEntry, LockError, locked_entry
-from cdk_sklearn.packaging.prune import prune
+from cdk_sklearn.packaging.prune import UNLOADED_LIBRARY_CANDIDATES, prune, prune_unloaded_libraries
 from cdk_sklearn.packaging.runtime_system import runtime_system
 from cdk_sklearn.packaging.slim import make_sourceless
 from cdk_sklearn.packaging.target import LambdaTarget
@@ -246,6 +246,7 @@ def build_layer(
     without_dependencies: Sequence[str] = (),
     modules: Collection[str] = (),
     code_paths: Sequence[Path] = (),
+    engine: str = "sklearn",
 ) -> LayerBuild:
     """Build (or reuse from the cache) the layer for ``requirements`` on ``target``, as locked.
 
@@ -271,6 +272,9 @@ def build_layer(
     modules, code_paths
         The dotted modules the model references and the user's code paths: the closure check
         (:mod:`cdk_sklearn.packaging.closure`) requires each module in the layer or the code paths.
+    engine
+        ``"sklearn"`` or ``"onnx"`` (numpy + onnxruntime; python3.12 or newer): the lock entry's engine,
+        and what is pruned (:data:`cdk_sklearn.packaging.prune.UNLOADED_LIBRARY_CANDIDATES`).
 
     Returns
     -------
@@ -293,7 +297,12 @@ def build_layer(
         check_slim(target, interpreter)
     lock_file = lock if lock is not None else cache_root() / LOCK_FILE_NAME
     release = interpreter.release if interpreter and interpreter.release else None
-    spec = LayerSpec.of(requirements, target, without_dependencies=without_dependencies)
+    if engine == "onnx" and target.version_tuple < (3, 12):
+        raise ValueError(
+            f"the ONNX engine's layer needs python3.12 or newer: {target.runtime} runs on Amazon Linux 2, "
+            "whose glibc 2.26 cannot load current onnxruntime wheels; build it for python3.13"
+        )
+    spec = LayerSpec.of(requirements, target, engine, without_dependencies=without_dependencies)
     entry = locked_entry(spec, lock_file, release, say)
     return build_from_entry(
         entry, interpreter, slim=slim, log=say, lock=lock_file, modules=modules, code_paths=code_paths
@@ -349,8 +358,9 @@ def build_from_entry(
     if manifest.is_file():
         return _checked(_load(home, key, reused=True), target, modules, code_paths)
     flavour = "slim (sourceless) " if slim else ""
+    kind = "ONNX engine" if entry.spec.engine == "onnx" else "scikit-learn"
     say(
-        f"cdk-sklearn: building the {flavour}scikit-learn layer for {target.describe()} from lock entry "
+        f"cdk-sklearn: building the {flavour}{kind} layer for {target.describe()} from lock entry "
         f"{entry.key}: {' '.join(f'{p.name}=={p.version}' for p in entry.packages)}"
     )
     started = time.monotonic()
@@ -366,6 +376,11 @@ def build_from_entry(
             raise LockError(_mismatch_message(entry, lock, str(exc))) from exc
         cache_tag = interpreter.cache_tag if interpreter else f"cpython-{target.abi.removeprefix('cp')}"
         pruned = prune(site_packages, cache_tag)
+        candidates = UNLOADED_LIBRARY_CANDIDATES.get(entry.spec.engine, ())
+        unloaded = prune_unloaded_libraries(site_packages, candidates)
+        for reason, size in unloaded.bytes_by_reason.items():
+            pruned._add(reason, size, 0)
+        pruned.files += unloaded.files
         system = runtime_system(target)
         added = add_missing_libraries(layer_dir, system)
         for library in added:

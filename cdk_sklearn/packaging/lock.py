@@ -11,7 +11,7 @@ Format
 The file is a PEP 751 lock file (``pylock.<name>.toml``, ``lock-version = "1.0"``) with one
 *dependency group* per layer entry:
 
-* An entry is one distinct layer: engine (``"sklearn"``), runtime, architecture and requirements
+* An entry is one distinct layer: engine (``"sklearn"`` or ``"onnx"``), runtime, architecture and requirements
   (the model's pins plus extras, normalised and sorted). Its key, e.g. ``sklearn-py313-arm64-1f0e2d3c``,
   is derived from those four (the last part hashes the requirements) and is the group's name.
 * Each pinned distribution of an entry is a ``[[packages]]`` item with ``marker = "'KEY' in
@@ -55,8 +55,9 @@ LOCK_ENV = "CDK_SKLEARN_LOCK"
 LOCK_FILE_NAME = "pylock.cdk-sklearn.toml"
 """The lock's file name: PEP 751 allows ``pylock.<name>.toml`` beside a project's own ``pylock.toml``."""
 
-ENGINES: tuple[str, ...] = ("sklearn",)
-"""Engines a layer entry may name (the ONNX engine's layer will be another)."""
+ENGINES: tuple[str, ...] = ("sklearn", "onnx")
+"""Engines a layer entry may name: the scikit-learn engine's layer, and the ONNX engine's (numpy +
+onnxruntime)."""
 
 _TOOL = "cdk-sklearn"
 _LOCK_VERSION = "1.0"

@@ -13,8 +13,11 @@ import csv
 import io
 import re
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cdk_sklearn.packaging.closure import elf_files
 
 # Test suites: folders named so inside a package (numpy/_core/tests, sklearn/tree/tests, ...).
 _TEST_DIRS = frozenset({"tests", "test"})
@@ -29,6 +32,13 @@ _TEST_EXTENSIONS = re.compile(
 )
 # Files an installer adds to a .dist-info folder (PEP 376 / PEP 610); see _file_reason.
 _INSTALLER_FILES = frozenset({"REQUESTED", "INSTALLER", "direct_url.json"})
+# Libraries a wheel ships for other consumers than its Python binding, per layer engine: candidates
+# only; each goes only when nothing in the layer can load it (see prune_unloaded_libraries).
+# onnxruntime's wheel carries the C API library (libonnxruntime.so.<version>, about 35 MB) for
+# C/C++ users; its Python binding, onnxruntime_pybind11_state, links the runtime in and needs it not.
+UNLOADED_LIBRARY_CANDIDATES: Mapping[str, tuple[str, ...]] = {
+    "onnx": ("onnxruntime/capi/libonnxruntime.so*",),
+}
 _PYC = re.compile(r"^[^.]+\.(?P<tag>[a-z]+-\d+)(\.opt-\d)?\.pyc$")
 
 
@@ -135,3 +145,50 @@ def remove_empty_dirs(root: Path) -> None:
     for path in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
         if not any(path.iterdir()):
             path.rmdir()
+
+
+def prune_unloaded_libraries(site_packages: Path, candidates: Sequence[str]) -> PruneReport:
+    """Delete the candidate shared libraries nothing in the layer can load.
+
+    A library is removed only when it is provably unreachable: no ELF file in the layer names it in
+    ``DT_NEEDED`` (the dynamic loader's only reason to map it), and no other file of the layer
+    (Python sources, bytecode, ELF string tables; ``.dist-info`` records aside) mentions its name, which
+    is what a ``dlopen``/``ctypes.CDLL`` by name would need.
+
+    Parameters
+    ----------
+    site_packages
+        The layer's ``python/`` folder.
+    candidates
+        Glob patterns relative to ``site_packages`` (e.g. :data:`UNLOADED_LIBRARY_CANDIDATES` values).
+
+    Returns
+    -------
+    PruneReport
+        Bytes removed under the reason ``"libraries nothing loads"``.
+    """
+    report = PruneReport()
+    found = sorted({path for pattern in candidates for path in site_packages.glob(pattern) if path.is_file()})
+    if not found:
+        return report
+    needed = {name for elf in elf_files(site_packages) for name in elf.needed}
+    others = [
+        path
+        for path in sorted(site_packages.rglob("*"))
+        if path.is_file()
+        and not path.is_symlink()
+        and path not in found
+        and not any(part.endswith(".dist-info") for part in path.relative_to(site_packages).parts)
+    ]
+    for library in found:
+        # libonnxruntime.so.1.32.0 -> libonnxruntime.so: what any soname, NEEDED entry or dlopen uses.
+        stem = library.name.split(".so", 1)[0] + ".so"
+        if any(name.startswith(stem) for name in needed):
+            continue
+        token = stem.encode()
+        if any(token in path.read_bytes() for path in others):
+            continue
+        report._add("libraries nothing loads", library.stat().st_size)
+        library.unlink()
+    rewrite_records(site_packages)
+    return report

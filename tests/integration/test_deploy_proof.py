@@ -3,10 +3,12 @@
 Each case trains a small model, saves it the way its library documents, synthesizes a stack with
 ``SklearnLambdaEndpoint`` and bundling on, and boots the function code, layer and model taken from
 ``cdk.out`` as the Lambda Python runtime would (``tests/support/deploy_proof.py``): CPython 3.13 in a
-Debian trixie userland, ``/var/task`` and ``/opt`` read-only, the model read from an S3 server
-on loopback at the bucket and key of the template. AWS-shaped HTTP API events go in; the answers must
-equal scikit-learn's (and XGBoost's, LightGBM's) own on this machine: labels exactly, probabilities
-within 1e-9 relative.
+Debian trixie userland, ``/var/task`` and ``/opt`` read-only, the function reading the model from an
+S3 server on loopback at the bucket and key of the template. AWS-shaped HTTP API events go in; the
+answers must equal scikit-learn's (and XGBoost's, LightGBM's) own on this machine: labels exactly,
+probabilities within 1e-9 relative with the scikit-learn engine, and within the tolerance the graph was
+verified with at synth with the ONNX engine (whose process must never import scikit-learn, SciPy,
+pandas or joblib, and whose layer must stay within 100 MB).
 
 Needs root, debootstrap, overlayfs in a private mount namespace, and qemu-user-static for arm64;
 skipped with the reason elsewhere. ``make deploy-proof`` runs this file alone.
@@ -76,6 +78,11 @@ class Trained:
     model_path: Path
     requests: list[Request]
     props: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def onnx(self) -> bool:
+        """Served by the ONNX engine (converted and verified at synth)."""
+        return self.props.get("engine") == "onnx"
 
 
 def _array_requests(model: Any, rows: np.ndarray) -> list[Request]:
@@ -268,6 +275,59 @@ def custom_transformer(folder: Path) -> Trained:
     return Trained(path, requests, {"code_paths": [str(package)]})
 
 
+def _as_onnx(trained: Trained, sample: Any) -> Trained:
+    """The same model served by the ONNX engine, its conversion verified at synth on ``sample``."""
+    folder = trained.model_path.parent
+    if isinstance(sample, pd.DataFrame):
+        path = folder / "sample.csv"
+        sample.to_csv(path, index=False)
+    else:
+        path = folder / "sample.npy"
+        np.save(path, np.asarray(sample, dtype=np.float64))
+    return Trained(trained.model_path, trained.requests, {"engine": "onnx", "sample_input": str(path)})
+
+
+def onnx_random_forest(folder: Path) -> Trained:
+    """ONNX case 1: the random forest of case 1, converted and verified at synth."""
+    features, _, _ = _iris()
+    return _as_onnx(random_forest(folder), features)
+
+
+def onnx_mlp(folder: Path) -> Trained:
+    """ONNX case 2: a scaled MLP (float64 arithmetic in the graph, as in scikit-learn)."""
+    from sklearn.neural_network import MLPClassifier
+
+    features, target, rows = _iris()
+    model = Pipeline(
+        [("scale", StandardScaler()), ("mlp", MLPClassifier((16, 16), max_iter=2000, random_state=0))]
+    ).fit(features, target)
+    path = folder / "mlp.joblib"
+    joblib.dump(model, path)
+    return _as_onnx(Trained(path, _array_requests(model, rows)), features)
+
+
+def onnx_dataframe_pipeline(folder: Path) -> Trained:
+    """ONNX case 3: the DataFrame pipeline of case 2 (string categories, an unseen one ignored)."""
+    trained = dataframe_pipeline(folder)
+    rng = np.random.default_rng(1)
+    n = 120
+    sample = pd.DataFrame(
+        {
+            "age": rng.uniform(18, 80, n).round(1),
+            "income": rng.normal(50_000, 15_000, n).round(0),
+            "city": rng.choice(["paris", "lima", "oslo"], n),
+            "plan": rng.choice(["basic", "pro"], n),
+        }
+    )
+    return _as_onnx(trained, sample)
+
+
+def onnx_xgboost(folder: Path) -> Trained:
+    """ONNX case 4: the XGBClassifier of case 3 (onnxmltools' converter)."""
+    features, _, _ = _iris()
+    return _as_onnx(xgboost_classifier(folder), features)
+
+
 CASES: dict[str, Callable[[Path], Trained]] = {
     "random_forest": random_forest,
     "dataframe_pipeline": dataframe_pipeline,
@@ -275,12 +335,20 @@ CASES: dict[str, Callable[[Path], Trained]] = {
     "lightgbm": lightgbm_classifier,
     "skops": skops_pipeline,
     "custom_transformer": custom_transformer,
+    "onnx_random_forest": onnx_random_forest,
+    "onnx_mlp": onnx_mlp,
+    "onnx_dataframe_pipeline": onnx_dataframe_pipeline,
+    "onnx_xgboost": onnx_xgboost,
 }
 RUNS = [
     *((name, "x86_64") for name in CASES),
     ("random_forest", "arm64"),
     ("dataframe_pipeline", "arm64"),
+    ("onnx_dataframe_pipeline", "arm64"),
 ]
+ONNX_LAYER_LIMIT_BYTES = 100_000_000
+"""The ONNX engine's layer (numpy + onnxruntime), unzipped, on either architecture."""
+NEVER_IMPORTED_BY_ONNX = {"sklearn", "scipy", "pandas", "joblib"}
 
 
 @pytest.fixture(scope="session")
@@ -333,7 +401,9 @@ def test_deployed_endpoint_answers_like_the_library(
         assert health["error"] is None, health["error"]
         health_body = json.loads(health["response"]["body"])
         assert health["response"]["statusCode"] == 200, f"{health_body}\nlogs:\n{function.logs_excerpt()}"
-        assert health_body["sha256"] == sha256_file(trained.model_path)
+        served = deployment.model.source if trained.onnx else trained.model_path
+        assert health_body["sha256"] == sha256_file(served)
+        tolerance = _verified_tolerance(deployment.model.source) if trained.onnx else None
 
         for request in trained.requests:
             answer = function.invoke(request.event())
@@ -344,17 +414,42 @@ def test_deployed_endpoint_answers_like_the_library(
             got = np.asarray(body["predictions"])
             if request.method == "predict":
                 np.testing.assert_array_equal(got, request.expected, err_msg=request.label)
+            elif tolerance is not None:
+                # ONNX computes differently (float32 tree outputs): within the verified tolerance.
+                np.testing.assert_allclose(
+                    got, request.expected, rtol=0, atol=tolerance, err_msg=request.label
+                )
             else:
                 np.testing.assert_allclose(got, request.expected, rtol=RTOL, atol=0, err_msg=request.label)
                 assert body["classes"] == request.classes, request.label
         timings["requests"] = elapsed(started)
         origins = function.close()
 
-    # Everything imported came from the function code, the layer or the standard library. The model
-    # was read from S3 with the runtime's own signed GET: the serving path never imports the runtime's
-    # boto3 (/var/runtime), which costs 0.16-0.18 s of cold start (lambda_runtime.contract).
+    # Everything imported came from the function code, the layer or the standard library.
     assert set(origins) <= ORIGINS, origins
-    assert "/opt/python" in origins and "/var/task" in origins, origins
-    assert "/var/runtime" not in origins, origins
+    # The model is read from S3 with a standard-library signed GET: neither engine imports boto3 (or
+    # anything else of the runtime's /var/runtime) on a cold start.
+    assert "/opt/python" in origins and "/var/runtime" not in origins, origins
     assert deployment.architecture == architecture
+    if trained.onnx:
+        assert deployment.environment["MODEL_FORMAT"] == "onnx"
+        assert not NEVER_IMPORTED_BY_ONNX & set(function.imported), function.imported
+        layer_bytes = _layer_bytes(unpacked_assets, deployment)
+        print(f"deploy-proof {case} {architecture}: ONNX layer {layer_bytes / 1e6:.1f} MB unzipped")
+        assert layer_bytes <= ONNX_LAYER_LIMIT_BYTES
     print(f"deploy-proof {case} {architecture}: {json.dumps(timings)}")
+
+
+def _verified_tolerance(graph: Path) -> float:
+    """The tolerance the deployed graph was verified with at synth (its ``cdk_sklearn`` record)."""
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(graph)).metadata_props}
+    return float(json.loads(props["cdk_sklearn"])["verification"]["tolerance"])
+
+
+def _layer_bytes(assets: Path, deployment: Any) -> int:
+    from tests.support.deploy_proof import unpacked
+
+    folder = unpacked(deployment.layers[0], assets)
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())

@@ -98,7 +98,10 @@ def main() -> None:
             continue
         where = next((root for root in (*ORIGIN_ROOTS, stdlib) if path.startswith(root + "/")), path)
         origins[where] = origins.get(where, 0) + 1
-    answers.write(json.dumps({"kind": "modules", "origins": origins}) + "\n")
+    # The top-level packages the process imported: the ONNX engine must never have imported
+    # scikit-learn, SciPy, pandas or joblib.
+    imported = sorted({name.split(".")[0] for name in sys.modules})
+    answers.write(json.dumps({"kind": "modules", "origins": origins, "imported": imported}) + "\n")
 
 
 main()

@@ -503,6 +503,8 @@ class BootedFunction:
     log_path: Path = field(init=False)
     timings: dict[str, float] = field(init=False, default_factory=dict)
     boot_report: dict[str, Any] = field(init=False, default_factory=dict)
+    imported: tuple[str, ...] = field(init=False, default=())
+    """Top-level packages in ``sys.modules`` when the process ended (set by :meth:`close`)."""
     _process: subprocess.Popen[str] | None = field(init=False, default=None)
     _lines: queue.Queue[str | None] = field(init=False, default_factory=queue.Queue)
     _log: IO[str] | None = field(init=False, default=None)
@@ -612,7 +614,9 @@ class BootedFunction:
         try:
             assert process.stdin is not None
             process.stdin.close()
-            origins: dict[str, int] = self._answer("modules", timeout)["origins"]
+            modules = self._answer("modules", timeout)
+            origins: dict[str, int] = modules["origins"]
+            self.imported = tuple(modules.get("imported", ()))
             process.wait(timeout=timeout)
             return origins
         finally:

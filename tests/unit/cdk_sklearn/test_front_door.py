@@ -111,6 +111,21 @@ def test_rest_api_integrations_target_alias(iris_model):
         assert permission["Properties"]["FunctionName"] == {"Ref": alias}
 
 
+def test_rest_api_passes_binary_tensor_bodies_as_bytes(iris_model):
+    from lambda_runtime import contract
+
+    _, template = synth(iris_model, front_door="rest_api")
+    template.has_resource_properties(
+        "AWS::ApiGateway::RestApi", {"BinaryMediaTypes": list(contract.REST_API_BINARY_MEDIA_TYPES)}
+    )
+
+
+def test_rest_api_binary_media_types_cover_bodies_without_content_type():
+    from lambda_runtime import contract
+
+    assert {"application/octet-stream", "*/*"} <= set(contract.REST_API_BINARY_MEDIA_TYPES)
+
+
 def test_rest_api_iam(iris_model):
     _, template = synth(iris_model, front_door="rest_api")
     methods = template.find_resources("AWS::ApiGateway::Method").values()

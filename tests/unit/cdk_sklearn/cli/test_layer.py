@@ -58,3 +58,27 @@ def test_layer_build_defaults_to_arm64_like_the_construct():
 def test_layer_build_defaults_to_python313_like_the_construct():
     args = build_parser().parse_args(["layer", "build", "--model", "m.joblib", "--output", "out"])
     assert args.runtime == "python3.13"
+
+
+def test_layer_build_takes_the_onnx_engine():
+    args = build_parser().parse_args(["layer", "build", "--engine", "onnx", "--output", "out"])
+    assert (args.engine, args.model) == ("onnx", None)
+
+
+def test_onnx_layer_requirements_pin_the_local_onnxruntime():
+    from importlib import metadata
+
+    from cdk_sklearn.cli.layer import onnx_layer_requirements
+
+    assert onnx_layer_requirements() == ("numpy", f"onnxruntime=={metadata.version('onnxruntime')}")
+
+
+def test_fails_sklearn_layer_without_a_model(tmp_path, capsys):
+    assert main(["layer", "build", "--output", str(tmp_path / "out")]) == 2
+    assert "--model is required" in capsys.readouterr().err
+
+
+def test_fails_onnx_layer_for_python311(tmp_path, capsys):
+    argv = ["layer", "build", "--engine", "onnx", "--runtime", "python3.11", "--output", str(tmp_path / "o")]
+    assert main(argv) == 2
+    assert "python3.12 or newer" in capsys.readouterr().err

@@ -91,3 +91,35 @@ def test_quiet_prints_no_line_per_request(iris_model):
 def test_without_quiet_each_request_has_an_access_line_and_a_log_line(iris_model):
     out, err = _serve_and_predict(iris_model)
     assert (out.count('"route":"/predict"'), err.count("POST /predict")) == (2, 2)
+
+
+def _iris_graph(tmp_path: Path) -> tuple[Path, object]:
+    import numpy as np
+
+    from cdk_sklearn.model.onnx_convert import convert
+
+    model = models.scaled_pipeline()
+    path = tmp_path / "iris.joblib"
+    models.save(model, path)
+    sample = tmp_path / "rows.npy"
+    np.save(sample, np.array([models.IRIS_ROW, [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]] * 10))
+    graph, _ = convert(path, sample).write(tmp_path / "iris.onnx")
+    return graph, model
+
+
+def test_model_environment_of_a_graph_says_onnx(tmp_path: Path) -> None:
+    graph, _ = _iris_graph(tmp_path)
+    assert model_environment(graph)["MODEL_FORMAT"] == "onnx"
+
+
+def test_serves_a_graph_with_the_onnx_engine(tmp_path: Path) -> None:
+    graph, model = _iris_graph(tmp_path)
+    with serve_process(graph, cwd=REPO) as server:
+        request = urllib.request.Request(
+            f"{server.url}/predict",
+            data=json.dumps([models.IRIS_ROW]).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = json.loads(response.read())
+    assert answer == {"predictions": model.predict([models.IRIS_ROW]).tolist()}  # type: ignore[attr-defined]

@@ -286,3 +286,51 @@ def test_a_file_starting_like_onnx_is_not_taken_for_onnx(tmp_path):
     path.write_bytes(b"\x08\x08not a protobuf at all")
     with pytest.raises(ValueError, match="expected a scikit-learn model"):
         inspect_model(path)
+
+
+def _record(result):
+    session = ort.InferenceSession(result.onnx_bytes, providers=["CPUExecutionProvider"])
+    return json.loads(session.get_modelmeta().custom_metadata_map["cdk_sklearn"])
+
+
+def test_graph_carries_the_runtime_record_with_the_classes(tmp_path, matrix_sample):
+    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y)
+    record = _record(convert(_dump(tmp_path, model), matrix_sample))
+    assert (record["schema"], record["classes"]) == (1, model.classes_.tolist())
+
+
+def test_runtime_record_maps_methods_to_outputs(tmp_path, matrix_sample):
+    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y)
+    record = _record(convert(_dump(tmp_path, model), matrix_sample))
+    assert record["outputs"] == {"predict": "label", "predict_proba": "probabilities"}
+
+
+def test_runtime_record_names_each_column_input(tmp_path, frame_sample):
+    model = make_pipeline(
+        ColumnTransformer([("num", "passthrough", ["age", "income"])]),
+        HistGradientBoostingClassifier(max_iter=10, random_state=0),
+    ).fit(FRAME, FRAME_Y)
+    record = _record(convert(_dump(tmp_path, model), frame_sample))
+    assert [(i["name"], i["column"]) for i in record["inputs"]] == [
+        ("age", "age"),
+        ("income", "income"),
+        ("city", "city"),
+    ]
+
+
+def test_runtime_record_refuses_nan_where_scikit_learn_does(tmp_path, matrix_sample):
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y)
+    record = _record(convert(_dump(tmp_path, model), matrix_sample))
+    assert record["inputs"] == [{"name": "X", "allow_nan": False}]
+
+
+def test_runtime_record_carries_the_verification(tmp_path, matrix_sample):
+    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y)
+    record = _record(convert(_dump(tmp_path, model), matrix_sample))
+    assert (record["verification"]["passed"], record["verification"]["rows"]) == (True, 80)
+
+
+def test_runtime_record_names_the_estimator_by_its_public_path(tmp_path, matrix_sample):
+    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y)
+    record = _record(convert(_dump(tmp_path, model), matrix_sample))
+    assert record["estimator_class"] == "sklearn.ensemble.RandomForestClassifier"

@@ -1,0 +1,249 @@
+"""The scikit-learn engine against the ONNX engine, each with the layer synth builds for it.
+
+Run: ``.venv/bin/python -m benchmarks.engines [--runs N] [--iterations N] [--families mlp,forest,...]``
+
+For each model (the MLP family: 100, 250, 500, 750 and 900 units x 3 hidden layers; a 100-tree forest;
+a DataFrame pipeline with string categories; an XGBoost classifier) the model file is converted and
+verified as the construct does with ``engine="onnx"`` (:func:`cdk_sklearn.model.engine.converted_graph`),
+and each engine's layer is built as ``SklearnLayer`` builds it for python3.13 x86_64 (locked wheels,
+pruned, target ``.pyc`` compiled by the userland's CPython 3.13). Each figure comes from a fresh
+CPython 3.13.5 of the Debian trixie userland (``tests/support/userland.py``) with ``PYTHONPATH`` = the
+layer + the function code:
+
+- cold: ``import lambda_runtime.handler`` (imports, read, SHA-256, load, warm-up) then the first 1-row
+  ``predict`` through the handler, from process start; the median of ``--runs`` (the first run, which
+  writes the function code's bytecode, is dropped);
+- warm: ``--iterations`` 1-row requests through the handler in the last process, p50 and p99;
+- cost per million predictions at 1024 MB, x86_64: Lambda's request price plus the warm p50 billed
+  (rounded up to the millisecond, as Lambda bills) at the GB-second price of ``cdk_sklearn.cost``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from cdk_sklearn.cost.prices import price
+from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
+from cdk_sklearn.model.engine import converted_graph
+from cdk_sklearn.packaging.build import LayerBuild, build_layer, resolve_bytecode
+from cdk_sklearn.packaging.cpu_wheels import plan_cpu_wheels
+from cdk_sklearn.packaging.target import LambdaTarget
+
+REPO = Path(__file__).resolve().parent.parent
+USERLAND_PYTHON = REPO / ".cache" / "userlands" / "python3.13-x86_64"
+TARGET = LambdaTarget("python3.13", "x86_64")
+MEMORY_MB = 1024
+MLP_WIDTHS = (100, 250, 500, 750, 900)
+PROBE = """
+import time
+t0 = time.perf_counter()
+import json, os, sys
+from lambda_runtime.handler import handler
+t1 = time.perf_counter()
+body = os.environ["BENCH_BODY"]
+event = {"version": "2.0", "rawPath": "/predict", "headers": {"content-type": "application/json"},
+         "requestContext": {"http": {"method": "POST", "path": "/predict"}, "requestId": "x"},
+         "body": body, "isBase64Encoded": False}
+response = handler(event, None)
+t2 = time.perf_counter()
+assert response["statusCode"] == 200, response
+warm = []
+for _ in range(int(os.environ["BENCH_ITERATIONS"])):
+    started = time.perf_counter()
+    handler(event, None)
+    warm.append((time.perf_counter() - started) * 1e3)
+leaked = sorted({"sklearn", "scipy", "pandas", "joblib"} & {m.split(".")[0] for m in sys.modules})
+print(json.dumps({"cold": (t1 - t0 + t2 - t1) * 1e3, "init": (t1 - t0) * 1e3, "first": (t2 - t1) * 1e3,
+                  "warm": warm, "leaked": leaked}), file=sys.stderr)
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    """A saved model, the sample its conversion is verified on, and one request body."""
+
+    name: str
+    model: Path
+    sample: Path
+    body: str
+
+
+def make_cases(folder: Path, families: set[str]) -> list[Case]:
+    """Train and save every benchmarked model (seeded: the same files on every run)."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    features, target = make_classification(2000, 20, n_informative=10, n_classes=3, random_state=0)
+    matrix_sample = folder / "matrix.npy"
+    np.save(matrix_sample, features[:200])
+    matrix_body = json.dumps({"instances": features[:1].tolist()})
+    cases = []
+
+    def save(name: str, model: Any, sample: Path, body: str) -> None:
+        path = folder / f"{name.replace(' ', '_')}.joblib"
+        joblib.dump(model, path)
+        cases.append(Case(name, path, sample, body))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a few MLP epochs: the size, not the fit, is measured
+        if "mlp" in families:
+            for width in MLP_WIDTHS:
+                mlp = MLPClassifier((width,) * 3, max_iter=3, random_state=0).fit(features, target)
+                save(f"MLP {width}x3", mlp, matrix_sample, matrix_body)
+        if "forest" in families:
+            forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(features, target)
+            save("RandomForest 100", forest, matrix_sample, matrix_body)
+        if "xgboost" in families:
+            import xgboost
+
+            booster = xgboost.XGBClassifier(n_estimators=100, max_depth=6, n_jobs=1, random_state=0)
+            save("XGBoost 100", booster.fit(features, target), matrix_sample, matrix_body)
+    if "dataframe" in families:
+        rng = np.random.default_rng(0)
+        n = 2000
+        frame = pd.DataFrame(
+            {
+                "age": rng.uniform(18, 80, n).round(1),
+                "income": rng.normal(50_000, 15_000, n).round(0),
+                "city": rng.choice(["paris", "lima", "oslo"], n),
+                "plan": rng.choice(["basic", "pro"], n),
+            }
+        )
+        target_frame = ((frame["age"] > 45) ^ (frame["plan"] == "pro")).astype(int)
+        pipeline = Pipeline(
+            [
+                (
+                    "columns",
+                    ColumnTransformer(
+                        [
+                            ("numbers", StandardScaler(), ["age", "income"]),
+                            ("categories", OneHotEncoder(handle_unknown="ignore"), ["city", "plan"]),
+                        ]
+                    ),
+                ),
+                ("classifier", HistGradientBoostingClassifier(max_iter=100, random_state=0)),
+            ]
+        ).fit(frame, target_frame)
+        frame_sample = folder / "frame.csv"
+        frame.iloc[:200].to_csv(frame_sample, index=False)
+        body = json.dumps({"dataframe_records": frame.iloc[:1].to_dict(orient="records")})
+        save("DataFrame pipeline", pipeline, frame_sample, body)
+    return cases
+
+
+def layer_for(model: ModelArtifact, engine: str, python: str) -> LayerBuild:
+    """The layer ``SklearnLayer`` builds for ``model`` (from the cache when built before)."""
+    interpreter = resolve_bytecode(TARGET, python)
+    plan = plan_cpu_wheels(model.requirements, TARGET)
+    return build_layer(
+        plan.requirements,
+        TARGET,
+        interpreter,
+        without_dependencies=plan.without_dependencies,
+        modules=model.referenced,
+        engine=engine,
+        log=lambda _line: None,
+    )
+
+
+def measure(
+    python: str, layer: LayerBuild, model: ModelArtifact, body: str, runs: int, iterations: int
+) -> dict[str, Any]:
+    """Cold (median of ``runs``) and warm figures of ``model`` served from ``layer``."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": os.pathsep.join([str(layer.layer_dir / "python"), str(REPO)]),
+        "LOG_LEVEL": "ERROR",
+        "MODEL_URI": str(model.path),
+        **model.runtime_environment(),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(MEMORY_MB),
+        "BENCH_BODY": body,
+    }
+    results = []
+    for run in range(runs + 1):
+        env["BENCH_ITERATIONS"] = str(iterations if run == runs else 0)
+        done = subprocess.run([python, "-c", PROBE], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{model.path.name}: {done.stderr[-2000:]}")
+        results.append(json.loads(done.stderr.strip().splitlines()[-1]))
+    kept = results[1:]  # the first run wrote the function code's bytecode
+    warm = kept[-1]["warm"]
+    return {
+        "cold": statistics.median(r["cold"] for r in kept),
+        "p50": statistics.median(warm),
+        "p99": statistics.quantiles(warm, n=100)[98],
+        "leaked": kept[-1]["leaked"],
+    }
+
+
+def cost_per_million(p50_ms: float) -> float:
+    """USD per million predictions at :data:`MEMORY_MB`, x86_64, billed per started millisecond."""
+    billed_seconds = math.ceil(p50_ms) / 1000
+    per_request = price("lambda.request") + billed_seconds * MEMORY_MB / 1024 * price(
+        "lambda.duration.x86_64"
+    )
+    return per_request * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--iterations", type=int, default=2000)
+    parser.add_argument("--families", default="mlp,forest,dataframe,xgboost")
+    parser.add_argument("--python", default=str(USERLAND_PYTHON))
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    families = set(args.families.split(","))
+    print(
+        f"python3.13 x86_64 layers with target .pyc; cold = fresh {args.python} -> first 1-row predict "
+        f"(median of {args.runs}); warm = {args.iterations} 1-row requests; $/M at {MEMORY_MB} MB x86_64"
+    )
+    header = (
+        f"{'model':20} {'engine':8} {'cold ms':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'$/M':>6} {'layer MB':>8}"
+    )
+    print(header)
+    with tempfile.TemporaryDirectory() as work:
+        folder = Path(work)
+        for case in make_cases(folder, families):
+            source = inspect_model(case.model)
+            graph = converted_graph(source, case.sample, 1e-5)
+            sklearn_cold = None
+            for engine, model in (("sklearn", source), ("onnx", graph)):
+                layer = layer_for(model, engine, args.python)
+                r = measure(args.python, layer, model, case.body, args.runs, args.iterations)
+                if engine == "sklearn":
+                    sklearn_cold = r["cold"]
+                ratio = f"{r['cold'] / sklearn_cold:6.2f}" if sklearn_cold else f"{'':6}"
+                leaked = f"  imported {','.join(r['leaked'])}" if engine == "onnx" and r["leaked"] else ""
+                print(
+                    f"{case.name:20} {engine:8} {r['cold']:8.1f} {ratio} {r['p50']:7.3f} {r['p99']:7.3f} "
+                    f"{cost_per_million(r['p50']):6.2f} {layer.layer_bytes / 1e6:8.1f}{leaked}",
+                    flush=True,
+                )
+    print(f"({time.monotonic() - started:.0f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
