@@ -67,7 +67,7 @@ def node_end_of_life() -> tuple[dict[int, str], set[int], str]:
             untested.add(int(major))
     if not dates:
         return dict(FALLBACK_NODE_END_OF_LIFE), set(), "jsii 1.142.0's table (jsii's table not found)"
-    return dates, untested, f"the installed jsii {_dist_version('jsii') or ''}".rstrip()
+    return dates, untested, f"the installed jsii {dist_version('jsii') or ''}".rstrip()
 
 
 def supported_majors(today: datetime.date | None = None) -> list[int]:
@@ -179,7 +179,8 @@ def package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _dist_version(name: str) -> str | None:
+def dist_version(name: str) -> str | None:
+    """The installed version of distribution ``name``, or ``None``."""
     from importlib import metadata
 
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.util
 import io
 import json
 import os
@@ -21,12 +20,19 @@ import subprocess
 import tarfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
 from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
-from cdk_sklearn.node import JSII_NODE_ENV, choose_node, chosen_node, node_end_of_life, node_version
+from cdk_sklearn.node import (
+    JSII_NODE_ENV,
+    choose_node,
+    chosen_node,
+    dist_version,
+    node_end_of_life,
+    node_version,
+    package_dir,
+)
 from cdk_sklearn.packaging.bytecode import BYTECODE_PYTHON_ENV, find_interpreter
 from cdk_sklearn.packaging.target import SUPPORTED_RUNTIMES
 
@@ -186,8 +192,8 @@ def library_schema() -> tuple[str | None, int | None]:
     The revision is the ``revision`` of ``schema/version.json`` in the installed
     ``aws_cdk.cloud_assembly_schema`` jsii bundle (the major of that package's version otherwise).
     """
-    library = _dist_version("aws-cdk-lib")
-    bundles = sorted((_package_dir("aws_cdk") / "cloud_assembly_schema" / "_jsii").glob("*.jsii.tgz"))
+    library = dist_version("aws-cdk-lib")
+    bundles = sorted((package_dir("aws_cdk") / "cloud_assembly_schema" / "_jsii").glob("*.jsii.tgz"))
     for bundle in bundles:
         try:
             with tarfile.open(bundle) as archive:
@@ -196,7 +202,7 @@ def library_schema() -> tuple[str | None, int | None]:
                     return library, int(json.load(io.TextIOWrapper(member, encoding="utf-8"))["revision"])
         except (OSError, KeyError, ValueError, tarfile.TarError):
             continue
-    schema = _dist_version("aws-cdk.cloud-assembly-schema")
+    schema = dist_version("aws-cdk.cloud-assembly-schema")
     return library, int(schema.split(".")[0]) if schema else None
 
 
@@ -355,18 +361,3 @@ def _version_output(command: list[str]) -> str | None:
     if completed.returncode != 0:
         return None
     return completed.stdout.strip()
-
-
-def _package_dir(name: str) -> Path:
-    # find_spec on a top-level name locates it without importing it (importing aws_cdk starts Node).
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return Path("/nonexistent")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _dist_version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None

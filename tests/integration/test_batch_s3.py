@@ -6,13 +6,10 @@ Objects in, output and error objects out, a rerun idempotent: the same keys with
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from lambda_runtime import contract
 from lambda_runtime.batch import handle_batch
@@ -22,21 +19,6 @@ from tests.helpers.batch import IRIS_HEADER, iris_csv, job, loaded
 
 MALFORMED = "r999,5.1,not-a-number,1.4,0.2\n"
 IN, OUT = "batch-in", "batch-out"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture
