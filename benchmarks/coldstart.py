@@ -131,7 +131,13 @@ def probe_args(variant: Variant, target: Target, model: BenchModel) -> list[str]
     paths = [f"path={target.stage(p)}" for p in variant.paths]
     if variant.is_floor:
         return ["floor", *paths, f"model={target.stage(model.path)}"]
-    args = ["cold", *paths, f"handler={variant.handler}", f"key={variant.body_key}", f"rows={IRIS_ROW}"]
+    args = [
+        "cold",
+        *paths,
+        f"handler={variant.handler}",
+        f"key={variant.body_key}",
+        f"rows={model.rows_text(1) or IRIS_ROW}",
+    ]
     if variant.wrap:
         args.append(f"wrap={variant.wrap}")
     return args

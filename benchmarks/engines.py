@@ -1,6 +1,7 @@
 """The scikit-learn engine against the ONNX engine, each with the layer synth builds for it.
 
-Run: ``.venv/bin/python -m benchmarks.engines [--runs N] [--iterations N] [--families mlp,forest,...]``
+Run: ``.venv/bin/python -m benchmarks.engines [--runs N] [--iterations N] [--families mlp,forest,...]
+[--sklearn-lambda-src PATH]``
 
 For each model (the MLP family: 100, 250, 500, 750 and 900 units x 3 hidden layers; a 100-tree forest;
 a DataFrame pipeline with string categories; an XGBoost classifier) the model file is converted and
@@ -11,11 +12,19 @@ CPython 3.13.5 of the Debian trixie userland (``tests/support/userland.py``) wit
 layer + the function code:
 
 - cold: ``import lambda_runtime.handler`` (imports, read, SHA-256, load, warm-up) then the first 1-row
-  ``predict`` through the handler, from process start; the median of ``--runs`` (the first run, which
-  writes the function code's bytecode, is dropped);
+  ``predict`` through the handler, from the probe's first line (interpreter start-up not included); the
+  median of ``--runs`` (the first run, which writes the function code's bytecode, is dropped);
 - warm: ``--iterations`` 1-row requests through the handler in the last process, p50 and p99;
 - cost per million predictions at 1024 MB, x86_64: Lambda's request price plus the warm p50 billed
   (rounded up to the millisecond, as Lambda bills) at the GB-second price of ``cdk_sklearn.cost``.
+
+With ``--sklearn-lambda-src PATH`` (a checkout of model-zoo/scikit-learn-lambda, read at run time) a third
+row per model serves it the way ``benchmarks.run`` does: its handler and its lazy loading, its layer
+(``pip --target`` of the scikit-learn engine layer's pins, pruned as its script prunes: no ``.pyc``)
+under ``-B``, the same CPython 3.13 of the trixie userland (chroot), measured by
+:func:`benchmarks.coldstart.cold_starts` (median of ``--runs``, rows sent as its ``input``) and
+:func:`benchmarks.warm.warm_latency`. Its cold figure leaves out the interpreter start-up phase, as the
+probe above starts its clock at its first line. A model it cannot serve is "n/a" with the handler's answer.
 """
 
 from __future__ import annotations
@@ -38,6 +47,12 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from benchmarks import layers
+from benchmarks.coldstart import ColdResult, cold_starts
+from benchmarks.models import BenchModel
+from benchmarks.run import find_trixie_root, pins_for, sklearn_lambda_variant
+from benchmarks.targets import Target, trixie_target
+from benchmarks.warm import warm_latency
 from cdk_sklearn.cost.prices import price
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
 from cdk_sklearn.model.engine import converted_graph
@@ -76,12 +91,13 @@ print(json.dumps({"cold": (t1 - t0 + t2 - t1) * 1e3, "init": (t1 - t0) * 1e3, "f
 
 @dataclass(frozen=True)
 class Case:
-    """A saved model, the sample its conversion is verified on, and one request body."""
+    """A saved model, the sample its conversion is verified on, one request body and rows as arrays."""
 
     name: str
     model: Path
     sample: Path
     body: str
+    rows: str
 
 
 def make_cases(folder: Path, families: set[str]) -> list[Case]:
@@ -97,12 +113,13 @@ def make_cases(folder: Path, families: set[str]) -> list[Case]:
     matrix_sample = folder / "matrix.npy"
     np.save(matrix_sample, features[:200])
     matrix_body = json.dumps({"instances": features[:1].tolist()})
+    matrix_rows = json.dumps(features[:100].tolist())
     cases = []
 
-    def save(name: str, model: Any, sample: Path, body: str) -> None:
+    def save(name: str, model: Any, sample: Path, body: str, rows: str = matrix_rows) -> None:
         path = folder / f"{name.replace(' ', '_')}.joblib"
         joblib.dump(model, path)
-        cases.append(Case(name, path, sample, body))
+        cases.append(Case(name, path, sample, body, rows))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a few MLP epochs: the size, not the fit, is measured
@@ -147,7 +164,8 @@ def make_cases(folder: Path, families: set[str]) -> list[Case]:
         frame_sample = folder / "frame.csv"
         frame.iloc[:200].to_csv(frame_sample, index=False)
         body = json.dumps({"dataframe_records": frame.iloc[:1].to_dict(orient="records")})
-        save("DataFrame pipeline", pipeline, frame_sample, body)
+        # scikit-learn-lambda passes its "input" to predict as it comes: rows of values, no column names.
+        save("DataFrame pipeline", pipeline, frame_sample, body, json.dumps(frame.iloc[:100].values.tolist()))
     return cases
 
 
@@ -196,6 +214,74 @@ def measure(
     }
 
 
+@dataclass(frozen=True)
+class SklearnLambda:
+    """scikit-learn-lambda set up once: its code, the runtime's boto3, the trixie target, a work folder."""
+
+    target: Target
+    code: Path
+    runtime: Path
+    work: Path
+
+    @classmethod
+    def prepare(cls, src: Path, work: Path) -> SklearnLambda:
+        root = find_trixie_root(None)
+        if root is None:
+            raise ValueError("--sklearn-lambda-src needs the trixie userland under .cache/")
+        target = trixie_target(root)
+        target.compile_stdlib()
+        package = layers.find_sklearn_lambda_package(src)
+        code = layers.function_dir(package, work / "function-sklearn-lambda")
+        runtime = layers.runtime_dir(work / f"runtime-{target.runtime}", _version("boto3"), target.version)
+        target.compile(runtime)
+        return cls(target, code, runtime, work)
+
+    def layer(self, sklearn_site: Path) -> Path:
+        """Its pruned ``pip --target`` layer with the pins of the scikit-learn engine's layer."""
+        folder = self.work / "layers" / f"sklearn-lambda-{self.target.runtime}"
+        return layers.pip_target_layer(folder, pins_for(sklearn_site), self.target.version, prune=True)
+
+    def measure(self, case: Case, sklearn_site: Path, runs: int, iterations: int) -> dict[str, Any]:
+        """Cold and warm figures, or ``{"na": reason}`` when its handler does not answer 200."""
+        layer = self.layer(sklearn_site)
+        variant = sklearn_lambda_variant(self.code, layer, self.runtime)
+        model = BenchModel(case.name, case.model, case.model.stat().st_size, None, rows=case.rows)
+        try:
+            [cold] = cold_starts([variant], self.target, [model], runs, progress=lambda _line: None)
+        except RuntimeError as error:
+            return {"na": na_reason(error)}
+        warm = warm_latency(variant, self.target, model, budget_s=1.0, max_calls=iterations)
+        return {
+            "cold": cold_after_interpreter(cold),
+            "from_spawn": cold.total,
+            "p50": warm.handler["rows1"].median_us / 1000,
+            "p99": warm.handler["rows1"].p99_us / 1000,
+            "layer_bytes": layers.tree_size(layer),
+        }
+
+
+def _version(distribution: str) -> str:
+    from importlib import metadata
+
+    return metadata.version(distribution)
+
+
+def cold_after_interpreter(result: ColdResult) -> float:
+    """Median cold start without the interpreter start-up phase (first line -> answer), in ms."""
+    return statistics.median(run.total - run.phases["interpreter"] for run in result.runs)
+
+
+def na_reason(error: Exception) -> str:
+    """Why a handler could not serve a model, in one line, from the benchmark's RuntimeError."""
+    text = str(error)
+    if "stderr:" in text:
+        lines = [line for line in text.split("stderr:", 1)[1].splitlines() if line.strip()]
+        text = lines[-1] if lines else text
+    else:
+        text = text.partition(": ")[2] or text
+    return " ".join(text.split())[:240]
+
+
 def cost_per_million(p50_ms: float) -> float:
     """USD per million predictions at :data:`MEMORY_MB`, x86_64, billed per started millisecond."""
     billed_seconds = math.ceil(p50_ms) / 1000
@@ -211,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=2000)
     parser.add_argument("--families", default="mlp,forest,dataframe,xgboost")
     parser.add_argument("--python", default=str(USERLAND_PYTHON))
+    parser.add_argument(
+        "--sklearn-lambda-src", type=Path, help="a checkout of model-zoo/scikit-learn-lambda (third row)"
+    )
+    parser.add_argument("--work", type=Path, default=REPO / "build" / "bench")
     args = parser.parse_args(argv)
     started = time.monotonic()
     families = set(args.families.split(","))
@@ -218,31 +308,69 @@ def main(argv: list[str] | None = None) -> int:
         f"python3.13 x86_64 layers with target .pyc; cold = fresh {args.python} -> first 1-row predict "
         f"(median of {args.runs}); warm = {args.iterations} 1-row requests; $/M at {MEMORY_MB} MB x86_64"
     )
+    sll = None
+    if args.sklearn_lambda_src:
+        args.work.mkdir(parents=True, exist_ok=True)
+        sll = SklearnLambda.prepare(args.sklearn_lambda_src, args.work)
+        print(
+            f"sll = scikit-learn-lambda ({args.sklearn_lambda_src}): its handler, lazy load, pruned layer "
+            f"without .pyc, -B, under {sll.target.python} in {sll.target.root}; cold without interpreter "
+            f"start-up (median of {args.runs}); warm: up to {args.iterations} 1-row handler calls "
+            "alternating with direct predict calls"
+        )
+    else:
+        print(
+            "scikit-learn-lambda skipped: pass --sklearn-lambda-src PATH to a checkout of "
+            "https://github.com/model-zoo/scikit-learn-lambda for a third row per model"
+        )
     header = (
         f"{'model':20} {'engine':8} {'cold ms':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'$/M':>6} {'layer MB':>8}"
+        f"{'$/M':>6} {'layer MB':>8} {'onnx/sll':>8}"
     )
     print(header)
-    with tempfile.TemporaryDirectory() as work:
-        folder = Path(work)
-        for case in make_cases(folder, families):
-            source = inspect_model(case.model)
-            graph = converted_graph(source, case.sample, 1e-5)
-            sklearn_cold = None
-            for engine, model in (("sklearn", source), ("onnx", graph)):
-                layer = layer_for(model, engine, args.python)
-                r = measure(args.python, layer, model, case.body, args.runs, args.iterations)
-                if engine == "sklearn":
-                    sklearn_cold = r["cold"]
-                ratio = f"{r['cold'] / sklearn_cold:6.2f}" if sklearn_cold else f"{'':6}"
-                leaked = f"  imported {','.join(r['leaked'])}" if engine == "onnx" and r["leaked"] else ""
-                print(
-                    f"{case.name:20} {engine:8} {r['cold']:8.1f} {ratio} {r['p50']:7.3f} {r['p99']:7.3f} "
-                    f"{cost_per_million(r['p50']):6.2f} {layer.layer_bytes / 1e6:8.1f}{leaked}",
-                    flush=True,
-                )
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            folder = Path(work)
+            for case in make_cases(folder, families):
+                _compare(case, args, sll)
+    finally:
+        if sll is not None:
+            sll.target.cleanup()
     print(f"({time.monotonic() - started:.0f} s)", file=sys.stderr)
     return 0
+
+
+def _compare(case: Case, args: argparse.Namespace, sll: SklearnLambda | None) -> None:
+    """Print one row per engine (and one for scikit-learn-lambda) for ``case``."""
+    source = inspect_model(case.model)
+    graph = converted_graph(source, case.sample, 1e-5)
+    cold: dict[str, float] = {}
+    sklearn_site = None
+    for engine, model in (("sklearn", source), ("onnx", graph)):
+        layer = layer_for(model, engine, args.python)
+        if engine == "sklearn":
+            sklearn_site = layer.layer_dir / "python"
+        r = measure(args.python, layer, model, case.body, args.runs, args.iterations)
+        cold[engine] = r["cold"]
+        ratio = r["cold"] / cold["sklearn"]
+        leaked = f"  imported {','.join(r['leaked'])}" if engine == "onnx" and r["leaked"] else ""
+        print(
+            f"{case.name:20} {engine:8} {r['cold']:8.1f} {ratio:6.2f} {r['p50']:7.3f} {r['p99']:7.3f} "
+            f"{cost_per_million(r['p50']):6.2f} {layer.layer_bytes / 1e6:8.1f}{leaked}",
+            flush=True,
+        )
+    if sll is None or sklearn_site is None:
+        return
+    r = sll.measure(case, sklearn_site, args.runs, args.iterations)
+    if "na" in r:
+        print(f"{case.name:20} {'sll':8} {'n/a':>8}  {r['na']}", flush=True)
+        return
+    print(
+        f"{case.name:20} {'sll':8} {r['cold']:8.1f} {r['cold'] / cold['sklearn']:6.2f} {r['p50']:7.3f} "
+        f"{r['p99']:7.3f} {cost_per_million(r['p50']):6.2f} {r['layer_bytes'] / 1e6:8.1f} "
+        f"{cold['onnx'] / r['cold']:8.2f}  (from spawn {r['from_spawn']:.1f})",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Run ``python -m benchmarks.models --output build/bench-models`` to print the tab
 from __future__ import annotations
 
 import argparse
+import json
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -54,6 +55,12 @@ class BenchModel:
     path: Path
     size_bytes: int
     article_mb: float | None
+    rows: str | None = None
+    """JSON text of the rows to send (a list of at least 100), or None for iris-like rows."""
+
+    def rows_text(self, count: int) -> str | None:
+        """The first ``count`` of :attr:`rows` as JSON text, or None when the model takes iris rows."""
+        return None if self.rows is None else json.dumps(json.loads(self.rows)[:count])
 
     @property
     def size_mb(self) -> float:

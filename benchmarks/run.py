@@ -163,6 +163,22 @@ def pins_for(site: Path) -> list[str]:
     return [f"{name}=={versions.get(name) or metadata.version(name)}" for name in wanted]
 
 
+def sklearn_lambda_variant(code: Path, layer: Path, runtime: Path) -> Variant:
+    """scikit-learn-lambda's handler as shipped: its package, its pruned layer, the runtime's boto3.
+
+    It loads the model lazily on the first request (``SKLEARN_MODEL_PATH``), from a layer without
+    ``.pyc``; the loader is timed by wrapping it.
+    """
+    return Variant(
+        report.THEIRS,
+        (code, layer, runtime),
+        model_env=lambda path: {"SKLEARN_MODEL_PATH": path},
+        handler="scikit_learn_lambda:handler",
+        body_key="input",
+        wrap="scikit_learn_lambda.cache:load_model_from_path",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
@@ -219,16 +235,7 @@ def _measure(args: argparse.Namespace, target: Target, models: list[BenchModel],
             work / "layers" / f"sklearn-lambda-{target.runtime}", pins, target.version, prune=True
         )
         theirs_code = layers.function_dir(package, work / "function-sklearn-lambda")
-        variants.append(
-            Variant(
-                report.THEIRS,
-                (theirs_code, theirs_layer, runtime),
-                model_env=lambda path: {"SKLEARN_MODEL_PATH": path},
-                handler="scikit_learn_lambda:handler",
-                body_key="input",
-                wrap="scikit_learn_lambda.cache:load_model_from_path",
-            )
-        )
+        variants.append(sklearn_lambda_variant(theirs_code, theirs_layer, runtime))
         sizes["scikit-learn-lambda (pruned)"] = layers.package_sizes(theirs_layer)
         sklearn_lambda_version = _describe_source(args.sklearn_lambda_src)
     else:

@@ -65,7 +65,7 @@ def warm_latency(
     args[0] = "warm"
     args = [a for a in args if not a.startswith(("rows=", "wrap="))]
     args += [f"model={target.stage(model.path)}", f"budget_s={budget_s}", f"max_calls={max_calls}"]
-    args += [f"{label}={iris_like_rows(n)}" for label, n in ROW_COUNTS.items()]
+    args += [f"{label}={model.rows_text(n) or iris_like_rows(n)}" for label, n in ROW_COUNTS.items()]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         process = target.popen(args, variant.model_env(target.stage(model.path)), stdout=out, stderr=err)
         process.wait()
