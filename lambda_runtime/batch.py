@@ -40,8 +40,11 @@ import io
 import json
 import os
 import tempfile
+from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, chain, repeat
+from operator import add
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -82,6 +85,13 @@ assert BatchRetryableError.__name__ == c.RETRYABLE_BATCH_ERROR  # the state mach
 def load_batch_model(settings: Settings) -> LoadedModel:
     """Load the model for batch work (the engine seam: ``model_store.load_model`` today)."""
     return load_model(settings)
+
+
+def preload(model: LoadedModel) -> None:
+    """Import now what scoring with ``model`` imports on its first mini-batch (pandas, for the
+    vectorized DataFrame path): a process about to fork workers pays for it once, not per worker."""
+    if model.engine == "sklearn" and model.feature_names_in is not None:
+        import pandas  # noqa: F401
 
 
 def _predict_rows(model: LoadedModel, method: str, table: Table) -> list[Any]:
@@ -314,47 +324,81 @@ def plan(store: ObjectStore, job: Job, run: str, object_key: str | None = None) 
 # -- reading lines ----------------------------------------------------------------------------------
 
 
-def _lines(chunks: Iterable[bytes], base: int) -> Generator[tuple[int, bytes]]:
-    """Yield ``(offset, line)`` for each line of the byte stream that starts at offset ``base``."""
+def _line_blocks(chunks: Iterable[bytes], base: int) -> Generator[tuple[list[int], list[bytes]]]:
+    """Yield ``(offsets, lines)`` per chunk of the byte stream that starts at offset ``base``.
+
+    The lines of a chunk are cut and their offsets computed in C (``split``, ``accumulate``): a
+    Python step per line costs more than decoding it does on the vectorized paths. CR of CRLF is
+    removed (after the offsets are taken).
+    """
     pending = b""
     offset = base
     for chunk in chunks:
-        parts = (pending + chunk).split(b"\n")
+        data = pending + chunk
+        parts = data.split(b"\n")
         pending = parts.pop()
-        for part in parts:
-            yield offset, part
-            offset += len(part) + 1
+        if parts:
+            # offset of line i: base + the lengths of the lines before it + one newline each
+            starts = accumulate(map(len, parts), initial=offset)
+            offsets = list(map(add, starts, range(len(parts) + 1)))
+            offset = offsets.pop()
+            if b"\r" in data:
+                parts = [part.removesuffix(b"\r") for part in parts]
+            yield offsets, parts
     if pending:
-        yield offset, pending
+        yield [offset], [pending.removesuffix(b"\r")]
+
+
+def owned_line_blocks(
+    store: ObjectStore, bucket: str, key: str, start: int, end: int
+) -> Iterator[tuple[list[int], list[bytes]]]:
+    """:func:`owned_lines` a chunk at a time: ``(offsets, lines)`` lists, in order."""
+    first = max(start - 1, 0)
+    stream = store.read(bucket, key, first)
+    blocks = _line_blocks(stream, first)
+    skip = start > 0
+    try:
+        for offsets, lines in blocks:
+            if skip:
+                # The line holding byte start-1 began in the previous range (or is empty when that
+                # byte is the newline ending it): either way it is not ours.
+                offsets, lines, skip = offsets[1:], lines[1:], False
+            cut = bisect_left(offsets, end)
+            if cut < len(offsets):  # this block reaches the next range: the rest is not ours
+                if cut:
+                    yield offsets[:cut], lines[:cut]
+                break
+            if offsets:
+                yield offsets, lines
+    finally:
+        blocks.close()
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 def owned_lines(
     store: ObjectStore, bucket: str, key: str, start: int, end: int
 ) -> Iterator[tuple[int, bytes]]:
     """The lines whose first byte is in ``[start, end)``, with their offsets, CR of CRLF removed."""
-    first = max(start - 1, 0)
-    stream = store.read(bucket, key, first)
-    lines = _lines(stream, first)
-    try:
-        if start > 0:
-            # The line holding byte start-1 began in the previous range (or is empty when that byte
-            # is the newline ending it): either way it is not ours.
-            next(lines, None)
-        for offset, line in lines:
-            if offset >= end:
-                break
-            yield offset, line.removesuffix(b"\r")
-    finally:
-        lines.close()
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+    for offsets, lines in owned_line_blocks(store, bucket, key, start, end):
+        yield from zip(offsets, lines, strict=True)
 
 
 def _first_line(store: ObjectStore, bucket: str, key: str) -> bytes:
-    for _, line in owned_lines(store, bucket, key, 0, 1):
-        return line
-    return b""
+    """The object's first line (CR of CRLF removed), read up to its newline only."""
+    head = b""
+    stream = store.read(bucket, key, 0)
+    try:
+        for chunk in stream:
+            head += chunk
+            if b"\n" in chunk:
+                break
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    return head.partition(b"\n")[0].removesuffix(b"\r")
 
 
 # -- decoding rows ----------------------------------------------------------------------------------
@@ -496,17 +540,26 @@ class _Output:
             cells = [json.dumps(value, separators=(",", ":")) if isinstance(value, list) else value]
         self.writer.writerow([*ident, *cells])
 
-    def add_many(self, idents: Sequence[Sequence[Any]], values: list[Any]) -> None:
+    def add_many(self, idents: Sequence[Any], values: list[Any], *, flat: bool = False) -> None:
+        """Add rows: ``idents`` holds each row's id fields, or (``flat``) its one id value."""
         if (
             self.writer is not None
             and len(self.prediction_fields) == 1
             and values
             and not isinstance(values[0], list)
         ):
-            self.writer.writerows([*ident, value] for ident, value in zip(idents, values, strict=True))
+            # Formatted in memory, then written at once: one write per row through the text and
+            # spooled file layers costs more than formatting it.
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            if flat:
+                writer.writerows(zip(idents, values, strict=True))
+            else:
+                writer.writerows([*ident, value] for ident, value in zip(idents, values, strict=True))
+            self.text.write(buffer.getvalue())
             return
         for ident, value in zip(idents, values, strict=True):
-            self.add(list(ident), value)
+            self.add([ident] if flat else list(ident), value)
 
     def body(self) -> IO[bytes]:
         self.text.flush()
@@ -529,11 +582,12 @@ def _prediction_fields(model: LoadedModel, method: str) -> list[str]:
 
 
 def _fast_csv(
-    raw: list[tuple[int, bytes]], decoder: _Decoder, model: LoadedModel, method: str
+    lines: list[bytes], decoder: _Decoder, model: LoadedModel, method: str
 ) -> tuple[list[Any], list[Any]] | None:
     """Decode and predict a mini-batch of CSV lines in C (numpy or pandas), or None.
 
-    Taken only when the result is certainly what the row-by-row path gives: every line has the
+    Returns the rows' ids (the id column's text; an empty list without an id column) and their
+    predictions. Taken only when the result is certainly what the row-by-row path gives: every line has the
     header's field count and decodes, every cell means the same to the vectorized parser as to the
     request codec, and the model accepts the whole batch. Otherwise (a malformed or refused row, a
     quoted field, an unusual spelling of a number) the row-by-row path decides, row by row.
@@ -544,22 +598,21 @@ def _fast_csv(
     if header is None or model.engine != "sklearn":
         return None
     try:
-        text = b"\n".join(line for _, line in raw).decode("utf-8")
+        text = b"\n".join(lines).decode("utf-8")
     except UnicodeDecodeError:
         return None
-    commas = len(header) - 1
-    if any(line.count(b",") != commas for _, line in raw):
+    if set(map(bytes.count, lines, repeat(b","))) != {len(header) - 1}:
         return None
     try:
         if model.feature_names_in is not None:
-            return _fast_frame(text, len(raw), decoder, model, method)
-        return _fast_array(text, raw, decoder, model, method)
+            return _fast_frame(text, len(lines), decoder, model, method)
+        return _fast_array(text, lines, decoder, model, method)
     except (BadRequest, ValueError, TypeError, OverflowError):
         return None
 
 
 def _fast_array(
-    text: str, raw: list[tuple[int, bytes]], decoder: _Decoder, model: LoadedModel, method: str
+    text: str, lines: list[bytes], decoder: _Decoder, model: LoadedModel, method: str
 ) -> tuple[list[Any], list[Any]] | None:
     import numpy as np
 
@@ -569,16 +622,20 @@ def _fast_array(
     columns = [i for i in range(len(decoder.header or ())) if i != index]
     array = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64, usecols=columns, ndmin=2)
     width = model.n_features_in
-    if array.shape[0] != len(raw) or np.isinf(array).any() or (width is not None and array.shape[1] != width):
+    if (
+        array.shape[0] != len(lines)
+        or np.isinf(array).any()
+        or (width is not None and array.shape[1] != width)
+    ):
         return None
-    idents: list[Any] = []
+    ids: list[Any] = []
     if index is not None:
         if index == 0:  # the usual place: cut at the first comma
-            idents = [[line.partition(b",")[0].decode()] for _, line in raw]
+            ids = [line.partition(b",")[0].decode() for line in lines]
         else:
-            idents = [[line.split(b",", index + 1)[index].decode()] for _, line in raw]
-    model_input = ModelInput(array, len(raw), has_missing=bool(np.isnan(array).any()))
-    return idents, _predict_input(model, method, model_input)
+            ids = [line.split(b",", index + 1)[index].decode() for line in lines]
+    model_input = ModelInput(array, len(lines), has_missing=bool(np.isnan(array).any()))
+    return ids, _predict_input(model, method, model_input)
 
 
 @functools.cache
@@ -611,21 +668,21 @@ def _fast_frame(
     )
     if len(frame) != n_rows:
         return None
-    idents: list[Any] = []
+    ids: list[Any] = []
     if id_column is not None:
-        ids = frame.pop(id_column)
-        if ids.isna().any():  # an empty id: the codec keeps "", pandas reads a missing value
+        id_cells = frame.pop(id_column)
+        if id_cells.isna().any():  # an empty id: the codec keeps "", pandas reads a missing value
             return None
-        idents = [[v] for v in ids.tolist()]
+        ids = id_cells.tolist()
     frame = frame[names]
     for name in names:
         column = frame[name]
         if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
-            # The codec strips cells and reads numbers in them; pandas keeps such text as it is.
-            text_cells = column.dropna()
-            if len(text_cells) != len(column) or (text_cells.str.strip() != text_cells).any():
+            # The codec strips cells and reads numbers in them (int, float, "nan", "1_000"...);
+            # pandas keeps such text as it is. Each distinct cell is put to the codec's own rule.
+            if column.isna().any():
                 return None
-            if pd.to_numeric(text_cells, errors="coerce").notna().any():
+            if any(csv_cell(cell) != cell for cell in column.unique().tolist()):
                 return None
         elif column.dtype.kind == "f":
             if np.isinf(column.to_numpy()).any():
@@ -633,7 +690,7 @@ def _fast_frame(
         elif column.dtype.kind != "i":  # pandas reads True/False as booleans; the codec as text
             return None
     has_missing = bool(frame.isna().to_numpy().any())
-    return idents, _predict_input(model, method, ModelInput(frame, n_rows, has_missing))
+    return ids, _predict_input(model, method, ModelInput(frame, n_rows, has_missing))
 
 
 def score_segment(
@@ -643,12 +700,14 @@ def score_segment(
     method = _method(model, job)
     named = model.feature_names_in is not None
     header: list[str] | None = None
-    lines = owned_lines(store, job.bucket, key, start, end)
+    blocks = owned_line_blocks(store, job.bucket, key, start, end)
     if job.format == "csv":
         head = _first_line(store, job.bucket, key) if start > 0 else None
         if start == 0:
-            first = next(lines, None)
-            head = first[1] if first is not None else b""
+            first = next(blocks, None)
+            head = first[1][0] if first is not None else b""
+            if first is not None and len(first[1]) > 1:
+                blocks = chain([(first[0][1:], first[1][1:])], blocks)
         header = next(csv.reader([(head or b"").decode("utf-8-sig").strip("\r")]), [])
     decoder = _Decoder(job, header, named)
     id_fields = [job.id_column] if job.id_column is not None else [c.ROW_OBJECT_FIELD, c.ROW_OFFSET_FIELD]
@@ -677,18 +736,18 @@ def score_segment(
                 output.add(ident_of(row.offset, row.ident), results[i])
                 counts[c.SUMMARY_PREDICTED] += 1
 
-    def flush(raw: list[tuple[int, bytes]]) -> None:
-        counts[c.SUMMARY_ROWS] += len(raw)
-        fast = _fast_csv(raw, decoder, model, method) if job.format == "csv" else None
+    def flush(offsets: list[int], lines: list[bytes]) -> None:
+        counts[c.SUMMARY_ROWS] += len(lines)
+        fast = _fast_csv(lines, decoder, model, method) if job.format == "csv" else None
         if fast is not None:
-            idents, values = fast
+            ids, values = fast
             if job.id_column is None:
-                idents = [(key, offset) for offset, _ in raw]
-            output.add_many(idents, values)
-            counts[c.SUMMARY_PREDICTED] += len(raw)
+                ids = [(key, offset) for offset in offsets]
+            output.add_many(ids, values, flat=job.id_column is not None)
+            counts[c.SUMMARY_PREDICTED] += len(lines)
             return
         batch: list[_Row] = []
-        for offset, line in raw:
+        for offset, line in zip(offsets, lines, strict=True):
             try:
                 batch.append(decoder.decode(offset, line))
             except (BadRequest, UnicodeDecodeError, csv.Error) as exc:
@@ -698,16 +757,20 @@ def score_segment(
             score_rows(batch)
 
     try:
-        pending: list[tuple[int, bytes]] = []
-        for offset, line in lines:
-            if not line.strip():
-                continue
-            pending.append((offset, line))
-            if len(pending) >= MINI_BATCH_ROWS:
-                flush(pending)
-                pending = []
-        if pending:
-            flush(pending)
+        # Mini-batches of exactly MINI_BATCH_ROWS non-blank lines, as a line at a time would cut them.
+        pending_offsets: list[int] = []
+        pending_lines: list[bytes] = []
+        for offsets, lines in blocks:
+            if not all(map(bytes.strip, lines)):  # blank lines are not rows
+                kept = [i for i, line in enumerate(lines) if line.strip()]
+                offsets, lines = [offsets[i] for i in kept], [lines[i] for i in kept]
+            pending_offsets += offsets
+            pending_lines += lines
+            while len(pending_lines) >= MINI_BATCH_ROWS:
+                flush(pending_offsets[:MINI_BATCH_ROWS], pending_lines[:MINI_BATCH_ROWS])
+                del pending_offsets[:MINI_BATCH_ROWS], pending_lines[:MINI_BATCH_ROWS]
+        if pending_lines:
+            flush(pending_offsets, pending_lines)
         out_key = c.batch_output_key(job.output_prefix, job.input_prefix, key, start, job.format)
         store.write(job.output_bucket, out_key, output.body())
     finally:

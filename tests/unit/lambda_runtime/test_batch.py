@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -270,3 +271,148 @@ def test_the_http_handler_hands_batch_events_to_the_batch_entry(tmp_path):
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "BatchJobError"  # after the init log line
+
+
+@pytest.fixture(scope="module")
+def gradient_boosting(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
+    return loaded(models.frame_pipeline(), tmp_path_factory.mktemp("hgb"))
+
+
+TRICKY_CELLS = [
+    ("nan", "M", "10.0"),
+    ("NaN", "S", "1"),
+    (" red", "M", "9.5"),
+    ("red ", "L", "9"),
+    ("1_000", "S", "3"),
+    ("3", "M", "2"),
+    ("True", "L", "1"),
+    ('"red"', "S", "1.5"),
+    ("red", "M", "inf"),
+    ("red", "M", "1_0"),
+    ("rëd", "S", "1"),
+    ("red", "M", ""),
+    ("", "M", "1"),
+    ("red", "M", "99999999999999999999"),
+    ("red", "M", "1e3"),
+    ("red", "S", "nan"),
+    ("red", "S", "0x10"),
+    ("red", "S", "١٢"),
+    ("red", "S", " 7 "),
+    ("false", "S", "2"),
+    ("NA", "L", "1"),
+    ("null", "M", "1"),
+]
+"""(colour, size, weight) cells a vectorized parser and the codec may read apart."""
+
+
+def tricky_frame_csv(id_at: int | None) -> str:
+    """Clean rows and, between them, cells the vectorized parser and the codec may read apart.
+
+    The id column is at index ``id_at`` (None: no id column).
+    """
+
+    def line(ident: str, *cells: str) -> str:
+        fields = list(cells)
+        if id_at is not None:
+            fields.insert(id_at, ident)
+        return ",".join(fields)
+
+    clean = [("blue", "S", "9.5"), ("green", "M", "11"), ("red", "L", "10.25"), ("blue", "M", "-0.0")]
+    tricky = TRICKY_CELLS
+    lines = []
+    for i in range(40):
+        colour, size, weight = clean[i % len(clean)] if i < 12 or i % 3 else tricky[i % len(tricky)]
+        lines.append(line(f"r{i}", colour, size, weight))
+    lines[20:20] = [
+        "",
+        "   ",
+        line("r-few", "red", "S")[:-1],
+        line("r-many", "red", "S", "1,2"),
+        line("", "red", "S", "1"),
+    ]
+    lines[30] += "\r"
+    lines += [line(f"t{i}", *cells) for i, cells in enumerate(tricky)]
+    header = line("id", "colour", "size", "weight")
+    return "\r\n".join([header, *lines[:10]]) + "\r\n" + "\n".join(lines[10:])  # no final newline
+
+
+@pytest.mark.parametrize("id_at", [0, 1, None])
+def test_vectorized_paths_write_the_bytes_of_the_row_by_row_path_on_tricky_csv(
+    store, gradient_boosting, monkeypatch, id_at
+):
+    import lambda_runtime.batch as batch
+
+    id_column = None if id_at is None else "id"
+    text = tricky_frame_csv(id_at)
+    put(store, "data/a.csv", text)
+    size = len(text.encode())
+    # Small reads and mini-batches: lines cross read chunks, mini-batches cross chunks and ranges.
+    monkeypatch.setattr(batch, "_READ_CHUNK", 37)
+    monkeypatch.setattr(batch, "MINI_BATCH_ROWS", 6)
+    cuts = [0, 1, 50, 51, 230, 400, size]
+    item = {"segments": [{"key": "data/a.csv", "start": a, "end": b} for a, b in pairwise(cuts)]}
+
+    def outputs() -> tuple[dict[str, Any], list[bytes]]:
+        summary = score_work_item(store, job(id_column=id_column), gradient_boosting, item)
+        keys = summary["outputs"] + summary["error_objects"]
+        return summary, [store.read_all("out", key) for key in keys]
+
+    taken: list[Any] = []
+    original = batch._fast_csv
+    monkeypatch.setattr(batch, "_fast_csv", lambda *args: taken.append(original(*args)) or taken[-1])
+    fast = outputs()
+    assert any(result is not None for result in taken) and any(result is None for result in taken)
+    monkeypatch.setattr(batch, "_fast_csv", lambda *args: None)
+    slow = outputs()
+    assert fast == slow
+    assert slow[0]["rows"] == 40 + 3 + 22 and slow[0]["errors"] >= 3
+
+
+@pytest.mark.parametrize("cells", TRICKY_CELLS)
+def test_one_tricky_row_among_clean_rows_gets_the_row_by_row_bytes(
+    store, gradient_boosting, monkeypatch, cells
+):
+    import lambda_runtime.batch as batch
+
+    text = "id,colour,size,weight\nr0,blue,S,9.5\nr1,green,M,11\nr2,{},{},{}\nr3,red,L,10.25\n".format(*cells)
+    put(store, "data/a.csv", text)
+
+    def outputs() -> list[bytes]:
+        summary = score_segment(
+            store, job(id_column="id"), gradient_boosting, "data/a.csv", 0, len(text.encode())
+        )
+        return [store.read_all("out", key) for key in summary["outputs"] + summary["error_objects"]]
+
+    fast = outputs()
+    monkeypatch.setattr(batch, "_fast_csv", lambda *args: None)
+    assert outputs() == fast
+
+
+def test_an_onnx_model_is_scored_row_by_row_with_its_own_engine(store, tmp_path, monkeypatch):
+    import hashlib
+
+    import lambda_runtime.batch as batch
+    from lambda_runtime.config import Settings
+    from lambda_runtime.model_store import load_model
+    from tests.helpers import onnx_models
+
+    estimator, data = onnx_models.column_transformer()
+    path = onnx_models.save(data, tmp_path / "ct.onnx")
+    digest = hashlib.sha256(data).hexdigest()
+    model = load_model(
+        Settings.from_environ({"MODEL_URI": str(path), "MODEL_SHA256": digest, "MODEL_FORMAT": "onnx"})
+    )
+    assert model.engine == "onnx"
+    text = frame_csv().replace("\n3,", "\n3,purple,", 1)  # one row the encoder refuses, with 5 fields
+    text = text.replace("\n4,", "\n\n4,", 1)  # a blank line
+    put(store, "data/a.csv", text)
+    taken: list[Any] = []
+    original = batch._fast_csv
+    monkeypatch.setattr(batch, "_fast_csv", lambda *args: taken.append(original(*args)) or taken[-1])
+    summary = score_segment(store, job(id_column="id"), model, "data/a.csv", 0, len(text))
+    assert taken and all(result is None for result in taken)  # the vectorized paths are sklearn's only
+    assert (summary["rows"], summary["predicted"], summary["errors"]) == (40, 39, 1)
+    frame, _ = models.ct_frame(40)
+    rows = csv_rows(read_out(store, summary["outputs"][0]))
+    expected = {str(i): str(v) for i, v in enumerate(estimator.predict(frame)) if i != 3}
+    assert {row["id"]: row["prediction"] for row in rows} == expected
