@@ -153,7 +153,7 @@ class BatchProps:
         check_choice("input_format", self.input_format, contract.BATCH_FORMATS, owner=OWNER)
         if self.id_column is not None and (not isinstance(self.id_column, str) or not self.id_column.strip()):
             raise PropsError(OWNER, "id_column", self.id_column, "a column name (non-empty string), or None")
-        check_choice("method", self.method, contract.BATCH_METHODS, owner=OWNER)
+        check_choice("method", self.method, contract.PREDICTION_METHODS, owner=OWNER)
         check_int("max_concurrency", self.max_concurrency, *MAX_CONCURRENCY_RANGE, owner=OWNER)
         check_int("tolerated_failure_percentage", self.tolerated_failure_percentage, 0, 100, owner=OWNER)
         check_int("split_mib", self.split_mib, *SPLIT_MIB_RANGE, owner=OWNER)
@@ -364,6 +364,8 @@ class SklearnBatchScoring(Construct):
         from cdk_sklearn.endpoint import (
             LATEST_RUNTIME,
             architecture_object,
+            model_function_role,
+            model_uri,
             retention_days,
             runtime_object,
             shared_sklearn_layer,
@@ -387,18 +389,11 @@ class SklearnBatchScoring(Construct):
             retention=retention_days(p.log_retention_days),
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        role = iam.Role(
+        role = model_function_role(
             self,
-            "FunctionRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            log_group=self.log_group,
+            model_asset=self.model_asset,
             description="cdk-sklearn batch scoring: its logs, its model, its input and output prefixes",
-        )
-        self.log_group.grant_write(role)
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[self.model_asset.bucket.arn_for_objects(self.model_asset.s3_object_key)],
-            )
         )
         function = lambda_.Function(
             self,
@@ -415,7 +410,7 @@ class SklearnBatchScoring(Construct):
             role=role,
             description=f"batch scoring with {p.model_path.name} ({model.sha256[:12]})",
             environment={
-                contract.ENV_MODEL_URI: f"s3://{self.model_asset.s3_bucket_name}/{self.model_asset.s3_object_key}",
+                contract.ENV_MODEL_URI: model_uri(self.model_asset),
                 **model.runtime_environment(),
             },
         )

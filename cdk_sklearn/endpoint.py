@@ -500,6 +500,33 @@ def shared_sklearn_layer(
     )
 
 
+def model_uri(asset: s3_assets.Asset) -> str:
+    """``s3://bucket/key`` of an uploaded model file, the function's ``MODEL_URI``."""
+    return f"s3://{asset.s3_bucket_name}/{asset.s3_object_key}"
+
+
+def model_function_role(
+    scope: Construct, *, log_group: logs.LogGroup, model_asset: s3_assets.Asset, description: str
+) -> iam.Role:
+    """The role of a function that serves or scores ``model_asset``: it writes to ``log_group`` and reads
+    that one model object; callers add what else their function needs (a batch job's prefixes)."""
+    # Instead of AWSLambdaBasicExecutionRole (logs on every log group of the account).
+    role = iam.Role(
+        scope,
+        "FunctionRole",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=description,
+    )
+    log_group.grant_write(role)
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["s3:GetObject"],
+            resources=[model_asset.bucket.arn_for_objects(model_asset.s3_object_key)],
+        )
+    )
+    return role
+
+
 class SklearnLambdaEndpoint(Construct):
     """Serve a scikit-learn model from AWS Lambda behind an HTTPS front door.
 
@@ -862,22 +889,12 @@ class SklearnLambdaEndpoint(Construct):
         return architecture_object(self.props.architecture)
 
     def _least_privilege_role(self) -> iam.Role:
-        # Instead of AWSLambdaBasicExecutionRole (logs on every log group of the account): write to
-        # this function's log group, read this model object, nothing else.
-        role = iam.Role(
+        return model_function_role(
             self,
-            "FunctionRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            log_group=self.log_group,
+            model_asset=self.model_asset,
             description="cdk-sklearn prediction function: its own logs and its model object only",
         )
-        self.log_group.grant_write(role)
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:GetObject"],
-                resources=[self.model_asset.bucket.arn_for_objects(self.model_asset.s3_object_key)],
-            )
-        )
-        return role
 
     def _function_environment(self) -> dict[str, str]:
         p = self.props
@@ -885,7 +902,7 @@ class SklearnLambdaEndpoint(Construct):
             # Each OpenMP runtime in the process (scikit-learn's, LightGBM's) sized to the vCPUs the
             # function gets rather than the host's cores; the user's environment wins.
             **openmp_environment(p.memory_size),
-            contract.ENV_MODEL_URI: f"s3://{self.model_asset.s3_bucket_name}/{self.model_asset.s3_object_key}",
+            contract.ENV_MODEL_URI: model_uri(self.model_asset),
             **self.model.runtime_environment(),
             contract.ENV_MODEL_NAME: p.model_name,
             contract.ENV_MAX_BODY_BYTES: str(p.max_body_bytes),

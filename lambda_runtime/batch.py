@@ -135,8 +135,8 @@ class Job:
         job = cls(**dict(data))
         if job.format not in c.BATCH_FORMATS:
             raise BatchJobError(f"format {job.format!r} is not one of {', '.join(c.BATCH_FORMATS)}")
-        if job.method not in c.BATCH_METHODS:
-            raise BatchJobError(f"method {job.method!r} is not one of {', '.join(c.BATCH_METHODS)}")
+        if job.method not in c.PREDICTION_METHODS:
+            raise BatchJobError(f"method {job.method!r} is not one of {', '.join(c.PREDICTION_METHODS)}")
         if not isinstance(job.split_bytes, int) or job.split_bytes < 1:
             raise BatchJobError(f"split_bytes must be a positive integer, got {job.split_bytes!r}")
         return job

@@ -222,7 +222,8 @@ BATCH_EVENT_KEY: Final = "cdk_sklearn_batch"
 entry, so an endpoint's ``live`` alias can serve batch work with the model it already loaded."""
 BATCH_ACTIONS: Final[tuple[str, ...]] = ("plan", "score", "summarize")
 BATCH_FORMATS: Final[tuple[str, ...]] = ("csv", "jsonl")
-BATCH_METHODS: Final[tuple[str, ...]] = ("predict", "predict_proba", "decision_function")
+PREDICTION_METHODS: Final[tuple[str, ...]] = ("predict", "predict_proba", "decision_function")
+"""The estimator methods a request or a batch job may ask for, in the order metadata lists them."""
 
 # The job description the state machine passes to every action (keys of the "job" object).
 JOB_BUCKET: Final = "bucket"

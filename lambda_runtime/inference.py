@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from .codec import Table
+from .contract import PREDICTION_METHODS
 from .errors import BadRequest
-from .model_store import PREDICTION_METHODS, LoadedModel
+from .model_store import LoadedModel
 
 PANDAS_MISSING = (
     "the model was fitted on named columns and needs pandas, which is not in the function's layer; "

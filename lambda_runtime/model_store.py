@@ -18,9 +18,6 @@ from urllib.parse import unquote, urlsplit
 
 from .config import Settings
 
-PREDICTION_METHODS = ("predict", "predict_proba", "decision_function")
-"""The estimator methods a request may ask for, in the order they are listed in metadata."""
-
 
 class ModelLoadError(Exception):
     """The model could not be loaded.
@@ -68,7 +65,7 @@ class LoadedModel:
     classes
         ``classes_`` as JSON-ready values, for classifiers.
     methods
-        The prediction methods this estimator has, among :data:`PREDICTION_METHODS`.
+        The prediction methods this estimator has, among :data:`~lambda_runtime.contract.PREDICTION_METHODS`.
     load_warnings
         Warnings raised while deserializing (for example scikit-learn version mismatches).
     load_seconds

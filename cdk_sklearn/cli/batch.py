@@ -49,7 +49,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--output", required=True, type=Path, help="folder for predictions and errors")
     parser.add_argument("--format", choices=contract.BATCH_FORMATS, default="csv", help="default csv")
     parser.add_argument("--id-column", default=None, help="column carried into the output as the row id")
-    parser.add_argument("--method", choices=contract.BATCH_METHODS, default="predict", help="default predict")
+    parser.add_argument(
+        "--method", choices=contract.PREDICTION_METHODS, default="predict", help="default predict"
+    )
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="processes (default: the CPU count)"
     )

@@ -25,10 +25,10 @@ import numpy as np
 
 from ..codec import Table
 from ..config import Settings
-from ..contract import ONNX_METADATA_KEY, ONNX_METADATA_SCHEMA
+from ..contract import ONNX_METADATA_KEY, ONNX_METADATA_SCHEMA, PREDICTION_METHODS
 from ..errors import BadRequest
 from ..inference import ModelInput, missing_refused, named_rows, numeric_rows, refuse_names
-from ..model_store import PREDICTION_METHODS, LoadedModel, ModelLoadError
+from ..model_store import LoadedModel, ModelLoadError
 
 MB_PER_VCPU = 1769
 """Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB (up to 6 at 10,240 MB)."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..codec import Table
 from ..config import Settings
-from ..contract import ENV_MODEL_SKLEARN_VERSION, SKOPS_FORMAT
+from ..contract import ENV_MODEL_SKLEARN_VERSION, PREDICTION_METHODS, SKOPS_FORMAT
 from ..errors import BadRequest, ServiceUnavailable
 from ..inference import (
     PANDAS_MISSING,
@@ -27,7 +27,7 @@ from ..inference import (
     numeric_rows,
     refuse_names,
 )
-from ..model_store import PREDICTION_METHODS, LoadedModel, ModelLoadError
+from ..model_store import LoadedModel, ModelLoadError
 
 _SCALARS = (str, int, float, bool)
 _MAX_ERROR_TEXT = 300
