@@ -19,8 +19,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from cdk_sklearn.node import install_import_hook
-
-__version__ = "0.1.0"
+from lambda_runtime import __version__  # the one version source: the function code carries it too
 
 install_import_hook()
 

@@ -48,14 +48,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 from cdk_sklearn.function_code import function_code
 from cdk_sklearn.layer import LayerProps
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
 from cdk_sklearn.nag import acknowledge, acknowledge_wildcard_resources
-from cdk_sklearn.packaging.target import SUPPORTED_ARCHITECTURES, SUPPORTED_RUNTIMES
 from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int
-from lambda_runtime import contract
+from lambda_runtime import contract, limits
+from lambda_runtime.limits import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 
 if TYPE_CHECKING:
     from cdk_sklearn.endpoint import SklearnLambdaEndpoint
@@ -63,8 +62,6 @@ if TYPE_CHECKING:
 OWNER = "SklearnBatchScoring"
 MAX_CONCURRENCY_RANGE = (1, 10_000)  # Distributed Map's default limit of parallel children
 SPLIT_MIB_RANGE = (1, 1024)
-MEMORY_RANGE = (128, 10240)
-TIMEOUT_RANGE = (1, 900)
 RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
 RESULTS_FOLDER = "step-functions-results"
 """Under ``<output_prefix>_runs/``: where ResultWriterV2 stores the children's results."""
@@ -125,9 +122,9 @@ class BatchProps:
     alarm_topic: sns.ITopic | None = None
     runtime: str = DEFAULT_RUNTIME
     architecture: str = DEFAULT_ARCHITECTURE
-    memory_size: int = 2048
-    timeout_seconds: int = 900
-    log_retention_days: int = 30
+    memory_size: int = limits.BATCH_MEMORY_MB
+    timeout_seconds: int = limits.BATCH_TIMEOUT_SECONDS
+    log_retention_days: int = limits.DEFAULT_LOG_RETENTION_DAYS
     tracing: bool = True
     layer: LayerProps = field(default_factory=lambda: LayerProps(owner=OWNER))
 
@@ -160,23 +157,25 @@ class BatchProps:
         check_bool("trigger_on_upload", self.trigger_on_upload, owner=OWNER)
         if self.alarm_topic is not None and not hasattr(self.alarm_topic, "topic_arn"):
             raise PropsError(OWNER, "alarm_topic", self.alarm_topic, "an aws_sns.ITopic, or None")
-        check_choice("runtime", getattr(self.runtime, "name", self.runtime), SUPPORTED_RUNTIMES, owner=OWNER)
+        check_choice("runtime", getattr(self.runtime, "name", self.runtime), limits.RUNTIMES, owner=OWNER)
         object.__setattr__(self, "runtime", getattr(self.runtime, "name", self.runtime))
         check_choice(
             "architecture",
             getattr(self.architecture, "name", self.architecture),
-            SUPPORTED_ARCHITECTURES,
+            limits.ARCHITECTURES,
             owner=OWNER,
         )
         object.__setattr__(self, "architecture", getattr(self.architecture, "name", self.architecture))
-        check_int("memory_size", self.memory_size, *MEMORY_RANGE, owner=OWNER)
-        check_int("timeout_seconds", self.timeout_seconds, *TIMEOUT_RANGE, owner=OWNER)
+        check_int("memory_size", self.memory_size, *limits.MEMORY_MB, owner=OWNER)
+        check_int("timeout_seconds", self.timeout_seconds, *limits.TIMEOUT_SECONDS, owner=OWNER)
         check_bool("tracing", self.tracing, owner=OWNER)
-        from cdk_sklearn.endpoint import LOG_RETENTION_DAYS
 
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
+        if self.log_retention_days not in limits.LOG_RETENTION_DAYS:
             raise PropsError(
-                OWNER, "log_retention_days", self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS))
+                OWNER,
+                "log_retention_days",
+                self.log_retention_days,
+                ", ".join(map(str, limits.LOG_RETENTION_DAYS)),
             )
 
     def _check_model_source(self) -> None:

@@ -24,12 +24,12 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_lambda as lambda_
 
 from cdk_sklearn.validation import check_int, invalid
+from lambda_runtime import limits
 
 Strategy = Literal["none", "provisioned", "snapstart"]
 STRATEGIES: tuple[str, ...] = ("none", "provisioned", "snapstart")
-# SnapStart for Python exists from python3.12 on
+# SnapStart for Python exists from python3.12 on (limits.SNAPSTART_RUNTIMES)
 # (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html#snapstart-runtimes).
-SNAPSTART_RUNTIMES: tuple[str, ...] = ("python3.12", "python3.13", "python3.14")
 SNAPSTART_MAX_EPHEMERAL_MB = 512
 _CRON = re.compile(r"^(cron|rate|at)\(.+\)$")
 
@@ -176,8 +176,10 @@ class ColdStart:
         """
         if self.strategy != "snapstart":
             return
-        if runtime not in SNAPSTART_RUNTIMES:
-            raise _fail("strategy", "snapstart", f"runtime {', '.join(SNAPSTART_RUNTIMES)} (got {runtime})")
+        if runtime not in limits.SNAPSTART_RUNTIMES:
+            raise _fail(
+                "strategy", "snapstart", f"runtime {', '.join(limits.SNAPSTART_RUNTIMES)} (got {runtime})"
+            )
         if ephemeral_storage_mb > SNAPSTART_MAX_EPHEMERAL_MB:
             raise _fail(
                 "strategy",

@@ -34,7 +34,6 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct, IConstruct
 
 from cdk_sklearn.cold_start import ColdStart
-from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 from cdk_sklearn.front_door import FrontDoor, FrontDoorProps, SharedHttpApi, build_front_door
 from cdk_sklearn.function_code import function_code, resolve_code_paths
 from cdk_sklearn.layer import LayerProps, SklearnLayer
@@ -50,44 +49,14 @@ from cdk_sklearn.model.skops_trust import check_trusted
 from cdk_sklearn.monitoring import EndpointMonitoring, MonitoringProps
 from cdk_sklearn.nag import acknowledge
 from cdk_sklearn.packaging.libraries import openmp_environment
-from cdk_sklearn.packaging.target import SUPPORTED_ARCHITECTURES, SUPPORTED_RUNTIMES
 from cdk_sklearn.rollout import STRATEGIES as ROLLOUT_STRATEGIES
 from cdk_sklearn.rollout import RolloutProps, SafeRollout
 from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int, check_strings, invalid
-from lambda_runtime import contract
+from lambda_runtime import contract, limits
+from lambda_runtime.limits import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 
 OWNER = "SklearnLambdaEndpoint"
-# Lambda's own limits (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
-MEMORY_RANGE = (128, 10240)
-TIMEOUT_RANGE = (1, 900)
-EPHEMERAL_STORAGE_RANGE = (512, 10240)
 HANDLER = "lambda_runtime.handler.handler"
-# CloudWatch Logs accepts only these retention periods (days).
-_RETENTION_NAMES: Mapping[int, str] = {
-    1: "ONE_DAY",
-    3: "THREE_DAYS",
-    5: "FIVE_DAYS",
-    7: "ONE_WEEK",
-    14: "TWO_WEEKS",
-    30: "ONE_MONTH",
-    60: "TWO_MONTHS",
-    90: "THREE_MONTHS",
-    120: "FOUR_MONTHS",
-    150: "FIVE_MONTHS",
-    180: "SIX_MONTHS",
-    365: "ONE_YEAR",
-    400: "THIRTEEN_MONTHS",
-    545: "EIGHTEEN_MONTHS",
-    731: "TWO_YEARS",
-    1096: "THREE_YEARS",
-    1827: "FIVE_YEARS",
-    2192: "SIX_YEARS",
-    2557: "SEVEN_YEARS",
-    2922: "EIGHT_YEARS",
-    3288: "NINE_YEARS",
-    3653: "TEN_YEARS",
-}
-LOG_RETENTION_DAYS: tuple[int, ...] = tuple(_RETENTION_NAMES)
 _RUNTIME_OBJECTS: Mapping[str, lambda_.Runtime] = {
     "python3.11": lambda_.Runtime.PYTHON_3_11,
     "python3.12": lambda_.Runtime.PYTHON_3_12,
@@ -103,7 +72,7 @@ DEFAULT_ONNX_TOLERANCE = 1e-5
 """The ``onnx_tolerance`` default (``cdk_sklearn.model.onnx_convert.DEFAULT_TOLERANCE``, which this module
 does not import: the converter is only loaded when a conversion runs)."""
 # The newest Python runtime cdk-nag's AwsSolutions-L1 expects; older ones get a written reason.
-LATEST_RUNTIME = SUPPORTED_RUNTIMES[-1]
+LATEST_RUNTIME = limits.RUNTIMES[-1]
 
 
 class EndpointSettings(TypedDict, total=False):
@@ -206,14 +175,14 @@ class EndpointProps:
     model_path: Path
     runtime: str = DEFAULT_RUNTIME
     architecture: str = DEFAULT_ARCHITECTURE
-    memory_size: int = 1024
-    timeout_seconds: int = 30
-    ephemeral_storage_mb: int = 512
+    memory_size: int = limits.DEFAULT_MEMORY_MB
+    timeout_seconds: int = limits.DEFAULT_TIMEOUT_SECONDS
+    ephemeral_storage_mb: int = limits.DEFAULT_EPHEMERAL_STORAGE_MB
     reserved_concurrency: int | None = None
     model_name: str = contract.DEFAULT_MODEL_NAME
     max_body_bytes: int = contract.DEFAULT_MAX_BODY_BYTES
     environment: Mapping[str, str] = field(default_factory=dict)
-    log_retention_days: int = 30
+    log_retention_days: int = limits.DEFAULT_LOG_RETENTION_DAYS
     tracing: bool = False
     code_paths: tuple[str | os.PathLike[str], ...] = ()
     skops_trusted_types: tuple[str, ...] = ()
@@ -229,13 +198,13 @@ class EndpointProps:
 
     def __post_init__(self) -> None:
         self._check_model_path()
-        object.__setattr__(self, "runtime", _name_of("runtime", self.runtime, SUPPORTED_RUNTIMES))
+        object.__setattr__(self, "runtime", _name_of("runtime", self.runtime, limits.RUNTIMES))
         object.__setattr__(
-            self, "architecture", _name_of("architecture", self.architecture, SUPPORTED_ARCHITECTURES)
+            self, "architecture", _name_of("architecture", self.architecture, limits.ARCHITECTURES)
         )
-        check_int("memory_size", self.memory_size, *MEMORY_RANGE)
-        check_int("timeout_seconds", self.timeout_seconds, *TIMEOUT_RANGE)
-        check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, *EPHEMERAL_STORAGE_RANGE)
+        check_int("memory_size", self.memory_size, *limits.MEMORY_MB)
+        check_int("timeout_seconds", self.timeout_seconds, *limits.TIMEOUT_SECONDS)
+        check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, *limits.EPHEMERAL_STORAGE_MB)
         if self.reserved_concurrency is not None:
             check_int("reserved_concurrency", self.reserved_concurrency, 1)
         if not contract.is_valid_model_name(self.model_name):
@@ -252,9 +221,9 @@ class EndpointProps:
         object.__setattr__(self, "code_paths", tuple(self.code_paths))
         trusted = check_strings("skops_trusted_types", self.skops_trusted_types, what="a list of type names")
         object.__setattr__(self, "skops_trusted_types", trusted)
-        if self.log_retention_days not in LOG_RETENTION_DAYS:
+        if self.log_retention_days not in limits.LOG_RETENTION_DAYS:
             raise invalid(
-                "log_retention_days", self.log_retention_days, ", ".join(map(str, LOG_RETENTION_DAYS))
+                "log_retention_days", self.log_retention_days, ", ".join(map(str, limits.LOG_RETENTION_DAYS))
             )
         self._check_engine()
         self._check_parts_together()
@@ -438,8 +407,8 @@ def _rollout(given: dict[str, Any]) -> RolloutProps | None:
 
 
 def retention_days(days: int) -> logs.RetentionDays:
-    """The ``aws_logs.RetentionDays`` of ``days`` (one of :data:`LOG_RETENTION_DAYS`)."""
-    return logs.RetentionDays(_RETENTION_NAMES[days])
+    """The ``aws_logs.RetentionDays`` of ``days`` (one of ``limits.LOG_RETENTION_DAYS``)."""
+    return logs.RetentionDays(limits.LOG_RETENTION_NAMES[days])
 
 
 def runtime_object(name: str) -> lambda_.Runtime:

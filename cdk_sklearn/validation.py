@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
+
+P = TypeVar("P")
 
 
 class PropsError(ValueError):
@@ -108,3 +111,48 @@ def check_strings(
     ):
         raise invalid(prop, value, what, owner=owner)
     return tuple(value)
+
+
+def props_from(
+    owner: str,
+    props_type: type[P],
+    props: P | None,
+    settings: Mapping[str, object],
+    allowed: Sequence[str],
+) -> P:
+    """The props a construct was given: ``props`` itself, or ``props_type`` built from keyword settings.
+
+    Every public construct takes its props one way, ``props=XProps(...)`` or the same fields as keyword
+    arguments (typed with ``Unpack[XSettings]``); this is the one place that tells the two apart.
+
+    Parameters
+    ----------
+    owner
+        The construct named in errors.
+    props_type
+        The construct's frozen props type; its constructor validates every value.
+    props
+        Props already made (what a composing construct or the cdk.json loader passes), or None.
+    settings
+        The keyword settings, or empty.
+    allowed
+        Every keyword setting's name (the settings type's keys), listed when one is unknown.
+
+    Raises
+    ------
+    TypeError
+        Both ``props`` and keyword settings, or an unknown setting (the message lists every allowed one).
+    PropsError
+        A value the props type cannot build.
+    """
+    if props is not None:
+        if settings:
+            given = ", ".join(sorted(settings))
+            raise TypeError(f"{owner}: pass props= or keyword props ({given}), not both")
+        if not isinstance(props, props_type):
+            raise TypeError(f"{owner}: props= takes a {props_type.__name__}, not {type(props).__name__}")
+        return props
+    unknown = sorted(set(settings) - set(allowed))
+    if unknown:
+        raise TypeError(f"{owner}: unknown prop(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    return props_type(**settings)

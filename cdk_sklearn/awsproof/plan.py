@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from cdk_sklearn.cost.prices import HOURS_PER_MONTH, PRICES_CHECKED, REGION, price
-from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE
 from lambda_runtime import contract
+from lambda_runtime.limits import DEFAULT_ARCHITECTURE, DEFAULT_MEMORY_MB
 
 ENVIRONMENTS: Final = ("dev", "staging", "prod")
 """The environments a run deploys, in order (cdk.json ``environments``)."""
@@ -38,7 +38,6 @@ ROLLBACK_MODEL: Final = "iris"
 
 # Defaults of SklearnLambdaEndpoint the plan needs without importing it (aws_cdk); a test compares
 # them with EndpointProps' own.
-DEFAULT_MEMORY_MB: Final = 1024
 DEFAULT_FRONT_DOOR: Final = "http_api"
 DEFAULT_MONITORING: Final = True
 DEFAULT_ROLLOUT: Final = "canary"

@@ -41,8 +41,8 @@ from cdk_sklearn.awsproof.plan import (
     ProofPlan,
 )
 from cdk_sklearn.awsproof.report import Check, ProofRecord, mask_account, write_report
-from cdk_sklearn.defaults import DEFAULT_RUNTIME
 from lambda_runtime import contract
+from lambda_runtime.limits import DEFAULT_RUNTIME
 
 PACKAGES: Final = ("cdk-sklearn", "aws-cdk-lib", "boto3", "scikit-learn")
 ROLLBACK_ALARM_STEMS: Final = ("ServerErrorRateAlarm", "LatencyP99Alarm")

@@ -33,7 +33,7 @@ from cdk_sklearn.cost.prices import (
     PRICES_CHECKED,
     REGION,
 )
-from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE
+from lambda_runtime.limits import DEFAULT_ARCHITECTURE
 
 ASSUMPTIONS = (
     f"a month is {HOURS_PER_MONTH:g} hours; SageMaker instances run all of it",

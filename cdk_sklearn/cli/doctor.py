@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 from cdk_sklearn.node import (
     JSII_NODE_ENV,
     choose_node,
@@ -34,7 +33,8 @@ from cdk_sklearn.node import (
     package_dir,
 )
 from cdk_sklearn.packaging.bytecode import BYTECODE_PYTHON_ENV, find_interpreter
-from cdk_sklearn.packaging.target import SUPPORTED_RUNTIMES
+from lambda_runtime import limits
+from lambda_runtime.limits import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 
 STATUSES: Final = ("ok", "warn", "fail", "info")
 
@@ -288,7 +288,7 @@ def check_cdk_cli(app_dir: Path) -> Check:
 def check_interpreters(find: Callable[..., Any] = find_interpreter) -> list[Check]:
     """A CPython of each runtime's version, to compile the layer's .pyc (else cold starts compile)."""
     checks = []
-    for runtime in SUPPORTED_RUNTIMES:
+    for runtime in limits.RUNTIMES:
         version = tuple(int(part) for part in runtime.removeprefix("python").split("."))
         label = " (the default runtime)" if runtime == DEFAULT_RUNTIME else ""
         try:

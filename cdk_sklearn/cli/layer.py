@@ -17,11 +17,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 from cdk_sklearn.model.artifact import inspect_model
 from cdk_sklearn.packaging.build import build_layer, copy_layer, merge_requirements, resolve_bytecode
 from cdk_sklearn.packaging.cpu_wheels import plan_cpu_wheels
-from cdk_sklearn.packaging.target import SUPPORTED_ARCHITECTURES, SUPPORTED_RUNTIMES, LambdaTarget
+from cdk_sklearn.packaging.target import LambdaTarget
+from lambda_runtime import limits
+from lambda_runtime.limits import DEFAULT_ARCHITECTURE, DEFAULT_RUNTIME
 
 
 def register(subparsers: Any) -> None:
@@ -49,13 +50,13 @@ def register(subparsers: Any) -> None:
     build.add_argument(
         "--runtime",
         default=DEFAULT_RUNTIME,
-        choices=SUPPORTED_RUNTIMES,
+        choices=limits.RUNTIMES,
         help=f"Lambda runtime (default {DEFAULT_RUNTIME}, as the construct)",
     )
     build.add_argument(
         "--architecture",
         default=DEFAULT_ARCHITECTURE,
-        choices=SUPPORTED_ARCHITECTURES,
+        choices=limits.ARCHITECTURES,
         help=f"Lambda architecture (default {DEFAULT_ARCHITECTURE}, as the construct)",
     )
     build.add_argument(

@@ -57,8 +57,9 @@ from cdk_sklearn.cost.prices import (
     SAGEMAKER_INSTANCE_TYPES,
     price,
 )
-from cdk_sklearn.defaults import DEFAULT_ARCHITECTURE
+from lambda_runtime import limits
 from lambda_runtime.contract import METRIC_NAMES  # the shared contract, read as data
+from lambda_runtime.limits import DEFAULT_ARCHITECTURE
 
 Architecture = Literal["x86_64", "arm64"]
 FrontDoor = Literal["http_api", "rest_api", "function_url"]
@@ -66,7 +67,6 @@ FrontDoor = Literal["http_api", "rest_api", "function_url"]
 ARCHITECTURES: Final[tuple[str, ...]] = get_args(Architecture)
 FRONT_DOORS: Final[tuple[str, ...]] = get_args(FrontDoor)
 
-LAMBDA_MEMORY_MB: Final = (128, 10240)
 SERVERLESS_MEMORY_MB: Final = (1024, 2048, 3072, 4096, 5120, 6144)
 
 _FRONT_DOOR_PRICE: Final[dict[str, str]] = {
@@ -198,7 +198,7 @@ class Workload:
             math.isfinite(self.requests_per_month) and self.requests_per_month >= 0,
             f"requests per month must be a number >= 0, got {self.requests_per_month!r}",
         )
-        lo, hi = LAMBDA_MEMORY_MB
+        lo, hi = limits.MEMORY_MB
         _require(
             isinstance(self.memory_mb, int) and lo <= self.memory_mb <= hi,
             f"memory must be a whole number of MB from {lo} to {hi} (the Lambda limits), "
@@ -905,7 +905,7 @@ class BatchWorkload:
             f"time per row must be > 0 ms, got {self.per_row_ms!r}",
         )
         _require(self.bytes_per_row > 0, f"bytes per row must be > 0, got {self.bytes_per_row!r}")
-        lo, hi = LAMBDA_MEMORY_MB
+        lo, hi = limits.MEMORY_MB
         _require(
             isinstance(self.memory_mb, int) and lo <= self.memory_mb <= hi,
             f"memory must be a whole number of MB from {lo} to {hi}, got {self.memory_mb!r}",

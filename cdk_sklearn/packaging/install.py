@@ -25,7 +25,8 @@ from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion
 
-from cdk_sklearn.packaging.target import SUPPORTED_RUNTIMES, LambdaTarget
+from cdk_sklearn.packaging.target import LambdaTarget
+from lambda_runtime import limits
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 # pip's wording for "nothing satisfies this requirement" has been one of these two since pip 10; the
@@ -303,7 +304,7 @@ def explain_missing_wheel(requirement: str, target: LambdaTarget) -> str:
     if pinned:
         others = [
             runtime
-            for runtime in SUPPORTED_RUNTIMES
+            for runtime in limits.RUNTIMES
             if runtime != target.runtime
             and pinned in available_versions(name, LambdaTarget(runtime, target.architecture))
         ]
@@ -326,8 +327,8 @@ def strip_ansi(text: str) -> str:
 
 
 def _runtime_range(runtimes: list[str]) -> str:
-    ordered = [r for r in SUPPORTED_RUNTIMES if r in runtimes]
-    tail = SUPPORTED_RUNTIMES[SUPPORTED_RUNTIMES.index(ordered[0]) :]
+    ordered = [r for r in limits.RUNTIMES if r in runtimes]
+    tail = limits.RUNTIMES[limits.RUNTIMES.index(ordered[0]) :]
     if tuple(ordered) == tail and len(ordered) > 1:
         return f"{ordered[0]}+"
     return " or ".join(ordered)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SUPPORTED_RUNTIMES: tuple[str, ...] = ("python3.11", "python3.12", "python3.13", "python3.14")
-SUPPORTED_ARCHITECTURES: tuple[str, ...] = ("x86_64", "arm64")
+from lambda_runtime import limits
+
 _MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 _RUNTIME = re.compile(r"^python(\d+)\.(\d+)$")
 
@@ -33,15 +33,15 @@ class LambdaTarget:
     architecture: str
 
     def __post_init__(self) -> None:
-        if self.runtime not in SUPPORTED_RUNTIMES:
+        if self.runtime not in limits.RUNTIMES:
             raise ValueError(
                 f"Lambda runtime {self.runtime!r} is not supported by the scikit-learn layer; "
-                f"use one of {', '.join(SUPPORTED_RUNTIMES)}"
+                f"use one of {', '.join(limits.RUNTIMES)}"
             )
-        if self.architecture not in SUPPORTED_ARCHITECTURES:
+        if self.architecture not in limits.ARCHITECTURES:
             raise ValueError(
                 f"Lambda architecture {self.architecture!r} is not supported; "
-                f"use one of {', '.join(SUPPORTED_ARCHITECTURES)}"
+                f"use one of {', '.join(limits.ARCHITECTURES)}"
             )
 
     @property
