@@ -26,8 +26,9 @@ install_import_hook()
 # Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
     "SklearnLambdaEndpoint": "cdk_sklearn.endpoint",
-    "EndpointProps": "cdk_sklearn.endpoint",
-    "EndpointSettings": "cdk_sklearn.endpoint",
+    "EndpointProps": "cdk_sklearn.endpoint_props",
+    "EndpointSettings": "cdk_sklearn.endpoint_props",
+    "ModelFunctionProps": "cdk_sklearn.model_function",
     "SklearnLayer": "cdk_sklearn.layer",
     "LayerProps": "cdk_sklearn.layer",
     "SharedHttpApi": "cdk_sklearn.front_door",
@@ -48,10 +49,12 @@ _EXPORTS: dict[str, str] = {
     "PropsError": "cdk_sklearn.validation",
     "SklearnBatchScoring": "cdk_sklearn.batch",
     "BatchProps": "cdk_sklearn.batch",
+    "BatchSettings": "cdk_sklearn.batch",
 }
 
 __all__ = [
     "BatchProps",
+    "BatchSettings",
     "ColdStart",
     "ConfigError",
     "EndpointMonitoring",
@@ -61,6 +64,7 @@ __all__ = [
     "FrontDoorProps",
     "LayerProps",
     "ModelArtifact",
+    "ModelFunctionProps",
     "MonitoringProps",
     "PropsError",
     "RolloutProps",
@@ -78,13 +82,15 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
-    from cdk_sklearn.batch import BatchProps, SklearnBatchScoring
+    from cdk_sklearn.batch import BatchProps, BatchSettings, SklearnBatchScoring
     from cdk_sklearn.cold_start import ColdStart, ScalingSchedule
     from cdk_sklearn.config import ConfigError, EnvironmentConfig, load_environment
-    from cdk_sklearn.endpoint import EndpointProps, EndpointSettings, SklearnLambdaEndpoint
+    from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+    from cdk_sklearn.endpoint_props import EndpointProps, EndpointSettings
     from cdk_sklearn.front_door import FrontDoorProps, SharedHttpApi
     from cdk_sklearn.layer import LayerProps, SklearnLayer
     from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
+    from cdk_sklearn.model_function import ModelFunctionProps
     from cdk_sklearn.monitoring import EndpointMonitoring, MonitoringProps
     from cdk_sklearn.rollout import RolloutProps, SafeRollout, ab_routing
     from cdk_sklearn.stack import SklearnEndpointStack

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cdk_sklearn.endpoint import SETTINGS, EndpointProps
+from cdk_sklearn.endpoint_props import SETTINGS, EndpointProps
 
 DEFAULT_ENVIRONMENT = "dev"
 # Keys of an environment that configure the stack rather than the endpoint.

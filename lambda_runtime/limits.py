@@ -34,6 +34,9 @@ EPHEMERAL_STORAGE_MB: Final[tuple[int, int]] = (512, 10240)
 FULL_VCPU_MEMORY_MB: Final = 1769
 """The memory size at which a function gets one full vCPU; CPU share is proportional below it."""
 
+MAX_VCPUS: Final = 6
+"""The vCPUs a function gets at the largest memory size (10,240 MB)."""
+
 LOG_RETENTION_NAMES: Final[dict[int, str]] = {
     1: "ONE_DAY",
     3: "THREE_DAYS",

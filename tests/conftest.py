@@ -30,6 +30,22 @@ def iris_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train(tmp_path_factory.mktemp("models") / "iris.joblib")
 
 
+@pytest.fixture(scope="session")
+def demo_model() -> Path:
+    """The repository's demo model, ``models/iris.joblib``, that cdk.json's environments serve.
+
+    Tests that synthesize the example app (app.py with cdk.json) need it; ``make`` trains it, and so does
+    this fixture when it is missing, so the tests pass from a bare checkout too.
+    """
+    sys.path.insert(0, str(PROJECT_DIR))
+    from examples.train_iris import train
+
+    path = PROJECT_DIR / "models" / "iris.joblib"
+    if not path.is_file():
+        train(path)
+    return path
+
+
 @pytest.fixture(scope="session", autouse=True)
 def lock_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A bundling synth writes the app's layer lock into the working folder: keep tests out of the repo.

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from cdk_sklearn.packaging.closure import elf_files, unresolved
 from cdk_sklearn.packaging.runtime_system import LAYER_LIBRARY_DIR, RuntimeSystem
+from lambda_runtime import limits
 
 _SONAME = re.compile(r"^(?P<stem>lib[^/]+?)\.so(?P<version>(\.\d+)*)$")
 
@@ -81,8 +82,6 @@ def add_missing_libraries(layer_dir: Path, system: RuntimeSystem) -> list[AddedL
 
 # Lambda allocates CPU in proportion to memory: "at 1,769 MB, a function has the equivalent of one
 # vCPU", up to 6 vCPUs at 10,240 MB (AWS Lambda Developer Guide, "Configuring function memory").
-LAMBDA_MB_PER_VCPU = 1769
-LAMBDA_MAX_VCPUS = 6
 
 
 def openmp_environment(memory_mb: int) -> dict[str, str]:
@@ -95,5 +94,5 @@ def openmp_environment(memory_mb: int) -> dict[str, str]:
     per runtime, LightGBM was never slower and scikit-learn's gradient boosting several times
     faster than with the default. Environment variables the user sets win.
     """
-    vcpus = max(1, min(LAMBDA_MAX_VCPUS, -(-memory_mb // LAMBDA_MB_PER_VCPU)))
+    vcpus = max(1, min(limits.MAX_VCPUS, -(-memory_mb // limits.FULL_VCPU_MEMORY_MB)))
     return {"OMP_NUM_THREADS": str(vcpus)}

@@ -102,11 +102,11 @@ def test_functions_are_tagged_with_the_run(templates):
 
 
 def test_plan_defaults_are_the_endpoints(iris_model):
-    from cdk_sklearn.endpoint import EndpointProps
+    from cdk_sklearn.endpoint_props import EndpointProps
 
-    props = EndpointProps(model_path=str(iris_model))
+    props = EndpointProps.from_settings(model_path=str(iris_model))
     assert (
-        props.memory_size,
+        props.function.memory_size,
         props.front_door.front_door,
         props.monitoring is not None,
         props.rollout.strategy,

@@ -88,7 +88,7 @@ def test_prod_autoscales_2_to_10(iris_model):
     )
 
 
-def test_build_app_merges_the_given_context_over_cdk_json():
+def test_build_app_merges_the_given_context_over_cdk_json(demo_model):
     # As `cdk synth -c env=prod` does: cdk.json's environments stay, the given key selects one.
     app = app_module.build_app({"env": "prod", **SKIP_BUNDLING})
     (stack,) = [child for child in app.node.children if isinstance(child, cdk.Stack)]

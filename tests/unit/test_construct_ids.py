@@ -16,7 +16,7 @@ SNAPSHOTTED: dict[str, dict[str, str]] = json.loads(SNAPSHOT.read_text())
 
 
 @pytest.mark.parametrize("environment", environments())
-def test_every_snapshotted_resource_keeps_its_ids(environment: str) -> None:
+def test_every_snapshotted_resource_keeps_its_ids(environment: str, demo_model) -> None:
     current = construct_ids(environment)
     expected = SNAPSHOTTED[environment]
     missing = {key: value for key, value in expected.items() if key not in current}

@@ -40,7 +40,7 @@ def test_anchor_links_resolve():
 
 
 def test_configuration_reference_lists_every_prop():
-    from cdk_sklearn.endpoint import SETTINGS
+    from cdk_sklearn.endpoint_props import SETTINGS
 
     text = (PROJECT_DIR / "docs" / "readme" / "10-usage.md").read_text()
     missing = [name for name in SETTINGS if f"`{name}`" not in text]

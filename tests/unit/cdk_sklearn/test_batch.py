@@ -251,3 +251,78 @@ def test_fails_without_a_model_or_an_endpoint():
 def test_fails_on_an_unknown_prop(iris_model):
     with pytest.raises(TypeError, match="unknown prop"):
         build(iris_model, input_formt="csv")
+
+
+def test_fails_when_output_is_inside_input_of_the_same_bucket_imported_twice(iris_model):
+    # Two imports of one bucket are two objects: the overlap guard compares names, not identity.
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    first = s3.Bucket.from_bucket_name(stack, "DataA", "my-data")
+    second = s3.Bucket.from_bucket_name(stack, "DataB", "my-data")
+    with pytest.raises(PropsError, match="output_prefix='in/out/' is invalid"):
+        SklearnBatchScoring(
+            stack,
+            "Batch",
+            model_path=str(iris_model),
+            input_bucket=first,
+            input_prefix="in/",
+            output_bucket=second,
+            output_prefix="in/out/",
+        )
+
+
+def test_output_in_another_bucket_may_share_the_prefix(iris_model):
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    SklearnBatchScoring(
+        stack,
+        "Batch",
+        model_path=str(iris_model),
+        input_bucket=s3.Bucket.from_bucket_name(stack, "In", "my-input"),
+        input_prefix="data/",
+        output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "my-output"),
+        output_prefix="data/",
+    )
+
+
+def test_every_setting_has_one_home_in_the_props():
+    from dataclasses import fields
+
+    from cdk_sklearn.batch import BatchProps, BatchSettings
+    from cdk_sklearn.batch.props import OWN_FUNCTION_SETTINGS
+
+    own = {f.name for f in fields(BatchProps)} - {"function"}
+    assert set(BatchSettings.__annotations__) == own | set(OWN_FUNCTION_SETTINGS)
+    assert not own & set(OWN_FUNCTION_SETTINGS)
+
+
+def test_own_function_is_built_by_the_model_function_core(iris_model):
+    stack, _ = build(iris_model, metrics_namespace="team-b", memory_size=3008)
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "MemorySize": 3008,
+            "Environment": {
+                "Variables": Match.object_like({"METRICS_NAMESPACE": "team-b", "OMP_NUM_THREADS": "2"})
+            },
+        },
+    )
+
+
+def test_fails_on_a_function_setting_with_an_endpoint(iris_model):
+    from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    endpoint = SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model))
+    with pytest.raises(PropsError, match="engine='onnx' is invalid; allowed: not set with endpoint="):
+        SklearnBatchScoring(
+            stack,
+            "Batch",
+            endpoint=endpoint,
+            engine="onnx",
+            input_bucket=s3.Bucket.from_bucket_name(stack, "In", "my-input"),
+            input_prefix="in/",
+            output_prefix="out/",
+        )

@@ -77,3 +77,28 @@ def test_messages_are_one_line(environments):
     with pytest.raises(ConfigError) as excinfo:
         load_environment({"environments": environments})
     assert "\n" not in str(excinfo.value)
+
+
+def test_every_part_can_be_a_nested_section(iris_model):
+    settings = {
+        "model_path": str(iris_model),
+        "layer": {"slim": True},
+        "cold_start": {"strategy": "provisioned", "min": 2},
+        "front_door": {"front_door": "rest_api", "auth": "api_key"},
+        "monitoring": {"alarm_email": "ops@example.com", "latency_p99_threshold_ms": 250},
+        "rollout": {"strategy": "linear"},
+    }
+    props = load_environment({"environments": {"prod": settings}, "env": "prod"}).endpoint
+    assert (
+        props.function.layer.slim,
+        props.cold_start.min,
+        props.front_door.auth,
+        props.monitoring.latency_p99_threshold_ms if props.monitoring else None,
+        props.rollout.strategy if props.rollout else None,
+    ) == (True, 2, "api_key", 250.0, "linear")
+
+
+def test_fails_on_an_unknown_key_of_a_section_naming_it(iris_model):
+    settings = {"model_path": str(iris_model), "monitoring": {"latency_ms": 250}}
+    with pytest.raises(ConfigError, match=r"monitoring\.latency_ms=250 is invalid"):
+        load_environment({"environments": {"dev": settings}})

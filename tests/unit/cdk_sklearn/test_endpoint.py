@@ -149,14 +149,46 @@ def test_endpoint_url_output(default):
     assert any(name.startswith("IrisEndpointUrl") for name in outputs), list(outputs)
 
 
-def test_attributes(default):
+def _logical_id(construct: Any) -> str:
+    return cdk.Stack.of(construct).get_logical_id(construct.node.default_child)
+
+
+@pytest.mark.parametrize(
+    ("attribute", "resource_type"),
+    [
+        ("function", "AWS::Lambda::Function"),
+        ("alias", "AWS::Lambda::Alias"),
+        ("log_group", "AWS::Logs::LogGroup"),
+        ("http_api", "AWS::ApiGatewayV2::Api"),
+    ],
+)
+def test_attribute_is_the_resource_in_the_template(default, attribute, resource_type):
+    endpoint, template = default
+    ids = [
+        logical_id
+        for logical_id, resource in template.to_json()["Resources"].items()
+        if resource["Type"] == resource_type
+    ]
+    assert _logical_id(getattr(endpoint, attribute)) in ids
+
+
+def test_layer_attribute_is_the_functions_layer(default):
+    endpoint, template = default
+    _, function = only(template, "AWS::Lambda::Function")
+    assert function["Properties"]["Layers"] == [{"Ref": _logical_id(endpoint.layer)}]
+
+
+def test_url_attribute_is_the_stages_url(default):
     endpoint, _ = default
-    assert endpoint.function is not None
-    assert endpoint.alias.alias_name == "live"
-    assert endpoint.layer is not None
-    assert endpoint.model_asset is not None
-    assert endpoint.http_api is not None
-    assert isinstance(endpoint.url, str)
+    resolved = json.dumps(cdk.Stack.of(endpoint).resolve(endpoint.url))
+    assert _logical_id(endpoint.http_api) in resolved
+
+
+def test_model_asset_attribute_is_the_model_uri(default):
+    endpoint, template = default
+    _, function = only(template, "AWS::Lambda::Function")
+    uri = json.dumps(function["Properties"]["Environment"]["Variables"]["MODEL_URI"])
+    assert endpoint.model_asset.asset_hash in uri
 
 
 def test_overrides(iris_model):
@@ -195,9 +227,24 @@ def test_overrides(iris_model):
             {"cold_start": {"strategy": "provisioned", "min": 0}},
             "SklearnLambdaEndpoint: cold_start.min=0 is invalid",
         ),
-        ({"environment": {"MODEL_FORMAT": "skops"}}, "environment=['MODEL_FORMAT'] is invalid"),
+        ({"environment": {"MODEL_FORMAT": "skops"}}, "set MODEL_FORMAT with the prop model_path"),
         ({"extra_requirements": ["Scikit_Learn==1.0.0"]}, "conflict"),
-        ({"environment": {"MODEL_URI": "x"}}, "environment=['MODEL_URI'] is invalid"),
+        ({"environment": {"MODEL_URI": "x"}}, "set MODEL_URI with the prop model_path"),
+        # The metrics would go to a namespace no alarm watches: the prop feeds both.
+        (
+            {"environment": {"METRICS_NAMESPACE": "team-a"}},
+            "set METRICS_NAMESPACE with the prop metrics_namespace",
+        ),
+        ({"metrics_namespace": "AWS/Lambda"}, "metrics_namespace='AWS/Lambda' is invalid"),
+        ({"monitoring": {"metrics_namespace": "x"}}, "set metrics_namespace on the endpoint"),
+        ({"front_door": {"auth": "nope"}}, "front_door.auth='nope' is invalid"),
+        ({"front_door": {"auth": "iam"}, "auth": "iam"}, "not both"),
+        (
+            {"monitoring": {"latency_p99": 5}},
+            "monitoring.latency_p99=5 is invalid; allowed: a key of monitoring",
+        ),
+        ({"layer": {"slim": "yes"}}, "layer.slim='yes' is invalid"),
+        ({"rollout": {"strategy": "big_bang"}}, "rollout.strategy='big_bang' is invalid"),
     ],
 )
 def test_fails_on_bad_prop(iris_model, props, message):
@@ -238,7 +285,7 @@ def test_fails_before_creating_anything(iris_model, props):
 
 
 def test_unknown_prop_error_lists_every_prop(iris_model):
-    from cdk_sklearn.endpoint import SETTINGS
+    from cdk_sklearn.endpoint_props import SETTINGS
 
     with pytest.raises(TypeError) as excinfo:
         synth(iris_model, memory=1024)
@@ -249,7 +296,7 @@ def test_accepts_runtime_and_architecture_objects(iris_model):
     endpoint, template = synth(
         iris_model, runtime=lambda_.Runtime.PYTHON_3_12, architecture=lambda_.Architecture.X86_64
     )
-    assert (endpoint.props.runtime, endpoint.props.architecture) == ("python3.12", "x86_64")
+    assert (endpoint.props.function.runtime, endpoint.props.function.architecture) == ("python3.12", "x86_64")
     _, function = only(template, "AWS::Lambda::Function")
     assert function["Properties"]["Runtime"] == "python3.12"
     assert function["Properties"]["Architectures"] == ["x86_64"]
@@ -326,7 +373,7 @@ def test_alarm_email_subscribes(iris_model):
         ({"alarm_email": "a@b.co", "monitoring": False}, "None when monitoring is off"),
         ({"latency_p99_threshold_ms": 0}, "latency_p99_threshold_ms=0 is invalid"),
         ({"server_error_rate_percent": 150}, "server_error_rate_percent=150 is invalid"),
-        ({"monitoring": "yes"}, "monitoring='yes' is invalid; allowed: True or False"),
+        ({"monitoring": "yes"}, "monitoring='yes' is invalid; allowed: True or False, or"),
     ],
 )
 def test_fails_on_bad_operations_prop(iris_model, props, message):
@@ -444,3 +491,69 @@ def test_sizes_openmp_to_the_functions_vcpus(iris_model, memory_size, threads):
     _, template = synth(iris_model, memory_size=memory_size)
     _, function = only(template, "AWS::Lambda::Function")
     assert function["Properties"]["Environment"]["Variables"]["OMP_NUM_THREADS"] == threads
+
+
+def test_metrics_namespace_reaches_the_function(iris_model):
+    _, template = synth(iris_model, metrics_namespace="team-a")
+    _, function = only(template, "AWS::Lambda::Function")
+    assert function["Properties"]["Environment"]["Variables"]["METRICS_NAMESPACE"] == "team-a"
+
+
+def test_metrics_namespace_reaches_every_alarm_on_a_runtime_metric(iris_model):
+    _, template = synth(iris_model, metrics_namespace="team-a")
+    namespaces = {
+        metric["MetricStat"]["Metric"]["Namespace"]
+        for alarm in template.find_resources("AWS::CloudWatch::Alarm").values()
+        for metric in alarm["Properties"].get("Metrics", [])
+        if "MetricStat" in metric
+    } | {
+        alarm["Properties"]["Namespace"]
+        for alarm in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if "Namespace" in alarm["Properties"]
+    }
+    assert "team-a" in namespaces
+    assert "cdk-sklearn" not in namespaces
+
+
+def test_default_metrics_namespace_leaves_the_runtime_default(default):
+    _, template = default
+    _, function = only(template, "AWS::Lambda::Function")
+    assert "METRICS_NAMESPACE" not in function["Properties"]["Environment"]["Variables"]
+
+
+@pytest.mark.parametrize(
+    ("flat", "nested"),
+    [
+        (
+            {"auth": "none", "throttle_rate_limit": 5},
+            {"front_door": {"auth": "none", "throttle_rate_limit": 5}},
+        ),
+        ({"front_door": "rest_api"}, {"front_door": {"front_door": "rest_api"}}),
+        ({"alarm_email": "ops@example.com"}, {"monitoring": {"alarm_email": "ops@example.com"}}),
+        ({"layer_slim": True}, {"layer": {"slim": True}}),
+        ({"rollout": "linear"}, {"rollout": {"strategy": "linear"}}),
+    ],
+)
+def test_a_nested_section_means_what_its_flat_props_mean(iris_model, flat, nested):
+    from cdk_sklearn.endpoint_props import EndpointProps
+
+    assert EndpointProps.from_settings(model_path=iris_model, **nested) == EndpointProps.from_settings(
+        model_path=iris_model, **flat
+    )
+
+
+def test_every_setting_has_one_home_in_the_props():
+    # Each keyword setting is a field of the endpoint's props, of its function's props, or a flat
+    # shorthand of one part's field; and every such field can be set.
+    from dataclasses import fields
+
+    from cdk_sklearn.endpoint_props import FLAT_PART_SETTINGS, SETTINGS, EndpointProps
+    from cdk_sklearn.model_function import ModelFunctionProps
+
+    own = {f.name for f in fields(EndpointProps)} - {"function"}
+    function = {f.name for f in fields(ModelFunctionProps)} - {"owner"}
+    flat = {name for names in FLAT_PART_SETTINGS.values() for name in names}
+    shorthands = {"provisioned_concurrency"}  # cold_start={"strategy": "provisioned", "min": N}
+    homes = [own, function, flat, shorthands]
+    assert all(sum(name in home for home in homes) == 1 for name in SETTINGS)
+    assert own | function <= set(SETTINGS)
