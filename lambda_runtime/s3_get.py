@@ -17,13 +17,17 @@ does, ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` with path-style addressing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import json
 import os
 import random
 import re
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,13 +41,21 @@ DEADLINE_SECONDS = 8.0
 """All attempts of one read fit in this: Lambda gives init 10 s before it restarts it."""
 SOCKET_TIMEOUT_SECONDS = 3.0
 """Per connect and per socket read; a stalled connection is retried rather than waited for."""
-_CHUNK = 1 << 20
 _USER_AGENT = "cdk-sklearn-runtime"
 # Bucket names that can be a DNS label of the virtual-hosted endpoint (no dots: they would break the
 # TLS wildcard certificate, which is why boto3 also falls back to path style for them).
 _VIRTUAL_HOSTABLE = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _ERROR_CODE = re.compile(rb"<Code>([A-Za-z0-9.]{1,64})</Code>")
 _CONTAINER_HOST = "169.254.170.2"
+# The hosts botocore's ContainerMetadataFetcher reads credentials from over plain http (besides loopback).
+_CONTAINER_HOSTS = (_CONTAINER_HOST, "169.254.170.23", "fd00:ec2::23", "localhost")
+# botocore's region-name rule: the region becomes a DNS label of the endpoint and part of the signature.
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+# ASCII digits only: str.isdigit() also accepts '²', which int() then refuses.
+_LENGTH = re.compile(r"[0-9]{1,15}")
+MAX_OBJECT_BYTES = 10240 * 1024 * 1024
+"""No function can hold more (Lambda's largest memory size): a larger declared length is refused
+before anything is allocated."""
 
 
 class S3GetError(Exception):
@@ -83,9 +95,12 @@ def get_object(
     """
     environ = os.environ if environ is None else environ
     deadline = time.monotonic() + DEADLINE_SECONDS
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    if not _REGION.fullmatch(region):
+        # It becomes part of a host name and of the signature's scope: refuse it as botocore does.
+        raise S3GetError(f"invalid region name {region[:64]!r}", code="InvalidRegion", retryable=False)
     credentials = resolve_credentials(environ)
     url = object_url(bucket, key, environ)
-    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     last: S3GetError | None = None
     for attempt in range(ATTEMPTS):
         if attempt:
@@ -96,7 +111,7 @@ def get_object(
             sleep(pause)
         headers = sign_get(url, region, credentials, datetime.now(UTC))
         try:
-            return _get_once(url, headers, min(SOCKET_TIMEOUT_SECONDS, deadline - time.monotonic()), environ)
+            return _get_once(url, headers, deadline, environ)
         except S3GetError as exc:
             if not exc.retryable:
                 raise
@@ -105,38 +120,87 @@ def get_object(
 
 
 def _get_once(
-    url: str, headers: Mapping[str, str], timeout: float, environ: Mapping[str, str]
+    url: str, headers: Mapping[str, str], deadline: float, environ: Mapping[str, str]
 ) -> tuple[bytes, str]:
     parts = urlsplit(url)
-    connection = _connection(parts.scheme, parts.netloc, max(timeout, 0.1), environ)
+    timeout = max(min(SOCKET_TIMEOUT_SECONDS, deadline - time.monotonic()), 0.1)
+    connection = _connection(parts.scheme, parts.netloc, timeout, environ)
+    # A socket timeout bounds each read, not the whole body: a server that sends a byte every two
+    # seconds would never trip it. The watchdog shuts the socket at the deadline, whatever is arriving.
+    watchdog: threading.Timer | None = None
     try:
         connection.request("GET", parts.path, headers=dict(headers))
+        # The socket itself, not the connection: http.client hands it to the response and forgets it
+        # when the server says it will close.
+        watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), _shut, args=(connection.sock,))
+        watchdog.daemon = True
+        watchdog.start()
         response = connection.getresponse()
         if response.status != 200:
-            body = response.read(4096)
-            found = _ERROR_CODE.search(body)
-            code = found.group(1).decode() if found else f"HTTP{response.status}"
-            # 5xx and throttling are S3's own transient state; 403/404 will not change by retrying now.
-            retryable = response.status >= 500 or response.status == 429 or code == "SlowDown"
-            raise S3GetError(f"HTTP {response.status} {code} for GET {url}", code=code, retryable=retryable)
-        digest = hashlib.sha256()
-        parts_read = []
-        while chunk := response.read(_CHUNK):
-            digest.update(chunk)
-            parts_read.append(chunk)
-        data = b"".join(parts_read)
-        length = response.getheader("Content-Length")
-        if length is not None and length.isdigit() and int(length) != len(data):
-            raise S3GetError(
-                f"GET {url}: {len(data)} of {length} bytes", code="IncompleteRead", retryable=True
-            )
-        return data, digest.hexdigest()
+            raise _error_of(response, url)
+        data = _read_body(response, url)
+        if time.monotonic() >= deadline:
+            raise _late(url)
+        return data, hashlib.sha256(data).hexdigest()
+    except S3GetError:
+        # A body cut short by the watchdog is the deadline's doing, not a reason to try again.
+        if time.monotonic() >= deadline:
+            raise _late(url) from None
+        raise
     except (OSError, http.client.HTTPException) as exc:
+        if time.monotonic() >= deadline:
+            raise _late(url) from None
         raise S3GetError(
             f"GET {url}: {type(exc).__name__}: {exc}", code=type(exc).__name__, retryable=True
         ) from None
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         connection.close()
+
+
+def _late(url: str) -> S3GetError:
+    return S3GetError(
+        f"GET {url}: not complete within {DEADLINE_SECONDS:g} s", code="Timeout", retryable=False
+    )
+
+
+def _shut(sock: socket.socket | None) -> None:
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _error_of(response: http.client.HTTPResponse, url: str) -> S3GetError:
+    body = response.read(4096)
+    found = _ERROR_CODE.search(body)
+    code = found.group(1).decode() if found else f"HTTP{response.status}"
+    # 5xx and throttling are S3's own transient state; 403/404 will not change by retrying now.
+    retryable = response.status >= 500 or response.status == 429 or code == "SlowDown"
+    return S3GetError(f"HTTP {response.status} {code} for GET {url}", code=code, retryable=retryable)
+
+
+def _read_body(response: http.client.HTTPResponse, url: str) -> bytes:
+    """The body in one buffer of its declared size (S3 always declares it): no chunks joined, so the
+    peak is the object once, not twice."""
+    declared = response.getheader("Content-Length")
+    if declared is None or not _LENGTH.fullmatch(declared.strip()):
+        raise S3GetError(
+            f"GET {url}: the response has no valid Content-Length ({(declared or '')[:32]!r})",
+            code="BadContentLength",
+            retryable=True,
+        )
+    length = int(declared)
+    if length > MAX_OBJECT_BYTES:
+        raise S3GetError(
+            f"GET {url}: {length} bytes is more than a Lambda function's memory can hold",
+            code="TooLarge",
+            retryable=False,
+        )
+    data = response.read(length)
+    if len(data) != length:
+        raise S3GetError(f"GET {url}: {len(data)} of {length} bytes", code="IncompleteRead", retryable=True)
+    return data
 
 
 def _connection(
@@ -223,25 +287,48 @@ def resolve_credentials(environ: Mapping[str, str]) -> Credentials:
     secret_key = environ.get("AWS_SECRET_ACCESS_KEY")
     if access_key and secret_key:
         return Credentials(access_key, secret_key, environ.get("AWS_SESSION_TOKEN") or None)
-    full_uri = environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
     relative = environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-    if full_uri or relative:
-        return _container_credentials(full_uri or f"http://{_CONTAINER_HOST}{relative}", environ)
+    full_uri = environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    if relative is not None:  # botocore's order: the relative URI first, on the ECS/Lambda host
+        return _container_credentials(f"http://{_CONTAINER_HOST}{relative}", environ)
+    if full_uri is not None:
+        _check_container_uri(full_uri)
+        return _container_credentials(full_uri, environ)
     raise S3GetError(
         "no AWS credentials: neither AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY nor "
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI is set",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/AWS_CONTAINER_CREDENTIALS_FULL_URI is set",
         code="NoCredentials",
         retryable=False,
     )
 
 
-def _container_credentials(uri: str, environ: Mapping[str, str]) -> Credentials:
-    headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
-    token = environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+def _check_container_uri(uri: str) -> None:
+    """Refuse a full URI botocore would refuse: plain http only to loopback or the container hosts."""
+    parts = urlsplit(uri)
+    if parts.scheme == "https":
+        return
+    host = parts.hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if parts.scheme != "http" or not (loopback or host in _CONTAINER_HOSTS):
+        raise S3GetError(
+            f"AWS_CONTAINER_CREDENTIALS_FULL_URI host {host[:64]!r} is not allowed: over http only a "
+            f"loopback address or {', '.join(_CONTAINER_HOSTS)}; use https for any other",
+            code="NoCredentials",
+            retryable=False,
+        )
+
+
+def _container_token(environ: Mapping[str, str]) -> str | None:
+    """The authorization token: the token file first (it is rotated), else the variable."""
     token_file = environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
-    if token_file:
+    token = environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
+    if token_file is not None:
         try:
             with open(token_file, encoding="utf-8") as stream:
+                # A text file's final newline is not part of the token; one inside it still is refused.
                 token = stream.read().strip()
         except OSError as exc:
             raise S3GetError(
@@ -249,6 +336,19 @@ def _container_credentials(uri: str, environ: Mapping[str, str]) -> Credentials:
                 code="NoCredentials",
                 retryable=True,
             ) from None
+    if token is not None and ("\r" in token or "\n" in token):
+        # A header value with a line break would let the token inject headers into the request.
+        raise S3GetError(
+            "the container authorization token contains a line break; it is not a legal header value",
+            code="NoCredentials",
+            retryable=False,
+        )
+    return token
+
+
+def _container_credentials(uri: str, environ: Mapping[str, str]) -> Credentials:
+    headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
+    token = _container_token(environ)
     if token:
         headers["Authorization"] = token
     parts = urlsplit(uri)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -185,3 +187,163 @@ def test_only_the_contracts_entry_points_import_boto3() -> None:
             if any(name.split(".")[0] in ("boto3", "botocore") for name in names):
                 importers.add(module)
     assert importers <= set(contract.BOTO3_ENTRY_POINTS)
+
+
+class _Misbehaving(BaseHTTPRequestHandler):
+    """A 200 whose headers and body misbehave as ``mode`` says."""
+
+    mode: ClassVar[str] = ""
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).requests.append(self.path)
+        self.send_response(200)
+        body = b"0123456789" * 10
+        mode = type(self).mode
+        if mode == "superscript-length":
+            self.send_header("Content-Length", "\u00b2")
+        elif mode == "no-length":
+            self.send_header("Connection", "close")
+        elif mode == "huge-length":
+            self.send_header("Content-Length", str(1 << 40))
+        elif mode in ("truncated", "trickle", "whole"):
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if mode == "trickle":
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.2)
+        elif mode in ("truncated", "huge-length"):
+            self.wfile.write(body[:37])
+        else:
+            self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def misbehaving() -> Iterator[tuple[str, type[_Misbehaving]]]:
+    handler = type("Handler", (_Misbehaving,), {"mode": "", "requests": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "code"),
+    [
+        ("superscript-length", "BadContentLength"),
+        ("no-length", "BadContentLength"),
+        ("truncated", "IncompleteRead"),
+        ("huge-length", "TooLarge"),
+    ],
+)
+def test_fails_cleanly_on_a_misbehaving_response(misbehaving, mode: str, code: str) -> None:
+    url, handler = misbehaving
+    handler.mode = mode
+    with pytest.raises(S3GetError) as caught:
+        s3_get.get_object("bucket", "k", {**ENV, "AWS_ENDPOINT_URL_S3": url}, sleep=lambda _: None)
+    assert caught.value.code == code
+
+
+def test_deadline_holds_while_the_body_trickles_in(misbehaving, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One byte every 0.2 s: each read is far within the socket timeout, the whole body is not.
+    url, handler = misbehaving
+    handler.mode = "trickle"
+    monkeypatch.setattr(s3_get, "DEADLINE_SECONDS", 1.0)
+    started = time.monotonic()
+    with pytest.raises(S3GetError) as caught:
+        s3_get.get_object("bucket", "k", {**ENV, "AWS_ENDPOINT_URL_S3": url}, sleep=lambda _: None)
+    assert caught.value.code == "Timeout"
+    assert time.monotonic() - started < 2.5
+    assert len(handler.requests) == 1  # past the deadline nothing is retried
+
+
+def test_reads_a_well_formed_body_whole(misbehaving) -> None:
+    url, handler = misbehaving
+    handler.mode = "whole"
+    data, digest = s3_get.get_object("bucket", "k", {**ENV, "AWS_ENDPOINT_URL_S3": url}, sleep=lambda _: None)
+    assert data == b"0123456789" * 10
+    assert digest == hashlib.sha256(data).hexdigest()
+
+
+def test_relative_uri_comes_before_the_full_uri(endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    # botocore's ContainerProvider reads the relative URI (on 169.254.170.2) first; point that host at
+    # the loopback endpoint to see which one was asked.
+    url, handler = endpoint
+    handler.script = [(200, CREDENTIALS_JSON)]
+    monkeypatch.setattr(s3_get, "_CONTAINER_HOST", url.removeprefix("http://"))
+    env = {
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/relative",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{url}/full",
+    }
+    assert resolve_credentials(env).access_key == "ASIACONTAINER"
+    assert [seen["path"] for seen in handler.seen] == ["/v2/credentials/relative"]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # instance metadata: not a container host
+        "http://example.com/credentials",
+        "http://10.0.0.1:8080/credentials",
+        "ftp://127.0.0.1/credentials",
+    ],
+)
+def test_fails_on_a_full_uri_botocore_refuses(uri: str) -> None:
+    with pytest.raises(S3GetError, match="is not allowed") as caught:
+        resolve_credentials(
+            {"AWS_CONTAINER_CREDENTIALS_FULL_URI": uri, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "t"}
+        )
+    assert not caught.value.retryable
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "http://localhost:1/creds",
+        "http://127.0.0.2:1/creds",
+        "http://[::1]:1/creds",
+        "http://169.254.170.23/creds",
+        "https://credentials.example.com/creds",
+    ],
+)
+def test_full_uri_hosts_botocore_allows(uri: str) -> None:
+    s3_get._check_container_uri(uri)  # no exception: refused hosts are tested above
+
+
+@pytest.mark.parametrize("token", ["abc\r\nX-Injected: 1", "abc\n"])
+def test_fails_on_a_token_with_a_line_break(endpoint, token: str) -> None:
+    url, handler = endpoint
+    env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{url}/c", "AWS_CONTAINER_AUTHORIZATION_TOKEN": token}
+    with pytest.raises(S3GetError, match="line break"):
+        resolve_credentials(env)
+    assert handler.seen == []  # refused before any request
+
+
+def test_the_token_file_wins_over_the_token(endpoint, tmp_path: Path) -> None:
+    url, handler = endpoint
+    handler.script = [(200, CREDENTIALS_JSON)]
+    token_file = tmp_path / "token"
+    token_file.write_text("from-the-file")
+    env = {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{url}/c",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "from-the-variable",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token_file),
+    }
+    resolve_credentials(env)
+    assert handler.seen[0]["authorization"] == "from-the-file"
+
+
+@pytest.mark.parametrize("region", ["eu-west-1.evil.example", "us-east-1/", "", "a" * 70, "eu west"])
+def test_fails_on_a_region_that_is_not_a_region_name(region: str) -> None:
+    env = {**ENV, "AWS_REGION": region} if region else {**ENV, "AWS_REGION": "", "AWS_DEFAULT_REGION": "-x"}
+    with pytest.raises(S3GetError) as caught:
+        s3_get.get_object("bucket", "k", env, sleep=lambda _: None)
+    assert caught.value.code == "InvalidRegion"
