@@ -141,7 +141,7 @@ def test_fails_onnx_engine_beyond_the_tolerance(tmp_path, sample):
 
 
 def test_committed_graph_needs_no_sample(forest, sample, tmp_path):
-    from cdk_sklearn.model.onnx_convert import convert
+    from cdk_sklearn.model.onnx import convert
 
     graph, _ = convert(forest, sample).write(tmp_path / "forest.onnx")
     endpoint, _ = synth(graph, engine="onnx")
