@@ -15,6 +15,7 @@ from cdk_sklearn.model.onnx.estimators import describe, final_estimator
 from cdk_sklearn.model.onnx.loading import Sample
 from cdk_sklearn.model.onnx.report import GraphInput, InputType
 from cdk_sklearn.model.onnx.settings import MAX_LISTED_ROWS, TARGET_OPSET
+from lambda_runtime import __version__
 
 
 def graph_inputs(model: Any, sample: Sample) -> tuple[list[GraphInput], tuple[str, ...] | None]:
@@ -95,8 +96,6 @@ def to_onnx(model: Any, inputs: Sequence[GraphInput]) -> Any:
             ) from exc
     # Deterministic, self-describing bytes: no converter-version banner that drifts with a rebuild
     # of the same versions, and the producer named as the tool that verified the graph.
-    from cdk_sklearn import __version__
-
     graph.producer_name = "cdk-sklearn convert"
     graph.producer_version = __version__
     graph.doc_string = ""
