@@ -2,8 +2,10 @@
 
 Loads the model (this runs the model file's code: use it on models you trust), converts it with
 skl2onnx, checks the graph against the model on the sample and edge rows with onnxruntime
-(:func:`cdk_sklearn.model.onnx_convert.convert`), then writes ``--output`` and
-``<output>.report.json`` next to it. Needs the ``onnx`` extra; never imports aws_cdk.
+(:func:`cdk_sklearn.model.onnx.convert`), then writes ``--output`` and
+``<output>.report.json`` next to it. A model that cannot be served as ONNX (no converter, a converter or
+onnxruntime failure, a disagreement) is one line on stderr and exit code 2, never a traceback. Needs the
+``onnx`` extra; never imports aws_cdk.
 """
 
 from __future__ import annotations
@@ -50,15 +52,15 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Convert, verify, write, print the summary; a refusal is one line on stderr and exit code 2."""
     try:
-        from cdk_sklearn.model import onnx_convert
+        from cdk_sklearn.model.onnx import DEFAULT_TOLERANCE, convert
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise UsageError(
             f"cdk-sklearn convert needs the onnx extra ({exc.name} is missing): "
             "pip install 'cdk-sklearn[onnx]'"
         ) from exc
-    tolerance = onnx_convert.DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
+    tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
     try:
-        result = onnx_convert.convert(args.model, args.sample, tolerance=tolerance, trusted_types=args.trust)
+        result = convert(args.model, args.sample, tolerance=tolerance, trusted_types=args.trust)
     except ModuleNotFoundError as exc:
         raise UsageError(
             f"cdk-sklearn convert needs the onnx extra ({exc.name} is missing): "

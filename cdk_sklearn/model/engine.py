@@ -1,9 +1,11 @@
 """Choose the engine an endpoint's model is served with, converting it to ONNX at synth when asked.
 
 ``engine="sklearn"`` serves the model file as it is. ``engine="onnx"`` converts it on the deployer's
-machine (:func:`cdk_sklearn.model.onnx_convert.convert`), verifies the graph on the sample, and serves the
+machine (:func:`cdk_sklearn.model.onnx.convert`), verifies the graph on the sample, and serves the
 graph: the model asset is the ``.onnx`` file. ``engine="auto"`` does the same, and falls back to the
-scikit-learn engine, saying why in one line, when the model cannot be served as a verified graph.
+scikit-learn engine, saying why in one line, when the model cannot be served as a verified graph: any
+refusal of the converter, of onnxruntime (at conversion, session creation or on the verification rows)
+or of the verification is such a reason, so ``auto`` never fails synth.
 
 A converted graph is kept in the cache (``<cache>/onnx/<key>/``), keyed by what decides its bytes: the
 model's and the sample's SHA-256, the tolerance and the converter's versions. A re-synth reuses it without
@@ -18,13 +20,13 @@ import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model, onnx_report_path
 from cdk_sklearn.packaging.cache import cache_root
 from cdk_sklearn.packaging.target import LambdaTarget
+from lambda_runtime import __version__
 
 ENGINE_CHOICES: Final[tuple[str, ...]] = ("sklearn", "onnx", "auto")
 """Values of the ``engine`` prop."""
@@ -146,10 +148,10 @@ def converted_graph(
         except ValueError:
             shutil.rmtree(folder, ignore_errors=True)  # a damaged entry: convert again
     try:
-        from cdk_sklearn.model.onnx_convert import ConversionError, convert
+        from cdk_sklearn.model.onnx import ConversionError, convert
 
         result = convert(model.path, sample, tolerance=tolerance, trusted_types=trusted_types or None)
-    except ConversionError as exc:
+    except ConversionError as exc:  # one line by construction (cdk_sklearn.model.onnx.errors)
         raise EngineError(str(exc)) from None
     except ImportError as exc:
         raise EngineError(
@@ -168,15 +170,9 @@ def converted_graph(
 
 def conversion_key(model_sha256: str, sample_sha256: str, tolerance: float) -> str:
     """The cache key of a conversion: everything that decides the graph's bytes and its verification."""
-    from cdk_sklearn import __version__
-    from cdk_sklearn.model.onnx_convert import CONVERTER_DISTRIBUTIONS
+    from cdk_sklearn.model.onnx.settings import installed_versions
 
-    versions = {}
-    for name in CONVERTER_DISTRIBUTIONS:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
+    versions = installed_versions()
     payload = {
         "schema": _CACHE_SCHEMA,
         "cdk_sklearn": __version__,

@@ -109,3 +109,74 @@ def column_transformer() -> tuple[Any, bytes]:
 def mlp() -> tuple[Any, bytes]:
     estimator = models.mlp()
     return estimator, convert(estimator, initial_types=[("X", FloatTensorType([None, 4]))])
+
+
+# -- models the converter or onnxruntime cannot serve today (issue 25 item 1: a refusal, never a crash) --
+
+
+def _frame(rows: int = 120) -> tuple[Any, Any]:
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, rows),
+            "income": rng.lognormal(10, 1, rows),
+            "city": rng.choice(["a", "b", "c"], rows),
+        }
+    )
+    return frame, ((frame.age > 40) ^ (frame.city == "b")).astype(int)
+
+
+def _encoded(numbers: Any) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    return ColumnTransformer(
+        [("city", OneHotEncoder(handle_unknown="ignore"), ["city"]), ("numbers", numbers, ["age", "income"])]
+    )
+
+
+def unservable(kind: str, folder: Path) -> tuple[Path, Path]:
+    """A model onnxruntime cannot run once converted, saved with sample rows: ``(model, sample)``.
+
+    ``kind`` is ``"logistic_frame"`` (a float-typed NormalizerNorm output where double is declared),
+    ``"imputer_frame"`` (no ``Imputer`` kernel for double), ``"svr"`` (no double ``SVMRegressor``) or
+    ``"svc_frame"`` (a float-typed Cast before the probabilities).
+    """
+    import joblib
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC, SVR
+
+    frame, target = _frame()
+    sample = folder / f"{kind}.csv"
+    frame.iloc[:30].to_csv(sample, index=False)
+    if kind == "logistic_frame":
+        model: Any = make_pipeline(_encoded(StandardScaler()), LogisticRegression()).fit(frame, target)
+    elif kind == "imputer_frame":
+        model = make_pipeline(_encoded(SimpleImputer()), Ridge()).fit(frame, frame.age)
+    elif kind == "svc_frame":
+        model = make_pipeline(_encoded(StandardScaler()), SVC(probability=True, random_state=0))
+        model.fit(frame, target)
+    elif kind == "svr":
+        numbers = frame[["age", "income"]].to_numpy()
+        model = SVR().fit(numbers, numbers[:, 0])
+        sample = folder / "svr.npy"
+        np.save(sample, numbers[:30])
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    path = folder / f"{kind}.joblib"
+    joblib.dump(model, path)
+    return path, sample
+
+
+UNSERVABLE: dict[str, str] = {
+    "logistic_frame": "NormalizerNorm",
+    "imputer_frame": "Imputer(1)",
+    "svr": "SVMRegressor(1)",
+    "svc_frame": "output arg (probabilities)",
+}
+"""Each unservable kind and the part of onnxruntime's message a refusal keeps (the operator or node)."""

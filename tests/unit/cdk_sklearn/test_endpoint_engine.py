@@ -122,6 +122,15 @@ def test_auto_falls_back_to_sklearn_without_a_converter(tmp_path, sample, capsys
     assert "engine sklearn; auto: not ONNX (" in capsys.readouterr().err
 
 
+def test_auto_synthesizes_a_dataframe_logistic_pipeline_onnxruntime_cannot_run(tmp_path, capsys):
+    from tests.helpers import onnx_models
+
+    model, rows = onnx_models.unservable("logistic_frame", tmp_path)
+    endpoint, _ = synth(model, engine="auto", sample_input=str(rows))
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "Test/E: engine" in x]
+    assert endpoint.engine == "sklearn" and "auto: not ONNX (" in line and "NormalizerNorm" in line
+
+
 def test_fails_onnx_engine_without_a_converter(tmp_path, sample):
     path = tmp_path / "custom.joblib"
     joblib.dump(NoConverter().fit(X, Y), path)
@@ -141,7 +150,7 @@ def test_fails_onnx_engine_beyond_the_tolerance(tmp_path, sample):
 
 
 def test_committed_graph_needs_no_sample(forest, sample, tmp_path):
-    from cdk_sklearn.model.onnx_convert import convert
+    from cdk_sklearn.model.onnx import convert
 
     graph, _ = convert(forest, sample).write(tmp_path / "forest.onnx")
     endpoint, _ = synth(graph, engine="onnx")

@@ -96,7 +96,7 @@ def test_without_quiet_each_request_has_an_access_line_and_a_log_line(iris_model
 def _iris_graph(tmp_path: Path) -> tuple[Path, object]:
     import numpy as np
 
-    from cdk_sklearn.model.onnx_convert import convert
+    from cdk_sklearn.model.onnx import convert
 
     model = models.scaled_pipeline()
     path = tmp_path / "iris.joblib"

@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from cdk_sklearn.model.artifact import inspect_model
-from cdk_sklearn.model.onnx_convert import ConversionError, VerificationError, convert, report_path
+from cdk_sklearn.model.onnx import ConversionError, VerificationError, convert, report_path
 
 X, Y = make_classification(400, 5, n_informative=4, n_redundant=0, n_classes=3, random_state=0)
 RNG = np.random.default_rng(0)
@@ -218,44 +218,6 @@ def test_fails_sample_without_the_model_columns(tmp_path, matrix_sample):
     FRAME[["age"]].to_csv(tmp_path / "rows.csv", index=False)
     with pytest.raises(ConversionError, match="lacks the model's columns"):
         convert(_dump(tmp_path, model), tmp_path / "rows.csv")
-
-
-def test_cli_convert_writes_graph_and_report(tmp_path, matrix_sample):
-    from cdk_sklearn.cli.main import main
-
-    path = _dump(tmp_path, make_pipeline(StandardScaler(), LogisticRegression()).fit(X, Y))
-    code = main(
-        [
-            "convert",
-            "--model",
-            str(path),
-            "--sample",
-            str(matrix_sample),
-            "--output",
-            str(tmp_path / "m.onnx"),
-        ]
-    )
-    assert code == 0 and (tmp_path / "m.onnx.report.json").is_file()
-
-
-def test_fails_cli_convert_with_exit_2_and_one_line(tmp_path, matrix_sample, capsys):
-    from cdk_sklearn.cli.main import main
-
-    path = _dump(tmp_path, Custom().fit(X, Y))
-    code = main(
-        [
-            "convert",
-            "--model",
-            str(path),
-            "--sample",
-            str(matrix_sample),
-            "--output",
-            str(tmp_path / "m.onnx"),
-        ]
-    )
-    err = capsys.readouterr().err
-    assert code == 2 and err.startswith("cdk-sklearn convert: error: Custom cannot be converted")
-    assert err.count("\n") == 1
 
 
 def test_trees_compare_the_float32_cast_input_like_scikit_learn(tmp_path):

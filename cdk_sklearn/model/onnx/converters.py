@@ -1,0 +1,314 @@
+"""The converters a conversion registers with skl2onnx, and where they cast.
+
+Arithmetic follows each library, not the converter's defaults:
+
+- graph inputs are ``double`` (numbers) or ``string`` (categories), so nothing is rounded on the way in
+  and scalers, linear models and MLPs compute in float64 as scikit-learn does;
+- scikit-learn's trees (and XGBoost) cast their input to float32 before comparing it with their
+  thresholds. A graph comparing the float64 input directly can take the other branch near a threshold,
+  so a cast is placed at the tree's boundary, after any float64 step before it, and the tree compares
+  that float32 value (as double) with double thresholds: scikit-learn's own order of operations;
+- LightGBM and HistGradientBoosting split in double, so they get the double input and double thresholds.
+
+skl2onnx, onnx and onnxmltools are imported inside the functions: only a conversion pays for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+_SKLEARN_FLOAT32_TREES: Final = frozenset(
+    {
+        "DecisionTreeClassifier",
+        "DecisionTreeRegressor",
+        "ExtraTreeClassifier",
+        "ExtraTreeRegressor",
+        "RandomForestClassifier",
+        "RandomForestRegressor",
+        "ExtraTreesClassifier",
+        "ExtraTreesRegressor",
+        "GradientBoostingClassifier",
+        "GradientBoostingRegressor",
+    }
+)
+"""scikit-learn estimators that cast their input to float32 and compare it with double thresholds."""
+_SKLEARN_DOUBLE_TREES: Final = frozenset({"HistGradientBoostingClassifier", "HistGradientBoostingRegressor"})
+"""scikit-learn estimators that compare float64 input with float64 thresholds."""
+_XGBOOST: Final = frozenset({"XGBClassifier", "XGBRegressor", "XGBRFClassifier", "XGBRFRegressor"})
+
+
+def _boundary_mode(estimator: Any) -> str | None:
+    """How a step's input is cast at its boundary, or ``None`` when it computes on float64 itself."""
+    name = type(estimator).__name__
+    if name in _SKLEARN_FLOAT32_TREES:
+        return "float32-as-double"
+    if name in _XGBOOST:
+        return "float32"  # XGBoost's thresholds and sums are float32: it gets a float32 tensor
+    return None
+
+
+_CLASSIFIER_OPTIONS: Final = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
+
+
+@contextmanager
+def registered_converters() -> Iterator[None]:
+    """Register this module's converters with skl2onnx for one conversion, then restore skl2onnx's.
+
+    scikit-learn's tree converters are wrapped to keep thresholds in double (they pass ``op_version=3``
+    and the container stores ``*_as_tensor`` attributes); XGBoost and LightGBM get onnxmltools'
+    converters, registered as skl2onnx documents so they also convert inside pipelines.
+    """
+    from skl2onnx import update_registered_converter
+    from skl2onnx._supported_operators import sklearn_operator_name_map
+    from skl2onnx.common import _registration
+
+    update_registered_converter(
+        Float32Boundary, "CdkSklearnFloat32Boundary", _boundary_shape, _boundary_converter
+    )
+    saved: dict[str, Any] = {}
+    for cls, alias in sklearn_operator_name_map.items():
+        if cls.__name__ in _SKLEARN_FLOAT32_TREES | _SKLEARN_DOUBLE_TREES and alias not in saved:
+            original = _registration._converter_pool[alias]
+            saved[alias] = original
+            _registration.register_converter(
+                alias,
+                _tree_converter(original._fct, double=True, op_version=3),
+                overwrite=True,
+                options=original.get_allowed_options(),
+            )
+    _register_xgboost()
+    _register_lightgbm()
+    try:
+        yield
+    finally:
+        for alias, original in saved.items():
+            _registration._converter_pool[alias] = original
+
+
+def _register_xgboost() -> None:
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    try:
+        import xgboost
+        from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    except ImportError:  # an XGBoost model cannot load without xgboost: nothing to register
+        return
+    for xgb_classifier in (xgboost.XGBClassifier, xgboost.XGBRFClassifier):
+        update_registered_converter(
+            xgb_classifier,
+            f"XGBoost{xgb_classifier.__name__}",
+            calculate_linear_classifier_output_shapes,
+            _tree_converter(convert_xgboost, double=False),
+            options=_CLASSIFIER_OPTIONS,
+        )
+    for xgb_regressor in (xgboost.XGBRegressor, xgboost.XGBRFRegressor):
+        update_registered_converter(
+            xgb_regressor,
+            f"XGBoost{xgb_regressor.__name__}",
+            calculate_linear_regressor_output_shapes,
+            _tree_converter(convert_xgboost, double=False),
+        )
+
+
+def _register_lightgbm() -> None:
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import (
+        calculate_linear_classifier_output_shapes,
+        calculate_linear_regressor_output_shapes,
+    )
+
+    try:
+        import lightgbm
+        from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+    except ImportError:  # a LightGBM model cannot load without lightgbm: nothing to register
+        return
+    update_registered_converter(
+        lightgbm.LGBMClassifier,
+        "LightGbmLGBMClassifier",
+        calculate_linear_classifier_output_shapes,
+        _tree_converter(convert_lightgbm, double=True),
+        options=_CLASSIFIER_OPTIONS,
+    )
+    update_registered_converter(
+        lightgbm.LGBMRegressor,
+        "LightGbmLGBMRegressor",
+        calculate_linear_regressor_output_shapes,
+        _tree_converter(convert_lightgbm, double=True),
+        options={"split": None},
+    )
+
+
+try:  # scikit-learn is a dependency of cdk-sklearn; the class only marks where the graph casts.
+    from sklearn.base import BaseEstimator, TransformerMixin
+except ImportError:  # pragma: no cover - scikit-learn is always installed with cdk-sklearn
+    BaseEstimator = TransformerMixin = object
+
+
+class Float32Boundary(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Marks, in a copy of the user's pipeline, the float32 cast a tree applies to its own input.
+
+    Only the converter reads it (:func:`_boundary_converter`); ``transform`` does what the tree does
+    internally, so inserting it changes no prediction.
+
+    Parameters
+    ----------
+    mode
+        ``"float32-as-double"``: round to float32 and hand on as double (scikit-learn's trees compare
+        the float32 value with double thresholds). ``"float32"``: hand on float32 (XGBoost).
+    """
+
+    def __init__(self, mode: str = "float32-as-double") -> None:
+        self.mode = mode
+
+    def fit(self, X: Any, y: Any = None) -> Float32Boundary:
+        """Nothing to learn."""
+        return self
+
+    def transform(self, X: Any) -> npt.NDArray[Any]:
+        """Round to float32 (and back to float64 unless ``mode == "float32"``)."""
+        rounded = np.asarray(X, dtype=np.float32)
+        return rounded if self.mode == "float32" else rounded.astype(np.float64)
+
+
+def _boundary_shape(operator: Any) -> None:
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    shape = operator.inputs[0].type.shape
+    tensor = FloatTensorType if operator.raw_operator.mode == "float32" else DoubleTensorType
+    operator.outputs[0].type = tensor(shape)
+
+
+def _boundary_converter(scope: Any, operator: Any, container: Any) -> None:
+    from onnx import TensorProto
+
+    source, target = operator.inputs[0].full_name, operator.outputs[0].full_name
+    if operator.raw_operator.mode == "float32":
+        container.add_node(
+            "Cast", [source], [target], to=TensorProto.FLOAT, name=scope.get_unique_operator_name("Cast")
+        )
+        return
+    rounded = scope.get_unique_variable_name("float32_input")
+    container.add_node(
+        "Cast", [source], [rounded], to=TensorProto.FLOAT, name=scope.get_unique_operator_name("Cast")
+    )
+    container.add_node(
+        "Cast", [rounded], [target], to=TensorProto.DOUBLE, name=scope.get_unique_operator_name("Cast")
+    )
+
+
+class _OutputView:
+    """A stand-in for a converter's output variable: another name, float type."""
+
+    def __init__(self, full_name: str, type_: Any) -> None:
+        self.full_name = full_name
+        self.onnx_name = full_name
+        self.type = type_
+
+
+class _FloatOutputs:
+    """The operator as a converter sees it, with each double output replaced by a float one.
+
+    The ``ai.onnx.ml`` tree operators only produce float tensors, while skl2onnx declares a double
+    graph's outputs as double. The tree converter writes to these float stand-ins and
+    :func:`_tree_converter` casts them to the declared outputs afterwards.
+    """
+
+    def __init__(self, operator: Any, outputs: list[Any]) -> None:
+        self._operator = operator
+        self.outputs = outputs
+        self.output_full_names = [o.full_name for o in outputs]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._operator, name)
+
+
+class _DoubleTreeAttributes:
+    """A converter container that keeps tree thresholds and leaf values in double.
+
+    Converters hand float64 arrays (skl2onnx at ``op_version=3``) or Python floats (onnxmltools'
+    LightGBM) to the container, which would store them as float attributes: every threshold rounded to
+    float32, so a value between the two roundings takes the other branch. ``ai.onnx.ml`` 3 holds the
+    same numbers exactly in the ``*_as_tensor`` attributes.
+    """
+
+    _DOUBLE: Final = ("nodes_values", "nodes_hitrates", "class_weights", "target_weights", "base_values")
+
+    def __init__(self, container: Any) -> None:
+        self._container = container
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._container, name)
+
+    def add_node(self, op_type: str, inputs: Any, outputs: Any, **attrs: Any) -> Any:
+        if op_type in ("TreeEnsembleClassifier", "TreeEnsembleRegressor"):
+            from onnx import numpy_helper
+
+            for key in self._DOUBLE:
+                if key in attrs:
+                    values = np.asarray(attrs.pop(key), dtype=np.float64).ravel()
+                    attrs[f"{key}_as_tensor"] = numpy_helper.from_array(values)
+            for key, value in attrs.items():
+                # HistGradientBoosting's missing-value flags arrive as (numpy) booleans; ONNX wants ints.
+                if isinstance(value, np.ndarray) and value.dtype == np.bool_:
+                    attrs[key] = value.astype(np.int64)
+                elif isinstance(value, list) and any(isinstance(v, bool | np.bool_) for v in value):
+                    attrs[key] = [int(v) for v in value]
+            attrs["op_version"] = 3
+        return self._container.add_node(op_type, inputs, outputs, **attrs)
+
+
+def _tree_converter(convert: Callable[..., None], *, double: bool, **kwargs: Any) -> Callable[..., None]:
+    """Wrap a tree converter: double thresholds (``double=True``) and outputs cast to the declared type."""
+
+    def converter(scope: Any, operator: Any, container: Any) -> None:
+        from onnx import TensorProto
+        from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+        views, casts = [], []
+        for variable in operator.outputs:
+            if isinstance(variable.type, DoubleTensorType):
+                name = scope.get_unique_variable_name(f"{variable.onnx_name}_float")
+                views.append(_OutputView(name, FloatTensorType(variable.type.shape)))
+                casts.append((name, variable.full_name))
+            else:
+                views.append(variable)
+        target = _DoubleTreeAttributes(container) if double else container
+        convert(scope, _FloatOutputs(operator, views), target, **kwargs)
+        for source, declared in casts:
+            container.add_node(
+                "Cast",
+                [source],
+                [declared],
+                to=TensorProto.DOUBLE,
+                name=scope.get_unique_operator_name("Cast"),
+            )
+
+    return converter
+
+
+def with_boundaries(model: Any) -> Any:
+    """A shallow copy of ``model`` with a :class:`Float32Boundary` in front of each tree step."""
+    from sklearn.pipeline import Pipeline
+
+    steps = getattr(model, "steps", None)
+    if isinstance(model, Pipeline) and steps:
+        rebuilt: list[tuple[str, Any]] = []
+        for name, step in steps:
+            mode = _boundary_mode(step)
+            if mode is not None:
+                rebuilt.append((f"{name}__float32", Float32Boundary(mode)))
+            rebuilt.append((name, with_boundaries(step)))
+        return Pipeline(rebuilt)
+    mode = _boundary_mode(model)
+    if mode is not None:
+        return Pipeline([("float32", Float32Boundary(mode)), ("model", model)])
+    return model
