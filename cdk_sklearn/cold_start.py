@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_lambda as lambda_
 
-from cdk_sklearn.validation import check_int, invalid
+from cdk_sklearn.validation import PropsError, check_int, invalid, props_from_config
 from lambda_runtime import limits
 
 Strategy = Literal["none", "provisioned", "snapstart"]
@@ -35,9 +35,10 @@ _CRON = re.compile(r"^(cron|rate|at)\(.+\)$")
 
 
 OWNER = "ColdStart"
+SECTION = "cold_start"
 
 
-def _fail(prop: str, value: object, allowed: str) -> ValueError:
+def _fail(prop: str, value: object, allowed: str) -> PropsError:
     return invalid(prop, value, allowed, owner=OWNER)
 
 
@@ -129,42 +130,27 @@ class ColdStart:
         return self.strategy == "provisioned" and self.max is not None
 
     @classmethod
-    def from_config(cls, value: Mapping[str, Any] | ColdStart | None) -> ColdStart:
-        """Build from a cdk.json object (or pass a ``ColdStart`` through).
+    def from_config(
+        cls, value: Mapping[str, Any] | ColdStart | None, *, owner: str = OWNER, section: str = SECTION
+    ) -> ColdStart:
+        """Build from a cdk.json object of :class:`ColdStartSettings` keys (or pass one through).
+
+        Parameters
+        ----------
+        value
+            e.g. ``{"strategy": "provisioned", "min": 2, "max": 10}`` (``min`` alone implies
+            ``provisioned``); a ``ColdStart`` is returned unchanged, None gives the default (``none``).
+        owner
+            The construct named in errors.
+        section
+            The object's key in cdk.json, written before each prop in errors (``cold_start.min``).
 
         Raises
         ------
-        ValueError
-            Unknown keys or invalid values, with the allowed ones.
+        PropsError
+            Not an object, an unknown key (the allowed ones are listed), or an invalid value.
         """
-        if value is None:
-            return cls()
-        if isinstance(value, ColdStart):
-            return value
-        if not isinstance(value, Mapping):
-            raise _fail("cold_start", value, 'an object such as {"strategy": "provisioned", "min": 2}')
-        allowed = ("strategy", "min", "max", "target_utilization", "schedules")
-        unknown = sorted(set(value) - set(allowed))
-        if unknown:
-            raise _fail(
-                "cold_start",
-                dict(value),
-                f"an object with the keys {', '.join(allowed)} (unknown: {', '.join(unknown)})",
-            )
-        schedules = value.get("schedules", ())
-        if not isinstance(schedules, Sequence) or isinstance(schedules, str):
-            raise _fail("schedules", schedules, "a list of {name, cron, min, max} objects")
-        try:
-            parsed = tuple(ScalingSchedule(**s) for s in schedules)
-        except TypeError as exc:
-            raise _fail("schedules", schedules, "objects with exactly name, cron, min, max") from exc
-        return cls(
-            strategy=value.get("strategy", "provisioned" if "min" in value else "none"),
-            min=value.get("min", 0),
-            max=value.get("max"),
-            target_utilization=value.get("target_utilization", 0.7),
-            schedules=parsed,
-        )
+        return props_from_config(owner, section, cls, value, SETTINGS, _from_keys)
 
     def check_function(self, runtime: str, ephemeral_storage_mb: int) -> None:
         """Reject combinations Lambda refuses at deploy time but CDK synthesizes.
@@ -210,3 +196,34 @@ class ColdStart:
                 max_capacity=s.max,
             )
         return scaling
+
+
+class ColdStartSettings(TypedDict, total=False):
+    """The keys of a ``cold_start`` object in cdk.json: the fields of :class:`ColdStart`, with each
+    schedule an object of :class:`ScalingSchedule`'s fields."""
+
+    strategy: str
+    min: int
+    max: int | None
+    target_utilization: float
+    schedules: Sequence[Mapping[str, Any]]
+
+
+SETTINGS: tuple[str, ...] = tuple(ColdStartSettings.__annotations__)
+
+
+def _from_keys(value: Mapping[str, Any]) -> ColdStart:
+    schedules = value.get("schedules", ())
+    if not isinstance(schedules, Sequence) or isinstance(schedules, str):
+        raise _fail("schedules", schedules, "a list of {name, cron, min, max} objects")
+    try:
+        parsed = tuple(ScalingSchedule(**s) for s in schedules)
+    except TypeError as exc:
+        raise _fail("schedules", schedules, "objects with exactly name, cron, min, max") from exc
+    return ColdStart(
+        strategy=value.get("strategy", "provisioned" if "min" in value else "none"),
+        min=value.get("min", 0),
+        max=value.get("max"),
+        target_utilization=value.get("target_utilization", 0.7),
+        schedules=parsed,
+    )

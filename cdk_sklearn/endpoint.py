@@ -385,10 +385,7 @@ def _cold_start(given: dict[str, Any]) -> ColdStart:
         )
     if provisioned:
         return ColdStart(strategy="provisioned", min=provisioned)
-    try:
-        return ColdStart.from_config(value)
-    except PropsError as exc:
-        raise exc.relabel(OWNER, {"cold_start": "cold_start"}, "cold_start.") from None
+    return ColdStart.from_config(value, owner=OWNER)
 
 
 def _monitoring(given: dict[str, Any]) -> MonitoringProps | None:
@@ -403,7 +400,7 @@ def _monitoring(given: dict[str, Any]) -> MonitoringProps | None:
 
 def _rollout(given: dict[str, Any]) -> RolloutProps | None:
     strategy = check_choice("rollout", given.pop("rollout", "canary"), ROLLOUTS)
-    return None if strategy == "none" else RolloutProps(strategy, owner=OWNER)
+    return None if strategy == "none" else RolloutProps(strategy=strategy, owner=OWNER)
 
 
 def retention_days(days: int) -> logs.RetentionDays:
@@ -813,7 +810,7 @@ class SklearnLambdaEndpoint(Construct):
                 self,
                 "Rollout",
                 alias=self.alias,
-                strategy=p.rollout,
+                props=p.rollout,
                 alarms=self.monitoring.rollback_alarms if self.monitoring else (),
                 warn_without_alarms=False,
             )

@@ -10,8 +10,8 @@ the monitoring's, ...) re-labels the error with its own name and the user's prop
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 P = TypeVar("P")
 
@@ -156,3 +156,57 @@ def props_from(
     if unknown:
         raise TypeError(f"{owner}: unknown prop(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
     return props_type(**settings)
+
+
+def props_from_config(
+    owner: str,
+    section: str,
+    props_type: type[P],
+    value: object,
+    allowed: Sequence[str],
+    build: Callable[[Mapping[str, Any]], P],
+) -> P:
+    """The props a cdk.json section describes: one shape of loading for every part's props type.
+
+    Parameters
+    ----------
+    owner
+        The construct named in errors (the endpoint, when it composes the part).
+    section
+        The section's key in cdk.json (``monitoring``, ``rollout``, ...); errors name a prop
+        ``<section>.<key>``.
+    props_type
+        The part's props type: a value already of this type is returned unchanged.
+    value
+        The section: an object of the props' keys, a ``props_type``, or None for the defaults.
+    allowed
+        The keys the section may have (the props type's settings).
+    build
+        Makes the props from the section's keys (validating them), raising :class:`PropsError`.
+
+    Raises
+    ------
+    PropsError
+        Not an object, an unknown key (the message lists the allowed ones), or a value the props type
+        refuses, named ``<section>.<key>``.
+    """
+    if isinstance(value, props_type):
+        return value
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise PropsError(owner, section, value, f"an object with the keys {', '.join(allowed)}")
+    unknown = sorted((str(key), key) for key in value if key not in allowed)
+    if unknown:
+        names = ", ".join(name for name, _ in unknown)
+        name, key = unknown[0]
+        raise PropsError(
+            owner,
+            f"{section}.{name}",
+            value[key],
+            f"the keys {', '.join(allowed)} (unknown: {names})",
+        )
+    try:
+        return build(value)
+    except PropsError as exc:
+        raise exc.relabel(owner, prefix=f"{section}.") from None
