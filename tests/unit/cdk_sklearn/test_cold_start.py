@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from cdk_sklearn.cold_start import ColdStart
+from cdk_sklearn.cold_start import ColdStart, ColdStartSettings, ScalingSchedule
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.validation import PropsError
 from tests.conftest import SKIP_BUNDLING
 
 
@@ -162,3 +164,55 @@ def test_fails_on_bad_cold_start(config, message):
 def test_fails_on_reserved_concurrency_below_provisioned(iris_model):
     with pytest.raises(ValueError, match=r"reserved_concurrency=5 is invalid; allowed: at least .* \(10\)"):
         synth(iris_model, cold_start=AUTOSCALED, reserved_concurrency=5)
+
+
+def test_settings_are_the_fields():
+    assert set(ColdStartSettings.__annotations__) == {f.name for f in dataclasses.fields(ColdStart)}
+
+
+def test_from_config_reads_schedules():
+    cold_start = ColdStart.from_config(AUTOSCALED)
+    assert cold_start.schedules == (
+        ScalingSchedule(name="office-hours", cron="cron(0 7 ? * MON-FRI *)", min=4, max=10),
+    )
+
+
+def test_from_config_passes_a_cold_start_through_and_defaults_none():
+    cold_start = ColdStart(strategy="snapstart")
+    assert ColdStart.from_config(cold_start) is cold_start
+    assert ColdStart.from_config(None) == ColdStart()
+
+
+def test_fails_from_config_on_an_unknown_key_listing_the_allowed_ones():
+    with pytest.raises(PropsError) as excinfo:
+        ColdStart.from_config({"strategy": "provisioned", "min": 1, "maximum": 3})
+    assert excinfo.value.prop == "cold_start.maximum"
+    assert str(excinfo.value) == (
+        "ColdStart: cold_start.maximum=3 is invalid; allowed: the keys strategy, min, max, "
+        "target_utilization, schedules (unknown: maximum)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "prop"),
+    [
+        ({"strategy": "provisioned", "min": 0}, "cold_start.min"),
+        ({"strategy": "warm"}, "cold_start.strategy"),
+        ({"min": 1, "max": 2, "schedules": "office-hours"}, "cold_start.schedules"),
+        (
+            {"min": 1, "max": 2, "schedules": [{"name": "a", "cron": "x", "min": 1, "max": 2}]},
+            "cold_start.schedules[].cron",
+        ),
+    ],
+)
+def test_fails_from_config_naming_the_prop_in_its_section(config, prop):
+    with pytest.raises(PropsError) as excinfo:
+        ColdStart.from_config(config, owner="SklearnLambdaEndpoint")
+    assert (excinfo.value.owner, excinfo.value.prop) == ("SklearnLambdaEndpoint", prop)
+
+
+def test_fails_from_config_on_a_section_that_is_not_an_object():
+    with pytest.raises(
+        PropsError, match=r"^ColdStart: cold_start='provisioned' is invalid; allowed: an object"
+    ):
+        ColdStart.from_config("provisioned")  # type: ignore[arg-type]
