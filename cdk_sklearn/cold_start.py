@@ -23,7 +23,7 @@ from typing import Any, Literal, TypedDict
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_lambda as lambda_
 
-from cdk_sklearn.validation import PropsError, check_int, invalid, props_from_config
+from cdk_sklearn.validation import ConfigSection, PropsError, check_int, invalid
 from lambda_runtime import limits
 
 Strategy = Literal["none", "provisioned", "snapstart"]
@@ -72,8 +72,22 @@ class ScalingSchedule:
             raise _fail("schedules[].min", self.min, f"at most max ({self.max})")
 
 
+class ColdStartSettings(TypedDict, total=False):
+    """The keys of a ``cold_start`` object in cdk.json: the fields of :class:`ColdStart`, with each
+    schedule an object of :class:`ScalingSchedule`'s fields."""
+
+    strategy: str
+    min: int
+    max: int | None
+    target_utilization: float
+    schedules: Sequence[Mapping[str, Any]]
+
+
+SETTINGS: tuple[str, ...] = tuple(ColdStartSettings.__annotations__)
+
+
 @dataclass(frozen=True)
-class ColdStart:
+class ColdStart(ConfigSection):
     """How the endpoint avoids cold starts.
 
     Parameters
@@ -98,6 +112,9 @@ class ColdStart:
     max: int | None = None
     target_utilization: float = 0.7
     schedules: tuple[ScalingSchedule, ...] = ()
+    config_section = SECTION
+    config_keys = SETTINGS
+    default_owner = OWNER
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -130,27 +147,22 @@ class ColdStart:
         return self.strategy == "provisioned" and self.max is not None
 
     @classmethod
-    def from_config(
-        cls, value: Mapping[str, Any] | ColdStart | None, *, owner: str = OWNER, section: str = SECTION
-    ) -> ColdStart:
-        """Build from a cdk.json object of :class:`ColdStartSettings` keys (or pass one through).
-
-        Parameters
-        ----------
-        value
-            e.g. ``{"strategy": "provisioned", "min": 2, "max": 10}`` (``min`` alone implies
-            ``provisioned``); a ``ColdStart`` is returned unchanged, None gives the default (``none``).
-        owner
-            The construct named in errors.
-        section
-            The object's key in cdk.json, written before each prop in errors (``cold_start.min``).
-
-        Raises
-        ------
-        PropsError
-            Not an object, an unknown key (the allowed ones are listed), or an invalid value.
-        """
-        return props_from_config(owner, section, cls, value, SETTINGS, _from_keys)
+    def _from_keys(cls, keys: Mapping[str, Any], owner: str) -> ColdStart:
+        # No owner field: the errors name ColdStart, and from_config relabels them with the owner.
+        schedules = keys.get("schedules", ())
+        if not isinstance(schedules, Sequence) or isinstance(schedules, str):
+            raise _fail("schedules", schedules, "a list of {name, cron, min, max} objects")
+        try:
+            parsed = tuple(ScalingSchedule(**s) for s in schedules)
+        except TypeError as exc:
+            raise _fail("schedules", schedules, "objects with exactly name, cron, min, max") from exc
+        return cls(
+            strategy=keys.get("strategy", "provisioned" if "min" in keys else "none"),
+            min=keys.get("min", 0),
+            max=keys.get("max"),
+            target_utilization=keys.get("target_utilization", 0.7),
+            schedules=parsed,
+        )
 
     def check_function(self, runtime: str, ephemeral_storage_mb: int) -> None:
         """Reject combinations Lambda refuses at deploy time but CDK synthesizes.
@@ -196,34 +208,3 @@ class ColdStart:
                 max_capacity=s.max,
             )
         return scaling
-
-
-class ColdStartSettings(TypedDict, total=False):
-    """The keys of a ``cold_start`` object in cdk.json: the fields of :class:`ColdStart`, with each
-    schedule an object of :class:`ScalingSchedule`'s fields."""
-
-    strategy: str
-    min: int
-    max: int | None
-    target_utilization: float
-    schedules: Sequence[Mapping[str, Any]]
-
-
-SETTINGS: tuple[str, ...] = tuple(ColdStartSettings.__annotations__)
-
-
-def _from_keys(value: Mapping[str, Any]) -> ColdStart:
-    schedules = value.get("schedules", ())
-    if not isinstance(schedules, Sequence) or isinstance(schedules, str):
-        raise _fail("schedules", schedules, "a list of {name, cron, min, max} objects")
-    try:
-        parsed = tuple(ScalingSchedule(**s) for s in schedules)
-    except TypeError as exc:
-        raise _fail("schedules", schedules, "objects with exactly name, cron, min, max") from exc
-    return ColdStart(
-        strategy=value.get("strategy", "provisioned" if "min" in value else "none"),
-        min=value.get("min", 0),
-        max=value.get("max"),
-        target_utilization=value.get("target_utilization", 0.7),
-        schedules=parsed,
-    )

@@ -15,7 +15,7 @@ function_url   iam, none              reserved concurrency only            none
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, Unpack, overload
 
@@ -31,13 +31,13 @@ from constructs import Construct
 
 from cdk_sklearn.nag import acknowledge
 from cdk_sklearn.validation import (
+    ConfigSection,
     check_choice,
     check_int,
     check_positive_number,
     check_strings,
     invalid,
     props_from,
-    props_from_config,
 )
 from lambda_runtime import contract
 
@@ -53,8 +53,23 @@ AUTH_BY_FRONT_DOOR: dict[str, tuple[str, ...]] = {
 REST_STAGE = "prod"
 
 
+class FrontDoorSettings(TypedDict, total=False):
+    """The keyword form of :class:`FrontDoorProps` (for :class:`SharedHttpApi`), and its cdk.json keys."""
+
+    front_door: str
+    auth: str
+    jwt_issuer: str | None
+    jwt_audience: Sequence[str]
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    cors_allow_origins: Sequence[str]
+
+
+SETTINGS: tuple[str, ...] = tuple(FrontDoorSettings.__annotations__)
+
+
 @dataclass(frozen=True, kw_only=True)
-class FrontDoorProps:
+class FrontDoorProps(ConfigSection):
     """What the front door looks like; every value is checked here, once, when the props are made.
 
     Parameters
@@ -87,6 +102,9 @@ class FrontDoorProps:
     throttle_burst_limit: int = 200
     cors_allow_origins: Sequence[str] = ()
     owner: str = field(default=OWNER, compare=False, repr=False)
+    config_section = SECTION
+    config_keys = SETTINGS
+    default_owner = OWNER
 
     def __post_init__(self) -> None:
         owner = self.owner
@@ -121,44 +139,6 @@ class FrontDoorProps:
         check_int("throttle_burst_limit", self.throttle_burst_limit, 1, owner=owner)
         origins = check_strings("cors_allow_origins", self.cors_allow_origins, owner=owner)
         object.__setattr__(self, "cors_allow_origins", origins)
-
-    @classmethod
-    def from_config(
-        cls, value: Mapping[str, Any] | FrontDoorProps | None, *, owner: str = OWNER, section: str = SECTION
-    ) -> FrontDoorProps:
-        """Build from a cdk.json object of :class:`FrontDoorSettings` keys (or pass props through).
-
-        Parameters
-        ----------
-        value
-            e.g. ``{"auth": "jwt", "jwt_issuer": "https://...", "jwt_audience": ["client"]}``; a
-            ``FrontDoorProps`` is returned unchanged, None gives the defaults.
-        owner
-            The construct named in errors.
-        section
-            The object's key in cdk.json, written before each prop in errors (``front_door.auth``).
-
-        Raises
-        ------
-        PropsError
-            Not an object, an unknown key (the allowed ones are listed), or an invalid value.
-        """
-        return props_from_config(owner, section, cls, value, SETTINGS, lambda keys: cls(**keys, owner=owner))
-
-
-class FrontDoorSettings(TypedDict, total=False):
-    """The keyword form of :class:`FrontDoorProps` (for :class:`SharedHttpApi`), and its cdk.json keys."""
-
-    front_door: str
-    auth: str
-    jwt_issuer: str | None
-    jwt_audience: Sequence[str]
-    throttle_rate_limit: float
-    throttle_burst_limit: int
-    cors_allow_origins: Sequence[str]
-
-
-SETTINGS: tuple[str, ...] = tuple(FrontDoorSettings.__annotations__)
 
 
 @dataclass(frozen=True)

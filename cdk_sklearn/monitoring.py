@@ -22,7 +22,7 @@ integration timing out, API Gateway throttling).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, Unpack, overload
 
@@ -36,7 +36,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from cdk_sklearn.validation import PropsError, check_positive_number, invalid, props_from, props_from_config
+from cdk_sklearn.validation import ConfigSection, PropsError, check_positive_number, invalid, props_from
 from lambda_runtime import contract
 
 DEFAULT_NAMESPACE = contract.DEFAULT_METRICS_NAMESPACE
@@ -70,8 +70,21 @@ def _fail(prop: str, value: object, allowed: str) -> PropsError:
     return invalid(prop, value, allowed, owner=OWNER)
 
 
+class MonitoringSettings(TypedDict, total=False):
+    """The keyword form of :class:`MonitoringProps` (for :class:`EndpointMonitoring`), and its cdk.json
+    keys."""
+
+    metrics_namespace: str
+    latency_p99_threshold_ms: float
+    server_error_rate_percent: float
+    alarm_email: str | None
+
+
+SETTINGS: tuple[str, ...] = tuple(MonitoringSettings.__annotations__)
+
+
 @dataclass(frozen=True, kw_only=True)
-class MonitoringProps:
+class MonitoringProps(ConfigSection):
     """The settings of :class:`EndpointMonitoring`, checked once when made.
 
     Parameters
@@ -96,6 +109,9 @@ class MonitoringProps:
     server_error_rate_percent: float = DEFAULT_SERVER_ERROR_RATE_PERCENT
     alarm_email: str | None = None
     owner: str = field(default=OWNER, compare=False, repr=False)
+    config_section = SECTION
+    config_keys = SETTINGS
+    default_owner = OWNER
 
     def __post_init__(self) -> None:
         owner = self.owner
@@ -121,43 +137,6 @@ class MonitoringProps:
             raise invalid(
                 "alarm_email", email, "an e-mail address such as ops@example.com, or None", owner=owner
             )
-
-    @classmethod
-    def from_config(
-        cls, value: Mapping[str, Any] | MonitoringProps | None, *, owner: str = OWNER, section: str = SECTION
-    ) -> MonitoringProps:
-        """Build from a cdk.json object of :class:`MonitoringSettings` keys (or pass props through).
-
-        Parameters
-        ----------
-        value
-            e.g. ``{"latency_p99_threshold_ms": 500, "alarm_email": "ops@example.com"}``; a
-            ``MonitoringProps`` is returned unchanged, None gives the defaults.
-        owner
-            The construct named in errors.
-        section
-            The object's key in cdk.json, written before each prop in errors
-            (``monitoring.latency_p99_threshold_ms``).
-
-        Raises
-        ------
-        PropsError
-            Not an object, an unknown key (the allowed ones are listed), or an invalid value.
-        """
-        return props_from_config(owner, section, cls, value, SETTINGS, lambda keys: cls(**keys, owner=owner))
-
-
-class MonitoringSettings(TypedDict, total=False):
-    """The keyword form of :class:`MonitoringProps` (for :class:`EndpointMonitoring`), and its cdk.json
-    keys."""
-
-    metrics_namespace: str
-    latency_p99_threshold_ms: float
-    server_error_rate_percent: float
-    alarm_email: str | None
-
-
-SETTINGS: tuple[str, ...] = tuple(MonitoringSettings.__annotations__)
 
 
 class EndpointMonitoring(Construct):

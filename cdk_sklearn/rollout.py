@@ -29,7 +29,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_sklearn.nag import acknowledge
-from cdk_sklearn.validation import check_choice, invalid, props_from, props_from_config
+from cdk_sklearn.validation import ConfigSection, check_choice, invalid, props_from
 
 # canary: 10 % for 5 minutes, then the rest. With one-minute alarms needing 2 of 3
 # datapoints, a broken version is caught in about 3 minutes while it serves 10 % of traffic.
@@ -58,8 +58,17 @@ OWNER = "SafeRollout"
 SECTION = "rollout"
 
 
+class RolloutSettings(TypedDict, total=False):
+    """The keyword form of :class:`RolloutProps` (for :class:`SafeRollout`), and its cdk.json keys."""
+
+    strategy: str
+
+
+SETTINGS: tuple[str, ...] = tuple(RolloutSettings.__annotations__)
+
+
 @dataclass(frozen=True, kw_only=True)
-class RolloutProps:
+class RolloutProps(ConfigSection):
     """How :class:`SafeRollout` moves traffic, checked once when made.
 
     Parameters
@@ -73,41 +82,12 @@ class RolloutProps:
 
     strategy: str = DEFAULT_STRATEGY
     owner: str = field(default=OWNER, compare=False, repr=False)
+    config_section = SECTION
+    config_keys = SETTINGS
+    default_owner = OWNER
 
     def __post_init__(self) -> None:
         check_choice("strategy", self.strategy, tuple(STRATEGIES), owner=self.owner)
-
-    @classmethod
-    def from_config(
-        cls, value: Mapping[str, Any] | RolloutProps | None, *, owner: str = OWNER, section: str = SECTION
-    ) -> RolloutProps:
-        """Build from a cdk.json object of :class:`RolloutSettings` keys (or pass props through).
-
-        Parameters
-        ----------
-        value
-            e.g. ``{"strategy": "linear"}``; a ``RolloutProps`` is returned unchanged, None gives the
-            defaults.
-        owner
-            The construct named in errors.
-        section
-            The object's key in cdk.json, written before each prop in errors (``rollout.strategy``).
-
-        Raises
-        ------
-        PropsError
-            Not an object, an unknown key (the allowed ones are listed), or an invalid value.
-        """
-        return props_from_config(owner, section, cls, value, SETTINGS, lambda keys: cls(**keys, owner=owner))
-
-
-class RolloutSettings(TypedDict, total=False):
-    """The keyword form of :class:`RolloutProps` (for :class:`SafeRollout`), and its cdk.json keys."""
-
-    strategy: str
-
-
-SETTINGS: tuple[str, ...] = tuple(RolloutSettings.__annotations__)
 
 
 class SafeRollout(Construct):

@@ -177,22 +177,6 @@ def test_from_config_reads_schedules():
     )
 
 
-def test_from_config_passes_a_cold_start_through_and_defaults_none():
-    cold_start = ColdStart(strategy="snapstart")
-    assert ColdStart.from_config(cold_start) is cold_start
-    assert ColdStart.from_config(None) == ColdStart()
-
-
-def test_fails_from_config_on_an_unknown_key_listing_the_allowed_ones():
-    with pytest.raises(PropsError) as excinfo:
-        ColdStart.from_config({"strategy": "provisioned", "min": 1, "maximum": 3})
-    assert excinfo.value.prop == "cold_start.maximum"
-    assert str(excinfo.value) == (
-        "ColdStart: cold_start.maximum=3 is invalid; allowed: the keys strategy, min, max, "
-        "target_utilization, schedules (unknown: maximum)"
-    )
-
-
 @pytest.mark.parametrize(
     ("config", "prop"),
     [
@@ -209,10 +193,3 @@ def test_fails_from_config_naming_the_prop_in_its_section(config, prop):
     with pytest.raises(PropsError) as excinfo:
         ColdStart.from_config(config, owner="SklearnLambdaEndpoint")
     assert (excinfo.value.owner, excinfo.value.prop) == ("SklearnLambdaEndpoint", prop)
-
-
-def test_fails_from_config_on_a_section_that_is_not_an_object():
-    with pytest.raises(
-        PropsError, match=r"^ColdStart: cold_start='provisioned' is invalid; allowed: an object"
-    ):
-        ColdStart.from_config("provisioned")  # type: ignore[arg-type]

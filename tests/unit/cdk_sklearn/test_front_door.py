@@ -255,34 +255,3 @@ def test_from_config_reads_a_cdk_json_section():
     assert props == FrontDoorProps(
         auth="jwt", jwt_issuer="https://issuer.example.com", jwt_audience=("client-1",)
     )
-
-
-def test_from_config_passes_props_through_and_defaults_none():
-    props = FrontDoorProps(auth="none")
-    assert FrontDoorProps.from_config(props) is props
-    assert FrontDoorProps.from_config(None) == FrontDoorProps()
-
-
-def test_fails_from_config_on_an_invalid_value_named_in_its_section():
-    with pytest.raises(
-        PropsError,
-        match=r"^SklearnLambdaEndpoint: front_door\.throttle_burst_limit=0 is invalid; allowed: an integer",
-    ):
-        FrontDoorProps.from_config({"throttle_burst_limit": 0}, owner="SklearnLambdaEndpoint")
-
-
-def test_fails_from_config_on_an_unknown_key_listing_the_allowed_ones():
-    with pytest.raises(PropsError) as excinfo:
-        FrontDoorProps.from_config({"authentication": "iam"})
-    assert excinfo.value.prop == "front_door.authentication"
-    assert str(excinfo.value).endswith(
-        "allowed: the keys front_door, auth, jwt_issuer, jwt_audience, throttle_rate_limit, "
-        "throttle_burst_limit, cors_allow_origins (unknown: authentication)"
-    )
-
-
-def test_fails_from_config_on_a_section_that_is_not_an_object():
-    with pytest.raises(
-        PropsError, match=r"^SharedHttpApi: front_door='http_api' is invalid; allowed: an object"
-    ):
-        FrontDoorProps.from_config("http_api")  # type: ignore[arg-type]

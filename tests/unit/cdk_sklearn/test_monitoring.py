@@ -19,7 +19,6 @@ from cdk_sklearn.monitoring import (
     MonitoringProps,
     MonitoringSettings,
 )
-from cdk_sklearn.validation import PropsError
 from tests.unit.cdk_sklearn.plain_endpoint import http_api, plain_endpoint
 
 
@@ -432,34 +431,3 @@ def test_fails_on_unknown_keyword_prop_listing_the_allowed_ones():
 def test_from_config_reads_a_cdk_json_section():
     props = MonitoringProps.from_config({"latency_p99_threshold_ms": 250, "alarm_email": "ops@example.com"})
     assert props == MonitoringProps(latency_p99_threshold_ms=250.0, alarm_email="ops@example.com")
-
-
-def test_from_config_passes_props_through_and_defaults_none():
-    props = MonitoringProps(server_error_rate_percent=2)
-    assert MonitoringProps.from_config(props) is props
-    assert MonitoringProps.from_config(None) == MonitoringProps()
-
-
-def test_fails_from_config_on_an_invalid_value_named_in_its_section():
-    with pytest.raises(
-        PropsError,
-        match=r"^SklearnLambdaEndpoint: monitoring\.latency_p99_threshold_ms=0 is invalid; allowed: a finite",
-    ):
-        MonitoringProps.from_config({"latency_p99_threshold_ms": 0}, owner="SklearnLambdaEndpoint")
-
-
-def test_fails_from_config_on_an_unknown_key_listing_the_allowed_ones():
-    with pytest.raises(PropsError) as excinfo:
-        MonitoringProps.from_config({"latency_ms": 5, "alarm_email": "ops@example.com"})
-    assert excinfo.value.prop == "monitoring.latency_ms"
-    assert str(excinfo.value).endswith(
-        "allowed: the keys metrics_namespace, latency_p99_threshold_ms, server_error_rate_percent, "
-        "alarm_email (unknown: latency_ms)"
-    )
-
-
-def test_fails_from_config_on_a_section_that_is_not_an_object():
-    with pytest.raises(
-        PropsError, match=r"EndpointMonitoring: monitoring=True is invalid; allowed: an object"
-    ):
-        MonitoringProps.from_config(True)  # type: ignore[arg-type]

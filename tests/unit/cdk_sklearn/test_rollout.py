@@ -13,7 +13,6 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from cdk_sklearn.monitoring import EndpointMonitoring
 from cdk_sklearn.rollout import STRATEGIES, RolloutProps, RolloutSettings, SafeRollout, ab_routing
-from cdk_sklearn.validation import PropsError
 from tests.unit.cdk_sklearn.plain_endpoint import plain_endpoint
 
 CONFIG_NAMES = {
@@ -248,30 +247,3 @@ def test_fails_on_unknown_keyword_prop_listing_the_allowed_ones():
 
 def test_from_config_reads_a_cdk_json_section():
     assert RolloutProps.from_config({"strategy": "all_at_once"}) == RolloutProps(strategy="all_at_once")
-
-
-def test_from_config_passes_props_through_and_defaults_none():
-    props = RolloutProps(strategy="linear")
-    assert RolloutProps.from_config(props) is props
-    assert RolloutProps.from_config(None) == RolloutProps()
-
-
-def test_fails_from_config_on_an_invalid_value_named_in_its_section():
-    with pytest.raises(
-        PropsError,
-        match=r"^SklearnLambdaEndpoint: rollout\.strategy='blue_green' is invalid; allowed: all_at_once",
-    ):
-        RolloutProps.from_config({"strategy": "blue_green"}, owner="SklearnLambdaEndpoint")
-
-
-def test_fails_from_config_on_an_unknown_key_listing_the_allowed_ones():
-    with pytest.raises(PropsError) as excinfo:
-        RolloutProps.from_config({"strategy": "canary", "alarms": []})
-    assert str(excinfo.value) == (
-        "SafeRollout: rollout.alarms=[] is invalid; allowed: the keys strategy (unknown: alarms)"
-    )
-
-
-def test_fails_from_config_on_a_section_that_is_not_an_object():
-    with pytest.raises(PropsError, match=r"^SafeRollout: rollout='canary' is invalid; allowed: an object"):
-        RolloutProps.from_config("canary")  # type: ignore[arg-type]
