@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_lambda as lambda_
 
-from cdk_sklearn.validation import check_int, invalid
+from cdk_sklearn.validation import ConfigSection, PropsError, check_int, invalid
 from lambda_runtime import limits
 
 Strategy = Literal["none", "provisioned", "snapstart"]
@@ -35,9 +35,10 @@ _CRON = re.compile(r"^(cron|rate|at)\(.+\)$")
 
 
 OWNER = "ColdStart"
+SECTION = "cold_start"
 
 
-def _fail(prop: str, value: object, allowed: str) -> ValueError:
+def _fail(prop: str, value: object, allowed: str) -> PropsError:
     return invalid(prop, value, allowed, owner=OWNER)
 
 
@@ -71,8 +72,22 @@ class ScalingSchedule:
             raise _fail("schedules[].min", self.min, f"at most max ({self.max})")
 
 
+class ColdStartSettings(TypedDict, total=False):
+    """The keys of a ``cold_start`` object in cdk.json: the fields of :class:`ColdStart`, with each
+    schedule an object of :class:`ScalingSchedule`'s fields."""
+
+    strategy: str
+    min: int
+    max: int | None
+    target_utilization: float
+    schedules: Sequence[Mapping[str, Any]]
+
+
+SETTINGS: tuple[str, ...] = tuple(ColdStartSettings.__annotations__)
+
+
 @dataclass(frozen=True)
-class ColdStart:
+class ColdStart(ConfigSection):
     """How the endpoint avoids cold starts.
 
     Parameters
@@ -97,6 +112,9 @@ class ColdStart:
     max: int | None = None
     target_utilization: float = 0.7
     schedules: tuple[ScalingSchedule, ...] = ()
+    config_section = SECTION
+    config_keys = SETTINGS
+    default_owner = OWNER
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -129,29 +147,9 @@ class ColdStart:
         return self.strategy == "provisioned" and self.max is not None
 
     @classmethod
-    def from_config(cls, value: Mapping[str, Any] | ColdStart | None) -> ColdStart:
-        """Build from a cdk.json object (or pass a ``ColdStart`` through).
-
-        Raises
-        ------
-        ValueError
-            Unknown keys or invalid values, with the allowed ones.
-        """
-        if value is None:
-            return cls()
-        if isinstance(value, ColdStart):
-            return value
-        if not isinstance(value, Mapping):
-            raise _fail("cold_start", value, 'an object such as {"strategy": "provisioned", "min": 2}')
-        allowed = ("strategy", "min", "max", "target_utilization", "schedules")
-        unknown = sorted(set(value) - set(allowed))
-        if unknown:
-            raise _fail(
-                "cold_start",
-                dict(value),
-                f"an object with the keys {', '.join(allowed)} (unknown: {', '.join(unknown)})",
-            )
-        schedules = value.get("schedules", ())
+    def _from_keys(cls, keys: Mapping[str, Any], owner: str) -> ColdStart:
+        # No owner field: the errors name ColdStart, and from_config relabels them with the owner.
+        schedules = keys.get("schedules", ())
         if not isinstance(schedules, Sequence) or isinstance(schedules, str):
             raise _fail("schedules", schedules, "a list of {name, cron, min, max} objects")
         try:
@@ -159,10 +157,10 @@ class ColdStart:
         except TypeError as exc:
             raise _fail("schedules", schedules, "objects with exactly name, cron, min, max") from exc
         return cls(
-            strategy=value.get("strategy", "provisioned" if "min" in value else "none"),
-            min=value.get("min", 0),
-            max=value.get("max"),
-            target_utilization=value.get("target_utilization", 0.7),
+            strategy=keys.get("strategy", "provisioned" if "min" in keys else "none"),
+            min=keys.get("min", 0),
+            max=keys.get("max"),
+            target_utilization=keys.get("target_utilization", 0.7),
             schedules=parsed,
         )
 

@@ -340,7 +340,7 @@ class SklearnLambdaEndpoint(Construct):
                 self,
                 "Rollout",
                 alias=self.alias,
-                strategy=p.rollout,
+                props=p.rollout,
                 alarms=self.monitoring.rollback_alarms if self.monitoring else (),
                 warn_without_alarms=False,
             )

@@ -228,6 +228,8 @@ def _section(kind: Any, section: str, value: object, flat: dict[str, Any]) -> An
             f"either the {section} section or the flat settings {', '.join(flat_names[n] for n in flat)}, "
             "not both",
         )
+    if value is not None and hasattr(kind, "from_config"):
+        return kind.from_config(value, owner=OWNER, section=section)
     if isinstance(value, kind):
         return value
     if value is not None and not isinstance(value, Mapping):
@@ -269,10 +271,7 @@ def _cold_start(given: dict[str, Any]) -> ColdStart:
         )
     if provisioned:
         return ColdStart(strategy="provisioned", min=provisioned)
-    try:
-        return ColdStart.from_config(value)
-    except PropsError as exc:
-        raise exc.relabel(OWNER, {"cold_start": "cold_start"}, "cold_start.") from None
+    return ColdStart.from_config(value, owner=OWNER)
 
 
 def _monitoring(given: dict[str, Any], namespace: str) -> MonitoringProps | None:
@@ -308,4 +307,4 @@ def _rollout(value: object) -> RolloutProps | None:
     if isinstance(value, Mapping):
         return cast(RolloutProps, _section(RolloutProps, "rollout", value, {}))
     strategy = check_choice("rollout", value, ROLLOUTS)
-    return None if strategy == "none" else RolloutProps(strategy, owner=OWNER)
+    return None if strategy == "none" else RolloutProps(strategy=strategy, owner=OWNER)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypedDict, Unpack, overload
 
 import aws_cdk as cdk
 import jsii
@@ -29,10 +30,20 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk_sklearn.nag import acknowledge
-from cdk_sklearn.validation import check_choice, check_int, check_positive_number, check_strings, invalid
+from cdk_sklearn.validation import (
+    ConfigSection,
+    check_choice,
+    check_int,
+    check_positive_number,
+    check_strings,
+    invalid,
+    props_from,
+)
 from lambda_runtime import contract
 
-OWNER = "SklearnLambdaEndpoint"
+OWNER = "SharedHttpApi"
+ENDPOINT = "SklearnLambdaEndpoint"
+SECTION = "front_door"
 FRONT_DOORS: tuple[str, ...] = ("http_api", "rest_api", "function_url")
 AUTH_BY_FRONT_DOOR: dict[str, tuple[str, ...]] = {
     "http_api": ("iam", "jwt", "none"),
@@ -42,8 +53,23 @@ AUTH_BY_FRONT_DOOR: dict[str, tuple[str, ...]] = {
 REST_STAGE = "prod"
 
 
+class FrontDoorSettings(TypedDict, total=False):
+    """The keyword form of :class:`FrontDoorProps` (for :class:`SharedHttpApi`), and its cdk.json keys."""
+
+    front_door: str
+    auth: str
+    jwt_issuer: str | None
+    jwt_audience: Sequence[str]
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    cors_allow_origins: Sequence[str]
+
+
+SETTINGS: tuple[str, ...] = tuple(FrontDoorSettings.__annotations__)
+
+
 @dataclass(frozen=True, kw_only=True)
-class FrontDoorProps:
+class FrontDoorProps(ConfigSection):
     """What the front door looks like; every value is checked here, once, when the props are made.
 
     Parameters
@@ -59,7 +85,8 @@ class FrontDoorProps:
     cors_allow_origins
         Origins allowed by CORS; empty (default) disables CORS.
     owner
-        The construct named in error messages.
+        The construct named in error messages. Default ``SharedHttpApi``; the endpoint, which composes
+        these props from its own, passes its name.
 
     Raises
     ------
@@ -75,6 +102,9 @@ class FrontDoorProps:
     throttle_burst_limit: int = 200
     cors_allow_origins: Sequence[str] = ()
     owner: str = field(default=OWNER, compare=False, repr=False)
+    config_section = SECTION
+    config_keys = SETTINGS
+    default_owner = OWNER
 
     def __post_init__(self) -> None:
         owner = self.owner
@@ -124,7 +154,7 @@ class FrontDoor:
 
 def build_front_door(
     scope: Construct,
-    settings: FrontDoorProps,
+    props: FrontDoorProps,
     alias: lambda_.Alias,
     log_retention: logs.RetentionDays,
     *,
@@ -135,11 +165,11 @@ def build_front_door(
     ``tracing`` turns on X-Ray for the REST API's stage; HTTP APIs and Function URLs have no X-Ray
     integration (the function's own active tracing still records each invocation).
     """
-    if settings.front_door == "http_api":
-        return _http_api(scope, settings, alias, log_retention)
-    if settings.front_door == "rest_api":
-        return _rest_api(scope, settings, alias, log_retention, tracing)
-    return _function_url(settings, alias)
+    if props.front_door == "http_api":
+        return _http_api(scope, props, alias, log_retention)
+    if props.front_door == "rest_api":
+        return _rest_api(scope, props, alias, log_retention, tracing)
+    return _function_url(props, alias)
 
 
 def _access_logs(scope: Construct, log_retention: logs.RetentionDays) -> logs.LogGroup:
@@ -149,35 +179,35 @@ def _access_logs(scope: Construct, log_retention: logs.RetentionDays) -> logs.Lo
 
 
 def _http_api(
-    scope: Construct, settings: FrontDoorProps, alias: lambda_.Alias, log_retention: logs.RetentionDays
+    scope: Construct, props: FrontDoorProps, alias: lambda_.Alias, log_retention: logs.RetentionDays
 ) -> FrontDoor:
-    api, stage = _create_http_api(scope, settings, log_retention)
-    add_http_routes(api, alias, settings.auth, _authorizer(settings))
+    api, stage = _create_http_api(scope, props, log_retention)
+    add_http_routes(api, alias, props.auth, _authorizer(props))
     return FrontDoor(url=stage.url, http_api=api)
 
 
-def _authorizer(settings: FrontDoorProps) -> apigwv2.IHttpRouteAuthorizer | None:
-    if settings.auth == "iam":
+def _authorizer(props: FrontDoorProps) -> apigwv2.IHttpRouteAuthorizer | None:
+    if props.auth == "iam":
         return authorizers.HttpIamAuthorizer()
-    if settings.auth == "jwt":
-        assert settings.jwt_issuer is not None
+    if props.auth == "jwt":
+        assert props.jwt_issuer is not None
         return authorizers.HttpJwtAuthorizer(
-            "JwtAuthorizer", settings.jwt_issuer, jwt_audience=list(settings.jwt_audience)
+            "JwtAuthorizer", props.jwt_issuer, jwt_audience=list(props.jwt_audience)
         )
     return None
 
 
 def _create_http_api(
-    scope: Construct, settings: FrontDoorProps, log_retention: logs.RetentionDays
+    scope: Construct, props: FrontDoorProps, log_retention: logs.RetentionDays
 ) -> tuple[apigwv2.HttpApi, apigwv2.HttpStage]:
     cors = (
         apigwv2.CorsPreflightOptions(
-            allow_origins=list(settings.cors_allow_origins),
+            allow_origins=list(props.cors_allow_origins),
             allow_methods=[apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST],
             allow_headers=["content-type", "accept", "authorization", "x-amz-date", "x-amz-security-token"],
             max_age=cdk.Duration.hours(1),
         )
-        if settings.cors_allow_origins
+        if props.cors_allow_origins
         else None
     )
     api = apigwv2.HttpApi(
@@ -194,7 +224,7 @@ def _create_http_api(
         stage_name="$default",
         auto_deploy=True,
         throttle=apigwv2.ThrottleSettings(
-            rate_limit=settings.throttle_rate_limit, burst_limit=settings.throttle_burst_limit
+            rate_limit=props.throttle_rate_limit, burst_limit=props.throttle_burst_limit
         ),
         access_log_settings=_HttpAccessLogs(_access_logs(scope, log_retention)),
     )
@@ -242,46 +272,77 @@ class SharedHttpApi(Construct):
     ----------
     scope, id
         The construct's parent and id.
-    auth, jwt_issuer, jwt_audience, throttle_rate_limit, throttle_burst_limit, cors_allow_origins
-        As on :class:`~cdk_sklearn.endpoint.SklearnLambdaEndpoint` (``auth`` is ``iam``, ``jwt`` or
-        ``none``; default ``iam``).
     log_retention
-        Retention of the access logs. Default one month.
+        Retention of the access logs. Default one month. Not a prop: like the endpoint's
+        ``log_retention_days``, which it applies to every log group it creates, it is the app's log
+        policy, not the front door's shape; in :class:`FrontDoorProps` it would give an endpoint's
+        access logs a second retention setting that could disagree with its function's.
+    props
+        The API's props as a :class:`FrontDoorProps` (``front_door`` must be ``http_api``); or pass its
+        fields as keyword arguments (:class:`FrontDoorSettings`: ``auth``, ``jwt_issuer``,
+        ``jwt_audience``, ``throttle_rate_limit``, ``throttle_burst_limit``, ``cors_allow_origins``),
+        as on :class:`~cdk_sklearn.endpoint.SklearnLambdaEndpoint` (``auth`` is ``iam``, ``jwt`` or
+        ``none``; default ``iam``).
 
     Attributes
     ----------
+    props : FrontDoorProps
+        The validated props.
     http_api : aws_apigatewayv2.HttpApi
     stage : aws_apigatewayv2.HttpStage
     url : str
         The base URL; a model named ``iris`` answers at ``<url>models/iris/predict``.
+
+    Raises
+    ------
+    TypeError
+        Both ``props`` and keyword props, or an unknown keyword prop.
+    PropsError
+        A prop the API cannot build (``front_door`` other than ``http_api`` included); raised before
+        any construct is created.
     """
+
+    @overload
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        log_retention: logs.RetentionDays = ...,
+        props: FrontDoorProps,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        log_retention: logs.RetentionDays = ...,
+        **settings: Unpack[FrontDoorSettings],
+    ) -> None: ...
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        auth: str = "iam",
-        jwt_issuer: str | None = None,
-        jwt_audience: Sequence[str] = (),
-        throttle_rate_limit: float = 100.0,
-        throttle_burst_limit: int = 200,
-        cors_allow_origins: Sequence[str] = (),
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        props: FrontDoorProps | None = None,
+        **settings: Any,  # typed by the overloads: FrontDoorSettings
     ) -> None:
-        self.settings = FrontDoorProps(
-            front_door="http_api",
-            auth=auth,
-            jwt_issuer=jwt_issuer,
-            jwt_audience=jwt_audience,
-            throttle_rate_limit=throttle_rate_limit,
-            throttle_burst_limit=throttle_burst_limit,
-            cors_allow_origins=cors_allow_origins,
-            owner="SharedHttpApi",
-        )
+        self.props = props_from(OWNER, FrontDoorProps, props, settings, SETTINGS)
+        if self.props.front_door != "http_api":
+            raise invalid(
+                "front_door",
+                self.props.front_door,
+                "http_api (a shared API is an HTTP API; give each endpoint its own REST API or "
+                "Function URL instead)",
+                owner=OWNER,
+            )
         super().__init__(scope, id)
-        self.http_api, self.stage = _create_http_api(self, self.settings, log_retention)
-        self._authorizer = _authorizer(self.settings)
+        self.http_api, self.stage = _create_http_api(self, self.props, log_retention)
+        self._authorizer = _authorizer(self.props)
         self.url: str = self.stage.url
         self._models: set[str] = set()
 
@@ -297,6 +358,7 @@ class SharedHttpApi(Construct):
                 "model_name",
                 model_name,
                 f"a name not yet used on this shared API ({', '.join(sorted(self._models))})",
+                owner=ENDPOINT,
             )
 
     def add_model(self, model_name: str, alias: lambda_.Alias) -> str:
@@ -310,7 +372,7 @@ class SharedHttpApi(Construct):
         self.check_model_name(model_name)
         self._models.add(model_name)
         prefix = contract.shared_route_prefix(model_name)
-        add_http_routes(self.http_api, alias, self.settings.auth, self._authorizer, prefix)
+        add_http_routes(self.http_api, alias, self.props.auth, self._authorizer, prefix)
         return prefix
 
 
@@ -347,12 +409,12 @@ def _access_log_format() -> apigw.AccessLogFormat:
 
 def _rest_api(
     scope: Construct,
-    settings: FrontDoorProps,
+    props: FrontDoorProps,
     alias: lambda_.Alias,
     log_retention: logs.RetentionDays,
     tracing: bool,
 ) -> FrontDoor:
-    method_auth = apigw.AuthorizationType.IAM if settings.auth == "iam" else apigw.AuthorizationType.NONE
+    method_auth = apigw.AuthorizationType.IAM if props.auth == "iam" else apigw.AuthorizationType.NONE
     api = apigw.RestApi(
         scope,
         "RestApi",
@@ -365,16 +427,16 @@ def _rest_api(
         cloud_watch_role=True,
         deploy_options=apigw.StageOptions(
             stage_name=REST_STAGE,
-            throttling_rate_limit=settings.throttle_rate_limit,
-            throttling_burst_limit=settings.throttle_burst_limit,
+            throttling_rate_limit=props.throttle_rate_limit,
+            throttling_burst_limit=props.throttle_burst_limit,
             access_log_destination=apigw.LogGroupLogDestination(_access_logs(scope, log_retention)),
             access_log_format=_access_log_format(),
             logging_level=apigw.MethodLoggingLevel.ERROR,
             tracing_enabled=tracing,
         ),
         default_cors_preflight_options=(
-            apigw.CorsOptions(allow_origins=list(settings.cors_allow_origins), allow_methods=["GET", "POST"])
-            if settings.cors_allow_origins
+            apigw.CorsOptions(allow_origins=list(props.cors_allow_origins), allow_methods=["GET", "POST"])
+            if props.cors_allow_origins
             else None
         ),
     )
@@ -391,27 +453,27 @@ def _rest_api(
                 verb,
                 integration,
                 authorization_type=method_auth,
-                api_key_required=settings.auth == "api_key",
+                api_key_required=props.auth == "api_key",
                 request_validator=validator,
             )
     api_key = None
-    if settings.auth == "api_key":
+    if props.auth == "api_key":
         plan = api.add_usage_plan(
             "UsagePlan",
             throttle=apigw.ThrottleSettings(
-                rate_limit=settings.throttle_rate_limit, burst_limit=settings.throttle_burst_limit
+                rate_limit=props.throttle_rate_limit, burst_limit=props.throttle_burst_limit
             ),
         )
         plan.add_api_stage(stage=api.deployment_stage)
         api_key = api.add_api_key("ApiKey")
         plan.add_api_key(api_key)
-    _acknowledge_rest(api, settings)
+    _acknowledge_rest(api, props)
     # RestApi adds an output with its URL; the endpoint outputs the same URL as EndpointUrl.
     api.node.try_remove_child("Endpoint")
     return FrontDoor(url=api.url, rest_api=api, api_key=api_key)
 
 
-def _acknowledge_rest(api: apigw.RestApi, settings: FrontDoorProps) -> None:
+def _acknowledge_rest(api: apigw.RestApi, props: FrontDoorProps) -> None:
     acknowledge(
         api,
         "AwsSolutions-APIG3",
@@ -422,7 +484,7 @@ def _acknowledge_rest(api: apigw.RestApi, settings: FrontDoorProps) -> None:
     acknowledge(
         api,
         "AwsSolutions-COG4",
-        f"Methods authenticate with {settings.auth!r} (IAM SigV4 or an API key), not a Cognito user pool; "
+        f"Methods authenticate with {props.auth!r} (IAM SigV4 or an API key), not a Cognito user pool; "
         "machine-to-machine prediction clients rarely have Cognito users.",
     )
     acknowledge(
@@ -432,27 +494,27 @@ def _acknowledge_rest(api: apigw.RestApi, settings: FrontDoorProps) -> None:
         "The API Gateway account role uses AWS's AmazonAPIGatewayPushToCloudWatchLogs, the policy AWS "
         "documents for that role; it only writes API Gateway's execution logs.",
     )
-    if settings.auth in ("none", "api_key"):
+    if props.auth in ("none", "api_key"):
         acknowledge(
             api,
             "AwsSolutions-APIG4",
             "auth='none' was chosen explicitly for this environment: a public endpoint"
-            if settings.auth == "none"
+            if props.auth == "none"
             else "Every method requires an API key tied to a usage plan with throttling (auth='api_key')",
         )
 
 
-def _function_url(settings: FrontDoorProps, alias: lambda_.Alias) -> FrontDoor:
+def _function_url(props: FrontDoorProps, alias: lambda_.Alias) -> FrontDoor:
     url = alias.add_function_url(
         auth_type=lambda_.FunctionUrlAuthType.AWS_IAM
-        if settings.auth == "iam"
+        if props.auth == "iam"
         else lambda_.FunctionUrlAuthType.NONE,
         cors=(
             lambda_.FunctionUrlCorsOptions(
-                allowed_origins=list(settings.cors_allow_origins),
+                allowed_origins=list(props.cors_allow_origins),
                 allowed_methods=[lambda_.HttpMethod.GET, lambda_.HttpMethod.POST],
             )
-            if settings.cors_allow_origins
+            if props.cors_allow_origins
             else None
         ),
     )

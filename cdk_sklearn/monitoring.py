@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack, overload
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
@@ -36,7 +36,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from cdk_sklearn.validation import check_positive_number, invalid
+from cdk_sklearn.validation import ConfigSection, PropsError, check_positive_number, invalid, props_from
 from lambda_runtime import contract
 
 DEFAULT_NAMESPACE = contract.DEFAULT_METRICS_NAMESPACE
@@ -63,14 +63,28 @@ Api = apigwv2.HttpApi | apigw.RestApi
 
 
 OWNER = "EndpointMonitoring"
+SECTION = "monitoring"
 
 
-def _fail(prop: str, value: object, allowed: str) -> ValueError:
+def _fail(prop: str, value: object, allowed: str) -> PropsError:
     return invalid(prop, value, allowed, owner=OWNER)
 
 
+class MonitoringSettings(TypedDict, total=False):
+    """The keyword form of :class:`MonitoringProps` (for :class:`EndpointMonitoring`), and its cdk.json
+    keys."""
+
+    metrics_namespace: str
+    latency_p99_threshold_ms: float
+    server_error_rate_percent: float
+    alarm_email: str | None
+
+
+SETTINGS: tuple[str, ...] = tuple(MonitoringSettings.__annotations__)
+
+
 @dataclass(frozen=True, kw_only=True)
-class MonitoringProps:
+class MonitoringProps(ConfigSection):
     """The settings of :class:`EndpointMonitoring`, checked once when made.
 
     Parameters
@@ -95,6 +109,9 @@ class MonitoringProps:
     server_error_rate_percent: float = DEFAULT_SERVER_ERROR_RATE_PERCENT
     alarm_email: str | None = None
     owner: str = field(default=OWNER, compare=False, repr=False)
+    config_section = SECTION
+    config_keys = SETTINGS
+    default_owner = OWNER
 
     def __post_init__(self) -> None:
         owner = self.owner
@@ -120,15 +137,6 @@ class MonitoringProps:
             raise invalid(
                 "alarm_email", email, "an e-mail address such as ops@example.com, or None", owner=owner
             )
-
-
-class MonitoringSettings(TypedDict, total=False):
-    """The keyword form of :class:`MonitoringProps` (for :class:`EndpointMonitoring`)."""
-
-    metrics_namespace: str
-    latency_p99_threshold_ms: float
-    server_error_rate_percent: float
-    alarm_email: str | None
 
 
 class EndpointMonitoring(Construct):
@@ -178,6 +186,38 @@ class EndpointMonitoring(Construct):
         False when the topic was created here with no ``alarm_email``: nobody hears the alarms yet.
     """
 
+    @overload
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: lambda_.IFunction,
+        alias: lambda_.Alias,
+        model_name: str,
+        api: Api | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        provisioned: bool = False,
+        log_group_name: str | None = None,
+        props: MonitoringProps,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: lambda_.IFunction,
+        alias: lambda_.Alias,
+        model_name: str,
+        api: Api | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        provisioned: bool = False,
+        log_group_name: str | None = None,
+        **settings: Unpack[MonitoringSettings],
+    ) -> None: ...
+
     def __init__(
         self,
         scope: Construct,
@@ -191,12 +231,10 @@ class EndpointMonitoring(Construct):
         provisioned: bool = False,
         log_group_name: str | None = None,
         props: MonitoringProps | None = None,
-        **settings: Unpack[MonitoringSettings],
+        **settings: Any,  # typed by the overloads: MonitoringSettings
     ) -> None:
         # Validate everything before creating anything. The endpoint passes props it already made.
-        if props is not None and settings:
-            raise TypeError(f"EndpointMonitoring: pass props= or {', '.join(sorted(settings))}, not both")
-        props = props if props is not None else MonitoringProps(**settings)
+        props = props_from(OWNER, MonitoringProps, props, settings, SETTINGS)
         if not contract.is_valid_model_name(model_name):
             raise _fail("model_name", model_name, contract.MODEL_NAME_RULE)
         if api is not None and not isinstance(api, apigwv2.HttpApi | apigw.RestApi):
@@ -263,7 +301,7 @@ class EndpointMonitoring(Construct):
         return cloudwatch.Metric(
             namespace=self.metrics_namespace,
             metric_name=name,
-            dimensions_map={"ModelName": self.model_name},
+            dimensions_map={contract.METRIC_DIMENSION: self.model_name},
             statistic=statistic,
             period=PERIOD,
             label=label,

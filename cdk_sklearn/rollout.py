@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final, TypedDict, Unpack, overload
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -29,7 +29,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_sklearn.nag import acknowledge
-from cdk_sklearn.validation import check_choice, invalid
+from cdk_sklearn.validation import ConfigSection, check_choice, invalid, props_from
 
 # canary: 10 % for 5 minutes, then the rest. With one-minute alarms needing 2 of 3
 # datapoints, a broken version is caught in about 3 minutes while it serves 10 % of traffic.
@@ -55,10 +55,20 @@ NAG_MANAGED_POLICY_REASON = (
 
 _VERSION = re.compile(r"^[1-9][0-9]*$")
 OWNER = "SafeRollout"
+SECTION = "rollout"
 
 
-@dataclass(frozen=True)
-class RolloutProps:
+class RolloutSettings(TypedDict, total=False):
+    """The keyword form of :class:`RolloutProps` (for :class:`SafeRollout`), and its cdk.json keys."""
+
+    strategy: str
+
+
+SETTINGS: tuple[str, ...] = tuple(RolloutSettings.__annotations__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutProps(ConfigSection):
     """How :class:`SafeRollout` moves traffic, checked once when made.
 
     Parameters
@@ -72,6 +82,9 @@ class RolloutProps:
 
     strategy: str = DEFAULT_STRATEGY
     owner: str = field(default=OWNER, compare=False, repr=False)
+    config_section = SECTION
+    config_keys = SETTINGS
+    default_owner = OWNER
 
     def __post_init__(self) -> None:
         check_choice("strategy", self.strategy, tuple(STRATEGIES), owner=self.owner)
@@ -86,9 +99,6 @@ class SafeRollout(Construct):
         The construct's parent and id.
     alias
         The alias to deploy (``live``). It must not have weighted routing (see :func:`ab_routing`).
-    strategy
-        ``"canary"`` (default; 10 % for 5 minutes), ``"linear"`` (10 % more every minute) or
-        ``"all_at_once"``; or a :class:`RolloutProps`.
     alarms
         Alarms that stop and roll back a deployment, usually
         :attr:`EndpointMonitoring.rollback_alarms`. Default none: a rollout then rolls back only
@@ -96,13 +106,26 @@ class SafeRollout(Construct):
     warn_without_alarms
         Whether to warn when ``alarms`` is empty (default True). The endpoint says it in terms of
         its own props instead.
+    props
+        The props as a :class:`RolloutProps`; or pass its field as a keyword argument
+        (:class:`RolloutSettings`): ``strategy``, ``"canary"`` (default; 10 % for 5 minutes),
+        ``"linear"`` (10 % more every minute) or ``"all_at_once"``.
 
     Attributes
     ----------
     deployment_group : aws_codedeploy.LambdaDeploymentGroup
         The deployment group (with its application and service role).
+    props : RolloutProps
+        The validated props.
     strategy : str
         The strategy chosen.
+
+    Raises
+    ------
+    TypeError
+        Both ``props`` and keyword props, or an unknown keyword prop.
+    PropsError
+        A prop or an argument the rollout cannot build; raised before any construct is created.
 
     Notes
     -----
@@ -110,17 +133,42 @@ class SafeRollout(Construct):
     acknowledges exactly that finding, with its reason (:func:`cdk_sklearn.nag.acknowledge`).
     """
 
+    @overload
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
         alias: lambda_.Alias,
-        strategy: str | RolloutProps = DEFAULT_STRATEGY,
         alarms: Sequence[cloudwatch.IAlarm] = (),
         warn_without_alarms: bool = True,
+        props: RolloutProps,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        alias: lambda_.Alias,
+        alarms: Sequence[cloudwatch.IAlarm] = (),
+        warn_without_alarms: bool = True,
+        **settings: Unpack[RolloutSettings],
+    ) -> None: ...
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        alias: lambda_.Alias,
+        alarms: Sequence[cloudwatch.IAlarm] = (),
+        warn_without_alarms: bool = True,
+        props: RolloutProps | None = None,
+        **settings: Any,  # typed by the overloads: RolloutSettings
     ) -> None:
-        props = strategy if isinstance(strategy, RolloutProps) else RolloutProps(strategy)
+        props = props_from(OWNER, RolloutProps, props, settings, SETTINGS)
         if not isinstance(alias, lambda_.Alias):
             raise invalid(
                 "alias", alias, "an aws_lambda.Alias created in this app (e.g. endpoint.alias)", owner=OWNER
@@ -144,14 +192,14 @@ class SafeRollout(Construct):
                 owner=OWNER,
             )
         super().__init__(scope, id)
+        self.props = props
         self.strategy = props.strategy
-        strategy = props.strategy
 
         self.deployment_group = codedeploy.LambdaDeploymentGroup(
             self,
             "DeploymentGroup",
             alias=alias,
-            deployment_config=STRATEGIES[strategy],
+            deployment_config=STRATEGIES[props.strategy],
             alarms=list(alarms),
             auto_rollback=codedeploy.AutoRollbackConfig(
                 failed_deployment=True,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TypeVar
+from typing import Any, ClassVar, Self, TypeVar, cast
 
 P = TypeVar("P")
 
@@ -156,3 +156,67 @@ def props_from(
     if unknown:
         raise TypeError(f"{owner}: unknown prop(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
     return props_type(**settings)
+
+
+class ConfigSection:
+    """What makes a part's props type readable from a cdk.json section: :meth:`from_config`.
+
+    A props type inherits it and names its section (``config_section``), its keys (``config_keys``:
+    its settings type's keys, the props fields but ``owner``) and the construct its errors name by
+    default (``default_owner``).
+    """
+
+    config_section: ClassVar[str]
+    config_keys: ClassVar[tuple[str, ...]]
+    default_owner: ClassVar[str]
+
+    @classmethod
+    def from_config(
+        cls, value: Mapping[str, Any] | Self | None, *, owner: str | None = None, section: str | None = None
+    ) -> Self:
+        """Build from a cdk.json object of the settings keys, e.g. ``{"strategy": "linear"}`` for the
+        rollout (or pass props through).
+
+        Parameters
+        ----------
+        value
+            The section: an object of the settings keys; props of this type are returned unchanged, and
+            None gives the defaults.
+        owner
+            The construct named in errors. Default: the props type's own construct.
+        section
+            The object's key in cdk.json, written before each prop in errors
+            (``monitoring.latency_p99_threshold_ms``). Default: the props type's section.
+
+        Raises
+        ------
+        PropsError
+            Not an object, an unknown key (the message lists the allowed ones), or a value the props
+            type refuses, named ``<section>.<key>``.
+        """
+        owner = owner or cls.default_owner
+        section = section or cls.config_section
+        if isinstance(value, cls):
+            return value
+        if value is None:
+            value = {}
+        if not isinstance(value, Mapping):
+            raise PropsError(owner, section, value, f"an object with the keys {', '.join(cls.config_keys)}")
+        unknown = sorted((str(key), key) for key in value if key not in cls.config_keys)
+        if unknown:
+            name, key = unknown[0]
+            raise PropsError(
+                owner,
+                f"{section}.{name}",
+                value[key],
+                f"the keys {', '.join(cls.config_keys)} (unknown: {', '.join(n for n, _ in unknown)})",
+            )
+        try:
+            return cls._from_keys(value, owner)
+        except PropsError as exc:
+            raise exc.relabel(owner, prefix=f"{section}.") from None
+
+    @classmethod
+    def _from_keys(cls, keys: Mapping[str, Any], owner: str) -> Self:
+        # The props types are dataclasses with an ``owner`` field; one without overrides this.
+        return cast(Self, cast(Any, cls)(**keys, owner=owner))

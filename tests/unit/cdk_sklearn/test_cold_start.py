@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from cdk_sklearn.cold_start import ColdStart
+from cdk_sklearn.cold_start import ColdStart, ColdStartSettings, ScalingSchedule
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.validation import PropsError
 from tests.conftest import SKIP_BUNDLING
 
 
@@ -162,3 +164,32 @@ def test_fails_on_bad_cold_start(config, message):
 def test_fails_on_reserved_concurrency_below_provisioned(iris_model):
     with pytest.raises(ValueError, match=r"reserved_concurrency=5 is invalid; allowed: at least .* \(10\)"):
         synth(iris_model, cold_start=AUTOSCALED, reserved_concurrency=5)
+
+
+def test_settings_are_the_fields():
+    assert set(ColdStartSettings.__annotations__) == {f.name for f in dataclasses.fields(ColdStart)}
+
+
+def test_from_config_reads_schedules():
+    cold_start = ColdStart.from_config(AUTOSCALED)
+    assert cold_start.schedules == (
+        ScalingSchedule(name="office-hours", cron="cron(0 7 ? * MON-FRI *)", min=4, max=10),
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "prop"),
+    [
+        ({"strategy": "provisioned", "min": 0}, "cold_start.min"),
+        ({"strategy": "warm"}, "cold_start.strategy"),
+        ({"min": 1, "max": 2, "schedules": "office-hours"}, "cold_start.schedules"),
+        (
+            {"min": 1, "max": 2, "schedules": [{"name": "a", "cron": "x", "min": 1, "max": 2}]},
+            "cold_start.schedules[].cron",
+        ),
+    ],
+)
+def test_fails_from_config_naming_the_prop_in_its_section(config, prop):
+    with pytest.raises(PropsError) as excinfo:
+        ColdStart.from_config(config, owner="SklearnLambdaEndpoint")
+    assert (excinfo.value.owner, excinfo.value.prop) == ("SklearnLambdaEndpoint", prop)

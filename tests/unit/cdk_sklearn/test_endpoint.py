@@ -241,7 +241,7 @@ def test_overrides(iris_model):
         ({"front_door": {"auth": "iam"}, "auth": "iam"}, "not both"),
         (
             {"monitoring": {"latency_p99": 5}},
-            "monitoring.latency_p99=5 is invalid; allowed: a key of monitoring",
+            "monitoring.latency_p99=5 is invalid; allowed: the keys",
         ),
         ({"layer": {"slim": "yes"}}, "layer.slim='yes' is invalid"),
         ({"rollout": {"strategy": "big_bang"}}, "rollout.strategy='big_bang' is invalid"),

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.front_door import FrontDoorProps, FrontDoorSettings, SharedHttpApi
+from cdk_sklearn.validation import PropsError
 from tests.conftest import SKIP_BUNDLING
 from tests.helpers.routes import ROUTE_KEYS as ROUTES
 
@@ -172,3 +176,82 @@ def test_fails_on_bad_front_door(iris_model, props, message):
     with pytest.raises(ValueError) as excinfo:
         synth(iris_model, **props)
     assert message in str(excinfo.value)
+
+
+# -- SharedHttpApi: props=FrontDoorProps or keyword props; FrontDoorProps.from_config -------------
+
+
+def test_settings_are_the_props_fields():
+    assert set(FrontDoorSettings.__annotations__) == {f.name for f in dataclasses.fields(FrontDoorProps)} - {
+        "owner"
+    }
+
+
+def test_shared_api_takes_props():
+    stack = cdk.Stack(cdk.App(), "S")
+    props = FrontDoorProps(auth="none", throttle_rate_limit=5, throttle_burst_limit=10)
+    api = SharedHttpApi(stack, "Api", props=props)
+    assert api.props is props
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::ApiGatewayV2::Stage",
+        {"DefaultRouteSettings": {"ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 10}},
+    )
+
+
+def test_shared_api_keyword_props_make_the_same_props():
+    api = SharedHttpApi(
+        cdk.Stack(cdk.App(), "S"),
+        "Api",
+        auth="jwt",
+        jwt_issuer="https://issuer.example.com",
+        jwt_audience=["client-1"],
+        cors_allow_origins=["https://app.example.com"],
+    )
+    assert api.props == FrontDoorProps(
+        auth="jwt",
+        jwt_issuer="https://issuer.example.com",
+        jwt_audience=("client-1",),
+        cors_allow_origins=("https://app.example.com",),
+    )
+
+
+def test_shared_api_log_retention_sets_the_access_logs():
+    stack = cdk.Stack(cdk.App(), "S")
+    SharedHttpApi(stack, "Api", log_retention=logs.RetentionDays.ONE_WEEK)
+    Template.from_stack(stack).has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 7})
+
+
+@pytest.mark.parametrize("front_door", ["rest_api", "function_url"])
+def test_fails_on_shared_api_props_for_another_front_door(front_door):
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(
+        PropsError, match=rf"^SharedHttpApi: front_door='{front_door}' is invalid; allowed: http_api"
+    ):
+        SharedHttpApi(stack, "Api", props=FrontDoorProps(front_door=front_door, auth="none"))
+    assert stack.node.try_find_child("Api") is None
+
+
+def test_fails_on_shared_api_keyword_front_door_other_than_http_api():
+    with pytest.raises(PropsError, match=r"SharedHttpApi: front_door='rest_api' is invalid"):
+        SharedHttpApi(cdk.Stack(cdk.App(), "S"), "Api", front_door="rest_api")
+
+
+def test_fails_on_shared_api_props_and_keyword_props():
+    with pytest.raises(TypeError, match=r"SharedHttpApi: pass props= or keyword props \(auth\), not both"):
+        SharedHttpApi(  # type: ignore[call-overload]
+            cdk.Stack(cdk.App(), "S"), "Api", props=FrontDoorProps(), auth="none"
+        )
+
+
+def test_fails_on_shared_api_unknown_keyword_listing_the_allowed_ones():
+    with pytest.raises(TypeError, match=r"unknown prop\(s\) authentication; allowed: front_door, auth, "):
+        SharedHttpApi(cdk.Stack(cdk.App(), "S"), "Api", authentication="iam")  # type: ignore[call-overload]
+
+
+def test_from_config_reads_a_cdk_json_section():
+    props = FrontDoorProps.from_config(
+        {"auth": "jwt", "jwt_issuer": "https://issuer.example.com", "jwt_audience": ["client-1"]}
+    )
+    assert props == FrontDoorProps(
+        auth="jwt", jwt_issuer="https://issuer.example.com", jwt_audience=("client-1",)
+    )

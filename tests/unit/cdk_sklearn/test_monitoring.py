@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
@@ -11,7 +12,13 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from cdk_sklearn.monitoring import DEFAULT_NAMESPACE, EMF_METRICS, EndpointMonitoring
+from cdk_sklearn.monitoring import (
+    DEFAULT_NAMESPACE,
+    EMF_METRICS,
+    EndpointMonitoring,
+    MonitoringProps,
+    MonitoringSettings,
+)
 from tests.unit.cdk_sklearn.plain_endpoint import http_api, plain_endpoint
 
 
@@ -154,23 +161,41 @@ def test_throttles_alarm_fires_on_any_throttle_of_the_alias(bare):
     assert alarm["Threshold"] == 0
 
 
+def logical_ids(monitoring: EndpointMonitoring) -> dict[str, str]:
+    """The template's logical id of each alarm in ``monitoring.alarms``, by key."""
+    stack = cdk.Stack.of(monitoring)
+    return {
+        key: stack.get_logical_id(cast(cdk.CfnElement, alarm.node.default_child))
+        for key, alarm in monitoring.alarms.items()
+    }
+
+
+def synthesized_alarms(monitoring: EndpointMonitoring, template: Template) -> dict[str, Any]:
+    """The template's alarm of each key of ``monitoring.alarms``."""
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    return {key: alarms[logical_id]["Properties"] for key, logical_id in logical_ids(monitoring).items()}
+
+
+@pytest.mark.parametrize("case", ["provisioned", "bare"])
+def test_alarms_are_every_alarm_the_template_holds(request, case):
+    monitoring, template = request.getfixturevalue(case)
+    keyed = list(logical_ids(monitoring).values())
+    assert sorted(keyed) == sorted(template.find_resources("AWS::CloudWatch::Alarm"))
+
+
 def test_spillover_alarm_when_provisioned(provisioned):
     monitoring, template = provisioned
-    alarm = alarm_named(template, "MonitoringProvisionedSpilloverAlarm")
+    alarm = synthesized_alarms(monitoring, template)["provisioned_spillover"]
     assert alarm["MetricName"] == "ProvisionedConcurrencySpilloverInvocations"
-    assert set(monitoring.alarms) == {
-        "server_error_rate",
-        "latency_p99",
-        "throttles",
-        "provisioned_spillover",
-    }
 
 
 def test_no_spillover_alarm_or_chart_without_provisioned_concurrency(bare):
     monitoring, template = bare
-    assert set(monitoring.alarms) == {"server_error_rate", "latency_p99", "throttles"}
+    assert "provisioned_spillover" not in monitoring.alarms
+    spillover = "ProvisionedConcurrencySpilloverInvocations"
+    assert spillover not in json.dumps(template.find_resources("AWS::CloudWatch::Alarm"))
     names = {name for _, name, _ in charted(dashboard_body(template))}
-    assert not {"ProvisionedConcurrencyUtilization", "ProvisionedConcurrencySpilloverInvocations"} & names
+    assert not {"ProvisionedConcurrencyUtilization", spillover} & names
 
 
 def test_rollback_alarms_are_error_rate_and_latency(provisioned):
@@ -318,3 +343,91 @@ def test_reads_the_metrics_the_runtime_emits():
 
     assert set(EMF_METRICS) == set(METRIC_UNITS)
     assert DEFAULT_NAMESPACE == DEFAULT_METRICS_NAMESPACE
+
+
+def alarm_metrics(template: Template) -> list[tuple[str, str, list[str]]]:
+    """(namespace, metric name, dimension names) of every metric every alarm reads, math included."""
+    found = []
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        stats = [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m]
+        if "MetricName" in props:
+            stats.append(props)
+        for metric in stats:
+            dimensions = [d["Name"] for d in metric.get("Dimensions", [])]
+            found.append((metric["Namespace"], metric["MetricName"], dimensions))
+    return found
+
+
+def dashboard_metrics(template: Template) -> list[tuple[str, str, list[str]]]:
+    """(namespace, metric name, dimension names) of every metric on every dashboard widget."""
+    found = []
+    for widget in dashboard_body(template)["widgets"]:
+        for line in widget["properties"].get("metrics", []):
+            fields = line[:-1] if isinstance(line[-1], dict) else line
+            found.append((fields[0], fields[1], fields[2::2]))
+    return found
+
+
+def test_metrics_namespace_feeds_every_alarm_and_widget_on_the_runtime_metrics():
+    from lambda_runtime.contract import METRIC_DIMENSION, METRIC_NAMES
+
+    monitoring, template = synth(provisioned=True, metrics_namespace="team-a")
+    metrics = alarm_metrics(template) + dashboard_metrics(template)
+    # The runtime's metrics are the ones with its dimension; AWS's (API Gateway's 4xx too) have others.
+    runtime = [(namespace, name) for namespace, name, dims in metrics if METRIC_DIMENSION in dims]
+    assert {name for _, name in runtime} == set(METRIC_NAMES)
+    assert {namespace for namespace, _ in runtime} == {"team-a"}
+    assert "cdk-sklearn" not in {namespace for namespace, _, _ in metrics}
+    assert "cdk-sklearn" not in json.dumps(dashboard_body(template))
+    assert len(alarm_metrics(template)) > len(monitoring.alarms)  # the error rate's math is read too
+
+
+def test_settings_are_the_props_fields():
+    assert set(MonitoringSettings.__annotations__) == {
+        f.name for f in dataclasses.fields(MonitoringProps)
+    } - {"owner"}
+
+
+def test_props_form_builds_the_same_alarms_as_keywords():
+    props = MonitoringProps(latency_p99_threshold_ms=250, metrics_namespace="team-a")
+    stack = cdk.Stack(cdk.App(), "Test")
+    function, alias = plain_endpoint(stack)
+    monitoring = EndpointMonitoring(
+        stack, "Monitoring", function=function, alias=alias, model_name="iris", props=props
+    )
+    assert monitoring.props is props
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"Namespace": "team-a", "MetricName": "PredictionLatency", "Threshold": 250},
+    )
+
+
+def test_fails_on_props_and_keyword_props():
+    stack = cdk.Stack(cdk.App(), "Test")
+    function, alias = plain_endpoint(stack)
+    with pytest.raises(TypeError, match="pass props= or keyword props"):
+        EndpointMonitoring(  # type: ignore[call-overload]
+            stack,
+            "Monitoring",
+            function=function,
+            alias=alias,
+            model_name="iris",
+            props=MonitoringProps(),
+            alarm_email="ops@example.com",
+        )
+
+
+def test_fails_on_unknown_keyword_prop_listing_the_allowed_ones():
+    stack = cdk.Stack(cdk.App(), "Test")
+    function, alias = plain_endpoint(stack)
+    with pytest.raises(TypeError, match=r"unknown prop\(s\) latency_ms; allowed: metrics_namespace, "):
+        EndpointMonitoring(  # type: ignore[call-overload]
+            stack, "Monitoring", function=function, alias=alias, model_name="iris", latency_ms=5
+        )
+    assert stack.node.try_find_child("Monitoring") is None
+
+
+def test_from_config_reads_a_cdk_json_section():
+    props = MonitoringProps.from_config({"latency_p99_threshold_ms": 250, "alarm_email": "ops@example.com"})
+    assert props == MonitoringProps(latency_p99_threshold_ms=250.0, alarm_email="ops@example.com")

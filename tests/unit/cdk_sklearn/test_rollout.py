@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Annotations, Match, Template
 
 from cdk_sklearn.monitoring import EndpointMonitoring
-from cdk_sklearn.rollout import STRATEGIES, SafeRollout, ab_routing
+from cdk_sklearn.rollout import STRATEGIES, RolloutProps, RolloutSettings, SafeRollout, ab_routing
 from tests.unit.cdk_sklearn.plain_endpoint import plain_endpoint
 
 CONFIG_NAMES = {
@@ -210,3 +211,39 @@ def test_fails_ab_routing_on_invalid_input(version, weight, message):
     function, _ = plain_endpoint(stack)
     with pytest.raises(ValueError, match=rf"ab_routing: {message}"):
         ab_routing(function, version=version, weight=weight)
+
+
+def test_settings_are_the_props_fields():
+    assert set(RolloutSettings.__annotations__) == {f.name for f in dataclasses.fields(RolloutProps)} - {
+        "owner"
+    }
+
+
+def test_takes_props():
+    props = RolloutProps(strategy="linear")
+    rollout, _, template = synth(props=props)
+    assert rollout.props is props
+    template.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup", {"DeploymentConfigName": CONFIG_NAMES["linear"]}
+    )
+
+
+def test_fails_on_props_and_keyword_props():
+    stack = cdk.Stack(cdk.App(), "Test")
+    _, alias = plain_endpoint(stack)
+    with pytest.raises(TypeError, match=r"SafeRollout: pass props= or keyword props \(strategy\), not both"):
+        SafeRollout(  # type: ignore[call-overload]
+            stack, "Rollout", alias=alias, props=RolloutProps(), strategy="linear"
+        )
+    assert stack.node.try_find_child("Rollout") is None
+
+
+def test_fails_on_unknown_keyword_prop_listing_the_allowed_ones():
+    stack = cdk.Stack(cdk.App(), "Test")
+    _, alias = plain_endpoint(stack)
+    with pytest.raises(TypeError, match=r"SafeRollout: unknown prop\(s\) deployment; allowed: strategy"):
+        SafeRollout(stack, "Rollout", alias=alias, deployment="canary")  # type: ignore[call-overload]
+
+
+def test_from_config_reads_a_cdk_json_section():
+    assert RolloutProps.from_config({"strategy": "all_at_once"}) == RolloutProps(strategy="all_at_once")
