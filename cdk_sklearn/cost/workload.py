@@ -117,6 +117,13 @@ class Workload:
     lmi_target_utilization: float = LMI_TARGET_UTILIZATION
 
     def __post_init__(self) -> None:
+        # One group of fields at a time; the first wrong field raises, naming itself and what is allowed.
+        self._check_function()
+        self._check_cold_starts()
+        self._check_bills()
+        self._check_lmi()
+
+    def _check_function(self) -> None:
         require(
             math.isfinite(self.requests_per_month) and self.requests_per_month >= 0,
             f"requests per month must be a number >= 0, got {self.requests_per_month!r}",
@@ -135,6 +142,8 @@ class Workload:
             self.architecture in ARCHITECTURES,
             f"architecture must be one of {', '.join(ARCHITECTURES)}, got {self.architecture!r}",
         )
+
+    def _check_cold_starts(self) -> None:
         require(
             0.0 <= self.cold_start_rate <= 1.0,
             "cold-start rate is a fraction of requests from 0 to 1 (0.01 = 1%), "
@@ -166,6 +175,8 @@ class Workload:
             math.isfinite(self.snapstart_restore_ms) and self.snapstart_restore_ms >= 0,
             f"SnapStart billed restore duration must be >= 0 ms, got {self.snapstart_restore_ms!r}",
         )
+
+    def _check_bills(self) -> None:
         require(
             isinstance(self.custom_metrics, int) and self.custom_metrics >= 0,
             f"custom metrics must be a whole number >= 0, got {self.custom_metrics!r}",
@@ -178,6 +189,8 @@ class Workload:
             isinstance(self.sagemaker_instances, int) and self.sagemaker_instances >= 1,
             f"SageMaker instances per endpoint must be a whole number >= 1, got {self.sagemaker_instances!r}",
         )
+
+    def _check_lmi(self) -> None:
         require(
             self.lmi_instance_type in LMI_INSTANCE_TYPES,
             f"LMI instance type must be one of {', '.join(LMI_INSTANCE_TYPES)}, "
