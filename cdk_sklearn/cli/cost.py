@@ -7,24 +7,9 @@ import json
 from typing import Any
 
 from cdk_sklearn.cli.main import UsageError
-from cdk_sklearn.cost.model import (
-    ARCHITECTURES,
-    CUSTOM_METRICS,
-    FRONT_DOORS,
-    LAMBDA_PLATFORM_LOG_BYTES,
-    LMI_MIN_INSTANCES,
-    LMI_VPC_OPTIONS,
-    REQUEST_LOG_BYTES,
-    BatchWorkload,
-    CostReport,
-    Workload,
-    alarm_metrics,
-    compare,
-    compare_batch,
-    format_requests,
-    parse_requests,
-    saving,
-)
+from cdk_sklearn.cost.batch import BatchWorkload, compare_batch
+from cdk_sklearn.cost.cloudwatch import alarm_metrics
+from cdk_sklearn.cost.compare import CostReport, compare, saving
 from cdk_sklearn.cost.prices import (
     FREE_TIER_CHANGE,
     HOURS_PER_MONTH,
@@ -32,6 +17,18 @@ from cdk_sklearn.cost.prices import (
     PRICES,
     PRICES_CHECKED,
     REGION,
+)
+from cdk_sklearn.cost.workload import (
+    ARCHITECTURES,
+    CUSTOM_METRICS,
+    FRONT_DOORS,
+    LAMBDA_PLATFORM_LOG_BYTES,
+    LMI_MIN_INSTANCES,
+    LMI_VPC_OPTIONS,
+    REQUEST_LOG_BYTES,
+    Workload,
+    format_requests,
+    parse_requests,
 )
 from lambda_runtime.limits import DEFAULT_ARCHITECTURE
 

@@ -88,42 +88,24 @@ def build_event(
     now = time.time() if now is None else now
     parts = urlsplit(target)
     path = parts.path or "/"
-    joined: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in headers:
-        key = name.lower()
-        if key == "cookie":
-            cookies.extend(c.strip() for c in value.split(";") if c.strip())
-            continue
-        joined[key] = f"{joined[key]},{value}" if key in joined else value
-    query: dict[str, str] = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        query[key] = f"{query[key]},{value}" if key in query else value
-    request_id = base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
+    pairs = [(name.lower(), value) for name, value in headers]
+    joined = _joined((key, value) for key, value in pairs if key != "cookie")
+    cookies = [c.strip() for key, value in pairs if key == "cookie" for c in value.split(";") if c.strip()]
+    query = _joined(parse_qsl(parts.query, keep_blank_values=True))
+    http = {
+        "method": method.upper(),
+        "path": path,
+        "protocol": "HTTP/1.1",
+        "sourceIp": source_ip,
+        "userAgent": joined.get("user-agent", ""),
+    }
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
         "rawQueryString": parts.query,
         "headers": joined,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": _API_ID,
-            "domainName": host,
-            "domainPrefix": host.split(".", 1)[0],
-            "http": {
-                "method": method.upper(),
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": joined.get("user-agent", ""),
-            },
-            "requestId": request_id,
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
+        "requestContext": _request_context(http, host, now),
         "isBase64Encoded": False,
     }
     if cookies:
@@ -131,16 +113,42 @@ def build_event(
     if query:
         event["queryStringParameters"] = query
     if body:
-        if is_text(joined.get("content-type")):
-            try:
-                event["body"] = body.decode("utf-8")
-            except UnicodeDecodeError:
-                event["body"] = base64.b64encode(body).decode("ascii")
-                event["isBase64Encoded"] = True
-        else:
-            event["body"] = base64.b64encode(body).decode("ascii")
-            event["isBase64Encoded"] = True
+        event["body"], event["isBase64Encoded"] = _event_body(body, joined.get("content-type"))
     return event
+
+
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Name -> value, a repeated name's values joined with commas (as API Gateway joins them)."""
+    joined: dict[str, str] = {}
+    for key, value in pairs:
+        joined[key] = f"{joined[key]},{value}" if key in joined else value
+    return joined
+
+
+def _request_context(http: dict[str, str], host: str, now: float) -> dict[str, Any]:
+    """The event's ``requestContext``, with a fresh request id in API Gateway's style."""
+    return {
+        "accountId": "anonymous",
+        "apiId": _API_ID,
+        "domainName": host,
+        "domainPrefix": host.split(".", 1)[0],
+        "http": http,
+        "requestId": base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("="),
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "timeEpoch": int(now * 1000),
+    }
+
+
+def _event_body(body: bytes, content_type: str | None) -> tuple[str, bool]:
+    """The body as the event carries it, and whether that is base64: text only when typed and UTF-8."""
+    if is_text(content_type):
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), True
 
 
 def parse_response(response: Any) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from cdk_sklearn.cost.model import CostReport, format_requests
+from cdk_sklearn.cost.compare import CostReport
 from cdk_sklearn.cost.prices import PRICES_CHECKED, REGION
+from cdk_sklearn.cost.workload import format_requests
 
 _STYLE = {"lambda": "-", "sagemaker": "--", "sagemaker-serverless": ":"}
 
@@ -28,7 +29,7 @@ def plot_costs(report: CostReport, path: str | Path) -> Path:
     Parameters
     ----------
     report
-        The comparison to draw (from :func:`cdk_sklearn.cost.model.compare`).
+        The comparison to draw (from :func:`cdk_sklearn.cost.compare.compare`).
     path
         Where to write the PNG; its directory must exist.
 

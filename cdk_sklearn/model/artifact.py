@@ -2,16 +2,14 @@
 
 Runs at every synth, so it must be fast and must never load the model: a pickle executes code when
 loaded. joblib and pickle files are read with :mod:`cdk_sklearn.model.pickle_scan` (a symbolic pickle
-machine), skops files by reading their JSON schema, ONNX graphs by walking the top-level fields of their
-protobuf and reading the verification report ``cdk-sklearn convert`` wrote next to them.
+machine) through :mod:`cdk_sklearn.model.compressed` (joblib's compressors), skops files by reading
+their JSON schema, ONNX graphs by walking the top-level fields of their protobuf and reading the
+verification report ``cdk-sklearn convert`` wrote next to them.
 """
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import hashlib
-import io
 import json
 import lzma
 import os
@@ -24,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from cdk_sklearn.model.pickle_scan import PickleScanError, scan_pickle
+from cdk_sklearn.model.compressed import READ_CHUNK, compression_of, open_stream
+from cdk_sklearn.model.pickle_scan import PickleScanError, ScanResult, scan_pickle
 from lambda_runtime import contract
 
 ModelFormat = Literal["joblib", "pickle", "skops", "onnx"]
@@ -33,16 +32,7 @@ _EXPECTED = (
     "expected a scikit-learn model written by joblib.dump (optionally compressed), pickle.dump or "
     "skops.io.dump, or an .onnx graph written by cdk-sklearn convert"
 )
-_READ_CHUNK = 1 << 20
-# Magic bytes of the compressors joblib.dump(compress=...) can use.
-_GZIP_MAGIC = b"\x1f\x8b"
-_BZ2_MAGIC = b"BZh"
-_XZ_MAGIC = b"\xfd7zXZ\x00"
-_LZMA_MAGIC = b"]\x00\x00"
-_LZ4_MAGIC = b"\x04\x22\x4d\x18"
-_ZLIB_MAGIC = b"\x78"  # a zlib stream's first byte for the 32 KiB window every compressor uses
 _ZIP_MAGIC = b"PK\x03\x04"
-_OLD_JOBLIB_MAGIC = b"ZF"
 _VERSION = re.compile(r"^\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[a-zA-Z0-9.]+)?$")
 
 # Top-level modules a model may reference -> the PyPI distribution that provides them.
@@ -175,39 +165,54 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelArtifact:
         was expected.
     """
     file = Path(path).expanduser().resolve()
-    if not file.is_file():
-        raise FileNotFoundError(f"model file {file} does not exist or is not a file; {_EXPECTED}")
-    size = file.stat().st_size
-    if size == 0:
-        raise ValueError(f"model file {file} is empty; {_EXPECTED}")
+    size = _checked_size(file)
     digest = _sha256(file)
     with file.open("rb") as raw:
         head = raw.read(8)
     if _looks_like_onnx(file, head):
         return _inspect_onnx(file, digest, size)
     if head.startswith(_ZIP_MAGIC):
-        version, modules, skops_version, named, referenced = _inspect_skops(file)
-        needs = _Needs(version, modules, named_columns=named, loads_with_joblib=False)
-        requirements = _requirements(needs, extra=(f"skops=={skops_version}",))
-        return ModelArtifact(
-            file,
-            digest,
-            size,
-            "skops",
-            version,
-            modules,
-            requirements,
-            named_columns=named,
-            referenced=referenced,
-        )
-    compression = _compression(head)
+        return _skops_artifact(file, digest, size)
+    return _pickle_artifact(file, digest, size, compression_of(head))
+
+
+def _checked_size(file: Path) -> int:
+    """The size of ``file``, which must exist and hold something."""
+    if not file.is_file():
+        raise FileNotFoundError(f"model file {file} does not exist or is not a file; {_EXPECTED}")
+    size = file.stat().st_size
+    if size == 0:
+        raise ValueError(f"model file {file} is empty; {_EXPECTED}")
+    return size
+
+
+def _skops_artifact(file: Path, digest: str, size: int) -> ModelArtifact:
+    """A .skops zip: what it needs is read from its schema, not from a pickle stream."""
+    version, modules, skops_version, named, referenced = _inspect_skops(file)
+    needs = _Needs(version, modules, named_columns=named, loads_with_joblib=False)
+    requirements = _requirements(needs, extra=(f"skops=={skops_version}",))
+    return ModelArtifact(
+        file,
+        digest,
+        size,
+        "skops",
+        version,
+        modules,
+        requirements,
+        named_columns=named,
+        referenced=referenced,
+    )
+
+
+def _scan(file: Path, compression: str | None) -> ScanResult:
+    """The symbolic scan of a joblib or pickle file's stream; refuses what cannot be a model."""
     if compression == "zf":
         raise ValueError(
             f"model file {file} was written by joblib older than 0.10 (zlib 'ZF' format), which is not "
             "supported; load it with that joblib and save it again with a current joblib.dump"
         )
     try:
-        with _open_stream(file, compression) as stream:
+        with open_stream(file, compression) as stream:
             scan = scan_pickle(stream)
     except (PickleScanError, EOFError, OSError, lzma.LZMAError, zlib.error) as exc:
         what = f"{compression}-compressed joblib file" if compression else "pickle stream"
@@ -217,6 +222,12 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelArtifact:
             f"model file {file} is a pickle that references no class or function, so it holds plain data, "
             f"not a model; {_EXPECTED}"
         )
+    return scan
+
+
+def _pickle_artifact(file: Path, digest: str, size: int, compression: str | None) -> ModelArtifact:
+    """A joblib or plain pickle file, from the symbolic scan of its stream (never unpickled)."""
+    scan = _scan(file, compression)
     modules = scan.modules
     version = _training_version(file, scan.sklearn_versions.most_common())
     is_joblib = compression is not None or scan.joblib_arrays > 0 or "joblib" in modules
@@ -231,14 +242,6 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelArtifact:
         loads_with_joblib=True,
         xgboost_version=xgboost_version,
     )
-    requirements = _requirements(needs, extra=numpy_floor)
-    advisories: list[str] = []
-    if "xgboost" in modules and xgboost_version is None:
-        advisories.append(
-            f"model {file.name} does not record the XGBoost version that wrote it (a pre-1.6 binary "
-            "booster?), so the layer gets the newest xgboost-cpu; pin the training version with "
-            "extra_requirements=['xgboost-cpu==X.Y.Z'] if predictions must match exactly"
-        )
     return ModelArtifact(
         file,
         digest,
@@ -246,109 +249,31 @@ def inspect_model(path: str | os.PathLike[str]) -> ModelArtifact:
         model_format,
         version,
         modules,
-        requirements,
+        _requirements(needs, extra=numpy_floor),
         compression,
         named_columns=scan.named_columns > 0,
         xgboost_version=xgboost_version,
         referenced=frozenset(g.module for g in scan.globals),
-        advisories=tuple(advisories),
+        advisories=_xgboost_advisories(file, modules, xgboost_version),
     )
+
+
+def _xgboost_advisories(file: Path, modules: frozenset[str], xgboost_version: str | None) -> tuple[str, ...]:
+    if "xgboost" in modules and xgboost_version is None:
+        return (
+            f"model {file.name} does not record the XGBoost version that wrote it (a pre-1.6 binary "
+            "booster?), so the layer gets the newest xgboost-cpu; pin the training version with "
+            "extra_requirements=['xgboost-cpu==X.Y.Z'] if predictions must match exactly",
+        )
+    return ()
 
 
 def _sha256(file: Path) -> str:
     digest = hashlib.sha256()
     with file.open("rb") as handle:
-        while chunk := handle.read(_READ_CHUNK):
+        while chunk := handle.read(READ_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _compression(head: bytes) -> str | None:
-    # No magic is a prefix of another, so the order of the checks does not matter.
-    magics = (
-        (_GZIP_MAGIC, "gzip"),
-        (_BZ2_MAGIC, "bz2"),
-        (_XZ_MAGIC, "xz"),
-        (_LZMA_MAGIC, "lzma"),
-        (_LZ4_MAGIC, "lz4"),
-        (_ZLIB_MAGIC, "zlib"),
-        (_OLD_JOBLIB_MAGIC, "zf"),
-    )
-    return next((name for magic, name in magics if head.startswith(magic)), None)
-
-
-class _ZlibReader(io.RawIOBase):
-    """A readable stream over a raw zlib stream (joblib's ``compress=("zlib", n)`` format)."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw = raw
-        self._inflate = zlib.decompressobj()
-        self._pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        while not self._pending:
-            if self._inflate.eof:
-                return 0
-            compressed = self._raw.read(_READ_CHUNK)
-            if not compressed:
-                raise EOFError("the zlib stream ends early (file truncated?)")
-            self._pending = self._inflate.decompress(compressed)
-        count = min(len(view), len(self._pending))
-        view[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        return count
-
-
-class _Stream:
-    """Context manager opening a model file as a decompressed binary stream."""
-
-    def __init__(self, file: Path, compression: str | None) -> None:
-        self._file = file
-        self._compression = compression
-        self._handles: list[IO[bytes]] = []
-
-    def __enter__(self) -> IO[bytes]:
-        raw = self._file.open("rb")
-        self._handles.append(raw)
-        stream: IO[bytes]
-        if self._compression is None:
-            stream = io.BufferedReader(raw, _READ_CHUNK)
-        elif self._compression == "gzip":
-            stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-        elif self._compression == "bz2":
-            stream = bz2.BZ2File(raw, mode="rb")
-        elif self._compression in ("xz", "lzma"):
-            stream = lzma.LZMAFile(raw, mode="rb")
-        elif self._compression == "lz4":
-            stream = _lz4_stream(self._file, raw)
-        else:
-            stream = io.BufferedReader(_ZlibReader(raw), _READ_CHUNK)
-        self._handles.append(stream)
-        return stream
-
-    def __exit__(self, *exc_info: object) -> None:
-        for handle in reversed(self._handles):
-            handle.close()
-
-
-def _open_stream(file: Path, compression: str | None) -> _Stream:
-    return _Stream(file, compression)
-
-
-def _lz4_stream(file: Path, raw: IO[bytes]) -> IO[bytes]:
-    try:
-        import lz4.frame  # optional: joblib itself needs it to write such files
-    except ModuleNotFoundError as exc:
-        raise ValueError(
-            f"model file {file} is lz4-compressed; install the 'lz4' package to let cdk-sklearn read it "
-            "(pip install lz4), or save the model with another compressor"
-        ) from exc
-    stream: IO[bytes] = lz4.frame.LZ4FrameFile(raw, mode="rb")
-    return stream
 
 
 def _training_version(file: Path, counts: list[tuple[str, int]], library: str = "scikit-learn") -> str | None:

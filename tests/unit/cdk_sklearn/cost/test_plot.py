@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cdk_sklearn.cost.model import Workload, compare
+from cdk_sklearn.cost.compare import compare
 from cdk_sklearn.cost.plot import plot_costs, volume_range
+from cdk_sklearn.cost.workload import Workload
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from cdk_sklearn.cost.model import REQUEST_LOG_BYTES, Workload, lambda_option
+from cdk_sklearn.cost.lambda_bill import lambda_option
+from cdk_sklearn.cost.workload import REQUEST_LOG_BYTES, Workload
 from tests.helpers import models
 from tests.helpers.apigw_events import JSON_HEADERS, LambdaContext, http_api_event
 
