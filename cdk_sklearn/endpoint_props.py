@@ -25,7 +25,7 @@ from cdk_sklearn.model_function import FUNCTION_SETTINGS, ModelFunctionProps
 from cdk_sklearn.monitoring import MonitoringProps
 from cdk_sklearn.rollout import STRATEGIES as ROLLOUT_STRATEGIES
 from cdk_sklearn.rollout import RolloutProps
-from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int, invalid
+from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int, check_known, invalid
 from lambda_runtime import contract
 
 OWNER = "SklearnLambdaEndpoint"
@@ -195,9 +195,7 @@ class EndpointProps:
         PropsError
             A value its owner cannot build; the message names the prop as the user wrote it.
         """
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise TypeError(f"{OWNER}: unknown prop(s) {', '.join(unknown)}; allowed: {', '.join(SETTINGS)}")
+        check_known(OWNER, settings, SETTINGS)
         if "model_path" not in settings:
             raise TypeError(f"{OWNER}: model_path is required (the model file to serve)")
         given: dict[str, Any] = dict(settings)

@@ -69,7 +69,8 @@ _NAMESPACE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 class ModelFunctionSettings(TypedDict, total=False):
     """The props of a model function as keyword arguments (and cdk.json keys); see
-    :class:`ModelFunctionProps`."""
+    :class:`ModelFunctionProps`. A construct's settings that compose them include these keys (``layer``
+    may also be its cdk.json object)."""
 
     model_path: str | os.PathLike[str]
     runtime: str | lambda_.Runtime
@@ -83,7 +84,7 @@ class ModelFunctionSettings(TypedDict, total=False):
     metrics_namespace: str
     code_paths: Sequence[str | os.PathLike[str]]
     skops_trusted_types: Sequence[str]
-    layer: LayerProps
+    layer: LayerProps | Mapping[str, Any]
     engine: str
     sample_input: str | os.PathLike[str] | None
     onnx_tolerance: float

@@ -152,10 +152,15 @@ def props_from(
         if not isinstance(props, props_type):
             raise TypeError(f"{owner}: props= takes a {props_type.__name__}, not {type(props).__name__}")
         return props
+    check_known(owner, settings, allowed)
+    return props_type(**settings)
+
+
+def check_known(owner: str, settings: Mapping[str, object], allowed: Sequence[str]) -> None:
+    """Raise ``TypeError`` naming every setting not in ``allowed``, and listing the allowed ones."""
     unknown = sorted(set(settings) - set(allowed))
     if unknown:
         raise TypeError(f"{owner}: unknown prop(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
-    return props_type(**settings)
 
 
 class ConfigSection:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any, Required, Unpack
 
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
 from cdk_sklearn.layer import LayerProps
-from cdk_sklearn.model_function import FUNCTION_SETTINGS, ModelFunctionProps
-from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int
+from cdk_sklearn.model_function import FUNCTION_SETTINGS, ModelFunctionProps, ModelFunctionSettings
+from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int, check_known
 from lambda_runtime import contract, limits
 
 OWNER = "SklearnBatchScoring"
@@ -39,13 +37,13 @@ def _check_prefix(prop: str, value: object) -> str:
     return str(value)
 
 
-class BatchSettings(TypedDict, total=False):
-    """The props of :class:`SklearnBatchScoring` as keyword arguments; each is documented there."""
+class BatchSettings(ModelFunctionSettings, total=False):
+    """The props of :class:`SklearnBatchScoring` as keyword arguments; each is documented there (the
+    model-function keys, inherited, make the job's own function)."""
 
     input_bucket: Required[s3.IBucket]
     input_prefix: Required[str]
     output_prefix: Required[str]
-    model_path: str | os.PathLike[str]
     endpoint: SklearnLambdaEndpoint | None
     output_bucket: s3.IBucket | None
     input_format: str
@@ -56,21 +54,6 @@ class BatchSettings(TypedDict, total=False):
     split_mib: int
     trigger_on_upload: bool
     alarm_topic: sns.ITopic | None
-    runtime: str | lambda_.Runtime
-    architecture: str | lambda_.Architecture
-    memory_size: int
-    timeout_seconds: int
-    ephemeral_storage_mb: int
-    environment: Mapping[str, str]
-    metrics_namespace: str
-    code_paths: Sequence[str | os.PathLike[str]]
-    skops_trusted_types: Sequence[str]
-    layer: LayerProps | Mapping[str, Any]
-    engine: str
-    sample_input: str | os.PathLike[str] | None
-    onnx_tolerance: float
-    log_retention_days: int
-    tracing: bool
 
 
 SETTINGS: tuple[str, ...] = tuple(BatchSettings.__annotations__)
@@ -199,9 +182,7 @@ class BatchProps:
         PropsError
             A value its owner cannot build, or a function setting together with ``endpoint``.
         """
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise TypeError(f"{OWNER}: unknown prop(s) {', '.join(unknown)}; allowed: {', '.join(SETTINGS)}")
+        check_known(OWNER, settings, SETTINGS)
         given: dict[str, Any] = dict(settings)
         own = {name: given.pop(name) for name in OWN_FUNCTION_SETTINGS if name in given}
         if given.get("endpoint") is not None and own:

@@ -198,26 +198,12 @@ def _statements(
         iam.PolicyStatement(
             sid="ManageChildren",
             actions=["states:DescribeExecution", "states:StopExecution"],
-            resources=[
-                stack.format_arn(
-                    service="states",
-                    resource="execution",
-                    resource_name=f"{name}/*",
-                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
+            resources=[_own(stack, "execution", name)],
         ),
         iam.PolicyStatement(
             sid="ManageMapRuns",
             actions=["states:DescribeMapRun", "states:UpdateMapRun"],
-            resources=[
-                stack.format_arn(
-                    service="states",
-                    resource="mapRun",
-                    resource_name=f"{name}/*",
-                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                )
-            ],
+            resources=[_own(stack, "mapRun", name)],
         ),
         iam.PolicyStatement(
             sid="ReadManifest", actions=["s3:GetObject"], resources=[out.arn_for_objects(f"{runs}*")]
@@ -234,6 +220,16 @@ def _statements(
         ),
     ]
     return [*statements, *_observability_statements(p.tracing)]
+
+
+def _own(stack: cdk.Stack, resource: str, state_machine_name: str) -> str:
+    """The ARN of every ``resource`` (executions, map runs) of this state machine."""
+    return stack.format_arn(
+        service="states",
+        resource=resource,
+        resource_name=f"{state_machine_name}/*",
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
 
 
 def _observability_statements(tracing: bool) -> list[iam.PolicyStatement]:
