@@ -8,24 +8,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-from sklearn.ensemble import RandomForestClassifier
 
 from lambda_runtime import contract
 from lambda_runtime.batch import LocalStore, score_segment
 from tests.helpers import models
 from tests.helpers.batch import job, loaded
+from tests.unit.lambda_runtime.conftest import two_output_forest
 
 N_OUTPUTS = 2
-
-
-def two_output_forest() -> Any:
-    features, target = models.iris()
-    wide = (features[:, 0] > 5.8).astype(int)
-    return RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(
-        features, np.column_stack([target, wide])
-    )
 
 
 def scored(tmp_path: Path, estimator: Any, text: str, file_format: str) -> list[Any]:
