@@ -33,6 +33,7 @@ class Output:
             self.writer.writerow([*id_fields, *prediction_fields])
 
     def add(self, ident: list[Any], value: Any) -> None:
+        """Add one row: its id fields and its prediction (one cell per prediction field in CSV)."""
         if self.writer is None:
             record = dict(zip(self.id_fields, ident, strict=True))
             record[c.PREDICTION_FIELD] = value
@@ -70,16 +71,19 @@ class Output:
             self.add([ident] if flat else list(ident), value)
 
     def body(self) -> IO[bytes]:
+        """The object's bytes so far, rewound, to be written to the store."""
         self.text.flush()
         self.file.seek(0)
         return self.file
 
     def close(self) -> None:
+        """Free the spooled file."""
         self.text.detach()
         self.file.close()
 
 
 def prediction_fields(model: LoadedModel, method: str) -> list[str]:
+    """The output's prediction columns: one per class for a single-output classifier's scores, else one."""
     classes = model.classes
     flat = classes is not None and all(not isinstance(k, list) for k in classes)
     if method == "predict_proba" and flat and classes is not None:

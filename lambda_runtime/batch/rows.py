@@ -14,6 +14,8 @@ from .job import BatchJobError, Job
 
 @dataclass
 class Row:
+    """One decoded line: where it starts, its bytes, its id (when it has one) and its cells."""
+
     offset: int
     line: bytes
     ident: Any
@@ -29,6 +31,7 @@ class Malformed(BadRequest):
 
 
 def reason(message: str) -> str:
+    """A request check's 400 message reworded for a row that stands alone."""
     # The request checks count rows from 0 within a request; here each refused row stands alone.
     return message.replace("row 0, column", "column").replace("row 0 ", "the row ")
 
@@ -52,6 +55,7 @@ class Decoder:
             self.features = [name for i, name in enumerate(header) if i != self.id_index]
 
     def decode(self, offset: int, line: bytes) -> Row:
+        """Decode the line at ``offset``; raises BadRequest (or UnicodeDecodeError) when it is not a row."""
         text = line.decode("utf-8")  # UnicodeDecodeError: the caller records the row as malformed
         if self.job.format == "csv":
             return self._csv(offset, line, text)
@@ -85,6 +89,7 @@ class Decoder:
 
 
 def table_of(rows: list[Row], features: list[str] | None, named: bool) -> Table:
+    """The rows as the codec's table: records, named columns (CSV header) or positional rows."""
     if named and rows and isinstance(rows[0].cells, dict):
         return Table(records=[r.cells for r in rows])
     if named and features is not None:
