@@ -8,11 +8,9 @@ responses.
 from __future__ import annotations
 
 import gc
-import json
 import os
 import platform
 import random
-import re
 import threading
 import time
 import traceback
@@ -32,11 +30,9 @@ from .codec import (
     response_format,
 )
 from .config import Settings
-from .engines import engine_named
-from .errors import HttpError, MethodNotAllowed, NotFound, PayloadTooLarge, ServiceUnavailable
+from .errors import HttpError, MethodNotAllowed, NotFound, ServiceUnavailable
 from .events import Request, build_response, parse_event, request_id_of
-from .inference import PANDAS_MISSING, choose_method, to_json_ready
-from .model_store import LoadedModel, ModelLoadError, load_model
+from .model import LoadedModel, ModelLoadError
 from .observability import JsonLogger
 from .oip import (
     BINARY_CONTENT_TYPE,
@@ -45,29 +41,24 @@ from .oip import (
     binary_tensor,
     decode_infer,
     model_metadata,
-    output_array,
     output_tensor,
     split_body,
 )
-
-JSON_TYPE = "application/json"
-CSV_TYPE = "text/csv; charset=utf-8"
-INTERNAL_ERROR = (
-    "internal error while handling the request; it has been logged. Quote the request_id when reporting it"
+from .predict import choose_method, prepare, run
+from .responses import (
+    CSV_TYPE,
+    JSON_TYPE,
+    MEASURE_BODY_FROM,
+    Response,
+    check_response_size,
+    internal_error_response,
+    safe_request_id,
 )
-# Lambda counts the whole response object as its runtime serializes it, not just the body; keep a
-# margin below the limit for differences in how it writes the JSON (separators, key order).
-_RESPONSE_MARGIN_BYTES = 4096
-_RESPONSE_BUDGET_BYTES = c.SYNC_PAYLOAD_LIMIT_BYTES - _RESPONSE_MARGIN_BYTES
-# json.dumps writes at most 12 characters for one character of the body (a character outside the
-# Basic Multilingual Plane becomes two \uXXXX escapes), and the headers fit in the margin, so a body
-# up to this length always fits: only larger ones are serialized to be measured, keeping the check
-# off the warm path of ordinary responses.
-_MEASURE_BODY_FROM = (_RESPONSE_BUDGET_BYTES - _RESPONSE_MARGIN_BYTES) // 12
-__all__ = ["PANDAS_MISSING", "App", "create_app"]
-# A shared library named in an ImportError/OSError ("libgomp.so.1: cannot open shared object file"),
-# without the directories before it (only failed loads search it, so it is not compiled up front).
-_SHARED_LIBRARY = r"[\w.+-]+\.so(?:\.[\w.]+)?\b"
+from .routing import Bound, match
+from .store import load_model
+from .warm_up import missing_dependency
+
+__all__ = ["App", "create_app"]
 
 
 @dataclass
@@ -80,8 +71,6 @@ class _Outcome:
     prediction_ms: float | None = None
 
 
-Response = tuple[int, str | bytes, str, Mapping[str, str]]
-"""status, body (bytes are sent base64-encoded), content type, extra headers."""
 RouteHandler = Callable[["Request", _Outcome, dict[str, str]], Response]
 
 
@@ -95,7 +84,7 @@ class App:
     logger
         Where log lines and metrics go.
     loader
-        Loads the model from the settings; :func:`model_store.load_model` unless replaced.
+        Loads the model from the settings; :func:`store.load_model` unless replaced.
     """
 
     def __init__(
@@ -113,7 +102,7 @@ class App:
         self._lock = threading.Lock()
         self._cold = True
         # The contract's routes, each bound to the method that answers it.
-        self.routes: tuple[tuple[c.Route, RouteHandler], ...] = (
+        self.routes: tuple[Bound[RouteHandler], ...] = (
             (c.PREDICT, self._predict),
             (c.HEALTH, self._health),
             (c.METADATA, self._metadata),
@@ -177,7 +166,7 @@ class App:
         request. A row of zeros may be invalid data for the model (a category never seen in
         training); that says nothing about its health, so only missing dependencies count.
         """
-        engine = engine_named(model.engine)
+        engine = model.engine
         # A loader other than load_model may hand over a model without methods; load() never raises.
         method = model.methods[0] if model.methods else "predict"
         try:
@@ -191,7 +180,7 @@ class App:
         try:
             engine.call(model, method, sample)
         except Exception as exc:
-            problem = _missing_dependency(exc, method)
+            problem = missing_dependency(exc, method)
             self.logger.warning(
                 "warm-up prediction failed",
                 reason=f"{type(exc).__name__}: {exc}",
@@ -268,8 +257,8 @@ class App:
                 response = build_response(
                     status, body, content_type=content_type, request_id=request_id, headers=headers
                 )
-                if len(body) > _MEASURE_BODY_FROM:
-                    _check_response_size(response, outcome.rows)
+                if len(body) > MEASURE_BODY_FROM:
+                    check_response_size(response, outcome.rows)
             except HttpError as exc:
                 request_id = request_id or request_id_of(event, context)
                 status = exc.status
@@ -280,12 +269,12 @@ class App:
                 )
         except Exception as exc:
             status = 500
-            request_id = request_id or _safe_request_id(event, context)
+            request_id = request_id or safe_request_id(event, context)
             error_text = f"{type(exc).__name__}: {exc}"
             self.logger.error(
                 "unhandled error", request_id=request_id, error=error_text, traceback=traceback.format_exc()
             )
-            response = _internal_error_response(request_id)
+            response = internal_error_response(request_id)
         self._log_request(request_id, outcome, http_method, path, status, started, cold, error_text)
         return response
 
@@ -327,7 +316,7 @@ class App:
         )
 
     def _dispatch(self, request: Request, outcome: _Outcome) -> Response:
-        (route, action), params = _match(request, self.routes, self.settings.route_prefix)
+        (route, action), params = match(request, self.routes, self.settings.route_prefix)
         outcome.route = route.path
         if request.method not in route.verbs:
             raise MethodNotAllowed(
@@ -346,13 +335,11 @@ class App:
         decoded = decode_predict(body, in_format)
         method = choose_method(model, decoded.method, request.query.get("method"))
         outcome.method = method
-        engine = engine_named(model.engine)
-        model_input = engine.prepare(decoded.table, model)
+        model_input = prepare(model, decoded.table)
         outcome.rows = model_input.n_rows
-        started = time.perf_counter()
-        result = engine.predict(model, method, model_input)
-        outcome.prediction_ms = (time.perf_counter() - started) * 1000
-        predictions = to_json_ready(result)
+        prediction = run(model, method, model_input)
+        outcome.prediction_ms = prediction.seconds * 1000
+        predictions = prediction.to_json()
         if out_format == "csv":
             return 200, encode_csv(predictions), CSV_TYPE, {}
         payload: dict[str, Any] = {"predictions": predictions}
@@ -385,7 +372,7 @@ class App:
             "classes_": model.classes,
             "methods": list(model.methods),
             "load_warnings": list(model.load_warnings),
-            **engine_named(model.engine).describe(model),
+            **model.engine.describe(model),
         }
         return 200, encode_json(document), JSON_TYPE, {}
 
@@ -430,12 +417,11 @@ class App:
         infer = decode_infer(load_json(json_part), binary)
         methods = [choose_method(model, name, None) for name in infer.outputs]
         outcome.method = ",".join(methods)
-        engine = engine_named(model.engine)
-        model_input = engine.prepare(infer.table, model)
+        model_input = prepare(model, infer.table)
         outcome.rows = model_input.n_rows
-        started = time.perf_counter()
-        arrays = [output_array(engine.predict(model, method, model_input)) for method in methods]
-        outcome.prediction_ms = (time.perf_counter() - started) * 1000
+        predictions = [run(model, method, model_input) for method in methods]
+        outcome.prediction_ms = sum(p.seconds for p in predictions) * 1000
+        arrays = [prediction.tensor() for prediction in predictions]
         outputs = [output_tensor(method, array) for method, array in zip(methods, arrays, strict=True)]
         binaries = [
             binary_tensor(tensor, array)
@@ -464,132 +450,6 @@ class App:
                 f"no model named {name[:80]!r}; this endpoint serves {self.settings.model_name!r} "
                 f"(GET /v2/models/{self.settings.model_name})"
             )
-
-
-_Bound = tuple[c.Route, RouteHandler]
-
-
-def _match(
-    request: Request, routes: tuple[_Bound, ...], prefix: tuple[str, ...] = ()
-) -> tuple[_Bound, dict[str, str]]:
-    segments = _segments(request.path)
-    # On an API shared by several models this model's routes sit under its prefix.
-    if prefix:
-        if segments[: len(prefix)] != list(prefix):
-            raise NotFound(
-                f"no route {request.path[:100]!r}; this model's routes are under /{'/'.join(prefix)}/"
-            )
-        segments = segments[len(prefix) :]
-    found = _find(routes, segments)
-    # HTTP APIs on a named stage keep the stage in rawPath; REST APIs do not. Try both.
-    if found is None and request.stage and segments[:1] == [request.stage]:
-        found = _find(routes, segments[1:])
-    if found is None:
-        listed = ", ".join(f"{'|'.join(r.verbs)} {r.path}" for r, _ in routes)
-        raise NotFound(f"no route {request.path[:100]!r}; the routes are {listed}")
-    return found
-
-
-def _segments(path: str) -> list[str]:
-    return [part for part in path.split("/") if part]
-
-
-def _find(routes: tuple[_Bound, ...], segments: list[str]) -> tuple[_Bound, dict[str, str]] | None:
-    for bound in routes:
-        template = bound[0].segments
-        if len(template) != len(segments):
-            continue
-        params: dict[str, str] = {}
-        for want, got in zip(template, segments, strict=True):
-            if want.startswith("{"):
-                params[want[1:-1]] = got
-            elif want != got:
-                break
-        else:
-            return bound, params
-    return None
-
-
-def _missing_dependency(exc: BaseException, method: str) -> ModelLoadError | None:
-    """The load problem when ``exc`` shows a module or shared library missing, else ``None``."""
-    text = str(exc)
-    library = re.search(_SHARED_LIBRARY, text)
-    detail = f"warm-up {method}: {type(exc).__name__}: {text}"
-    if isinstance(exc, ModuleNotFoundError) and exc.name:
-        return ModelLoadError(
-            f"the model loads but cannot predict: its {method} needs the Python module {exc.name!r}, "
-            "which is not installed in the function; add the package that provides it to the layer "
-            "(extra_requirements) and redeploy",
-            detail=detail,
-        )
-    if isinstance(exc, (ImportError, OSError)) and library is not None:
-        # Only the file name is shown: the text may hold a path inside the function.
-        return ModelLoadError(
-            f"the model loads but cannot predict: its {method} needs the shared library {library.group()}, "
-            "which is neither in the function's layer nor in the Lambda runtime; add it to the layer and "
-            "redeploy",
-            detail=detail,
-        )
-    if isinstance(exc, ImportError):
-        return ModelLoadError(
-            f"the model loads but cannot predict: its {method} fails to import a module "
-            f"({type(exc).__name__}); check that the layer has every package the model uses",
-            detail=detail,
-        )
-    return None
-
-
-def _check_response_size(response: dict[str, Any], rows: int | None) -> None:
-    """Refuse (413) a response Lambda would reject as larger than a synchronous response may be.
-
-    Raises
-    ------
-    PayloadTooLarge
-        The serialized response is over :data:`contract.SYNC_PAYLOAD_LIMIT_BYTES` less a margin.
-    """
-    # Measured as the Lambda runtime serializes it: the whole object, the body escaped as a JSON
-    # string (ASCII-only, so characters are bytes).
-    size = len(json.dumps(response))
-    if size <= _RESPONSE_BUDGET_BYTES:
-        return
-    message = (
-        f"the response would be {size} bytes, over the {c.SYNC_PAYLOAD_LIMIT_BYTES}-byte limit of a "
-        "synchronous Lambda response"
-    )
-    if rows:
-        # The fixed part of the response is counted in every row: a slight underestimate, never over.
-        fit = _RESPONSE_BUDGET_BYTES * rows // size
-        per_row = -(-size // rows)
-        if fit:
-            message += f"; at about {per_row} bytes per row, send at most {fit} rows per request"
-        else:
-            message += f"; one row's answer alone is about {per_row} bytes"
-    else:
-        message += "; ask for less in one request"
-    raise PayloadTooLarge(message)
-
-
-def _safe_request_id(event: Any, context: Any) -> str:
-    try:
-        return request_id_of(event, context)
-    except Exception:
-        return "unknown"
-
-
-def _internal_error_response(request_id: str) -> dict[str, Any]:
-    try:
-        return build_response(
-            500,
-            encode_json({"error": INTERNAL_ERROR, "request_id": request_id}),
-            content_type=JSON_TYPE,
-            request_id=request_id,
-        )
-    except Exception:  # pragma: no cover - last resort: a constant response
-        return {
-            "statusCode": 500,
-            "headers": {"Content-Type": JSON_TYPE},
-            "body": '{"error":"internal error"}',
-        }
 
 
 def create_app(environ: Mapping[str, str] | None = None, *, stream: TextIO | None = None) -> App:

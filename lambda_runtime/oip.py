@@ -25,7 +25,7 @@ import numpy as np
 from .codec import Table
 from .contract import PREDICTION_METHODS
 from .errors import BadRequest
-from .model_store import LoadedModel
+from .model import LoadedModel
 
 DATATYPES = frozenset(
     {
@@ -319,16 +319,9 @@ def _id(value: Any) -> str | None:
     return value[:256] if isinstance(value, str) else None
 
 
-def output_array(result: Any) -> Any:
-    """One method's result as a single array (multi-output results stacked along axis 1)."""
-    if isinstance(result, list):  # multi-output predict_proba: one array per output
-        result = np.stack([np.asarray(part) for part in result], axis=1)
-    return np.asarray(result)
-
-
-def output_tensor(name: str, result: Any) -> dict[str, Any]:
-    """Encode one method's result as an output tensor (flat row-major data)."""
-    array = output_array(result)
+def output_tensor(name: str, array: np.ndarray[Any, Any]) -> dict[str, Any]:
+    """Encode one method's result (:meth:`Prediction.tensor <lambda_runtime.predict.Prediction.tensor>`)
+    as an output tensor (flat row-major data)."""
     return {
         "name": name,
         "shape": list(array.shape),
@@ -372,7 +365,7 @@ def model_metadata(model: LoadedModel, name: str) -> dict[str, Any]:
             datatype = declared.get(method) or "FP64"
             outputs.append({"name": method, "datatype": datatype, "shape": _score_shape(model, method)})
     # Triton's platform names: an ONNX graph is "onnxruntime_onnx".
-    platform = "onnxruntime_onnx" if model.engine == "onnx" else "sklearn"
+    platform = "onnxruntime_onnx" if model.engine.name == "onnx" else "sklearn"
     return {"name": name, "versions": [], "platform": platform, "inputs": inputs, "outputs": outputs}
 
 

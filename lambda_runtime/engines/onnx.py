@@ -27,8 +27,8 @@ from ..codec import Table
 from ..config import Settings
 from ..contract import ONNX_METADATA_KEY, ONNX_METADATA_SCHEMA, PREDICTION_METHODS
 from ..errors import BadRequest
-from ..inference import ModelInput, missing_refused, named_rows, numeric_rows, refuse_names
-from ..model_store import LoadedModel, ModelLoadError
+from ..model import LoadedModel, ModelInput, ModelLoadError
+from .checks import missing_refused, named_rows, numeric_rows, refuse_names
 
 MB_PER_VCPU = 1769
 """Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB (up to 6 at 10,240 MB)."""
@@ -197,8 +197,8 @@ class OnnxEngine:
             classes=classes,
             methods=methods,
             load_warnings=(),
-            load_seconds=0.0,  # model_store times the whole load
-            engine=self.name,
+            load_seconds=0.0,  # the store times the whole load
+            engine=self,
             details={
                 "training_sklearn_version": record.get("training_sklearn_version"),
                 "converter": record.get("converter"),

@@ -1,6 +1,6 @@
 """The scikit-learn engine: joblib, pickle and skops files, run by the estimator itself.
 
-Deserializing is safe only because :mod:`..model_store` checked ``MODEL_SHA256`` first. ``.skops``
+Deserializing is safe only because :mod:`lambda_runtime.store` checked ``MODEL_SHA256`` first. ``.skops``
 files are loaded with ``skops.io`` and an explicit list of trusted types, never with pickle.
 scikit-learn, joblib and pandas are imported on first use, never by importing this module.
 """
@@ -19,15 +19,8 @@ from ..codec import Table
 from ..config import Settings
 from ..contract import ENV_MODEL_SKLEARN_VERSION, PREDICTION_METHODS, SKOPS_FORMAT
 from ..errors import BadRequest, ServiceUnavailable
-from ..inference import (
-    PANDAS_MISSING,
-    ModelInput,
-    missing_refused,
-    named_rows,
-    numeric_rows,
-    refuse_names,
-)
-from ..model_store import LoadedModel, ModelLoadError
+from ..model import LoadedModel, ModelInput, ModelLoadError
+from .checks import PANDAS_MISSING, missing_refused, named_rows, numeric_rows, refuse_names
 
 _SCALARS = (str, int, float, bool)
 _MAX_ERROR_TEXT = 300
@@ -69,8 +62,8 @@ class SklearnEngine:
             classes=_classes(estimator),
             methods=methods,
             load_warnings=tuple(f"{w.category.__name__}: {w.message}" for w in caught),
-            load_seconds=0.0,  # model_store times the whole load
-            engine="sklearn",
+            load_seconds=0.0,  # the store times the whole load
+            engine=self,
         )
 
     def prepare(self, table: Table, model: LoadedModel) -> ModelInput:

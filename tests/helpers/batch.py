@@ -7,7 +7,8 @@ from typing import Any
 
 from lambda_runtime.batch import Job
 from lambda_runtime.config import Settings
-from lambda_runtime.model_store import LoadedModel, load_model
+from lambda_runtime.model import LoadedModel
+from lambda_runtime.store import load_model
 from tests.helpers import models
 
 IRIS_HEADER = "id,sepal_length,sepal_width,petal_length,petal_width"

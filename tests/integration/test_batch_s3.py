@@ -13,7 +13,7 @@ import pytest
 
 from lambda_runtime import contract
 from lambda_runtime.batch import handle_batch
-from lambda_runtime.model_store import LoadedModel
+from lambda_runtime.model import LoadedModel
 from tests.helpers import models
 from tests.helpers.batch import IRIS_HEADER, iris_csv, job, loaded
 

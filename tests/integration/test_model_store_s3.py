@@ -17,7 +17,8 @@ import pytest
 
 from lambda_runtime.app import create_app
 from lambda_runtime.config import Settings
-from lambda_runtime.model_store import ModelLoadError, load_model
+from lambda_runtime.model import ModelLoadError
+from lambda_runtime.store import load_model
 from tests.helpers import models
 from tests.helpers.apigw_events import JSON_HEADERS, LambdaContext, http_api_event
 

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from sklearn.ensemble import RandomForestClassifier
 
 from lambda_runtime.app import App
 from tests.helpers import models
@@ -68,3 +70,12 @@ def post(iris_app: App) -> Invoke:
         return invoke_app(app or iris_app, event)
 
     return send
+
+
+def two_output_forest() -> Any:
+    """A forest fitted on a 2-column y (iris class, sepal length over 5.8): a multi-output classifier."""
+    features, target = models.iris()
+    wide = (features[:, 0] > 5.8).astype(int)
+    return RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(
+        features, np.column_stack([target, wide])
+    )

@@ -11,7 +11,8 @@ import pytest
 
 from lambda_runtime.app import App, create_app
 from lambda_runtime.config import Settings
-from lambda_runtime.model_store import LoadedModel
+from lambda_runtime.engines.sklearn import ENGINE as SKLEARN_ENGINE
+from lambda_runtime.model import LoadedModel
 from lambda_runtime.observability import JsonLogger
 from tests.helpers import models
 from tests.helpers.apigw_events import (
@@ -431,6 +432,7 @@ def exploding_app() -> App:
             methods=("predict",),
             load_warnings=(),
             load_seconds=0.0,
+            engine=SKLEARN_ENGINE,
         )
 
     app = App(Settings(), JsonLogger(), loader=loader)

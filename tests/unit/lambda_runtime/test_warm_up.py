@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from lambda_runtime.app import PANDAS_MISSING, App
+from lambda_runtime.app import App
+from lambda_runtime.engines.checks import PANDAS_MISSING
 from tests.helpers import models
 from tests.helpers.apigw_events import http_api_event
 from tests.unit.lambda_runtime.conftest import invoke_app

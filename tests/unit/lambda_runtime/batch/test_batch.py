@@ -22,7 +22,7 @@ from lambda_runtime.batch import (
     score_work_item,
     summarize,
 )
-from lambda_runtime.model_store import LoadedModel
+from lambda_runtime.model import LoadedModel
 from tests.helpers import models
 from tests.helpers.batch import IRIS_HEADER, iris_csv, job, loaded
 
@@ -229,24 +229,24 @@ def frame_csv() -> str:
 def test_vectorized_csv_path_writes_the_bytes_of_the_row_by_row_path(
     store, request, monkeypatch, model_name, text
 ):
-    import lambda_runtime.batch as batch
+    from lambda_runtime.batch import score
 
     model = request.getfixturevalue(model_name)
     put(store, "data/a.csv", text)
     fast = score_segment(store, job(id_column="id"), model, "data/a.csv", 0, len(text))
     fast_bytes = read_out(store, fast["outputs"][0])
-    monkeypatch.setattr(batch, "_fast_csv", lambda *args: None)
+    monkeypatch.setattr(score, "fast_csv", lambda *args: None)
     slow = score_segment(store, job(id_column="id"), model, "data/a.csv", 0, len(text))
     assert read_out(store, slow["outputs"][0]) == fast_bytes
 
 
 @pytest.mark.parametrize(("model_name", "text"), [("forest", iris_csv()), ("frame_model", frame_csv())])
 def test_clean_csv_takes_the_vectorized_path(store, request, monkeypatch, model_name, text):
-    import lambda_runtime.batch as batch
+    from lambda_runtime.batch import score
 
     taken = []
-    original = batch._fast_csv
-    monkeypatch.setattr(batch, "_fast_csv", lambda *args: taken.append(original(*args)) or taken[-1])
+    original = score.fast_csv
+    monkeypatch.setattr(score, "fast_csv", lambda *args: taken.append(original(*args)) or taken[-1])
     put(store, "data/a.csv", text)
     score_segment(store, job(id_column="id"), request.getfixturevalue(model_name), "data/a.csv", 0, len(text))
     assert taken and all(result is not None for result in taken)
@@ -340,15 +340,15 @@ def tricky_frame_csv(id_at: int | None) -> str:
 def test_vectorized_paths_write_the_bytes_of_the_row_by_row_path_on_tricky_csv(
     store, gradient_boosting, monkeypatch, id_at
 ):
-    import lambda_runtime.batch as batch
+    from lambda_runtime.batch import score, storage
 
     id_column = None if id_at is None else "id"
     text = tricky_frame_csv(id_at)
     put(store, "data/a.csv", text)
     size = len(text.encode())
     # Small reads and mini-batches: lines cross read chunks, mini-batches cross chunks and ranges.
-    monkeypatch.setattr(batch, "_READ_CHUNK", 37)
-    monkeypatch.setattr(batch, "MINI_BATCH_ROWS", 6)
+    monkeypatch.setattr(storage, "READ_CHUNK", 37)
+    monkeypatch.setattr(score, "MINI_BATCH_ROWS", 6)
     cuts = [0, 1, 50, 51, 230, 400, size]
     item = {"segments": [{"key": "data/a.csv", "start": a, "end": b} for a, b in pairwise(cuts)]}
 
@@ -358,11 +358,11 @@ def test_vectorized_paths_write_the_bytes_of_the_row_by_row_path_on_tricky_csv(
         return summary, [store.read_all("out", key) for key in keys]
 
     taken: list[Any] = []
-    original = batch._fast_csv
-    monkeypatch.setattr(batch, "_fast_csv", lambda *args: taken.append(original(*args)) or taken[-1])
+    original = score.fast_csv
+    monkeypatch.setattr(score, "fast_csv", lambda *args: taken.append(original(*args)) or taken[-1])
     fast = outputs()
     assert any(result is not None for result in taken) and any(result is None for result in taken)
-    monkeypatch.setattr(batch, "_fast_csv", lambda *args: None)
+    monkeypatch.setattr(score, "fast_csv", lambda *args: None)
     slow = outputs()
     assert fast == slow
     assert slow[0]["rows"] == 40 + 3 + 22 and slow[0]["errors"] >= 3
@@ -372,7 +372,7 @@ def test_vectorized_paths_write_the_bytes_of_the_row_by_row_path_on_tricky_csv(
 def test_one_tricky_row_among_clean_rows_gets_the_row_by_row_bytes(
     store, gradient_boosting, monkeypatch, cells
 ):
-    import lambda_runtime.batch as batch
+    from lambda_runtime.batch import score
 
     text = "id,colour,size,weight\nr0,blue,S,9.5\nr1,green,M,11\nr2,{},{},{}\nr3,red,L,10.25\n".format(*cells)
     put(store, "data/a.csv", text)
@@ -384,16 +384,16 @@ def test_one_tricky_row_among_clean_rows_gets_the_row_by_row_bytes(
         return [store.read_all("out", key) for key in summary["outputs"] + summary["error_objects"]]
 
     fast = outputs()
-    monkeypatch.setattr(batch, "_fast_csv", lambda *args: None)
+    monkeypatch.setattr(score, "fast_csv", lambda *args: None)
     assert outputs() == fast
 
 
 def test_an_onnx_model_is_scored_row_by_row_with_its_own_engine(store, tmp_path, monkeypatch):
     import hashlib
 
-    import lambda_runtime.batch as batch
+    from lambda_runtime.batch import score
     from lambda_runtime.config import Settings
-    from lambda_runtime.model_store import load_model
+    from lambda_runtime.store import load_model
     from tests.helpers import onnx_models
 
     estimator, data = onnx_models.column_transformer()
@@ -402,13 +402,13 @@ def test_an_onnx_model_is_scored_row_by_row_with_its_own_engine(store, tmp_path,
     model = load_model(
         Settings.from_environ({"MODEL_URI": str(path), "MODEL_SHA256": digest, "MODEL_FORMAT": "onnx"})
     )
-    assert model.engine == "onnx"
+    assert model.engine.name == "onnx"
     text = frame_csv().replace("\n3,", "\n3,purple,", 1)  # one row the encoder refuses, with 5 fields
     text = text.replace("\n4,", "\n\n4,", 1)  # a blank line
     put(store, "data/a.csv", text)
     taken: list[Any] = []
-    original = batch._fast_csv
-    monkeypatch.setattr(batch, "_fast_csv", lambda *args: taken.append(original(*args)) or taken[-1])
+    original = score.fast_csv
+    monkeypatch.setattr(score, "fast_csv", lambda *args: taken.append(original(*args)) or taken[-1])
     summary = score_segment(store, job(id_column="id"), model, "data/a.csv", 0, len(text))
     assert taken and all(result is None for result in taken)  # the vectorized paths are sklearn's only
     assert (summary["rows"], summary["predicted"], summary["errors"]) == (40, 39, 1)

@@ -1,98 +1,24 @@
-"""Fetch the model file, verify its SHA-256, then (and only then) hand it to its engine to load.
+"""The model store: fetch the model file, verify its SHA-256, then (and only then) hand it to its engine.
 
 Unpickling runs whatever code the file names, so the bytes are checked against ``MODEL_SHA256`` — the
 digest the construct computed at synth time from the file it uploaded — before any engine sees them.
-The engine is chosen by ``MODEL_FORMAT`` (:data:`contract.ENGINES`): joblib, pickle and skops files go
-to the scikit-learn engine, ONNX files to the onnxruntime engine (:mod:`.engines`).
+The engine is chosen here, once, by ``MODEL_FORMAT`` (:data:`contract.ENGINES`): joblib, pickle and
+skops files go to the scikit-learn engine, ONNX files to the onnxruntime engine (:mod:`.engines`). The
+:class:`~lambda_runtime.model.LoadedModel` it returns carries that engine: nothing above the store
+looks an engine up again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .config import Settings
-
-
-class ModelLoadError(Exception):
-    """The model could not be loaded.
-
-    Parameters
-    ----------
-    public_message
-        Shown to callers in 503 responses: says what is wrong and how to fix it, without bucket
-        names, file paths or tracebacks.
-    detail
-        Logged only: everything an operator needs (URI, digests, exception text).
-    retryable
-        True when a later attempt may succeed (the file could not be fetched); False when the file
-        itself is wrong (digest mismatch, not a model, cannot be deserialized).
-    """
-
-    def __init__(self, public_message: str, *, detail: str = "", retryable: bool = False) -> None:
-        super().__init__(public_message)
-        self.public_message = public_message
-        self.detail = detail or public_message
-        self.retryable = retryable
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A verified, deserialized model and the facts about it that requests and metadata need.
-
-    Attributes
-    ----------
-    estimator
-        What the engine runs: the scikit-learn estimator (or pipeline), or for ONNX an
-        :class:`engines.onnx.OnnxModel` (the session and the graph's inputs and outputs).
-    sha256
-        Hex digest of the model file, equal to ``MODEL_SHA256``.
-    file_format
-        ``"joblib"``, ``"pickle"``, ``"skops"`` or ``"onnx"`` (``MODEL_FORMAT``).
-    size_bytes
-        Size of the model file.
-    estimator_class
-        Fully qualified class name, e.g. ``sklearn.pipeline.Pipeline``.
-    n_features_in
-        ``n_features_in_`` of the estimator, when it has one.
-    feature_names_in
-        ``feature_names_in_`` (the columns it was fitted on), when it was fitted on a DataFrame.
-    classes
-        ``classes_`` as JSON-ready values, for classifiers.
-    methods
-        The prediction methods this estimator has, among :data:`~lambda_runtime.contract.PREDICTION_METHODS`.
-    load_warnings
-        Warnings raised while deserializing (for example scikit-learn version mismatches).
-    load_seconds
-        Time spent fetching, verifying and deserializing.
-    engine
-        The engine serving it: ``"sklearn"`` or ``"onnx"`` (:data:`contract.ENGINES`).
-    details
-        Engine-specific facts ``/metadata`` reports (versions, the ONNX converter's record).
-    input_specs
-        The model's inputs as Open Inference Protocol tensors (``name``, ``datatype``, ``shape``) when
-        the engine knows them (ONNX graphs declare them); ``None`` lets the protocol derive them.
-    """
-
-    estimator: Any
-    sha256: str
-    file_format: str
-    size_bytes: int
-    estimator_class: str
-    n_features_in: int | None
-    feature_names_in: tuple[str, ...] | None
-    classes: list[Any] | None
-    methods: tuple[str, ...]
-    load_warnings: tuple[str, ...]
-    load_seconds: float
-    engine: str = "sklearn"
-    details: Mapping[str, Any] = field(default_factory=dict)
-    input_specs: tuple[Mapping[str, Any], ...] | None = None
+from .contract import ENGINES
+from .model import Engine, LoadedModel, ModelLoadError
 
 
 def load_model(settings: Settings) -> LoadedModel:
@@ -124,10 +50,23 @@ def load_model(settings: Settings) -> LoadedModel:
     # The construct detected the format from the file's bytes at synth (MODEL_FORMAT); a file name
     # proves nothing, so it is never consulted.
     file_format = settings.model_format or "joblib"
-    from .engines import engine_for_format  # the chosen engine's module only: cold start pays for one
-
     model = engine_for_format(file_format).load(data, settings, file_format)
     return replace(model, load_seconds=time.perf_counter() - started)
+
+
+def engine_for_format(file_format: str) -> Engine:
+    """The engine serving ``file_format`` (``MODEL_FORMAT``); scikit-learn's when unknown.
+
+    Only the chosen engine's module is imported (here, on first use): a cold start pays for one
+    engine and its library, never both.
+    """
+    if ENGINES.get(file_format, "sklearn") == "onnx":
+        from .engines.onnx import ENGINE as onnx_engine
+
+        return onnx_engine
+    from .engines.sklearn import ENGINE as sklearn_engine
+
+    return sklearn_engine
 
 
 def fetch_model_bytes(uri: str) -> tuple[bytes, str]:

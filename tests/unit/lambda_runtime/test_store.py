@@ -9,7 +9,8 @@ import pytest
 import sklearn
 
 from lambda_runtime.config import Settings
-from lambda_runtime.model_store import ModelLoadError, load_model, verify_sha256
+from lambda_runtime.model import ModelLoadError
+from lambda_runtime.store import load_model, verify_sha256
 from tests.helpers import models
 from tests.helpers.apigw_events import http_api_event
 from tests.unit.lambda_runtime.conftest import invoke_app

@@ -1,77 +1,26 @@
-"""The checks every engine makes on a decoded table before its model runs, and the method choice.
+"""The checks every engine makes on a decoded table before its model runs.
 
 Everything a client can get wrong is caught *before* the model runs, so the client gets a 400 naming
 the row and column at fault, rather than a traceback or a 500: feature count (against
 ``n_features_in_``), non-numeric cells, missing or unknown columns, infinite values, and NaN the model
-cannot take. The engines (:mod:`.engines`) build their own input from what these checks return.
+cannot take. The engines (:mod:`.sklearn`, :mod:`.onnx`) build their own input from what these checks return.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .codec import Table
-from .contract import PREDICTION_METHODS
-from .errors import BadRequest
-from .model_store import LoadedModel
+from ..codec import Table
+from ..errors import BadRequest
+from ..model import LoadedModel, ModelInput
 
 PANDAS_MISSING = (
     "the model was fitted on named columns and needs pandas, which is not in the function's layer; "
     'add pandas to the layer (extra_requirements=["pandas"]) and redeploy, or refit the model on a '
     "numpy array"
 )
-
-
-@dataclass(frozen=True)
-class ModelInput:
-    """What the engine calls its model with, its row count, and whether it holds missing values.
-
-    The scikit-learn engine passes a float64 array or a pandas DataFrame; the ONNX engine a mapping
-    of graph input names to arrays.
-    """
-
-    data: Any
-    n_rows: int
-    has_missing: bool
-
-
-def choose_method(model: LoadedModel, from_body: Any, from_query: str | None) -> str:
-    """Return the prediction method named by the body or ``?method=`` (default ``predict``).
-
-    Raises
-    ------
-    BadRequest
-        Unknown method, a method this estimator lacks, or the body and query disagree.
-    """
-    if from_body is not None and from_query is not None and from_body != from_query:
-        raise BadRequest(
-            f"the body asks for method {str(from_body)[:60]!r} but the query asks for {from_query[:60]!r}; "
-            "name the method once"
-        )
-    method = from_body if from_body is not None else from_query
-    if method is None:
-        return "predict"
-    if not isinstance(method, str) or method not in PREDICTION_METHODS:
-        raise BadRequest(
-            f"unknown method {str(method)[:60]!r}; use one of {', '.join(PREDICTION_METHODS)} "
-            '(body "method" or ?method=)'
-        )
-    if method not in model.methods:
-        short = model.estimator_class.rsplit(".", 1)[-1]
-        why = " (its ONNX graph has no output for it)" if model.engine == "onnx" else ""
-        raise BadRequest(f"this model ({short}) has no {method}{why}; it offers {', '.join(model.methods)}")
-    return method
-
-
-def to_json_ready(result: Any) -> list[Any]:
-    """Convert an estimator result (array, or list of arrays for multi-output) to plain lists."""
-    if isinstance(result, list):
-        return [np.asarray(part).tolist() for part in result]
-    converted: list[Any] = np.asarray(result).tolist()
-    return converted
 
 
 def numeric_rows(rows: list[Any], n_features: int | None) -> ModelInput:

@@ -1,0 +1,201 @@
+"""The ``score`` action: the rows of a segment decoded, predicted in mini-batches and written out.
+
+Predictions go through the runtime's one predict step (:mod:`lambda_runtime.predict`), which gives a
+value per row whatever the model: a multi-output classifier's row holds one value per output.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections.abc import Iterator, Mapping
+from itertools import chain
+from typing import Any
+
+from .. import contract as c
+from ..codec import encode_json
+from ..errors import BadRequest
+from ..model import LoadedModel
+from ..predict import choose_method, predict_table
+from .fast import fast_csv
+from .job import BatchJobError, Job
+from .lines import first_line, owned_line_blocks
+from .output import SPOOL_BYTES, Output, prediction_fields
+from .rows import Decoder, Row, reason, table_of
+from .storage import ObjectStore
+from .summary import add_summary, empty_summary
+
+MINI_BATCH_ROWS = 20_000
+"""Rows per estimator call: large enough to amortize its overhead, small enough to bound memory."""
+_MAX_LINE_IN_ERROR = 500
+
+Blocks = Iterator[tuple[list[int], list[bytes]]]
+
+
+def score_isolating(
+    model: LoadedModel, method: str, rows: list[Row], features: list[str] | None
+) -> tuple[list[Any], dict[int, str]]:
+    """Predict ``rows``; a batch the model refuses is halved until each refused row stands alone."""
+    named = model.feature_names_in is not None
+    results: list[Any] = [None] * len(rows)
+    refused: dict[int, str] = {}
+    pending = [(0, len(rows))]
+    while pending:
+        lo, hi = pending.pop()
+        # JSON records with and without the id column mix objects and arrays only if malformed;
+        # a batch holding both kinds is split like any other refused batch.
+        try:
+            results[lo:hi] = predict_table(model, method, table_of(rows[lo:hi], features, named)).rows()
+        except BadRequest as exc:
+            if hi - lo == 1:
+                refused[lo] = reason(exc.message)
+            else:
+                mid = (lo + hi) // 2
+                pending += [(mid, hi), (lo, mid)]
+    return results, refused
+
+
+class _Segment:
+    """The rows of one segment on their way out: the output object, the errors object, the counts."""
+
+    def __init__(self, job: Job, model: LoadedModel, method: str, key: str, decoder: Decoder) -> None:
+        self.job, self.model, self.method, self.key, self.decoder = job, model, method, key, decoder
+        self.id_fields = (
+            [job.id_column] if job.id_column is not None else [c.ROW_OBJECT_FIELD, c.ROW_OFFSET_FIELD]
+        )
+        self.output = Output(job, self.id_fields, prediction_fields(model, method))
+        self.errors = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115  (see close)
+        self.counts = {c.SUMMARY_ROWS: 0, c.SUMMARY_PREDICTED: 0, c.SUMMARY_ERRORS: 0}
+
+    def ident_of(self, offset: int, ident: Any) -> list[Any]:
+        """The row's id fields: its id column's value, or its object key and offset."""
+        return [ident] if self.job.id_column is not None else [self.key, offset]
+
+    def refuse(self, offset: int, line: bytes, ident: Any, why: str) -> None:
+        """Record a row that could not be predicted in the errors object."""
+        record: dict[str, Any] = dict(zip(self.id_fields, self.ident_of(offset, ident), strict=True))
+        if self.job.id_column is not None:
+            record[c.ROW_OBJECT_FIELD], record[c.ROW_OFFSET_FIELD] = self.key, offset
+        record[c.ERROR_LINE_FIELD] = line[:_MAX_LINE_IN_ERROR].decode("utf-8", "replace")
+        record[c.ERROR_REASON_FIELD] = why
+        self.errors.write(encode_json(record).encode() + b"\n")
+        self.counts[c.SUMMARY_ERRORS] += 1
+
+    def flush(self, offsets: list[int], lines: list[bytes]) -> None:
+        """Decode and predict one mini-batch: vectorized when it is clean, else row by row."""
+        self.counts[c.SUMMARY_ROWS] += len(lines)
+        job = self.job
+        fast = fast_csv(lines, self.decoder, self.model, self.method) if job.format == "csv" else None
+        if fast is not None:
+            ids, values = fast
+            if job.id_column is None:
+                ids = [(self.key, offset) for offset in offsets]
+            self.output.add_many(ids, values, flat=job.id_column is not None)
+            self.counts[c.SUMMARY_PREDICTED] += len(lines)
+            return
+        batch: list[Row] = []
+        for offset, line in zip(offsets, lines, strict=True):
+            try:
+                batch.append(self.decoder.decode(offset, line))
+            except (BadRequest, UnicodeDecodeError, csv.Error) as exc:
+                why = exc.message if isinstance(exc, BadRequest) else f"the line cannot be decoded: {exc}"
+                self.refuse(offset, line, getattr(exc, "ident", None), why)
+        if batch:
+            self._score_rows(batch)
+
+    def _score_rows(self, batch: list[Row]) -> None:
+        results, refused = score_isolating(self.model, self.method, batch, self.decoder.features)
+        for i, row in enumerate(batch):
+            if i in refused:
+                self.refuse(row.offset, row.line, row.ident, refused[i])
+            else:
+                self.output.add(self.ident_of(row.offset, row.ident), results[i])
+                self.counts[c.SUMMARY_PREDICTED] += 1
+
+    def write(self, store: ObjectStore, start: int) -> dict[str, Any]:
+        """Write the output object (and the errors object, when rows were refused); return the summary."""
+        job = self.job
+        out_key = c.batch_output_key(job.output_prefix, job.input_prefix, self.key, start, job.format)
+        store.write(job.output_bucket, out_key, self.output.body())
+        summary: dict[str, Any] = {**self.counts, c.SUMMARY_OUTPUTS: [out_key], c.SUMMARY_ERROR_OBJECTS: []}
+        if self.counts[c.SUMMARY_ERRORS]:
+            err_key = c.batch_error_key(job.output_prefix, job.input_prefix, self.key, start)
+            self.errors.seek(0)
+            store.write(job.output_bucket, err_key, self.errors)
+            summary[c.SUMMARY_ERROR_OBJECTS] = [err_key]
+        return summary
+
+    def close(self) -> None:
+        """Free the spooled output and errors."""
+        self.output.close()
+        self.errors.close()
+
+
+def score_segment(
+    store: ObjectStore, job: Job, model: LoadedModel, key: str, start: int, end: int
+) -> dict[str, Any]:
+    """Score the rows of ``key`` that start in ``[start, end)``; write output (and errors); summarize."""
+    method = _method(model, job)
+    header, blocks = _header_and_blocks(store, job, key, start, end)
+    decoder = Decoder(job, header, model.feature_names_in is not None)
+    segment = _Segment(job, model, method, key, decoder)
+    try:
+        for offsets, lines in _mini_batches(blocks):
+            segment.flush(offsets, lines)
+        return segment.write(store, start)
+    finally:
+        segment.close()
+
+
+def _header_and_blocks(
+    store: ObjectStore, job: Job, key: str, start: int, end: int
+) -> tuple[list[str] | None, Blocks]:
+    """The CSV header (read from the object's first line) and the segment's line blocks without it."""
+    blocks = owned_line_blocks(store, job.bucket, key, start, end)
+    if job.format != "csv":
+        return None, blocks
+    head = first_line(store, job.bucket, key) if start > 0 else None
+    if start == 0:
+        first = next(blocks, None)
+        head = first[1][0] if first is not None else b""
+        if first is not None and len(first[1]) > 1:
+            blocks = chain([(first[0][1:], first[1][1:])], blocks)
+    header = next(csv.reader([(head or b"").decode("utf-8-sig").strip("\r")]), [])
+    return header, blocks
+
+
+def _mini_batches(blocks: Blocks) -> Blocks:
+    """Mini-batches of exactly :data:`MINI_BATCH_ROWS` non-blank lines, as a line at a time would cut them."""
+    pending_offsets: list[int] = []
+    pending_lines: list[bytes] = []
+    for offsets, lines in blocks:
+        if not all(map(bytes.strip, lines)):  # blank lines are not rows
+            kept = [i for i, line in enumerate(lines) if line.strip()]
+            offsets, lines = [offsets[i] for i in kept], [lines[i] for i in kept]
+        pending_offsets += offsets
+        pending_lines += lines
+        while len(pending_lines) >= MINI_BATCH_ROWS:
+            yield pending_offsets[:MINI_BATCH_ROWS], pending_lines[:MINI_BATCH_ROWS]
+            del pending_offsets[:MINI_BATCH_ROWS], pending_lines[:MINI_BATCH_ROWS]
+    if pending_lines:
+        yield pending_offsets, pending_lines
+
+
+def _method(model: LoadedModel, job: Job) -> str:
+    try:
+        return choose_method(model, job.method, None)
+    except BadRequest as exc:
+        raise BatchJobError(exc.message) from None
+
+
+def score_work_item(
+    store: ObjectStore, job: Job, model: LoadedModel, item: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Score every segment of one work item; return their combined summary."""
+    segments = item.get("segments")
+    if not isinstance(segments, list):
+        raise BatchJobError("a work item must be an object with a list of segments")
+    total = empty_summary()
+    for seg in segments:
+        add_summary(total, score_segment(store, job, model, seg["key"], int(seg["start"]), int(seg["end"])))
+    return total

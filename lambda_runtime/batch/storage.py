@@ -1,0 +1,139 @@
+"""Where batch reads and writes: S3 in Lambda (boto3, imported only here), folders locally."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from .job import BatchRetryableError
+
+READ_CHUNK = 1 << 20
+"""Bytes per read from an object."""
+_RETRYABLE_S3_CODES = frozenset(
+    {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError", "ServiceUnavailable"}
+)
+
+
+class ObjectStore(Protocol):
+    """The four storage operations the batch entry needs."""
+
+    def list(self, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
+        """Yield ``(key, size)`` of the objects under ``prefix``, in key order."""
+        ...
+
+    def read(self, bucket: str, key: str, first: int) -> Iterator[bytes]:
+        """Yield the object's bytes from offset ``first`` to its end, in chunks (stop any time)."""
+        ...
+
+    def read_all(self, bucket: str, key: str) -> bytes:
+        """Return a (small) object's bytes."""
+        ...
+
+    def write(self, bucket: str, key: str, body: IO[bytes]) -> None:
+        """Create or replace the object with ``body`` (read from its current position)."""
+        ...
+
+
+class S3Store:
+    """:class:`ObjectStore` over S3 with boto3 (adaptive retries; failures worth retrying become
+    :class:`BatchRetryableError`)."""
+
+    def __init__(self, client: Any = None) -> None:
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            client = boto3.client("s3", config=Config(retries={"mode": "adaptive", "max_attempts": 8}))
+        self._s3 = client
+
+    def list(self, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
+        """See :meth:`ObjectStore.list`."""
+        paginator = self._s3.get_paginator("list_objects_v2")
+        with _s3_errors(f"listing s3://{bucket}/{prefix}"):
+            for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+                for entry in page.get("Contents", ()):
+                    yield entry["Key"], int(entry["Size"])
+
+    def read(self, bucket: str, key: str, first: int) -> Iterator[bytes]:
+        """See :meth:`ObjectStore.read`."""
+        with _s3_errors(f"reading s3://{bucket}/{key}"):
+            body = self._s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={first}-")["Body"]
+            try:
+                yield from body.iter_chunks(READ_CHUNK)
+            finally:
+                body.close()
+
+    def read_all(self, bucket: str, key: str) -> bytes:
+        """See :meth:`ObjectStore.read_all`."""
+        with _s3_errors(f"reading s3://{bucket}/{key}"):
+            data: bytes = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            return data
+
+    def write(self, bucket: str, key: str, body: IO[bytes]) -> None:
+        """See :meth:`ObjectStore.write`."""
+        with _s3_errors(f"writing s3://{bucket}/{key}"):
+            self._s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+class _S3Errors:
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is None:
+            return
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(exc, ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _RETRYABLE_S3_CODES:
+                raise BatchRetryableError(f"{self.what}: {code}") from exc
+        elif isinstance(exc, BotoCoreError):  # connection errors, timeouts, truncated reads
+            raise BatchRetryableError(f"{self.what}: {exc}") from exc
+
+
+def _s3_errors(what: str) -> _S3Errors:
+    return _S3Errors(what)
+
+
+class LocalStore:
+    """:class:`ObjectStore` over local folders: bucket name -> folder, key -> relative path."""
+
+    def __init__(self, roots: Mapping[str, Path]) -> None:
+        self._roots = {name: Path(root) for name, root in roots.items()}
+
+    def _path(self, bucket: str, key: str) -> Path:
+        return self._roots[bucket] / key
+
+    def list(self, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
+        """See :meth:`ObjectStore.list`."""
+        root = self._roots[bucket]
+        keys = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        for key in keys:
+            if key.startswith(prefix):
+                yield key, self._path(bucket, key).stat().st_size
+
+    def read(self, bucket: str, key: str, first: int) -> Iterator[bytes]:
+        """See :meth:`ObjectStore.read`."""
+        with self._path(bucket, key).open("rb") as handle:
+            handle.seek(first)
+            while chunk := handle.read(READ_CHUNK):
+                yield chunk
+
+    def read_all(self, bucket: str, key: str) -> bytes:
+        """See :meth:`ObjectStore.read_all`."""
+        return self._path(bucket, key).read_bytes()
+
+    def write(self, bucket: str, key: str, body: IO[bytes]) -> None:
+        """See :meth:`ObjectStore.write` (written to a temporary file, then renamed)."""
+        path = self._path(bucket, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("wb") as out:
+            while chunk := body.read(READ_CHUNK):
+                out.write(chunk)
+        partial.replace(path)
