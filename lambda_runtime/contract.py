@@ -97,7 +97,7 @@ ENV_ROUTE_PREFIX: Final = "ROUTE_PREFIX"
 ENV_MODEL_RELOAD_INTERVAL_SECONDS: Final = "MODEL_RELOAD_INTERVAL_SECONDS"
 
 BOTO3_ENTRY_POINTS: Final[tuple[str, ...]] = ("lambda_runtime.batch.storage",)
-"""The only runtime modules that may import boto3 (the batch job's storage, whose S3 lists and writes need it).
+"""The only runtime modules that may import boto3 (the batch storage: its S3 lists and writes need it).
 The serving path (``lambda_runtime.handler`` and all it imports) reads the model with a standard-library
 SigV4 GET (``lambda_runtime.s3_get``): importing boto3 and making a client costs 0.16-0.18 s of every
 cold start."""
