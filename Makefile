@@ -116,4 +116,4 @@ deploy-proof: userlands ## boot what cdk deploy would upload, for every model ki
 # run `make aws-proof AWS_EC2_METADATA_DISABLED=false` on an EC2 or Cloud9 sandbox.
 AWS_PROOF_FLAGS ?=
 aws-proof: install $(MODEL) ## deploy to a sandbox account, prove it on AWS, tear down (AWS_PROOF_ACCOUNT=<id>)
-	$(BIN)/cdk-sklearn aws-proof $(AWS_PROOF_FLAGS)
+	$(BIN)/python -m devtools.awsproof $(AWS_PROOF_FLAGS)

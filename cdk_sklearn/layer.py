@@ -16,9 +16,9 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack, overload
 
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling, Stack
@@ -28,25 +28,21 @@ from constructs import Construct
 from cdk_sklearn.model.artifact import ModelArtifact
 from cdk_sklearn.packaging.build import (
     LayerBuild,
-    build_layer,
     copy_layer,
     merge_requirements,
     parse_requirement,
-    resolve_bytecode,
     stand_in_key,
 )
-from cdk_sklearn.packaging.bytecode import Interpreter
 from cdk_sklearn.packaging.cache import cache_root
 from cdk_sklearn.packaging.closure import ClosureError, script_problems
-from cdk_sklearn.packaging.cpu_wheels import WheelPlan, plan_cpu_wheels
 from cdk_sklearn.packaging.lock import lock_path
+from cdk_sklearn.packaging.pipeline import AUTO_SLIM_BYTES as AUTO_SLIM_BYTES
+from cdk_sklearn.packaging.pipeline import LayerRecipe, ShippedLayer, ship_layer
 from cdk_sklearn.packaging.target import LambdaTarget
-from cdk_sklearn.validation import check_bool, check_int, check_strings, invalid
+from cdk_sklearn.validation import check_bool, check_int, check_strings, invalid, props_from
 
+OWNER = "SklearnLayer"
 _DESCRIPTION_LIMIT = 256  # LayerVersion.Description maximum length
-AUTO_SLIM_BYTES = 230_000_000
-"""A full layer larger than this is rebuilt slim (sourceless .pyc): Lambda's 262 MB limit counts the
-function code too, and the headroom left must still fit the user's code_paths."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,7 +64,7 @@ class LayerProps:
     extra_requirements: Sequence[str] = ()
     bytecode_python: str | None = None
     slim: bool = False
-    owner: str = field(default="SklearnLayer", compare=False, repr=False)
+    owner: str = field(default=OWNER, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         owner = self.owner
@@ -103,6 +99,18 @@ class LayerProps:
         check_bool("slim", self.slim, owner=owner)
 
 
+class LayerSettings(TypedDict, total=False):
+    """The keyword form of :class:`LayerProps` (``SklearnLayer(..., slim=True)``)."""
+
+    extra_requirements: Sequence[str]
+    bytecode_python: str | None
+    slim: bool
+
+
+SETTINGS: tuple[str, ...] = tuple(LayerSettings.__annotations__)
+"""Every keyword setting of :class:`SklearnLayer`: the fields of :class:`LayerProps` but ``owner``."""
+
+
 class ModelDependencyWarning(UserWarning):
     """The model references a module that neither the standard library nor a known package provides."""
 
@@ -121,23 +129,28 @@ class SklearnLayer(Construct):
         A Lambda Python runtime, python3.11 to python3.14.
     architecture
         ``Architecture.X86_64`` or ``Architecture.ARM_64``.
-    extra_requirements
-        More pip requirement strings to put in the layer (default none).
-    bytecode_python
-        A CPython of the runtime's version to compile .pyc with. Default: the
-        ``CDK_SKLEARN_BYTECODE_PYTHON`` environment variable, the running interpreter if its version
-        matches, or ``python3.X`` on PATH; without one the layer ships without .pyc (with a warning).
     function_code_bytes
         Unzipped size of the function code, counted with the layer against Lambda's 262,144,000-byte
         limit (default 0).
-    slim
-        Ship each module as a sourceless .pyc instead of .py plus .pyc: about 27 MB (15 %) smaller for
-        scikit-learn + numpy + scipy; tracebacks then show file and line but not the source line
-        (default False). Needs a bytecode interpreter (see ``bytecode_python``). A full layer over
-        :data:`AUTO_SLIM_BYTES` is made slim anyway when an interpreter is available (said in one line).
     code_paths
         The user's modules shipped with the function code (``.py`` files and package folders): the
         closure check accepts the modules the model references from them (default none).
+    props
+        The settings as a :class:`LayerProps`; or pass its fields as keyword arguments
+        (:class:`LayerSettings`), not both:
+
+        ``extra_requirements``
+            More pip requirement strings to put in the layer (default none).
+        ``bytecode_python``
+            A CPython of the runtime's version to compile .pyc with. Default: the
+            ``CDK_SKLEARN_BYTECODE_PYTHON`` environment variable, the running interpreter if its version
+            matches, or ``python3.X`` on PATH; without one the layer ships without .pyc (with a warning).
+        ``slim``
+            Ship each module as a sourceless .pyc instead of .py plus .pyc: about 27 MB (15 %) smaller
+            for scikit-learn + numpy + scipy; tracebacks then show file and line but not the source line
+            (default False). Needs a bytecode interpreter (see ``bytecode_python``). A full layer over
+            :data:`AUTO_SLIM_BYTES` is made slim anyway when an interpreter is available (said in one
+            line).
 
     Attributes
     ----------
@@ -148,12 +161,48 @@ class SklearnLayer(Construct):
     build
         The built layer (sizes, lock), or ``None`` when the stack is not bundled.
 
+    Raises
+    ------
+    TypeError
+        An unknown setting, or both ``props`` and keyword settings.
+    ValueError
+        A setting that cannot be built, or a model the layer cannot serve on ``runtime``.
+
     Notes
     -----
     A bundled synth reads the app's lock (``pylock.cdk-sklearn.toml`` in the working directory, or
     ``$CDK_SKLEARN_LOCK``), adds this layer's entry when it has none, and installs the locked wheels;
-    see :mod:`cdk_sklearn.packaging.lock`.
+    see :mod:`cdk_sklearn.packaging.lock`. The files are those of ``cdk-sklearn layer build`` for the
+    same model, runtime and architecture (:mod:`cdk_sklearn.packaging.pipeline`).
     """
+
+    @overload
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: ModelArtifact,
+        runtime: lambda_.Runtime,
+        architecture: lambda_.Architecture,
+        function_code_bytes: int = 0,
+        code_paths: Sequence[str | os.PathLike[str]] = (),
+        props: LayerProps,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model: ModelArtifact,
+        runtime: lambda_.Runtime,
+        architecture: lambda_.Architecture,
+        function_code_bytes: int = 0,
+        code_paths: Sequence[str | os.PathLike[str]] = (),
+        **settings: Unpack[LayerSettings],
+    ) -> None: ...
 
     def __init__(
         self,
@@ -163,26 +212,45 @@ class SklearnLayer(Construct):
         model: ModelArtifact,
         runtime: lambda_.Runtime,
         architecture: lambda_.Architecture,
-        extra_requirements: Sequence[str] = (),
-        bytecode_python: str | None = None,
         function_code_bytes: int = 0,
-        slim: bool = False,
         code_paths: Sequence[str | os.PathLike[str]] = (),
+        props: LayerProps | None = None,
+        **settings: Any,  # typed by the overloads: LayerSettings
     ) -> None:
-        props = LayerProps(extra_requirements=extra_requirements, bytecode_python=bytecode_python, slim=slim)
-        check_int("function_code_bytes", function_code_bytes, 0, owner="SklearnLayer")
-        super().__init__(scope, id)
-        self.props = props
-        extra_requirements = props.extra_requirements
+        # Validate before creating anything, so a typo never leaves half a construct tree.
+        self.props = props_from(OWNER, LayerProps, props, settings, SETTINGS)
+        check_int("function_code_bytes", function_code_bytes, 0, owner=OWNER)
         target = LambdaTarget(runtime.name, architecture.name)
-        requirements = merge_requirements(model.requirements, extra_requirements)
+        user_code = tuple(Path(p).expanduser().resolve() for p in code_paths)
+        self._target = target
+        self._requirements = self._check_model(model, target, user_code)
+        super().__init__(scope, id)
+        recipe = LayerRecipe(self._requirements, target, self._engine, self.props.slim)
+        self._shipped: ShippedLayer | None = None
+        if Stack.of(self).bundling_required:
+            self._shipped = self._ship(recipe, model, user_code, function_code_bytes)
+            recipe = self._shipped.recipe
+            asset_hash = self._shipped.build.content_hash
+            description = " ".join(self._shipped.build.lock)
+        else:
+            # Not bundled (cdk ls, unit tests): no network, no build, no lock; a stable stand-in hash.
+            asset_hash = stand_in_key(recipe.requirements, target, recipe.slim)
+            description = " ".join(recipe.requirements)
+        self._slim = recipe.slim
+        self._layer_version = self._create_layer_version(
+            runtime, architecture, recipe, asset_hash, description
+        )
+
+    def _check_model(
+        self, model: ModelArtifact, target: LambdaTarget, user_code: Sequence[Path]
+    ) -> tuple[str, ...]:
+        # Decidable from the model file alone, so every synth fails on it, bundled or not.
+        requirements = merge_requirements(model.requirements, self.props.extra_requirements)
         if not requirements:
             raise ValueError(
                 f"model {model.path} references no package the layer could provide (modules: "
                 f"{', '.join(sorted(model.modules))}); pass extra_requirements=[...] to say what it needs"
             )
-        user_code = tuple(Path(p).expanduser().resolve() for p in code_paths)
-        # Decidable from the file alone, so it fails every synth, bundled or not.
         script = script_problems(model.referenced)
         if script:
             raise ClosureError(f"model {model.path.name} cannot be loaded on Lambda: {script[0]}")
@@ -197,53 +265,47 @@ class SklearnLayer(Construct):
                 f"newer: {target.runtime} runs on Amazon Linux 2, whose glibc 2.26 cannot load current "
                 "onnxruntime wheels; set runtime='python3.13'"
             )
-        self._target = target
-        self._requirements = requirements
-        self._slim = slim
-        self._build: LayerBuild | None = None
-        plan = WheelPlan(requirements)
+        return requirements
 
-        if Stack.of(self).bundling_required:
-            interpreter = resolve_bytecode(target, bytecode_python)
-            plan = plan_cpu_wheels(requirements, target)
-            for note in plan.notes:
-                print(f"cdk-sklearn: {note}", file=sys.stderr)
-            lock: Path | None = lock_path()
-            closure = {"modules": model.referenced, "code_paths": user_code}
-            build = _build_plan(plan, target, interpreter, slim, lock, closure, self._engine)
-            if not slim and interpreter is not None and build.layer_bytes > AUTO_SLIM_BYTES:
-                print(
-                    f"cdk-sklearn: the layer is {build.layer_bytes / 1e6:.0f} MB, over "
-                    f"{AUTO_SLIM_BYTES / 1e6:.0f} MB: shipping it slim (sourceless .pyc; tracebacks keep "
-                    "file and line, not the source text)",
-                    file=sys.stderr,
-                )
-                self._slim = slim = True
-                build = _build_plan(plan, target, interpreter, slim, lock, closure, self._engine)
-            budget = build.budget(function_code_bytes)
-            print(budget.render(f"cdk-sklearn: {self.node.path} ({target.describe()})"), file=sys.stderr)
-            budget.check(extra_requirements)
-            self._build = build
-            asset_hash = build.content_hash
-            description = " ".join(build.lock)
-        else:
-            # Not bundled (cdk ls, unit tests): no network, no build; a stable stand-in hash.
-            interpreter, lock = None, None
-            asset_hash = stand_in_key(plan.requirements, target, slim, plan.without_dependencies)
-            description = " ".join(requirements)
+    def _ship(
+        self,
+        recipe: LayerRecipe,
+        model: ModelArtifact,
+        user_code: Sequence[Path],
+        function_code_bytes: int,
+    ) -> ShippedLayer:
+        # The lock is the app's (read only when bundling: an unbundled synth must not write one).
+        shipped = ship_layer(
+            replace(recipe, lock=lock_path()),
+            bytecode_python=self.props.bytecode_python,
+            modules=model.referenced,
+            code_paths=user_code,
+        )
+        budget = shipped.build.budget(function_code_bytes)
+        print(budget.render(f"cdk-sklearn: {self.node.path} ({self._target.describe()})"), file=sys.stderr)
+        budget.check(self.props.extra_requirements)
+        return shipped
 
-        recipe = self._write_recipe(requirements, target, asset_hash, slim)
+    def _create_layer_version(
+        self,
+        runtime: lambda_.Runtime,
+        architecture: lambda_.Architecture,
+        recipe: LayerRecipe,
+        asset_hash: str,
+        description: str,
+    ) -> lambda_.LayerVersion:
         code = lambda_.Code.from_asset(
-            str(recipe),
+            str(self._write_recipe(recipe.requirements, recipe.target, asset_hash, recipe.slim)),
             asset_hash=asset_hash,
             asset_hash_type=AssetHashType.CUSTOM,
             bundling=BundlingOptions(
                 # Never pulled: local bundling always succeeds or raises.
                 image=DockerImage.from_registry("cdk-sklearn-local-bundling-only"),
-                local=_LocalLayerBundling(plan, target, interpreter, slim, lock, self._engine),
+                local=_LocalLayerBundling(self._shipped),
             ),
         )
-        self._layer_version = lambda_.LayerVersion(
+        target = recipe.target
+        return lambda_.LayerVersion(
             self,
             "Layer",
             code=code,
@@ -280,7 +342,7 @@ class SklearnLayer(Construct):
     @property
     def build(self) -> LayerBuild | None:
         """The built layer (lock, sizes), or ``None`` when the stack is not bundled."""
-        return self._build
+        return self._shipped.build if self._shipped is not None else None
 
     def _warn_unknown_modules(self, model: ModelArtifact, user_code: Sequence[Path]) -> None:
         shipped = {path.stem if path.is_file() else path.name for path in user_code}
@@ -316,50 +378,15 @@ class SklearnLayer(Construct):
 class _LocalLayerBundling:
     """Bundles the layer on the synth machine: takes it from the cache (building it if missing)."""
 
-    def __init__(
-        self,
-        plan: WheelPlan,
-        target: LambdaTarget,
-        interpreter: Interpreter | None,
-        slim: bool,
-        lock: Path | None,
-        engine: str,
-    ) -> None:
-        self._plan = plan
-        self._target = target
-        self._interpreter = interpreter
-        self._slim = slim
-        self._lock = lock
-        self._engine = engine
+    def __init__(self, shipped: ShippedLayer | None) -> None:
+        self._shipped = shipped
 
     def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
         # The construct already built and checked this layer; this only takes it from the cache.
-        build = _build_plan(
-            self._plan, self._target, self._interpreter, self._slim, self._lock, {}, self._engine
-        )
-        copy_layer(build, Path(output_dir))
+        if self._shipped is None:
+            raise RuntimeError("the layer was not built: this stack's synth skipped bundling")
+        copy_layer(self._shipped.from_cache(), Path(output_dir))
         return True
-
-
-def _build_plan(
-    plan: WheelPlan,
-    target: LambdaTarget,
-    interpreter: Interpreter | None,
-    slim: bool,
-    lock: Path | None,
-    closure: dict[str, Any],
-    engine: str,
-) -> LayerBuild:
-    return build_layer(
-        plan.requirements,
-        target,
-        interpreter,
-        slim=slim,
-        lock=lock,
-        without_dependencies=plan.without_dependencies,
-        engine=engine,
-        **closure,
-    )
 
 
 def _warn_about(model: ModelArtifact, message: str) -> None:

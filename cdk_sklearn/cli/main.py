@@ -1,5 +1,5 @@
 """The ``cdk-sklearn`` command line: ``new``, ``doctor``, ``serve``, ``batch``, ``convert``,
-``layer build``, ``lock``, ``cost``, ``cache`` and ``aws-proof``.
+``layer build``, ``lock``, ``cost`` and ``cache``.
 
 Each sub-command is a module of this package exposing ``register(subparsers)``, which adds its parser
 and sets ``func`` to a callable taking the parsed namespace and returning an exit code. A sub-command's
@@ -27,7 +27,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lock",
     "cost",
     "cache",
-    "aws_proof",
 )
 
 EXIT_BROKEN_PIPE = 141

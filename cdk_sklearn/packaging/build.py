@@ -33,7 +33,12 @@ from cdk_sklearn.packaging.closure import fail_on, library_problems, module_prob
 from cdk_sklearn.packaging.install import HashMismatchError, install_locked, write_lock
 from cdk_sklearn.packaging.libraries import add_missing_libraries
 from cdk_sklearn.packaging.lock import LOCK_FILE_NAME, LayerSpec, LockEntry, LockError, locked_entry
-from cdk_sklearn.packaging.prune import UNLOADED_LIBRARY_CANDIDATES, prune, prune_unloaded_libraries
+from cdk_sklearn.packaging.prune import (
+    UNLOADED_LIBRARY_CANDIDATES,
+    PruneReport,
+    prune,
+    prune_unloaded_libraries,
+)
 from cdk_sklearn.packaging.runtime_system import runtime_system
 from cdk_sklearn.packaging.slim import make_sourceless
 from cdk_sklearn.packaging.target import LambdaTarget
@@ -354,8 +359,7 @@ def build_from_entry(
     _report_interpreter(entry, interpreter, say)
     key = entry_key(entry, interpreter, slim)
     home = cache_root() / "layers" / key
-    manifest = home / _MANIFEST
-    if manifest.is_file():
+    if (home / _MANIFEST).is_file():
         return _checked(_load(home, key, reused=True), target, modules, code_paths)
     flavour = "slim (sourceless) " if slim else ""
     kind = "ONNX engine" if entry.spec.engine == "onnx" else "scikit-learn"
@@ -367,64 +371,87 @@ def build_from_entry(
     home.parent.mkdir(parents=True, exist_ok=True)
     staging = home.parent / f".{key}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
-    layer_dir = staging / "layer"
-    site_packages = layer_dir / "python"
     try:
-        try:
-            install_locked(entry.packages, target, site_packages)
-        except HashMismatchError as exc:
-            raise LockError(_mismatch_message(entry, lock, str(exc))) from exc
-        cache_tag = interpreter.cache_tag if interpreter else f"cpython-{target.abi.removeprefix('cp')}"
-        pruned = prune(site_packages, cache_tag)
-        candidates = UNLOADED_LIBRARY_CANDIDATES.get(entry.spec.engine, ())
-        unloaded = prune_unloaded_libraries(site_packages, candidates)
-        for reason, size in unloaded.bytes_by_reason.items():
-            pruned._add(reason, size, 0)
-        pruned.files += unloaded.files
-        system = runtime_system(target)
-        added = add_missing_libraries(layer_dir, system)
-        for library in added:
-            say(
-                f"cdk-sklearn: added lib/{library.name} (from {library.source.relative_to(layer_dir)}) for "
-                f"{', '.join(library.needed_by)}: {target.amazon_linux} does not provide it"
-            )
-        sourceless_bytes = 0
-        if interpreter is not None:
-            compile_bytecode(site_packages, interpreter, LAYER_RUNTIME_PATH)
-            if slim:
-                sourceless_bytes = make_sourceless(site_packages, interpreter.cache_tag).total_bytes
-        write_lock(entry.packages, target, layer_dir / LOCK_NAME)
-        _set_times(layer_dir)
-        record = {
-            "key": key,
-            "lock_key": entry.key,
-            "runtime": target.runtime,
-            "architecture": target.architecture,
-            "requirements": list(entry.spec.requirements),
-            "lock": [f"{p.name}=={p.version}" for p in entry.packages],
-            "packages": package_sizes(site_packages),
-            "layer_bytes": directory_size(layer_dir),
-            "bytecode_tag": interpreter.cache_tag if interpreter else None,
-            "bytecode_python": interpreter.release if interpreter else None,
-            "pruned_bytes": pruned.total_bytes + sourceless_bytes,
-            "pruned_by_reason": {**pruned.bytes_by_reason, "sources (slim)": sourceless_bytes}
-            if slim
-            else pruned.bytes_by_reason,
-            "slim": slim,
-            "added_libraries": [library.name for library in added],
-            "library_problems": library_problems(layer_dir, system),
-            "content_hash": tree_hash(layer_dir),
-        }
-        (staging / _MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
-        try:
-            staging.rename(home)
-        except OSError:  # another process finished the same key first; its result is identical
-            if not manifest.is_file():
-                raise
+        record = _stage(entry, interpreter, slim, staging / "layer", lock, say)
+        _publish(staging, home, {"key": key, **record})
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     say(f"cdk-sklearn: layer built in {time.monotonic() - started:.0f} s, cached in {home}")
     return _checked(_load(home, key, reused=False), target, modules, code_paths)
+
+
+def _stage(
+    entry: LockEntry,
+    interpreter: Interpreter | None,
+    slim: bool,
+    layer_dir: Path,
+    lock: Path | None,
+    say: Callable[[str], None],
+) -> dict[str, object]:
+    # Install -> prune -> add libraries -> compile (-> sourceless) -> lock file; returns the manifest.
+    target = entry.spec.target
+    site_packages = layer_dir / "python"
+    try:
+        install_locked(entry.packages, target, site_packages)
+    except HashMismatchError as exc:
+        raise LockError(_mismatch_message(entry, lock, str(exc))) from exc
+    pruned = _prune(site_packages, entry, interpreter)
+    system = runtime_system(target)
+    added = add_missing_libraries(layer_dir, system)
+    for library in added:
+        say(
+            f"cdk-sklearn: added lib/{library.name} (from {library.source.relative_to(layer_dir)}) for "
+            f"{', '.join(library.needed_by)}: {target.amazon_linux} does not provide it"
+        )
+    sourceless_bytes = 0
+    if interpreter is not None:
+        compile_bytecode(site_packages, interpreter, LAYER_RUNTIME_PATH)
+        if slim:
+            sourceless_bytes = make_sourceless(site_packages, interpreter.cache_tag).total_bytes
+    write_lock(entry.packages, target, layer_dir / LOCK_NAME)
+    _set_times(layer_dir)
+    return {
+        "lock_key": entry.key,
+        "runtime": target.runtime,
+        "architecture": target.architecture,
+        "requirements": list(entry.spec.requirements),
+        "lock": [f"{p.name}=={p.version}" for p in entry.packages],
+        "packages": package_sizes(site_packages),
+        "layer_bytes": directory_size(layer_dir),
+        "bytecode_tag": interpreter.cache_tag if interpreter else None,
+        "bytecode_python": interpreter.release if interpreter else None,
+        "pruned_bytes": pruned.total_bytes + sourceless_bytes,
+        "pruned_by_reason": {**pruned.bytes_by_reason, "sources (slim)": sourceless_bytes}
+        if slim
+        else pruned.bytes_by_reason,
+        "slim": slim,
+        "added_libraries": [library.name for library in added],
+        "library_problems": library_problems(layer_dir, system),
+        "content_hash": tree_hash(layer_dir),
+    }
+
+
+def _prune(site_packages: Path, entry: LockEntry, interpreter: Interpreter | None) -> PruneReport:
+    # What never runs, then the engine's shared libraries nothing in the layer can load.
+    target = entry.spec.target
+    cache_tag = interpreter.cache_tag if interpreter else f"cpython-{target.abi.removeprefix('cp')}"
+    pruned = prune(site_packages, cache_tag)
+    candidates = UNLOADED_LIBRARY_CANDIDATES.get(entry.spec.engine, ())
+    unloaded = prune_unloaded_libraries(site_packages, candidates)
+    for reason, size in unloaded.bytes_by_reason.items():
+        pruned._add(reason, size, 0)
+    pruned.files += unloaded.files
+    return pruned
+
+
+def _publish(staging: Path, home: Path, record: dict[str, object]) -> None:
+    # A rename, so a reader sees a whole layer or none; the manifest is what marks it finished.
+    (staging / _MANIFEST).write_text(json.dumps(record, indent=2) + "\n")
+    try:
+        staging.rename(home)
+    except OSError:  # another process finished the same key first; its result is identical
+        if not (home / _MANIFEST).is_file():
+            raise
 
 
 def _checked(

@@ -12,12 +12,12 @@ import json
 import pytest
 from aws_cdk.assertions import Template
 
-from cdk_sklearn.awsproof import plan as plan_module
-from cdk_sklearn.awsproof.deploy import CONTEXT_MODEL, CONTEXT_RUN, StackResource, parse_outputs, resource_of
-from cdk_sklearn.awsproof.models import train_frame
-from cdk_sklearn.awsproof.plan import RUN_TAG, build_plan, read_environments
-from cdk_sklearn.awsproof.proof_app import build_proof_app
-from cdk_sklearn.awsproof.run import ROLLBACK_ALARM_STEMS
+from devtools.awsproof import plan as plan_module
+from devtools.awsproof.deploy import CONTEXT_MODEL, CONTEXT_RUN, StackResource, parse_outputs, resource_of
+from devtools.awsproof.models import train_frame
+from devtools.awsproof.plan import RUN_TAG, build_plan, read_environments
+from devtools.awsproof.proof_app import build_proof_app
+from devtools.awsproof.run import ROLLBACK_ALARM_STEMS
 from tests.conftest import PROJECT_DIR, SKIP_BUNDLING
 
 RUN = "ap2611300945c0de"

@@ -6,6 +6,8 @@ Needs network to PyPI (wheels are cached by pip afterwards); about a minute on a
 from __future__ import annotations
 
 import csv
+import hashlib
+import os
 import time
 from pathlib import Path
 
@@ -15,8 +17,11 @@ from aws_cdk import aws_lambda as lambda_
 
 from cdk_sklearn.layer import SklearnLayer
 from cdk_sklearn.model.artifact import inspect_model
+from cdk_sklearn.packaging import pipeline
 from cdk_sklearn.packaging.build import build_layer
+from cdk_sklearn.packaging.bytecode import find_interpreter
 from cdk_sklearn.packaging.install import ResolutionError
+from cdk_sklearn.packaging.pipeline import AUTO_SLIM_BYTES
 from cdk_sklearn.packaging.target import LambdaTarget
 
 pytestmark = pytest.mark.slow
@@ -133,3 +138,54 @@ def test_cli_writes_layer_and_lock(cache, iris_model, tmp_path, monkeypatch, cap
     assert (output / "python" / "sklearn" / "__init__.py").is_file()
     assert "scikit-learn==1.9.1 --hash=sha256:" in (output / "requirements.lock").read_text()
     assert "total unzipped" in capsys.readouterr().out
+
+
+def _tree(root: Path) -> dict[str, str]:
+    """Every file under ``root``: relative name -> sha256 (a symlink: its target)."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        name = str(path.relative_to(root))
+        if path.is_symlink():
+            files[name] = f"-> {os.readlink(path)}"
+        elif path.is_file():
+            files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
+
+
+@pytest.fixture(scope="module")
+def compiler():
+    interpreter = find_interpreter((3, 13))
+    if interpreter is None:
+        pytest.skip("needs a CPython 3.13 to compile the layer (automatic slimming needs bytecode)")
+    return interpreter.executable
+
+
+# The real line is 230 MB; 1 byte makes every layer cross it, so both sides must slim it alike.
+@pytest.mark.parametrize("auto_slim_bytes", [AUTO_SLIM_BYTES, 1], ids=["full", "auto-slim"])
+def test_cli_writes_the_files_the_construct_ships(
+    cache, compiler, iris_model, tmp_path, monkeypatch, capsys, auto_slim_bytes
+):
+    from cdk_sklearn.cli import main
+
+    monkeypatch.setattr(pipeline, "AUTO_SLIM_BYTES", auto_slim_bytes)
+    monkeypatch.setenv("CDK_SKLEARN_BYTECODE_PYTHON", str(compiler))
+    monkeypatch.setenv("CDK_SKLEARN_LOCK", str(tmp_path / "pylock.cdk-sklearn.toml"))
+    output = tmp_path / "cli"
+    assert main(["layer", "build", "--model", str(iris_model), "--output", str(output)]) == 0
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    stack = cdk.Stack(app, "LayerStack")
+    layer = SklearnLayer(
+        stack,
+        "Sklearn",
+        model=inspect_model(iris_model),
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        architecture=lambda_.Architecture.ARM_64,
+    )
+    template = app.synth().get_stack_by_name("LayerStack").template
+    (resource,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::LayerVersion"]
+    asset = tmp_path / "cdk.out" / f"asset.{resource['Properties']['Content']['S3Key'].removesuffix('.zip')}"
+    assert layer.slim == (auto_slim_bytes == 1)
+    assert ("sourceless" in capsys.readouterr().out) == layer.slim
+    cli_files = _tree(output)
+    assert any(name.endswith(".pyc") for name in cli_files)
+    assert cli_files == _tree(asset)

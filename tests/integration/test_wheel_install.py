@@ -165,6 +165,12 @@ def test_wheel_ships_no_tests_or_development_tools(installed: Installed) -> None
     assert [n for n in names if n.startswith(NOT_SHIPPED)] == []
 
 
+def test_wheel_ships_no_aws_proof_anywhere(installed: Installed) -> None:
+    # The AWS proof runs only inside this repository (devtools/awsproof): not at the top, not nested.
+    names = zipfile.ZipFile(installed.wheel).namelist()
+    assert [n for n in names if "awsproof" in n or "devtools" in n] == []
+
+
 def test_wheel_ships_function_code_and_templates(installed: Installed) -> None:
     names = set(zipfile.ZipFile(installed.wheel).namelist())
     expected = {

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cdk_sklearn.awsproof.plan import build_plan, read_environments
-from cdk_sklearn.awsproof.report import latest_record
+from devtools.awsproof.plan import build_plan, read_environments
+from devtools.awsproof.report import latest_record
 from tests.conftest import PROJECT_DIR
 
 SECTION = PROJECT_DIR / "docs" / "readme" / "verified.md"

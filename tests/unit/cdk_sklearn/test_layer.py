@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
-from cdk_sklearn.layer import ModelDependencyWarning, SklearnLayer
+from cdk_sklearn.layer import LayerProps, LayerSettings, ModelDependencyWarning, SklearnLayer
 from cdk_sklearn.model.artifact import inspect_model
 from cdk_sklearn.packaging.closure import ClosureError
 from tests.conftest import SKIP_BUNDLING
@@ -195,3 +197,65 @@ def test_model_recording_no_scikit_learn_version_still_gets_scikit_learn_and_job
             architecture=lambda_.Architecture.X86_64,
         )
     assert layer.requirements == ("scikit-learn", "joblib")
+
+
+def test_settings_are_the_props_fields_but_owner():
+    assert set(LayerSettings.__annotations__) == {f.name for f in fields(LayerProps)} - {"owner"}
+
+
+def test_props_and_keyword_settings_make_the_same_layer(iris_model):
+    def asset_key(**given) -> str:
+        stack = _stack()
+        SklearnLayer(
+            stack,
+            "Layer",
+            model=inspect_model(iris_model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64,
+            **given,
+        )
+        resource = next(iter(Template.from_stack(stack).find_resources("AWS::Lambda::LayerVersion").values()))
+        return resource["Properties"]["Content"]["S3Key"]
+
+    keywords = asset_key(extra_requirements=["pandas"], slim=True)
+    assert asset_key(props=LayerProps(extra_requirements=["pandas"], slim=True)) == keywords
+    assert asset_key(slim=True) != keywords
+
+
+def test_fails_on_props_and_keyword_settings_together(iris_model):
+    with pytest.raises(TypeError, match="pass props= or keyword props \\(slim\\), not both"):
+        SklearnLayer(
+            _stack(),
+            "Layer",
+            model=inspect_model(iris_model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+            props=LayerProps(),
+            slim=True,
+        )
+
+
+def test_fails_on_an_unknown_setting_listing_the_allowed_ones(iris_model):
+    with pytest.raises(
+        TypeError, match="unknown prop\\(s\\) extras; allowed: extra_requirements, bytecode_python"
+    ):
+        SklearnLayer(
+            _stack(),
+            "Layer",
+            model=inspect_model(iris_model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+            extras=["pandas"],
+        )
+
+
+def test_fails_on_a_bad_setting_naming_the_owner_of_the_props(iris_model):
+    with pytest.raises(ValueError, match="SklearnLambdaEndpoint"):
+        SklearnLayer(
+            _stack(),
+            "Layer",
+            model=inspect_model(iris_model),
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.X86_64,
+            props=LayerProps(owner="SklearnLambdaEndpoint", slim="yes"),
+        )

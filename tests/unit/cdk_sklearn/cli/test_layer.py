@@ -82,3 +82,47 @@ def test_fails_onnx_layer_for_python311(tmp_path, capsys):
     argv = ["layer", "build", "--engine", "onnx", "--runtime", "python3.11", "--output", str(tmp_path / "o")]
     assert main(argv) == 2
     assert "python3.12 or newer" in capsys.readouterr().err
+
+
+def test_layer_build_uses_the_app_lock_named_by_the_environment(tmp_path, monkeypatch):
+    from cdk_sklearn.cli.layer import cli_lock
+
+    monkeypatch.setenv("CDK_SKLEARN_LOCK", str(tmp_path / "app.toml"))
+    assert cli_lock(None) == tmp_path / "app.toml"
+
+
+def test_layer_build_uses_the_lock_beside_it_when_there_is_one(tmp_path, monkeypatch):
+    from cdk_sklearn.cli.layer import cli_lock
+
+    monkeypatch.delenv("CDK_SKLEARN_LOCK", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pylock.cdk-sklearn.toml").write_text("")
+    assert cli_lock(None) == tmp_path / "pylock.cdk-sklearn.toml"
+
+
+def test_layer_build_outside_an_app_uses_the_cache_lock(tmp_path, monkeypatch):
+    from cdk_sklearn.cli.layer import cli_lock
+
+    monkeypatch.delenv("CDK_SKLEARN_LOCK", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert cli_lock(None) is None
+    assert not (tmp_path / "pylock.cdk-sklearn.toml").exists()
+
+
+def test_layer_build_takes_an_explicit_lock_and_code_paths(tmp_path):
+    common = ["layer", "build", "--model", "m.joblib", "--output", "out"]
+    args = build_parser().parse_args([*common, "--lock", "my.toml", "--code-path", "a", "--code-path", "b"])
+    assert (args.lock.name, [p.name for p in args.code_paths]) == ("my.toml", ["a", "b"])
+
+
+def test_layer_build_never_imports_aws_cdk():
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_DIR
+
+    code = "import sys, cdk_sklearn.cli.layer; print('aws_cdk' in sys.modules, 'jsii' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_DIR
+    )
+    assert out.stdout.strip() == "False False"

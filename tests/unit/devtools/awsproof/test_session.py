@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cdk_sklearn.awsproof.session import NotConfirmed, confirm_account, preconditions
-from tests.unit.cdk_sklearn.awsproof.fakes import ACCOUNT, stubbed
+from devtools.awsproof.session import NotConfirmed, confirm_account, preconditions
+from tests.unit.devtools.awsproof.fakes import ACCOUNT, stubbed
 
 
 class _Session:

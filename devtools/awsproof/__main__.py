@@ -1,5 +1,5 @@
-"""``cdk-sklearn aws-proof``: deploy dev, staging and prod to a sandbox account, prove what only AWS
-can show, write docs/aws-proof/, and tear everything down.
+"""``python -m devtools.awsproof`` (``make aws-proof``): deploy dev, staging and prod to a sandbox
+account, prove what only AWS can show, write docs/aws-proof/, and tear everything down.
 
 ``--dry-run`` prints the plan and the cost estimate and needs nothing. A real run needs AWS
 credentials, ``AWS_PROOF_ACCOUNT`` equal to their account, and a region; without them it explains
@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cdk_sklearn.awsproof.clock import SystemClock
-from cdk_sklearn.awsproof.plan import (
+from devtools.awsproof.clock import SystemClock
+from devtools.awsproof.plan import (
     ENVIRONMENTS,
     ProofPlan,
     build_plan,
@@ -25,8 +26,8 @@ from cdk_sklearn.awsproof.plan import (
     new_run_id,
     read_environments,
 )
-from cdk_sklearn.awsproof.report import REPORT_DIR
-from cdk_sklearn.awsproof.session import (
+from devtools.awsproof.report import REPORT_DIR
+from devtools.awsproof.session import (
     ACCOUNT_VARIABLE,
     NotConfirmed,
     confirm_account,
@@ -36,14 +37,15 @@ from cdk_sklearn.awsproof.session import (
 
 EXIT_NOT_CONFIRMED = 2
 EXIT_FAILED = 1
+EXIT_USAGE = 2
 DRY_RUN_REGION = "us-east-1"
+PROG = "python -m devtools.awsproof"
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``aws-proof`` sub-command to the CLI."""
-    parser = subparsers.add_parser(
-        "aws-proof",
-        help="deploy dev/staging/prod to a sandbox AWS account, prove it works, tear it down",
+def build_parser() -> argparse.ArgumentParser:
+    """The proof's command line: ``--dry-run``, ``--keep``, ``--region``, ``--run-id``, ``--project-dir``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.awsproof",
         description=(
             "Deploy the dev, staging and prod environments of the example app (the iris model and a "
             "DataFrame pipeline) to a sandbox account, call every route through every front door "
@@ -63,7 +65,20 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--project-dir", type=Path, default=Path.cwd(), help="the project (cdk.json, node_modules, models)"
     )
-    parser.set_defaults(func=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the proof (or its dry run); return the exit code.
+
+    A run id or cdk.json the plan refuses is one line on stderr and exit code 2, like a usage error.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _plan(args: argparse.Namespace, region: str, account: str | None) -> ProofPlan:
@@ -72,7 +87,7 @@ def _plan(args: argparse.Namespace, region: str, account: str | None) -> ProofPl
 
 
 def _commands(plan: ProofPlan, project_dir: Path) -> dict[str, list[str]]:
-    from cdk_sklearn.awsproof import deploy  # botocore: paid only by this command
+    from devtools.awsproof import deploy  # botocore: paid only by this command
 
     work = Path(".cache") / "aws-proof" / plan.run_id
     models = {"iris": Path("models/iris.joblib"), "frame": work / "frame.joblib"}
@@ -106,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         clients = {name: session.client(name, region_name=target.region) for name in _CLIENTS}
         account = confirm_account(clients["sts"], target.account)
     except NotConfirmed as exc:
-        print(f"cdk-sklearn aws-proof: {exc}", file=sys.stderr)
+        print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_NOT_CONFIRMED
     plan = _plan(args, target.region, account)
     print(format_plan(plan, _commands(plan, args.project_dir)), file=sys.stderr)
@@ -117,9 +132,9 @@ _CLIENTS = ("sts", "cloudformation", "cloudwatch", "logs", "lambda", "codedeploy
 
 
 def _execute(plan: ProofPlan, args: argparse.Namespace, session: Any, clients: dict[str, Any]) -> int:
-    from cdk_sklearn.awsproof import deploy
-    from cdk_sklearn.awsproof.calls import SignedCaller, urllib_transport
-    from cdk_sklearn.awsproof.run import ProofRun, Services, Settings
+    from devtools.awsproof import deploy
+    from devtools.awsproof.calls import SignedCaller, urllib_transport
+    from devtools.awsproof.run import ProofRun, Services, Settings
 
     project = args.project_dir.resolve()
     clock = SystemClock()
@@ -152,3 +167,7 @@ def _execute(plan: ProofPlan, args: argparse.Namespace, session: Any, clients: d
     )
     record, _ = proof.execute()
     return 0 if record.result == "passed" else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,7 @@
 """What an AWS proof run creates, checks and costs, decided before anything touches AWS.
 
 The plan is built from cdk.json's ``environments`` (read as JSON: no aws_cdk, so ``--dry-run`` needs
-neither credentials nor jsii) and is what ``cdk-sklearn aws-proof --dry-run`` prints.
+neither credentials nor jsii) and is what ``python -m devtools.awsproof --dry-run`` prints.
 
 Each environment gets its own stack, ``SklearnProof-<env>-<run id>``, holding two endpoints configured
 as the environment says (cold start, monitoring, rollout, memory): ``Iris``, the demo model behind the
@@ -75,7 +75,7 @@ class ModelPlan:
     Attributes
     ----------
     key
-        ``iris`` or ``frame``: which model file (see :mod:`cdk_sklearn.awsproof.models`).
+        ``iris`` or ``frame``: which model file (see :mod:`devtools.awsproof.models`).
     construct_id
         The endpoint's construct id in the stack (``Iris``, ``Frame``); outputs and resources start with it.
     model_name
@@ -264,81 +264,91 @@ def estimate_cost(plan: ProofPlan) -> CostEstimate:
     divided by the hours of a month.
     """
     hours = sum(STEP_MINUTES.values()) / 60.0
-    seconds = hours * 3600.0
-    month = hours / HOURS_PER_MONTH
     lines: list[CostLine] = []
     requests = 0.0
     gb_s = 0.0
     alarm_metrics = 0
     dashboards = 0
     for env in plan.environments:
-        gb = env.memory_mb / 1024.0
-        arch = env.architecture
-        n_models = len(env.models)
-        calls = plan.calls_per_environment(env)
-        env_requests = float(calls)
-        if env.name == ROLLBACK_ENVIRONMENT:
-            env_requests += ROLLBACK_REQUESTS_PER_SECOND * STEP_MINUTES["rollback"] * 60.0
+        env_requests = _environment_requests(plan, env)
         requests += env_requests
-        gb_s += env_requests * ASSUMED_DURATION_MS / 1000.0 * gb
-        if env.cold_start == "provisioned":
-            # During the rollback the new version holds its own provisioned concurrency too.
-            held = env.provisioned_upper * gb * (n_models * seconds + STEP_MINUTES["rollback"] * 60.0)
-            lines.append(
-                CostLine(
-                    f"{env.name}: provisioned concurrency",
-                    held * price(f"lambda.pc.held.{arch}"),
-                    f"{env.provisioned_upper} x {n_models} models x {gb:g} GB x {hours:.2f} h "
-                    f"(+ the rollback's new version) x lambda.pc.held.{arch}",
-                )
-            )
-        if env.cold_start == "snapstart":
-            cached = n_models * gb * SNAPSTART_MINIMUM_HOURS * 3600.0
-            restores = n_models * 2 * gb
-            lines.append(
-                CostLine(
-                    f"{env.name}: SnapStart cache and restores",
-                    cached * price("lambda.snapstart.cache") + restores * price("lambda.snapstart.restore"),
-                    f"{n_models} versions x {gb:g} GB x the {SNAPSTART_MINIMUM_HOURS:g}-hour minimum x "
-                    "lambda.snapstart.cache, + restores x lambda.snapstart.restore",
-                )
-            )
+        gb_s += env_requests * ASSUMED_DURATION_MS / 1000.0 * env.memory_mb / 1024.0
+        cold_start = _cold_start_line(env, hours)
+        if cold_start is not None:
+            lines.append(cold_start)
         if env.monitoring:
             # Error rate reads 3 metrics; latency p99, throttles, (spillover) one each.
             per_model = 5 + (1 if env.cold_start == "provisioned" else 0)
-            alarm_metrics += per_model * n_models
-            dashboards += n_models
+            alarm_metrics += per_model * len(env.models)
+            dashboards += len(env.models)
+    lines.extend(_request_lines(requests, gb_s))
+    lines.append(_cloudwatch_line(plan, alarm_metrics, dashboards, hours))
+    return CostEstimate(hours, tuple(lines))
+
+
+def _environment_requests(plan: ProofPlan, env: EnvironmentPlan) -> float:
+    # The rollback environment also takes the steady traffic that makes the alarm fire.
+    requests = float(plan.calls_per_environment(env))
+    if env.name == ROLLBACK_ENVIRONMENT:
+        requests += ROLLBACK_REQUESTS_PER_SECOND * STEP_MINUTES["rollback"] * 60.0
+    return requests
+
+
+def _cold_start_line(env: EnvironmentPlan, hours: float) -> CostLine | None:
+    gb = env.memory_mb / 1024.0
+    arch = env.architecture
+    n_models = len(env.models)
+    if env.cold_start == "provisioned":
+        # During the rollback the new version holds its own provisioned concurrency too.
+        held = env.provisioned_upper * gb * (n_models * hours * 3600.0 + STEP_MINUTES["rollback"] * 60.0)
+        return CostLine(
+            f"{env.name}: provisioned concurrency",
+            held * price(f"lambda.pc.held.{arch}"),
+            f"{env.provisioned_upper} x {n_models} models x {gb:g} GB x {hours:.2f} h "
+            f"(+ the rollback's new version) x lambda.pc.held.{arch}",
+        )
+    if env.cold_start == "snapstart":
+        cached = n_models * gb * SNAPSTART_MINIMUM_HOURS * 3600.0
+        restores = n_models * 2 * gb
+        return CostLine(
+            f"{env.name}: SnapStart cache and restores",
+            cached * price("lambda.snapstart.cache") + restores * price("lambda.snapstart.restore"),
+            f"{n_models} versions x {gb:g} GB x the {SNAPSTART_MINIMUM_HOURS:g}-hour minimum x "
+            "lambda.snapstart.cache, + restores x lambda.snapstart.restore",
+        )
+    return None
+
+
+def _request_lines(requests: float, gb_s: float) -> list[CostLine]:
     arch = DEFAULT_ARCHITECTURE
-    lines.append(
+    return [
         CostLine(
             "Lambda requests and duration",
             requests * price("lambda.request") + gb_s * price(f"lambda.duration.{arch}"),
             f"{requests:,.0f} requests x lambda.request + {gb_s:,.0f} GB-s (at {ASSUMED_DURATION_MS:g} ms) "
             f"x lambda.duration.{arch}",
-        )
-    )
-    lines.append(
+        ),
         CostLine(
             "API Gateway requests",
             requests * price("apigw.rest.request"),
             f"{requests:,.0f} requests x apigw.rest.request (the dearer API type, as an upper bound)",
-        )
-    )
+        ),
+    ]
+
+
+def _cloudwatch_line(plan: ProofPlan, alarm_metrics: int, dashboards: int, hours: float) -> CostLine:
     custom = len(contract.METRIC_NAMES) * sum(len(env.models) for env in plan.environments)
-    lines.append(
-        CostLine(
-            "CloudWatch alarms, dashboards, custom metrics",
-            (
-                alarm_metrics * price("cloudwatch.alarm.standard")
-                + dashboards * price("cloudwatch.dashboard")
-                + custom * price("cloudwatch.metric.custom")
-            )
-            * month,
-            f"{alarm_metrics} alarm metrics, {dashboards} dashboards, {custom} custom metrics, "
-            f"monthly prices x {hours:.2f} h / {HOURS_PER_MONTH:g} h",
+    return CostLine(
+        "CloudWatch alarms, dashboards, custom metrics",
+        (
+            alarm_metrics * price("cloudwatch.alarm.standard")
+            + dashboards * price("cloudwatch.dashboard")
+            + custom * price("cloudwatch.metric.custom")
         )
+        * (hours / HOURS_PER_MONTH),
+        f"{alarm_metrics} alarm metrics, {dashboards} dashboards, {custom} custom metrics, "
+        f"monthly prices x {hours:.2f} h / {HOURS_PER_MONTH:g} h",
     )
-    return CostEstimate(hours, tuple(lines))
 
 
 def format_plan(plan: ProofPlan, commands: Mapping[str, list[str]] | None = None) -> str:
@@ -353,7 +363,7 @@ def format_plan(plan: ProofPlan, commands: Mapping[str, list[str]] | None = None
     """
     account = plan.account or "<AWS_PROOF_ACCOUNT, not set>"
     out = [
-        f"cdk-sklearn aws-proof: run {plan.run_id}, account {account}, region {plan.region}",
+        f"aws-proof: run {plan.run_id}, account {account}, region {plan.region}",
         f"every stack tagged {RUN_TAG}={plan.run_id}; everything below is deleted at the end "
         "(after a failure or an interrupt too; --keep leaves it for inspection)",
         "",

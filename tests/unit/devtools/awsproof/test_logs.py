@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cdk_sklearn.awsproof.logs import judge_cold_start, parse_report, wait_for_reports
-from tests.unit.cdk_sklearn.awsproof.fakes import START, FakeClock, report_line, stubbed
+from devtools.awsproof.logs import judge_cold_start, parse_report, wait_for_reports
+from tests.unit.devtools.awsproof.fakes import START, FakeClock, report_line, stubbed
 
 GROUP = "/aws/lambda/SklearnProof-dev-ap1-IrisFunction1A2B3C4D-AbCdEf"
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from cdk_sklearn.awsproof.clock import Clock, ProofTimeout, wait_for
+from devtools.awsproof.clock import Clock, ProofTimeout, wait_for
 
 REPORT_FILTER: Final = '"REPORT RequestId"'
 LOG_POLL_SECONDS: Final = 10.0

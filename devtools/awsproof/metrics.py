@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from cdk_sklearn.awsproof.clock import Clock
+from devtools.awsproof.clock import Clock
 from lambda_runtime import contract
 
 METRIC_POLL_SECONDS: Final = 30.0

@@ -16,7 +16,7 @@ NEEDS: Final = (
     "AWS_SECRET_ACCESS_KEY, with rights to deploy CDK stacks; the account bootstrapped with cdk "
     "bootstrap); {account} set to that account's 12-digit id, to confirm it is the one meant; and a "
     "region (--region, AWS_REGION or AWS_DEFAULT_REGION). Missing: {missing}. "
-    "`make aws-proof AWS_PROOF_FLAGS=--dry-run` (or `cdk-sklearn aws-proof --dry-run`) prints the plan "
+    "`make aws-proof AWS_PROOF_FLAGS=--dry-run` (or `python -m devtools.awsproof --dry-run`) prints the plan "
     "and the cost estimate without any of them."
 )
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cdk_sklearn.awsproof.clock import ProofTimeout
-from cdk_sklearn.awsproof.deploy import (
+from devtools.awsproof.clock import ProofTimeout
+from devtools.awsproof.deploy import (
     DeployError,
     S3Object,
     cdk_deploy_argv,
@@ -19,9 +19,9 @@ from cdk_sklearn.awsproof.deploy import (
     run_cdk,
     stack_resources,
 )
-from cdk_sklearn.awsproof.plan import build_plan, read_environments
+from devtools.awsproof.plan import build_plan, read_environments
 from tests.conftest import PROJECT_DIR
-from tests.unit.cdk_sklearn.awsproof.fakes import ACCOUNT, REGION, FakeClock, stubbed
+from tests.unit.devtools.awsproof.fakes import ACCOUNT, REGION, FakeClock, stubbed
 
 RUN = "ap2611300945c0de"
 STACK = f"SklearnProof-prod-{RUN}"
@@ -146,7 +146,7 @@ def test_stack_resources_reads_every_page():
 
 
 def test_fails_when_a_resource_is_ambiguous():
-    from cdk_sklearn.awsproof.deploy import StackResource
+    from devtools.awsproof.deploy import StackResource
 
     resources = [StackResource(f"IrisFunction{i}", f"fn{i}", "AWS::Lambda::Function") for i in range(2)]
     with pytest.raises(DeployError, match="expected one AWS::Lambda::Function named IrisFunction"):

@@ -21,10 +21,10 @@ from typing import Any, Final, Protocol
 
 from botocore.exceptions import ClientError
 
-from cdk_sklearn.awsproof.clock import Clock, wait_for
-from cdk_sklearn.awsproof.plan import RUN_TAG, EnvironmentPlan
+from devtools.awsproof.clock import Clock, wait_for
+from devtools.awsproof.plan import RUN_TAG, EnvironmentPlan
 
-PROOF_APP_MODULE: Final = "cdk_sklearn.awsproof.proof_app"
+PROOF_APP_MODULE: Final = "devtools.awsproof.proof_app"
 CONTEXT_RUN: Final = "aws_proof_run"
 CONTEXT_MODEL: Final = "aws_proof_model_{key}"
 """Context key of a model file's path (``aws_proof_model_iris``, ``aws_proof_model_frame``)."""

@@ -11,15 +11,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cdk_sklearn.awsproof import models
-from cdk_sklearn.awsproof.calls import Response
-from cdk_sklearn.awsproof.metrics import MAY_BE_ABSENT, alarm_metrics, runtime_metrics
-from cdk_sklearn.awsproof.plan import ENVIRONMENTS, build_plan, read_environments
-from cdk_sklearn.awsproof.rollback import CORRUPT_MODEL
-from cdk_sklearn.awsproof.run import ProofRun, Services, Settings
+from devtools.awsproof import models
+from devtools.awsproof.calls import Response
+from devtools.awsproof.metrics import MAY_BE_ABSENT, alarm_metrics, runtime_metrics
+from devtools.awsproof.plan import ENVIRONMENTS, build_plan, read_environments
+from devtools.awsproof.rollback import CORRUPT_MODEL
+from devtools.awsproof.run import ProofRun, Services, Settings
 from lambda_runtime.contract import ROUTES
 from tests.conftest import PROJECT_DIR
-from tests.unit.cdk_sklearn.awsproof.fakes import ACCOUNT, REGION, START, FakeClock, report_line, stubbed
+from tests.unit.devtools.awsproof.fakes import ACCOUNT, REGION, START, FakeClock, report_line, stubbed
 
 RUN = "ap2611300945c0de"
 PLAN = build_plan(RUN, REGION, ACCOUNT, read_environments(PROJECT_DIR / "cdk.json"))

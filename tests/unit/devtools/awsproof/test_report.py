@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from cdk_sklearn.awsproof.report import (
+from devtools.awsproof.report import (
     Check,
     ProofRecord,
     latest_record,
@@ -13,7 +13,7 @@ from cdk_sklearn.awsproof.report import (
     mask_account,
     write_report,
 )
-from tests.unit.cdk_sklearn.awsproof.fakes import START
+from tests.unit.devtools.awsproof.fakes import START
 
 
 def record(**changes):

@@ -15,7 +15,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import ReadOnlyCredentials
 
-from cdk_sklearn.awsproof.calls import (
+from devtools.awsproof.calls import (
     EXPECTATIONS,
     ModelUnderTest,
     SignedCaller,
@@ -26,7 +26,7 @@ from cdk_sklearn.awsproof.calls import (
     urllib_transport,
 )
 from lambda_runtime.contract import ROUTES
-from tests.unit.cdk_sklearn.awsproof.fakes import FakeClock
+from tests.unit.devtools.awsproof.fakes import FakeClock
 
 FROZEN = dt.datetime(2026, 11, 30, 9, 45, 12)
 CREDENTIALS = ReadOnlyCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token")

@@ -1,5 +1,7 @@
-"""``cdk-sklearn aws-proof``: deploy the example app to a sandbox account, prove what only AWS can
-show, record it, and tear everything down.
+"""The AWS proof (``make aws-proof``, ``python -m devtools.awsproof``): deploy the example app to a
+sandbox account, prove what only AWS can show, record it, and tear everything down.
+
+Not part of the wheel: it reads this repository's environments and demo model and writes into ``docs/``.
 
 One concern per module:
 
@@ -26,6 +28,8 @@ One concern per module:
     The JSON record and the Markdown report under ``docs/aws-proof/``.
 ``run``
     The order of the steps, and teardown after success, failure or interrupt.
+``__main__``
+    The command line: ``--dry-run``, ``--keep``, ``--region``.
 ``clock``
     Time, injectable: every wait has a timeout that tests run without sleeping.
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from cdk_sklearn.awsproof.metrics import (
+from devtools.awsproof.metrics import (
     MetricId,
     alarm_metrics,
     check_metrics,
@@ -15,7 +15,7 @@ from cdk_sklearn.awsproof.metrics import (
     runtime_metrics,
 )
 from lambda_runtime.contract import METRIC_NAMES
-from tests.unit.cdk_sklearn.awsproof.fakes import START, FakeClock, stubbed
+from tests.unit.devtools.awsproof.fakes import START, FakeClock, stubbed
 
 FUNCTION = "SklearnProof-prod-ap1-IrisFunction1A2B3C4D-AbCdEf"
 MODEL = "iris-prod-ap1"

@@ -21,8 +21,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final
 
-from cdk_sklearn.awsproof import deploy, logs, metrics, models, rollback
-from cdk_sklearn.awsproof.calls import (
+from devtools.awsproof import deploy, logs, metrics, models, rollback
+from devtools.awsproof.calls import (
     CallResult,
     ModelUnderTest,
     Response,
@@ -31,8 +31,8 @@ from cdk_sklearn.awsproof.calls import (
     call_unsigned,
     route_url,
 )
-from cdk_sklearn.awsproof.clock import Clock
-from cdk_sklearn.awsproof.plan import (
+from devtools.awsproof.clock import Clock
+from devtools.awsproof.plan import (
     CALLS_PER_ROUTE,
     ROLLBACK_ENVIRONMENT,
     ROLLBACK_MODEL,
@@ -40,7 +40,7 @@ from cdk_sklearn.awsproof.plan import (
     ModelPlan,
     ProofPlan,
 )
-from cdk_sklearn.awsproof.report import Check, ProofRecord, mask_account, write_report
+from devtools.awsproof.report import Check, ProofRecord, mask_account, write_report
 from lambda_runtime import contract
 from lambda_runtime.limits import DEFAULT_RUNTIME
 
@@ -131,15 +131,15 @@ class ProofRun:
     Parameters
     ----------
     plan
-        What to do (:func:`cdk_sklearn.awsproof.plan.build_plan`), with the confirmed account.
+        What to do (:func:`devtools.awsproof.plan.build_plan`), with the confirmed account.
     services
         AWS clients.
     settings
         Paths, the CDK CLI, ``keep``.
     runner
-        Runs CDK commands (:func:`cdk_sklearn.awsproof.deploy.subprocess_runner`).
+        Runs CDK commands (:func:`devtools.awsproof.deploy.subprocess_runner`).
     caller
-        Sends signed requests (:class:`cdk_sklearn.awsproof.calls.SignedCaller`).
+        Sends signed requests (:class:`devtools.awsproof.calls.SignedCaller`).
     transport
         Sends the unsigned request IAM auth must refuse.
     clock

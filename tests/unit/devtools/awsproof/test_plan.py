@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from cdk_sklearn.awsproof import plan as plan_module
-from cdk_sklearn.awsproof.plan import (
+from cdk_sklearn.cost.prices import price
+from devtools.awsproof import plan as plan_module
+from devtools.awsproof.plan import (
     ENVIRONMENTS,
     build_plan,
     check_run_id,
@@ -15,10 +16,9 @@ from cdk_sklearn.awsproof.plan import (
     new_run_id,
     read_environments,
 )
-from cdk_sklearn.cost.prices import price
 from lambda_runtime.contract import ROUTES
 from tests.conftest import PROJECT_DIR
-from tests.unit.cdk_sklearn.awsproof.fakes import ACCOUNT, REGION, START
+from tests.unit.devtools.awsproof.fakes import ACCOUNT, REGION, START
 
 RUN = "ap2611300945c0de"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from cdk_sklearn.awsproof.plan import build_plan, read_environments
-from cdk_sklearn.awsproof.run import ProofRun, Services, Settings
+from devtools.awsproof.plan import build_plan, read_environments
+from devtools.awsproof.run import ProofRun, Services, Settings
 from tests.conftest import PROJECT_DIR
-from tests.unit.cdk_sklearn.awsproof.fakes import ACCOUNT, REGION, START, FakeClock, stubbed
+from tests.unit.devtools.awsproof.fakes import ACCOUNT, REGION, START, FakeClock, stubbed
 
 RUN = "ap2611300945c0de"
 DEV, STAGING = f"SklearnProof-dev-{RUN}", f"SklearnProof-staging-{RUN}"

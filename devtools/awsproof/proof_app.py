@@ -1,8 +1,8 @@
-"""The CDK app the proof deploys: ``cdk deploy --app "python -m cdk_sklearn.awsproof.proof_app"``.
+"""The CDK app the proof deploys: ``cdk deploy --app "python -m devtools.awsproof.proof_app"``.
 
 One stack per environment and run (``SklearnProof-<env>-<run id>``), configured by cdk.json's
 ``environments`` exactly as the example app is, with two endpoints (see
-:mod:`cdk_sklearn.awsproof.plan`): ``Iris`` and ``Frame``. Context: ``env``, ``aws_proof_run`` and
+:mod:`devtools.awsproof.plan`): ``Iris`` and ``Frame``. Context: ``env``, ``aws_proof_run`` and
 ``aws_proof_model_<key>`` (each model file's path).
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from cdk_sklearn.awsproof.deploy import CONTEXT_MODEL, CONTEXT_RUN
-from cdk_sklearn.awsproof.plan import RUN_TAG, environment_plan, read_environments
 from cdk_sklearn.config import ConfigError, load_environment
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from devtools.awsproof.deploy import CONTEXT_MODEL, CONTEXT_RUN
+from devtools.awsproof.plan import RUN_TAG, environment_plan, read_environments
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -71,7 +71,7 @@ def main() -> int:
     try:
         app = build_proof_app({})
     except (ConfigError, ValueError) as exc:
-        print(f"cdk-sklearn aws-proof app: {exc}", file=sys.stderr)
+        print(f"aws-proof app: {exc}", file=sys.stderr)
         return 1
     app.synth()
     return 0

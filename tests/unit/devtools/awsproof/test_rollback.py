@@ -6,10 +6,10 @@ import json
 
 from botocore.stub import ANY
 
-from cdk_sklearn.awsproof.calls import Response
-from cdk_sklearn.awsproof.deploy import S3Object
-from cdk_sklearn.awsproof.rollback import CORRUPT_MODEL, RollbackTarget, drive_rollback
-from tests.unit.cdk_sklearn.awsproof.fakes import START, FakeClock, stubbed
+from devtools.awsproof.calls import Response
+from devtools.awsproof.deploy import S3Object
+from devtools.awsproof.rollback import CORRUPT_MODEL, RollbackTarget, drive_rollback
+from tests.unit.devtools.awsproof.fakes import START, FakeClock, stubbed
 
 STACK = "SklearnProof-prod-ap1"
 FUNCTION = "SklearnProof-prod-ap1-IrisFunction1A2B3C4D-AbCdEf"

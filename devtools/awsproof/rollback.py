@@ -24,9 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from cdk_sklearn.awsproof.calls import Response
-from cdk_sklearn.awsproof.clock import Clock
-from cdk_sklearn.awsproof.deploy import S3Object, wait_for_stack
+from devtools.awsproof.calls import Response
+from devtools.awsproof.clock import Clock
+from devtools.awsproof.deploy import S3Object, wait_for_stack
 
 CORRUPT_MODEL: Final = b"cdk-sklearn aws-proof: these bytes replaced the model to prove the rollback\n"
 FINAL_STATUSES: Final = ("Succeeded", "Failed", "Stopped")
@@ -136,34 +136,11 @@ def drive_rollback(
     previous, _ = alias_state(lambda_client, target.function_name)
     overwrite_model(s3, target.model_object)
     since = clock.now()
-    started = clock.monotonic()
     cloudformation.execute_change_set(ChangeSetName=target.change_set_name, StackName=target.stack_name)
-    answers: Counter[int] = Counter()
-    deployment_id: str | None = None
-    info: dict[str, Any] = {}
-    stopped_after: float | None = None
-    next_poll = started
-    while clock.monotonic() - started < timeout:
-        answers[caller("POST", target.predict_url, target.predict_body).status] += 1
-        if clock.monotonic() >= next_poll:
-            next_poll = clock.monotonic() + DEPLOYMENT_POLL_SECONDS
-            deployment_id = deployment_id or find_deployment(
-                codedeploy, target.application_name, target.deployment_group_name, since
-            )
-            if deployment_id is not None:
-                info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-                if info.get("status") in FINAL_STATUSES:
-                    stopped_after = clock.monotonic() - started
-                    break
-        clock.sleep(1.0 / TRAFFIC_PER_SECOND)
-    problems: list[str] = []
-    status = info.get("status")
+    traffic = _send_until_stopped(target, codedeploy, caller, clock, since, timeout)
+    info = traffic.info
     stack = None
-    if stopped_after is None:
-        problems.append(
-            f"no deployment reached {'/'.join(FINAL_STATUSES)} within {timeout:g} s (last: {status})"
-        )
-    else:
+    if traffic.stopped_after is not None:
         stack = wait_for_stack(
             cloudformation,
             target.stack_name,
@@ -174,29 +151,82 @@ def drive_rollback(
         )
     fired = alarms_fired(cloudwatch, target.alarm_names, since)
     version, weights = alias_state(lambda_client, target.function_name)
-    if status not in ROLLED_BACK_STATUSES:
-        problems.append(f"deployment status is {status}, not {' or '.join(ROLLED_BACK_STATUSES)}")
-    if not info.get("rollbackInfo"):
-        problems.append("the deployment has no rollbackInfo: CodeDeploy did not roll back")
-    if not fired:
-        problems.append(f"none of the rollback alarms went into ALARM: {', '.join(target.alarm_names)}")
-    if answers[503] == 0:
-        problems.append(f"the new version never answered 503 (answers: {dict(answers)})")
-    if version != previous or weights:
-        problems.append(f"alias live is on version {version} with weights {weights}, not back on {previous}")
-    if stopped_after is not None and stack != "UPDATE_ROLLBACK_COMPLETE":
-        problems.append(f"stack {target.stack_name} is {stack}, not UPDATE_ROLLBACK_COMPLETE")
-    return RollbackResult(
+    result = RollbackResult(
         previous_version=previous,
-        deployment_id=deployment_id,
-        deployment_status=status,
+        deployment_id=traffic.deployment_id,
+        deployment_status=info.get("status"),
         rollback_info=info.get("rollbackInfo"),
         error_code=(info.get("errorInformation") or {}).get("code"),
         alarms_fired=fired,
         alias_version=version,
         alias_weights=weights,
-        answers=dict(answers),
+        answers=dict(traffic.answers),
         stack_status=stack,
-        seconds_to_stop=stopped_after,
-        problems=problems,
+        seconds_to_stop=traffic.stopped_after,
     )
+    result.problems.extend(_problems(result, target, timeout))
+    return result
+
+
+@dataclass
+class _Traffic:
+    """What the traffic step saw: the answers, and the deployment until it stopped (if it did)."""
+
+    answers: Counter[int] = field(default_factory=Counter)
+    deployment_id: str | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    stopped_after: float | None = None
+
+
+def _send_until_stopped(
+    target: RollbackTarget,
+    codedeploy: Any,
+    caller: Callable[[str, str, Any], Response],
+    clock: Clock,
+    since: dt.datetime,
+    timeout: float,
+) -> _Traffic:
+    # Traffic is what makes the alarm fire; the deployment is polled less often than requests are sent.
+    traffic = _Traffic()
+    started = clock.monotonic()
+    next_poll = started
+    while clock.monotonic() - started < timeout:
+        traffic.answers[caller("POST", target.predict_url, target.predict_body).status] += 1
+        if clock.monotonic() >= next_poll:
+            next_poll = clock.monotonic() + DEPLOYMENT_POLL_SECONDS
+            traffic.deployment_id = traffic.deployment_id or find_deployment(
+                codedeploy, target.application_name, target.deployment_group_name, since
+            )
+            if traffic.deployment_id is not None:
+                traffic.info = codedeploy.get_deployment(deploymentId=traffic.deployment_id)["deploymentInfo"]
+                if traffic.info.get("status") in FINAL_STATUSES:
+                    traffic.stopped_after = clock.monotonic() - started
+                    break
+        clock.sleep(1.0 / TRAFFIC_PER_SECOND)
+    return traffic
+
+
+def _problems(result: RollbackResult, target: RollbackTarget, timeout: float) -> list[str]:
+    problems: list[str] = []
+    status = result.deployment_status
+    stopped = result.seconds_to_stop is not None
+    if not stopped:
+        problems.append(
+            f"no deployment reached {'/'.join(FINAL_STATUSES)} within {timeout:g} s (last: {status})"
+        )
+    if status not in ROLLED_BACK_STATUSES:
+        problems.append(f"deployment status is {status}, not {' or '.join(ROLLED_BACK_STATUSES)}")
+    if not result.rollback_info:
+        problems.append("the deployment has no rollbackInfo: CodeDeploy did not roll back")
+    if not result.alarms_fired:
+        problems.append(f"none of the rollback alarms went into ALARM: {', '.join(target.alarm_names)}")
+    if result.answers.get(503, 0) == 0:
+        problems.append(f"the new version never answered 503 (answers: {result.answers})")
+    if result.alias_version != result.previous_version or result.alias_weights:
+        problems.append(
+            f"alias live is on version {result.alias_version} with weights {result.alias_weights}, "
+            f"not back on {result.previous_version}"
+        )
+    if stopped and result.stack_status != "UPDATE_ROLLBACK_COMPLETE":
+        problems.append(f"stack {target.stack_name} is {result.stack_status}, not UPDATE_ROLLBACK_COMPLETE")
+    return problems
