@@ -505,11 +505,9 @@ def shared_sklearn_layer(
         model=model,
         runtime=props.runtime_object,
         architecture=props.architecture_object,
-        extra_requirements=layer.extra_requirements,
-        bytecode_python=layer.bytecode_python,
         function_code_bytes=code_bytes,
-        slim=layer.slim,
         code_paths=props.code_paths,
+        props=layer,
     )
 
 
