@@ -24,6 +24,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
 from cdk_sklearn.endpoint_props import OWNER, EndpointProps, EndpointSettings
+from cdk_sklearn.fit.check import Fit
 from cdk_sklearn.front_door import FrontDoor, build_front_door
 from cdk_sklearn.model.artifact import ModelArtifact
 from cdk_sklearn.model.engine import EngineChoice
@@ -239,11 +240,19 @@ class SklearnLambdaEndpoint(Construct):
         else:
             self.props = EndpointProps.from_settings(**settings)
         # A file that is not a model is a props error too: find out before creating anything.
-        choice = prepare_model(self.props.function)
+        prepared = prepare_model(self.props.function, cold_start=self.props.cold_start.strategy)
+        choice = prepared.choice
         super().__init__(scope, id)
-        print(f"cdk-sklearn: {self.node.path}: engine {choice.engine}; {choice.detail}", file=sys.stderr)
+        print(
+            f"cdk-sklearn: {self.node.path}: {prepared.summary(self.props.function.memory_size)}",
+            file=sys.stderr,
+        )
         self.engine: str = choice.engine
         self.model: ModelArtifact = choice.model
+        self.fit: Fit = prepared.fit
+        self.memory_estimate_mb: int = prepared.fit.memory.total_mb
+        if prepared.fit.warning:
+            cdk.Annotations.of(self).add_warning_v2("cdk-sklearn:init-time", prepared.fit.warning)
         self._create_function(choice)
         self._create_alias()
         self._create_front_door()

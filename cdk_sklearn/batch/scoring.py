@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Unpack, overload
 
 import aws_cdk as cdk
@@ -113,8 +114,19 @@ class SklearnBatchScoring(Construct):
         else:
             self.props = BatchProps.from_settings(**settings)
         props = self.props
-        choice = prepare_model(props.function) if props.function is not None else None
+        # Step Functions invokes the job's own function on demand: Lambda's on-demand INIT rule applies.
+        prepared = prepare_model(props.function) if props.function is not None else None
+        choice = prepared.choice if prepared is not None else None
         super().__init__(scope, id)
+        self.memory_estimate_mb: int | None = None
+        if prepared is not None and props.function is not None:
+            self.memory_estimate_mb = prepared.fit.memory.total_mb
+            print(
+                f"cdk-sklearn: {self.node.path}: {prepared.summary(props.function.memory_size)}",
+                file=sys.stderr,
+            )
+            if prepared.fit.warning:
+                cdk.Annotations.of(self).add_warning_v2("cdk-sklearn:init-time", prepared.fit.warning)
         # ResultWriterV2 renders only under this feature flag; set on this construct (before any
         # child exists) it applies to this job's map and nothing else in the app.
         self.node.set_context(RESULT_WRITER_V2_FLAG, True)

@@ -121,6 +121,9 @@ class ModelArtifact:
     advisories: tuple[str, ...] = ()
     onnx_report: Path | None = None
     """For ``"onnx"``: the verification report next to the graph (``<file>.report.json``)."""
+    data_bytes: int = 0
+    """Bytes of array data the loaded model holds, read statically (joblib's arrays and the pickle's
+    bytes literals; a skops file's uncompressed members; a graph's own size); 0 when unknown."""
 
     def runtime_environment(self) -> dict[str, str]:
         """The function environment describing this model: ``MODEL_SHA256``, ``MODEL_FORMAT`` and,
@@ -201,7 +204,14 @@ def _skops_artifact(file: Path, digest: str, size: int) -> ModelArtifact:
         requirements,
         named_columns=named,
         referenced=referenced,
+        data_bytes=_skops_data_bytes(file),
     )
+
+
+def _skops_data_bytes(file: Path) -> int:
+    # skops stores each array as a .npy member of the zip; their uncompressed sizes are the data.
+    with zipfile.ZipFile(file) as archive:
+        return sum(info.file_size for info in archive.infolist() if info.filename != "schema.json")
 
 
 def _scan(file: Path, compression: str | None) -> ScanResult:
@@ -255,6 +265,7 @@ def _pickle_artifact(file: Path, digest: str, size: int, compression: str | None
         xgboost_version=xgboost_version,
         referenced=frozenset(g.module for g in scan.globals),
         advisories=_xgboost_advisories(file, modules, xgboost_version),
+        data_bytes=scan.data_bytes,
     )
 
 
@@ -502,4 +513,5 @@ def _inspect_onnx(file: Path, digest: str, size: int) -> ModelArtifact:
         frozenset({"numpy", "onnxruntime"}),
         ("numpy", onnxruntime),
         onnx_report=report_file,
+        data_bytes=size,  # the graph's initializers are its weights
     )

@@ -89,6 +89,10 @@ class ScanResult:
         fitted on a DataFrame, and then the model is called with one (so the runtime needs pandas).
     xgboost_versions
         The XGBoost versions recorded in the raw models of pickled ``xgboost.core.Booster`` objects.
+    data_bytes
+        Bytes of array data the loaded model holds: joblib's out-of-band arrays plus every bytes and
+        bytearray literal in the stream (numpy pickles an array in-band as one). What the memory estimate
+        of a function starts from.
     """
 
     globals: dict[Global, None] = field(default_factory=dict)
@@ -96,6 +100,7 @@ class ScanResult:
     joblib_arrays: int = 0
     named_columns: int = 0
     xgboost_versions: Counter[str] = field(default_factory=Counter)
+    data_bytes: int = 0
 
     @property
     def modules(self) -> frozenset[str]:
@@ -209,6 +214,8 @@ class _Machine:
             else:
                 # Every remaining opcode pushes one literal (int, float, str, bytes).
                 self.stack.append(arg)
+                if isinstance(arg, bytes | bytearray):
+                    self.result.data_bytes += len(arg)
             if name == "BUILD":
                 built = self._top()
                 if isinstance(built, Instance) and built.factory == Global(*_JOBLIB_WRAPPER):
@@ -245,6 +252,7 @@ class _Machine:
             self.result.joblib_arrays += nested.joblib_arrays
             self.result.named_columns += nested.named_columns
             self.result.xgboost_versions.update(nested.xgboost_versions)
+            self.result.data_bytes += nested.data_bytes
             return
         if state.get("numpy_array_alignment_bytes") is not None:
             pad = self.stream.read(1)
@@ -254,6 +262,7 @@ class _Machine:
         count = 1
         for n in shape:
             count *= n
+        self.result.data_bytes += count * itemsize
         self._skip(count * itemsize)
 
     def _skip(self, size: int) -> None:

@@ -1,0 +1,53 @@
+"""The fit check at synth: a memory size the model cannot load in fails, with the value to set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from cdk_sklearn.batch import SklearnBatchScoring
+from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.validation import PropsError
+from tests.conftest import SKIP_BUNDLING
+
+
+def _stack() -> cdk.Stack:
+    return cdk.Stack(cdk.App(context=SKIP_BUNDLING), "Test")
+
+
+def test_fails_on_128_mb_for_the_scikit_learn_engine(iris_model: Path) -> None:
+    # numpy + SciPy + scikit-learn alone peak above 128 MB: such an endpoint could never answer.
+    stack = _stack()
+    with pytest.raises(
+        PropsError, match=r"memory_size=128 is invalid; allowed: at least 192 .*Set memory_size=192"
+    ):
+        SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model), memory_size=128)
+    assert stack.node.try_find_child("Iris") is None
+
+
+def test_the_demo_fits_the_default_memory(iris_model: Path) -> None:
+    endpoint = SklearnLambdaEndpoint(_stack(), "Iris", model_path=str(iris_model))
+    assert 123 < endpoint.memory_estimate_mb < 1024
+
+
+def test_the_synth_line_gives_memory_and_init(iris_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    SklearnLambdaEndpoint(_stack(), "Iris", model_path=str(iris_model), memory_size=512)
+    line = next(x for x in capsys.readouterr().err.splitlines() if "Test/Iris: engine" in x)
+    assert "of 512 MB" in line and "INIT ~" in line
+
+
+def test_batch_job_function_fails_the_same_way(iris_model: Path) -> None:
+    stack = _stack()
+    with pytest.raises(PropsError, match=r"SklearnBatchScoring: memory_size=128 is invalid"):
+        SklearnBatchScoring(
+            stack,
+            "Batch",
+            model_path=str(iris_model),
+            memory_size=128,
+            input_bucket=s3.Bucket.from_bucket_name(stack, "In", "input-data"),
+            input_prefix="in/",
+            output_prefix="out/",
+        )
