@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
-from cdk_sklearn.nag import acknowledgments
+from cdk_sklearn.nag import acknowledge_compliance, acknowledgments
 from cdk_sklearn.rollout import NAG_MANAGED_POLICY_RULE
 from devtools.checks import nag_findings
 from tests.conftest import SKIP_BUNDLING
@@ -126,3 +126,10 @@ def test_nag_catches_what_is_not_acknowledged(iris_model):
     app = build(iris_model, {})
     s3.Bucket(app.node.find_child("S"), "Unsafe")
     assert any("AwsSolutions-S10" in line for line in nag_findings(app))
+
+
+def test_fails_on_a_compliance_rule_no_pack_has():
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ValueError, match="no compliance pack has rule 'LambdaDLQs'"):
+        acknowledge_compliance(stack, "LambdaDLQs", "typo")
+    assert acknowledgments(stack) == {}
