@@ -128,10 +128,15 @@ class SklearnLambdaEndpoint(Construct):
         A CloudWatch dashboard and alarms for the endpoint (see
         :class:`~cdk_sklearn.monitoring.EndpointMonitoring`). Default True. Also as one section: a
         :class:`~cdk_sklearn.monitoring.MonitoringProps` or an object with ``alarm_email``,
-        ``latency_p99_threshold_ms`` and ``server_error_rate_percent``.
+        ``encrypt_alarm_topic``, ``latency_p99_threshold_ms`` and ``server_error_rate_percent``.
     alarm_email
         An address subscribed to the endpoint's alarm topic (output ``AlarmTopicArn``). Default none:
         the alarms notify the topic, and synthesis says once per app that nobody is subscribed.
+    encrypt_alarm_topic
+        Encrypt the alarm topic with the stack's customer-managed KMS key (one per stack, shared by
+        its endpoints and batch jobs, rotated yearly; only this account's CloudWatch alarms may use
+        it; $1 a month). Default True. False keeps SNS's default encryption (the compliance packs'
+        ``SNSEncryptedKMS`` finding is then acknowledged on the topic).
     code_paths
         Your own modules the model needs (``.py`` files and package folders, e.g.
         ``["features.py", "mypkg/"]``), shipped beside the runtime in the function code and covered by

@@ -71,6 +71,7 @@ class EndpointSettings(TypedDict, total=False):
     shared_api: SharedHttpApi | None
     monitoring: bool | MonitoringProps | Mapping[str, Any]
     alarm_email: str | None
+    encrypt_alarm_topic: bool
     latency_p99_threshold_ms: float
     server_error_rate_percent: float
     rollout: str | RolloutProps | Mapping[str, Any]
@@ -100,7 +101,13 @@ FLAT_PART_SETTINGS: Mapping[str, Mapping[str, str]] = {
         )
     },
     "monitoring": {
-        name: name for name in ("alarm_email", "latency_p99_threshold_ms", "server_error_rate_percent")
+        name: name
+        for name in (
+            "alarm_email",
+            "encrypt_alarm_topic",
+            "latency_p99_threshold_ms",
+            "server_error_rate_percent",
+        )
     },
 }
 """Flat shorthands of a part's props: section -> {flat setting -> that part's field}."""

@@ -29,7 +29,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_sklearn.nag import acknowledge
+from cdk_sklearn.nag import acknowledge, acknowledge_compliance, acknowledge_log_group
 from cdk_sklearn.validation import (
     ConfigSection,
     check_choice,
@@ -173,9 +173,11 @@ def build_front_door(
 
 
 def _access_logs(scope: Construct, log_retention: logs.RetentionDays) -> logs.LogGroup:
-    return logs.LogGroup(
+    group = logs.LogGroup(
         scope, "AccessLogs", retention=log_retention, removal_policy=cdk.RemovalPolicy.DESTROY
     )
+    acknowledge_log_group(group)
+    return group
 
 
 def _http_api(
@@ -468,6 +470,7 @@ def _rest_api(
         api_key = api.add_api_key("ApiKey")
         plan.add_api_key(api_key)
     _acknowledge_rest(api, props)
+    _acknowledge_rest_stage(api.deployment_stage, tracing)
     # RestApi adds an output with its URL; the endpoint outputs the same URL as EndpointUrl.
     api.node.try_remove_child("Endpoint")
     return FrontDoor(url=api.url, rest_api=api, api_key=api_key)
@@ -501,6 +504,35 @@ def _acknowledge_rest(api: apigw.RestApi, props: FrontDoorProps) -> None:
             "auth='none' was chosen explicitly for this environment: a public endpoint"
             if props.auth == "none"
             else "Every method requires an API key tied to a usage plan with throttling (auth='api_key')",
+        )
+
+
+def _acknowledge_rest_stage(stage: apigw.Stage, tracing: bool) -> None:
+    acknowledge_compliance(
+        stage,
+        "APIGWAssociatedWithWAF",
+        "AWS WAF costs at least $5/month per web ACL plus $0.60 per million requests, more than the whole "
+        "endpoint at low volume; stage throttling and authentication protect it. Associate your web ACL "
+        "with this stage (wafv2.CfnWebACLAssociation) if the API is public and abused.",
+    )
+    acknowledge_compliance(
+        stage,
+        "APIGWCacheEnabledAndEncrypted",
+        "The stage has no cache, so nothing is cached to encrypt: predictions are POST requests, which "
+        "API Gateway does not cache by default, and a cache cluster bills by the hour.",
+    )
+    acknowledge_compliance(
+        stage,
+        "APIGWSSLEnabled",
+        "The rule asks for a client certificate, with which an HTTP backend authenticates API Gateway; "
+        "this stage's only backend is the Lambda alias, invoked through the Lambda API with IAM.",
+    )
+    if not tracing:
+        acknowledge_compliance(
+            stage,
+            "APIGWXrayEnabled",
+            "X-Ray is the tracing prop (default False: traces are billed per trace recorded); set "
+            "tracing=True to trace the stage and the function.",
         )
 
 

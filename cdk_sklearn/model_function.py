@@ -39,7 +39,12 @@ from cdk_sklearn.model.engine import (
     onnx_runtime_problem,
 )
 from cdk_sklearn.model.skops_trust import check_trusted
-from cdk_sklearn.nag import acknowledge
+from cdk_sklearn.nag import (
+    acknowledge,
+    acknowledge_compliance,
+    acknowledge_inline_policy,
+    acknowledge_log_group,
+)
 from cdk_sklearn.packaging.libraries import openmp_environment
 from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int, check_strings
 from lambda_runtime import contract, limits
@@ -469,6 +474,7 @@ def build_model_function(
         environment=function_environment(props, model, model_asset, kind.environment),
     )
     _acknowledge(props, role, function, kind.what)
+    _acknowledge_compliance(log_group, role, function, kind)
     return ModelFunction(model_asset, layer, log_group, role, function)
 
 
@@ -510,6 +516,49 @@ def _acknowledge(props: ModelFunctionProps, role: iam.Role, function: lambda_.Fu
             "AwsSolutions-L1",
             f"{props.runtime} is the runtime chosen for this {what} (the default python3.13 is the newest "
             "one whose layer is boot-tested under its CPython); python3.14 is supported via runtime=.",
+        )
+
+
+# Why the compliance packs' Lambda findings do not apply, per kind of caller (FunctionRole.what).
+_SYNCHRONOUS_CALLER = {
+    "endpoint": "API Gateway (or the Function URL) invokes the function synchronously and returns its "
+    "error to the caller",
+    "job": "Step Functions invokes the function synchronously (RequestResponse), retries it and counts "
+    "its failures against the map's tolerated failures",
+}
+_CONCURRENCY_CAP = {
+    "endpoint": "The stage throttling (HTTP/REST API) bounds the request rate; set reserved_concurrency "
+    "to also reserve and cap concurrent executions (a Function URL has no stage, so cap it that way).",
+    "job": "The Distributed Map's max_concurrency (default 50) caps how many calls run at once.",
+}
+
+
+def _acknowledge_compliance(
+    log_group: logs.LogGroup, role: iam.Role, function: lambda_.Function, kind: FunctionRole
+) -> None:
+    acknowledge_log_group(log_group)
+    acknowledge_inline_policy(role.node.try_find_child("DefaultPolicy"))
+    caller = _SYNCHRONOUS_CALLER.get(kind.what, _SYNCHRONOUS_CALLER["endpoint"])
+    acknowledge_compliance(
+        function,
+        "LambdaDLQ",
+        f"{caller}. A dead-letter queue receives only failed asynchronous invocations, which this "
+        f"{kind.what} never gets.",
+    )
+    acknowledge_compliance(
+        function,
+        "LambdaInsideVPC",
+        f"This {kind.what} reaches only S3 (its model object; a job's input and output prefixes) and "
+        "CloudWatch Logs, through their public "
+        "endpoints over TLS with SigV4; it uses no resource inside a VPC, and a VPC would add NAT or "
+        "endpoint charges and cold-start work without narrowing what it can reach (its role does).",
+    )
+    if kind.reserved_concurrency is None:
+        acknowledge_compliance(
+            function,
+            "LambdaConcurrency",
+            "reserved_concurrency is unset: the function shares the account's concurrency pool. "
+            + _CONCURRENCY_CAP.get(kind.what, _CONCURRENCY_CAP["endpoint"]),
         )
 
 

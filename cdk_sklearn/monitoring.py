@@ -36,7 +36,15 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from cdk_sklearn.validation import ConfigSection, PropsError, check_positive_number, invalid, props_from
+from cdk_sklearn.alarm_topic import create_alarm_topic, warn_if_key_unchecked
+from cdk_sklearn.validation import (
+    ConfigSection,
+    PropsError,
+    check_bool,
+    check_positive_number,
+    invalid,
+    props_from,
+)
 from lambda_runtime import contract
 
 DEFAULT_NAMESPACE = contract.DEFAULT_METRICS_NAMESPACE
@@ -78,6 +86,7 @@ class MonitoringSettings(TypedDict, total=False):
     latency_p99_threshold_ms: float
     server_error_rate_percent: float
     alarm_email: str | None
+    encrypt_alarm_topic: bool
 
 
 SETTINGS: tuple[str, ...] = tuple(MonitoringSettings.__annotations__)
@@ -100,6 +109,11 @@ class MonitoringProps(ConfigSection):
         which a canary at 10 % of traffic crosses when half its requests fail.
     alarm_email
         An address to subscribe to the alarm topic. Default none.
+    encrypt_alarm_topic
+        Encrypt the alarm topic created here with the stack's customer-managed KMS key (one per
+        stack, rotated yearly, usable by CloudWatch alarms of this account only; $1 a month).
+        Default True. False leaves SNS's default encryption and acknowledges the compliance packs'
+        ``SNSEncryptedKMS`` finding on the topic. Ignored when ``alarm_topic`` is given.
     owner
         The construct named in error messages.
     """
@@ -108,6 +122,7 @@ class MonitoringProps(ConfigSection):
     latency_p99_threshold_ms: float = DEFAULT_LATENCY_P99_THRESHOLD_MS
     server_error_rate_percent: float = DEFAULT_SERVER_ERROR_RATE_PERCENT
     alarm_email: str | None = None
+    encrypt_alarm_topic: bool = True
     owner: str = field(default=OWNER, compare=False, repr=False)
     config_section = SECTION
     config_keys = SETTINGS
@@ -137,6 +152,7 @@ class MonitoringProps(ConfigSection):
             raise invalid(
                 "alarm_email", email, "an e-mail address such as ops@example.com, or None", owner=owner
             )
+        check_bool("encrypt_alarm_topic", self.encrypt_alarm_topic, owner=owner)
 
 
 class EndpointMonitoring(Construct):
@@ -158,11 +174,13 @@ class EndpointMonitoring(Construct):
         no front door); the alarms never depend on it.
     alarm_topic
         An SNS topic to notify on alarm and recovery. Default: a topic created here (``AlarmTopic``),
-        with ``alarm_email`` subscribed when given.
+        encrypted with the stack's alarm-topic key (``encrypt_alarm_topic``), with ``alarm_email``
+        subscribed when given. A topic whose key cannot be checked here (an imported one) gets a
+        synth warning: CloudWatch publishes only if its key policy allows ``cloudwatch.amazonaws.com``.
     props
         The settings as a :class:`MonitoringProps`; or pass its fields as keyword arguments
         (``metrics_namespace``, ``latency_p99_threshold_ms``, ``server_error_rate_percent``,
-        ``alarm_email``).
+        ``alarm_email``, ``encrypt_alarm_topic``).
     provisioned
         Whether the alias has provisioned concurrency: adds the utilization and spillover
         charts and the spillover alarm. Default False.
@@ -253,10 +271,17 @@ class EndpointMonitoring(Construct):
 
         # Every alarm notifies a topic: an alarm with no action changes colour on a dashboard nobody
         # watches. Without alarm_email the topic has no subscriber yet (the endpoint outputs its ARN).
-        # enforce_ssl: publishing over plain HTTP is refused (cdk-nag AwsSolutions-SNS3).
-        self.topic: sns.ITopic = alarm_topic or sns.Topic(
-            self, "AlarmTopic", display_name=f"cdk-sklearn {model_name} alarms", enforce_ssl=True
-        )
+        self.topic: sns.ITopic
+        if alarm_topic is None:
+            self.topic = create_alarm_topic(
+                self,
+                "AlarmTopic",
+                display_name=f"cdk-sklearn {model_name} alarms",
+                encrypt=props.encrypt_alarm_topic,
+            )
+        else:
+            self.topic = alarm_topic
+            warn_if_key_unchecked(self, alarm_topic)
         self.subscribed = alarm_topic is not None or props.alarm_email is not None
         if props.alarm_email is not None:
             self.topic.add_subscription(subscriptions.EmailSubscription(props.alarm_email))

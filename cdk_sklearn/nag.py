@@ -9,7 +9,8 @@ tests pin the full list.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -30,6 +31,82 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
         Why the finding is acceptable, for a reviewer.
     """
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+
+
+COMPLIANCE_PACKS: Final[Mapping[str, frozenset[str]]] = {
+    # Of the rules this library acknowledges, those each pack runs (cdk-nag 3.0.2,
+    # src/packs/nist-800-53-r5.ts, hipaa-security.ts, pci-dss-321.ts).
+    "NIST.800.53.R5": frozenset(
+        {
+            "APIGWAssociatedWithWAF",
+            "APIGWCacheEnabledAndEncrypted",
+            "APIGWSSLEnabled",
+            "CloudWatchLogGroupEncrypted",
+            "IAMNoInlinePolicy",
+            "LambdaConcurrency",
+            "LambdaDLQ",
+            "LambdaInsideVPC",
+            "SNSEncryptedKMS",
+        }
+    ),
+    "HIPAA.Security": frozenset(
+        {
+            "APIGWCacheEnabledAndEncrypted",
+            "APIGWSSLEnabled",
+            "APIGWXrayEnabled",
+            "CloudWatchLogGroupEncrypted",
+            "IAMNoInlinePolicy",
+            "LambdaConcurrency",
+            "LambdaDLQ",
+            "LambdaInsideVPC",
+            "SNSEncryptedKMS",
+        }
+    ),
+    "PCI.DSS.321": frozenset(
+        {
+            "APIGWAssociatedWithWAF",
+            "APIGWCacheEnabledAndEncrypted",
+            "APIGWSSLEnabled",
+            "CloudWatchLogGroupEncrypted",
+            "IAMNoInlinePolicy",
+            "LambdaInsideVPC",
+            "SNSEncryptedKMS",
+        }
+    ),
+}
+"""The compliance packs ``make lint`` runs besides AwsSolutions: pack prefix -> the rules of it that
+:func:`acknowledge_compliance` may acknowledge."""
+
+
+def acknowledge_compliance(construct: IConstruct, rule: str, reason: str) -> list[str]:
+    """Accept compliance rule ``rule`` on ``construct`` in every pack of :data:`COMPLIANCE_PACKS` that has it.
+
+    Parameters
+    ----------
+    construct
+        The narrowest construct the finding is about (the resource, never the stack).
+    rule
+        The rule name without its pack prefix, e.g. ``LambdaDLQ``.
+    reason
+        Why the finding is acceptable, for a reviewer.
+
+    Returns
+    -------
+    list[str]
+        The acknowledged ids, e.g. ``["NIST.800.53.R5-LambdaDLQ", "HIPAA.Security-LambdaDLQ"]``.
+
+    Raises
+    ------
+    ValueError
+        If no pack has ``rule`` (a typo would otherwise acknowledge nothing).
+    """
+    ids = [f"{pack}-{rule}" for pack, rules in COMPLIANCE_PACKS.items() if rule in rules]
+    if not ids:
+        known = sorted(set().union(*COMPLIANCE_PACKS.values()))
+        raise ValueError(f"no compliance pack has rule {rule!r}; known: {', '.join(known)}")
+    for rule_id in ids:
+        acknowledge(construct, rule_id, reason)
+    return ids
 
 
 def acknowledgments(scope: IConstruct) -> dict[str, list[str]]:
@@ -83,3 +160,32 @@ def acknowledge_wildcard_resources(policy: iam.Policy, reason: str) -> list[str]
     for rule_id in dict.fromkeys(ids):
         acknowledge(policy, rule_id, reason)
     return list(dict.fromkeys(ids))
+
+
+LOG_GROUP_ENCRYPTION_REASON: Final = (
+    "CloudWatch Logs encrypts every log group at rest by default (server-side, AWS-owned keys; "
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html). A "
+    "customer-managed key would add $1 a month per key plus requests and a key policy for "
+    "logs.<region>.amazonaws.com; only this construct writes here, and only its own role and the "
+    "account's administrators can read it."
+)
+
+INLINE_POLICY_REASON: Final = (
+    "CDK's grants write this role's least-privilege statements (only this construct's own resources: "
+    "its log group, its model object, its prefixes, its state machine) into a policy attached to this "
+    "one role and deployed with it. What managed policies add (reuse across roles, versions, "
+    "delegated administration) does not apply to statements that name one construct's resources; "
+    "CloudFormation keeps them in step with those resources and holds their history."
+)
+
+
+def acknowledge_log_group(log_group: IConstruct) -> list[str]:
+    """Acknowledge ``CloudWatchLogGroupEncrypted`` on one of this library's log groups."""
+    return acknowledge_compliance(log_group, "CloudWatchLogGroupEncrypted", LOG_GROUP_ENCRYPTION_REASON)
+
+
+def acknowledge_inline_policy(policy: IConstruct | None) -> list[str]:
+    """Acknowledge ``IAMNoInlinePolicy`` on a role's own policy (``None``: nothing to acknowledge)."""
+    if policy is None:
+        return []
+    return acknowledge_compliance(policy, "IAMNoInlinePolicy", INLINE_POLICY_REASON)

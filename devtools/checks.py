@@ -1,8 +1,10 @@
-"""Template checks for every environment: cdk-nag's AwsSolutions pack and cfn-lint.
+"""Template checks for every environment: cdk-nag's AwsSolutions, NIST 800-53 R5, HIPAA Security and
+PCI DSS 3.2.1 packs, and cfn-lint.
 
 ``python -m devtools.checks --app app:build_app`` builds the app once per environment in
 cdk.json (asset bundling skipped: the checks read templates and the construct tree, not the
-layer), runs cdk-nag on the construct tree and cfn-lint on the synthesized template, prints
+layer), runs every cdk-nag pack of :data:`NAG_PACKS` on the construct tree and cfn-lint on the
+synthesized template, prints
 every finding and exits 1 if there is any. ``make lint`` runs it.
 
 cdk-nag and cfn-lint are development dependencies; they are imported only here.
@@ -27,20 +29,26 @@ import aws_cdk as cdk
 CFN_LINT_IGNORED = ("W3005",)
 SKIP_BUNDLING: dict[str, list[str]] = {"aws:cdk:bundling-stacks": []}
 
+NAG_PACKS = ("AwsSolutionsChecks", "NIST80053R5Checks", "HIPAASecurityChecks", "PCIDSS321Checks")
+"""The cdk-nag packs run on every environment (class names in ``cdk_nag``)."""
+
 AppBuilder = Callable[[Mapping[str, Any] | None], cdk.App]
 
 
-def nag_findings(app: cdk.App) -> list[str]:
-    """Run cdk-nag's AwsSolutions pack on ``app``; return one line per unacknowledged finding."""
-    from cdk_nag import AwsSolutionsChecks
+def nag_findings(app: cdk.App, packs: Sequence[str] = NAG_PACKS) -> list[str]:
+    """Run the cdk-nag ``packs`` on ``app``; return one line per unacknowledged finding."""
+    import cdk_nag
 
-    report = AwsSolutionsChecks().validate_scope(app)
-    return [
-        f"{violation.rule_name}: {resource.construct_path or resource.resource_logical_id}: "
-        f"{violation.description}"
-        for violation in report.violations
-        for resource in violation.violating_resources
-    ]
+    findings: list[str] = []
+    for pack in packs:
+        report = getattr(cdk_nag, pack)().validate_scope(app)
+        findings += [
+            f"{violation.rule_name}: {resource.construct_path or resource.resource_logical_id}: "
+            f"{violation.description}"
+            for violation in report.violations
+            for resource in violation.violating_resources
+        ]
+    return findings
 
 
 def lint_findings(templates: Sequence[Path]) -> list[str]:
@@ -91,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         findings = check_environment(build_app, context, env)
         failed |= bool(findings)
         status = "clean" if not findings else f"{len(findings)} finding(s)"
-        print(f"{env}: cdk-nag AwsSolutions + cfn-lint: {status}")
+        packs = ", ".join(name.removesuffix("Checks") for name in NAG_PACKS)
+        print(f"{env}: cdk-nag {packs} + cfn-lint: {status}")
         for line in findings:
             print(f"  {line}")
     return 1 if failed else 0

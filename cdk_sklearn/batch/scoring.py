@@ -16,11 +16,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from cdk_sklearn.alarm_topic import create_alarm_topic, warn_if_key_unchecked
 from cdk_sklearn.batch.props import OWNER, BatchProps, BatchSettings
 from cdk_sklearn.batch.state_machine import RESULT_WRITER_V2_FLAG, create_state_machine
 from cdk_sklearn.model.engine import EngineChoice
 from cdk_sklearn.model_function import FunctionRole, build_model_function, prepare_model
-from cdk_sklearn.nag import acknowledge, acknowledge_wildcard_resources
+from cdk_sklearn.nag import acknowledge, acknowledge_inline_policy, acknowledge_wildcard_resources
 from cdk_sklearn.validation import props_from
 from lambda_runtime import contract
 
@@ -223,6 +224,7 @@ class SklearnBatchScoring(Construct):
                 ),
             ],
         )
+        acknowledge_inline_policy(policy)
         acknowledge_wildcard_resources(
             policy,
             "Objects under the job's input prefix (read), under its output prefix (write) and its run "
@@ -245,6 +247,11 @@ class SklearnBatchScoring(Construct):
         if isinstance(bucket, s3.Bucket):
             bucket.enable_event_bridge_notification()
             self._acknowledge_notifications_handler()
+            # CDK's policy letting its handler set this bucket's notification configuration.
+            notifications = bucket.node.try_find_child("Notifications")
+            acknowledge_inline_policy(
+                notifications.node.try_find_child("HandlerPolicy") if notifications else None
+            )
         else:
             cdk.Annotations.of(self).add_warning_v2(
                 "cdk-sklearn:batch-eventbridge",
@@ -275,6 +282,9 @@ class SklearnBatchScoring(Construct):
                 )
             ],
         )
+        # CDK's role for the rule to start this state machine (states:StartExecution on it only).
+        events_role = self.state_machine.node.try_find_child("EventsRole")
+        acknowledge_inline_policy(events_role.node.try_find_child("DefaultPolicy") if events_role else None)
 
     def _acknowledge_notifications_handler(self) -> None:
         # CDK configures the bucket's notifications through its own singleton handler function.
@@ -293,12 +303,13 @@ class SklearnBatchScoring(Construct):
     def _create_alarm(self) -> None:
         p = self.props
         topic = p.alarm_topic
-        if topic is None and p.endpoint is not None and p.endpoint.monitoring is not None:
+        if topic is not None:
+            warn_if_key_unchecked(self, topic)
+        elif p.endpoint is not None and p.endpoint.monitoring is not None:
             topic = p.endpoint.monitoring.topic
         if topic is None:
-            topic = sns.Topic(
-                self, "AlarmTopic", display_name="cdk-sklearn batch scoring alarms", enforce_ssl=True
-            )
+            # Encrypted with the stack's alarm-topic key, shared with the stack's endpoints.
+            topic = create_alarm_topic(self, "AlarmTopic", display_name="cdk-sklearn batch scoring alarms")
             cdk.CfnOutput(
                 self,
                 "AlarmTopicArn",

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from cdk_sklearn.batch.props import BatchProps
 from cdk_sklearn.model_function import retention_days
-from cdk_sklearn.nag import acknowledge_wildcard_resources
+from cdk_sklearn.nag import acknowledge_inline_policy, acknowledge_log_group, acknowledge_wildcard_resources
 from lambda_runtime import contract
 
 RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
@@ -154,6 +154,7 @@ def create_state_machine(
         retention=retention_days(p.log_retention_days),
         removal_policy=cdk.RemovalPolicy.DESTROY,
     )
+    acknowledge_log_group(state_machine_logs)
     state_machine_role = iam.Role(
         scope,
         "StateMachineRole",
@@ -282,6 +283,8 @@ def _policy(
         acknowledge_wildcard_resources(
             children, "The Distributed Map's child executions of this state machine only."
         )
+        acknowledge_inline_policy(children)
+    acknowledge_inline_policy(policy)
     acknowledge_wildcard_resources(
         policy,
         "The scorer's versions/alias (':*'), this state machine's own child executions and map runs, "

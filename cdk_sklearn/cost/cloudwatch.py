@@ -1,5 +1,5 @@
-"""CloudWatch's part of a Lambda option's bill: the construct's alarms and dashboard, the runtime's
-metrics and the Logs ingestion of every request."""
+"""CloudWatch's part of a Lambda option's bill: the construct's alarms and dashboard (and the KMS key of
+their topic), the runtime's metrics and the Logs ingestion of every request."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ PROVISIONED_ALARM_METRICS: Final = 1
 
 DASHBOARDS: Final = 1
 """One dashboard per endpoint."""
+
+ALARM_TOPIC_KEYS: Final = 1
+"""The KMS key of the alarm topic (``cdk_sklearn.alarm_topic``): one per stack, counted once here."""
 
 
 def alarm_metrics(workload: Workload) -> int:
@@ -51,6 +54,12 @@ def cloudwatch_items(workload: Workload) -> list[LineItem]:
                 fixed_usd=max(0.0, DASHBOARDS - free_dashboards) * price("cloudwatch.dashboard"),
             )
         )
+        if w.alarm_topic_key:
+            # The alarm topic's customer-managed key; its requests (a few per alarm notification)
+            # stay far inside KMS's 20,000 free requests a month and are not counted.
+            items.append(
+                LineItem("KMS key of the alarm topic", fixed_usd=ALARM_TOPIC_KEYS * price("kms.key"))
+            )
     if w.custom_metrics:
         free_metrics = price("cloudwatch.free.custom_metrics") if w.include_free_tier else 0.0
         items.append(

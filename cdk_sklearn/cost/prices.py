@@ -47,6 +47,9 @@ _CLOUDWATCH_COPY: Final = (
     _CLOUDWATCH_PAGE
     + " (transcribed 2026-05 in api-evangelist/cloudwatch plans/cloudwatch-plans-pricing.yml)"
 )
+_KMS_PAGE: Final = "https://aws.amazon.com/kms/pricing/"
+KMS_PRICES_CHECKED: Final = "2026-12-07"
+"""The day the KMS figures were added and compared with the stored copy of the KMS pricing page."""
 _FREE_TIER_PAGE: Final = "https://aws.amazon.com/free/"
 _SFN_PAGE: Final = "https://aws.amazon.com/step-functions/pricing/ (figures from wring.co, 2026-03)"
 _S3_PAGE: Final = "https://aws.amazon.com/s3/pricing/"
@@ -156,6 +159,15 @@ _TABLE: dict[str, Price] = {
     "cloudwatch.free.logs_gb": _p(
         5, "GB of logs (ingestion and storage) per month", _CLOUDWATCH_COPY, "secondary"
     ),
+    # --- KMS: the customer-managed key of the alarm topics (one per stack) -------------------
+    # Prorated hourly; no free tier for keys. With automatic rotation each new backing key adds
+    # $1/month (the page); AWS caps that at the first two rotations (April 2024), so a yearly-rotated
+    # key costs $1, then $2, then $3 a month at most. The model counts the first year.
+    "kms.key": _p(
+        1.00, "customer-managed key-month (prorated hourly)", _KMS_PAGE, "aws-page", KMS_PRICES_CHECKED
+    ),
+    # Symmetric requests beyond the 20,000 free a month; an alarm notification is a handful.
+    "kms.request": _p(0.03 / 10_000, "request (symmetric)", _KMS_PAGE, "aws-page", KMS_PRICES_CHECKED),
     # --- SageMaker real-time endpoints (on-demand instance-hours, 24/7) ---------------------
     "sagemaker.ml.t2.medium": _p(0.056, "instance-hour", _SAGEMAKER_PAGE, "secondary"),
     "sagemaker.ml.t3.medium": _p(0.05, "instance-hour", _SAGEMAKER_PAGE, "secondary"),

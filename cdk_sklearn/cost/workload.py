@@ -83,6 +83,9 @@ class Workload:
     monitoring
         Count the alarms and the dashboard the construct creates with ``monitoring=True`` (its
         default). Default True. Logs are counted either way: the handler writes them regardless.
+    alarm_topic_key
+        With monitoring, count the customer-managed KMS key that encrypts the alarm topic
+        (``encrypt_alarm_topic=True``, the default; one key per stack). Default True.
     apigw_free_tier
         Subtract API Gateway's 12-month free tier (1M requests a month), which only accounts
         created on or before 2025-07-15 have. Default False.
@@ -108,6 +111,7 @@ class Workload:
     sagemaker_instances: int = 1
     include_free_tier: bool = False
     monitoring: bool = True
+    alarm_topic_key: bool = True
     apigw_free_tier: bool = False
     log_bytes_per_request: int = REQUEST_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES
     custom_metrics: int = CUSTOM_METRICS

@@ -1,4 +1,5 @@
-"""The batch job's template through third-party checkers: asl-validator, cfn-lint and cdk-nag.
+"""The batch job's template through third-party checkers: asl-validator, cfn-lint and cdk-nag (AwsSolutions
+and the NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs).
 
 One app holds both shapes: a job with a function of its own on a bucket of the app (upload trigger
 on), and a job on an endpoint's alias reading an imported bucket.
@@ -24,25 +25,48 @@ from tests.conftest import PROJECT_DIR, SKIP_BUNDLING
 ASL_VALIDATOR = PROJECT_DIR / "node_modules" / "asl-validator" / "dist" / "bin" / "asl-validator.js"
 
 
+COMPLIANCE_PACK_PREFIXES = ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+
+
+def acknowledge_in_packs(bucket: s3.Bucket, rule: str, reason: str) -> None:
+    for prefix in COMPLIANCE_PACK_PREFIXES:
+        acknowledge(bucket, f"{prefix}-{rule}", reason)
+
+
 def data_bucket(stack: cdk.Stack) -> s3.Bucket:
-    """A bucket as cdk-nag wants one: encrypted, TLS only, access logs to a log bucket."""
+    """A bucket as cdk-nag wants one: encrypted, versioned, TLS only, access logs to a log bucket.
+
+    The user's buckets, not the library's: their replication and key are the owner's choice, which the
+    compliance packs' findings on them are acknowledged as.
+    """
     logs = s3.Bucket(
         stack,
         "AccessLogs",
         encryption=s3.BucketEncryption.S3_MANAGED,
         enforce_ssl=True,
+        versioned=True,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
     )
     acknowledge(logs, "AwsSolutions-S1", "This is the access-log bucket; logging it would recurse.")
-    return s3.Bucket(
+    acknowledge_in_packs(
+        logs, "S3DefaultEncryptionKMS", "Server access logs are delivered only to SSE-S3 buckets."
+    )
+    data = s3.Bucket(
         stack,
         "Data",
         encryption=s3.BucketEncryption.S3_MANAGED,
         enforce_ssl=True,
+        versioned=True,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         server_access_logs_bucket=logs,
         server_access_logs_prefix="data/",
     )
+    acknowledge_in_packs(data, "S3DefaultEncryptionKMS", "The user's bucket: its key is the owner's choice.")
+    for bucket in (logs, data):
+        acknowledge_in_packs(
+            bucket, "S3BucketReplicationEnabled", "The user's bucket: replication is the owner's choice."
+        )
+    return data
 
 
 @pytest.fixture(scope="module")

@@ -196,6 +196,47 @@ def test_endpoint_alias_does_the_work_and_its_topic_gets_the_alarm(iris_model):
     )
 
 
+def test_own_alarm_topic_is_encrypted_with_the_stacks_key(default):
+    _, template = default
+    template.resource_count_is("AWS::KMS::Key", 1)
+    template.has_resource_properties(
+        "AWS::SNS::Topic",
+        {"KmsMasterKeyId": {"Fn::GetAtt": [Match.string_like_regexp("AlarmTopicKey"), "Arn"]}},
+    )
+
+
+def test_job_and_endpoint_of_a_stack_share_one_key(iris_model):
+    from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+
+    stack, _ = build(iris_model)
+    SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model), model_name="iris")
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::SNS::Topic", 2)
+    template.resource_count_is("AWS::KMS::Key", 1)
+
+
+def test_imported_alarm_topic_gets_the_key_warning(iris_model):
+    from aws_cdk.assertions import Annotations
+
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    topic = sns.Topic.from_topic_arn(stack, "Ops", "arn:aws:sns:eu-west-1:123456789012:ops")
+    bucket = s3.Bucket.from_bucket_name(stack, "Data", "my-data")
+    SklearnBatchScoring(
+        stack,
+        "Batch",
+        model_path=str(iris_model),
+        input_bucket=bucket,
+        input_prefix="in/",
+        output_prefix="out/",
+        alarm_topic=topic,
+    )
+    Template.from_stack(stack).resource_count_is("AWS::KMS::Key", 0)
+    Annotations.from_stack(stack).has_warning(
+        "/Test/Batch", Match.string_like_regexp("cloudwatch.amazonaws.com kms:Decrypt")
+    )
+
+
 def test_own_topic_is_used_when_given(iris_model):
     app = cdk.App(context=SKIP_BUNDLING)
     stack = cdk.Stack(app, "Test")

@@ -355,6 +355,21 @@ def test_no_monitoring_no_rollout(iris_model):
     template.resource_count_is("AWS::CodeDeploy::DeploymentGroup", 0)
 
 
+def test_alarm_topic_is_encrypted_with_the_stacks_key_by_default(default):
+    _, template = default
+    template.resource_count_is("AWS::KMS::Key", 1)
+    template.has_resource_properties(
+        "AWS::SNS::Topic",
+        {"KmsMasterKeyId": {"Fn::GetAtt": [Match.string_like_regexp("AlarmTopicKey"), "Arn"]}},
+    )
+
+
+def test_encrypt_alarm_topic_false_leaves_no_key(iris_model):
+    _, template = synth(iris_model, encrypt_alarm_topic=False)
+    template.resource_count_is("AWS::KMS::Key", 0)
+    template.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.absent()})
+
+
 def test_alarm_email_subscribes(iris_model):
     _, template = synth(iris_model, alarm_email="ops@example.com")
     template.has_resource_properties(
@@ -530,6 +545,7 @@ def test_default_metrics_namespace_leaves_the_runtime_default(default):
         ),
         ({"front_door": "rest_api"}, {"front_door": {"front_door": "rest_api"}}),
         ({"alarm_email": "ops@example.com"}, {"monitoring": {"alarm_email": "ops@example.com"}}),
+        ({"encrypt_alarm_topic": False}, {"monitoring": {"encrypt_alarm_topic": False}}),
         ({"layer_slim": True}, {"layer": {"slim": True}}),
         ({"rollout": "linear"}, {"rollout": {"strategy": "linear"}}),
     ],

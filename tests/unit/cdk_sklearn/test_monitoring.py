@@ -316,6 +316,7 @@ def test_log_group_name_is_a_prop():
         ("server_error_rate_percent", 101, "<= 100"),
         ("server_error_rate_percent", -1, "a finite number > 0"),
         ("alarm_email", "ops-at-example.com", "an e-mail address"),
+        ("encrypt_alarm_topic", "yes", "True or False"),
         ("api", "https://example.com", "HttpApi"),
         ("provisioned", 2, "True or False"),
     ],

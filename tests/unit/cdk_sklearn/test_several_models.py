@@ -134,3 +134,15 @@ def test_fails_on_duplicate_model_name_before_creating_anything(iris_model):
     with pytest.raises(ValueError):
         SklearnLambdaEndpoint(stack, "B", model_path=str(iris_model), model_name="iris", shared_api=api)
     assert stack.node.try_find_child("B") is None
+
+
+def test_one_alarm_topic_key_for_both_endpoints(two_models):
+    _, stack, _, iris, forest = two_models
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::KMS::Key", 1)
+    key = stack.get_logical_id(stack.node.find_child("AlarmTopicKey").node.default_child)
+    topics = template.find_resources("AWS::SNS::Topic")
+    assert sorted(topics) == sorted(
+        stack.get_logical_id(e.monitoring.topic.node.default_child) for e in (iris, forest)
+    )
+    assert [t["Properties"]["KmsMasterKeyId"] for t in topics.values()] == [{"Fn::GetAtt": [key, "Arn"]}] * 2

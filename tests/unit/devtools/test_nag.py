@@ -1,4 +1,5 @@
-"""cdk-nag AwsSolutions: zero findings for every configuration, and exactly the acknowledgments we wrote."""
+"""cdk-nag (AwsSolutions and the NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs): zero findings
+for every configuration, and exactly the acknowledgments we wrote."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
-from cdk_sklearn.nag import acknowledgments
+from cdk_sklearn.nag import acknowledge_compliance, acknowledgments
 from cdk_sklearn.rollout import NAG_MANAGED_POLICY_RULE
 from devtools.checks import nag_findings
 from tests.conftest import SKIP_BUNDLING
@@ -62,6 +63,41 @@ EXPECTED_ACKS = {
     for name, acks in {**EXPECTED_ACKS, "no_rollout_no_monitoring": {}}.items()
 }
 
+# The compliance packs (NIST 800-53 R5, HIPAA Security, PCI DSS 3.2.1): each rule acknowledged in the
+# packs that run it. PCI DSS has no LambdaConcurrency or LambdaDLQ rule, only HIPAA checks X-Ray.
+ALL_THREE = ("HIPAA.Security", "NIST.800.53.R5", "PCI.DSS.321")
+
+
+def _in(rule: str, packs: tuple[str, ...] = ALL_THREE) -> list[str]:
+    return [f"{pack}-{rule}" for pack in packs]
+
+
+LAMBDA_ACKS = _in("LambdaDLQ", ALL_THREE[:2]) + _in("LambdaInsideVPC")
+CONCURRENCY_ACKS = _in("LambdaConcurrency", ALL_THREE[:2])
+STAGE_ACKS = (
+    _in("APIGWAssociatedWithWAF", ALL_THREE[1:])
+    + _in("APIGWCacheEnabledAndEncrypted")
+    + _in("APIGWSSLEnabled")
+)
+
+
+def _with_compliance(name: str, acks: dict[str, list[str]]) -> dict[str, list[str]]:
+    config = CONFIGURATIONS[name]
+    found = {path: list(ids) for path, ids in acks.items()}
+    found["E/FunctionLogs"] = _in("CloudWatchLogGroupEncrypted")
+    found["E/FunctionRole/DefaultPolicy"] = _in("IAMNoInlinePolicy")
+    function = LAMBDA_ACKS + ([] if "reserved_concurrency" in config else CONCURRENCY_ACKS)
+    found["E/Function"] = sorted(found.get("E/Function", []) + function)
+    if config.get("front_door") != "function_url":
+        found["E/AccessLogs"] = _in("CloudWatchLogGroupEncrypted")
+    if config.get("front_door") == "rest_api":
+        stage = STAGE_ACKS + ([] if config.get("tracing") else _in("APIGWXrayEnabled", ALL_THREE[:1]))
+        found["E/RestApi/DeploymentStage.prod"] = sorted(stage)
+    return found
+
+
+EXPECTED_ACKS = {name: _with_compliance(name, acks) for name, acks in EXPECTED_ACKS.items()}
+
 
 def build(model, props: dict[str, Any]) -> cdk.App:
     app = cdk.App(context=SKIP_BUNDLING)
@@ -90,3 +126,10 @@ def test_nag_catches_what_is_not_acknowledged(iris_model):
     app = build(iris_model, {})
     s3.Bucket(app.node.find_child("S"), "Unsafe")
     assert any("AwsSolutions-S10" in line for line in nag_findings(app))
+
+
+def test_fails_on_a_compliance_rule_no_pack_has():
+    stack = cdk.Stack(cdk.App(), "S")
+    with pytest.raises(ValueError, match="no compliance pack has rule 'LambdaDLQs'"):
+        acknowledge_compliance(stack, "LambdaDLQs", "typo")
+    assert acknowledgments(stack) == {}

@@ -53,10 +53,21 @@ def test_logs_are_billed_per_byte_ingested() -> None:
 
 def test_default_bill_is_lambda_plus_monitoring() -> None:
     # requests $0.40 + duration 2M x 0.005 s x 1 GB x $0.0000133334 = $0.133334
-    # + alarms $0.50 + dashboard $3.00 + 5 custom metrics x $0.30 = $1.50 + logs $0.838190
+    # + alarms $0.50 + dashboard $3.00 + the alarm topic's KMS key $1.00
+    # + 5 custom metrics x $0.30 = $1.50 + logs $0.838190
     assert sum(_bill().values()) == pytest.approx(
-        0.40 + 0.133334 + 0.50 + 3.00 + 1.50 + 0.8381903171539307, rel=1e-6
+        0.40 + 0.133334 + 0.50 + 3.00 + 1.00 + 1.50 + 0.8381903171539307, rel=1e-6
     )
+
+
+def test_the_alarm_topics_kms_key_costs_one_dollar() -> None:
+    # KMS: $1 per customer-managed key-month, no free tier for keys
+    assert _bill()["KMS key of the alarm topic"] == pytest.approx(1.00, **APPROX)
+    assert _bill(include_free_tier=True)["KMS key of the alarm topic"] == pytest.approx(1.00, **APPROX)
+
+
+def test_an_unencrypted_alarm_topic_has_no_key_to_pay() -> None:
+    assert "KMS key of the alarm topic" not in _bill(alarm_topic_key=False)
 
 
 def test_the_runtimes_five_emf_metrics_are_custom_metrics() -> None:
