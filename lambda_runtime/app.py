@@ -11,6 +11,7 @@ import gc
 import os
 import platform
 import random
+import resource
 import threading
 import time
 import traceback
@@ -152,6 +153,9 @@ class App:
             sha256=model.sha256,
             size_bytes=model.size_bytes,
             load_ms=round(model.load_seconds * 1000, 1),
+            # The process's peak so far, the figure to compare with the synth-time estimate and with
+            # the REPORT line's Max Memory Used (Linux reports ru_maxrss in KiB).
+            peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             init_type=os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE"),
         )
         return True

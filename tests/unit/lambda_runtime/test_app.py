@@ -499,3 +499,14 @@ def test_the_app_binds_a_handler_to_every_contract_route_and_no_other():
     app = App(Settings())
     assert [route for route, _ in app.routes] == list(contract.ROUTES)
     assert all(callable(handler) for _, handler in app.routes)
+
+
+def test_the_model_loaded_line_gives_load_time_and_peak_memory(model_files: dict[str, Path]) -> None:
+    import resource
+
+    _, stream = models.app_for(model_files["logistic"])
+    line = next(json.loads(x) for x in stream.getvalue().splitlines() if "model loaded" in x)
+    # The peak is the process's own, read independently here after the load: never above it.
+    peak_now = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert 0 < line["peak_rss_mb"] <= peak_now + 0.1
+    assert line["load_ms"] >= 0
