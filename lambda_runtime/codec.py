@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .contract import MAX_COLUMNS, MAX_ROWS
 from .errors import BadRequest, NotAcceptable, UnsupportedMediaType
 
 JSON = "application/json"
@@ -155,6 +156,11 @@ def load_json(body: bytes) -> Any:
         ) from None
     except UnicodeDecodeError:
         raise BadRequest("the body is not valid UTF-8 text; send UTF-8 encoded JSON") from None
+    except ValueError:
+        # An integer literal of more digits than int() converts (sys.get_int_max_str_digits()).
+        raise BadRequest(
+            "the JSON body holds a number too long to read (over 4,300 digits); send numbers within 64 bits"
+        ) from None
     except RecursionError:
         raise BadRequest(
             "the JSON body is nested too deeply; rows are arrays of values, two levels deep"
@@ -203,9 +209,28 @@ def decode_predict(body: bytes, fmt: str) -> PredictBody:
     return PredictBody(table, document.get("method"))
 
 
+def check_rows(count: int, where: str) -> None:
+    """Refuse (400) more rows than :data:`contract.MAX_ROWS` in one request."""
+    if count > MAX_ROWS:
+        raise BadRequest(
+            f"{where} has {count} rows; a request may hold at most {MAX_ROWS} (contract.MAX_ROWS); "
+            "split it into several requests, or use batch scoring"
+        )
+
+
+def check_columns(count: int, where: str) -> None:
+    """Refuse (400) more named columns than :data:`contract.MAX_COLUMNS` in one request."""
+    if count > MAX_COLUMNS:
+        raise BadRequest(
+            f"{where} names {count} columns; a request may name at most {MAX_COLUMNS} "
+            "(contract.MAX_COLUMNS); send only the model's columns"
+        )
+
+
 def _rows_or_records(value: Any, where: str) -> Table:
     if not isinstance(value, list):
         raise BadRequest(f"{where} must be an array of rows, got a {_json_type(value)}")
+    check_rows(len(value), where)
     if not value:
         raise BadRequest(f"{where} is an empty array; send at least one row")
     if all(isinstance(row, dict) for row in value):
@@ -226,6 +251,7 @@ def _records(value: Any) -> Table:
             '"dataframe_records" must be a non-empty array of objects, one per row, such as '
             '[{"a": 1.0, "b": 2.0}]'
         )
+    check_rows(len(value), '"dataframe_records"')
     return Table(records=value)
 
 
@@ -238,6 +264,7 @@ def _split(value: Any) -> Table:
     data = value["data"]
     if not isinstance(data, list) or not data:
         raise BadRequest('"dataframe_split.data" must be a non-empty array of rows')
+    check_rows(len(data), '"dataframe_split.data"')
     if not all(isinstance(row, list) for row in data):
         data = [data] if not any(isinstance(c, (list, dict)) for c in data) else data
         if not all(isinstance(row, list) for row in data):
@@ -251,10 +278,12 @@ def _split(value: Any) -> Table:
 def _column_dict(value: dict[str, Any], where: str) -> Table:
     if not value:
         raise BadRequest(f"{where} is an empty object; send column names mapped to arrays of values")
+    check_columns(len(value), where)
     columns = list(value)
     values = list(value.values())
     if all(isinstance(v, list) for v in values):
         lengths = {len(v) for v in values}
+        check_rows(max(lengths), where)
         if len(lengths) != 1 or 0 in lengths:
             raise BadRequest(
                 f"the columns in {where} must be non-empty arrays of one length; "
@@ -269,6 +298,7 @@ def _column_dict(value: dict[str, Any], where: str) -> Table:
 def _column_names(columns: Any, where: str) -> list[str]:
     if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
         raise BadRequest(f"{where} must be an array of column names (strings)")
+    check_columns(len(columns), where)
     return columns
 
 
@@ -288,6 +318,7 @@ def decode_csv(body: bytes) -> Table:
         raise BadRequest(
             "the CSV body has no rows; send one row per line, values separated by commas, no header"
         )
+    check_rows(len(rows), "the CSV body")
     return Table(rows=rows)
 
 
