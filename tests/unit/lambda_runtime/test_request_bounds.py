@@ -158,15 +158,19 @@ def onnx_columns(tmp_path_factory: pytest.TempPathFactory) -> App:
     return models.app_for(path, MODEL_FORMAT="onnx")[0]
 
 
-@pytest.fixture(scope="module")
-def onnx_int64(tmp_path_factory: pytest.TempPathFactory) -> App:
+def int64_logistic() -> bytes:
+    """A logistic regression on iris (tenths, as whole numbers) behind one int64 matrix input."""
     from skl2onnx.common.data_types import Int64TensorType
     from sklearn.linear_model import LogisticRegression
 
     features, target = models.iris()
     estimator = LogisticRegression(max_iter=5000).fit(np.round(features * 10).astype(np.int64), target)
-    data = onnx_models.convert(estimator, initial_types=[("X", Int64TensorType([None, 4]))])
-    path = onnx_models.save(data, tmp_path_factory.mktemp("i64") / "i64.onnx")
+    return onnx_models.convert(estimator, initial_types=[("X", Int64TensorType([None, 4]))])
+
+
+@pytest.fixture(scope="module")
+def onnx_int64(tmp_path_factory: pytest.TempPathFactory) -> App:
+    path = onnx_models.save(int64_logistic(), tmp_path_factory.mktemp("i64") / "i64.onnx")
     return models.app_for(path, MODEL_FORMAT="onnx")[0]
 
 
