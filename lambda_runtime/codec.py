@@ -20,7 +20,6 @@ import functools
 import io
 import json
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +30,6 @@ JSON = "application/json"
 CSV = "text/csv"
 _CSV_ALIASES = frozenset({CSV, "application/csv"})
 DATA_KEYS = ("instances", "inputs", "dataframe_records", "dataframe_split")
-_INTEGER = re.compile(r"[+-]?\d{1,18}")
 
 
 @dataclass(frozen=True)
@@ -308,8 +306,13 @@ def decode_csv(body: bytes) -> Table:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadRequest("the CSV body is not valid UTF-8 text") from None
+    rows: list[list[Any]] = []
     try:
-        rows = [[_csv_cell(cell) for cell in row] for row in csv.reader(io.StringIO(text, newline="")) if row]
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if row:
+                rows.append([_csv_cell(cell) for cell in row])
+                if len(rows) > MAX_ROWS:  # stop reading at the cap, not after the whole body
+                    check_rows(len(rows), "the CSV body")
     except csv.Error as exc:
         raise BadRequest(
             f"the CSV body could not be parsed: {exc}; send one row per line, no header"
@@ -318,7 +321,6 @@ def decode_csv(body: bytes) -> Table:
         raise BadRequest(
             "the CSV body has no rows; send one row per line, values separated by commas, no header"
         )
-    check_rows(len(rows), "the CSV body")
     return Table(rows=rows)
 
 
@@ -331,7 +333,10 @@ def _csv_cell(cell: str) -> Any:
     cell = cell.strip()
     if not cell:
         return None
-    if _INTEGER.fullmatch(cell):
+    # An integer of at most 18 ASCII digits, optionally signed; cheaper than a regular expression,
+    # which cost about half of a CSV body's decoding.
+    digits = cell[1:] if cell[0] in "+-" else cell
+    if len(digits) <= 18 and digits.isdigit() and digits.isascii():
         return int(cell)
     try:
         return float(cell)
