@@ -89,7 +89,7 @@ def json_cases() -> list[Case]:
             "columns",
             lambda s: _json(_records(s, c.MAX_COLUMNS)),
         ),
-        Case("JSON", "one record, columns past the cap", "columns", lambda s: _json(_records(s, s // 16))),
+        Case("JSON", "one record, columns past the cap", "columns", lambda s: _json(_records(s, s // 21))),
         Case("JSON", "records of 40 unknown columns", "columns", lambda s: _json(_records(s, 40))),
         Case(
             "JSON",
@@ -100,7 +100,7 @@ def json_cases() -> list[Case]:
                     {
                         "dataframe_split": {
                             "columns": [f"c{k}" for k in range(c.MAX_COLUMNS)],
-                            "data": [[1] * c.MAX_COLUMNS] * max(1, s // (2 * c.MAX_COLUMNS)),
+                            "data": [[1] * c.MAX_COLUMNS] * max(1, s // (3 * c.MAX_COLUMNS)),
                         }
                     }
                 )

@@ -208,6 +208,10 @@ MAX_COLUMNS: Final = 10_000
 ``{"inputs": {...}}`` and the inputs of an Open Inference Protocol request."""
 MAX_ROWS: Final = 1_000_000
 """Most rows one request may hold (the first dimension of an inference tensor included)."""
+MAX_JSON_CONTAINERS: Final = MAX_ROWS + 64
+"""Most arrays and objects a JSON body may hold, counted as its ``[`` and ``{`` characters before it is
+parsed (brackets inside strings count too): a row is one array or object, and a body's own structure
+needs only a few more. Each costs the parser an allocation, so this bounds the parse itself."""
 MAX_TENSOR_ELEMENTS: Final = 4_000_000
 """Most elements one Open Inference Protocol input tensor may declare (the product of its shape),
 in JSON ``data`` or in the binary tensor extension."""

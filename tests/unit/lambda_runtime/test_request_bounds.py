@@ -250,3 +250,13 @@ def test_a_failure_of_the_model_itself_stays_a_500(tmp_path: Path) -> None:
     status, answer = send(app, "/predict", {"instances": [ROW, ROW]})
     assert status == 500
     assert "internal error" in answer["error"]
+
+
+def test_fails_fast_with_400_on_more_arrays_than_rows_allowed(iris_app: App) -> None:
+    # 2.5 million arrays nested 500 deep: parsing them all took seconds; counting takes milliseconds.
+    deep = "[" * 500 + "1" + "]" * 500
+    started = time.perf_counter()
+    status, answer = send(iris_app, "/predict", "[" + ",".join([deep] * 5000) + "]")
+    assert status == 400
+    assert f"at most {c.MAX_JSON_CONTAINERS}" in answer["error"]
+    assert time.perf_counter() - started < 1
