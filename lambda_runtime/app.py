@@ -45,7 +45,7 @@ from .oip import (
     output_tensor,
     split_body,
 )
-from .predict import choose_method, prepare, run
+from .predict import check_tensor_answer, choose_method, prepare, run
 from .responses import (
     CSV_TYPE,
     JSON_TYPE,
@@ -420,6 +420,8 @@ class App:
         json_part, binary = split_body(body, header_length)
         infer = decode_infer(load_json(json_part), binary)
         methods = [choose_method(model, name, None) for name in infer.outputs]
+        for method in methods:
+            check_tensor_answer(model, method)
         outcome.method = ",".join(methods)
         model_input = prepare(model, infer.table)
         outcome.rows = model_input.n_rows

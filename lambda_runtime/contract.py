@@ -198,6 +198,29 @@ SYNC_PAYLOAD_LIMIT_BYTES: Final = 6 * 1024 * 1024
 DEFAULT_MAX_BODY_BYTES: Final = 5 * 1024 * 1024
 """Largest request body accepted by default, leaving room for the event's own fields."""
 
+# -- bounds on the work one request may ask for --------------------------------------------------
+# The body limit bounds the bytes; these bound what the bytes may ask for, so the CPU time and memory
+# of every request stay linear in its size (benchmarks/request_bounds.py measures it). Each is
+# answered with a 400 naming the limit, before the work it would cost.
+
+MAX_COLUMNS: Final = 10_000
+"""Most columns a request may name: the keys of one record, ``dataframe_split.columns``, the keys of
+``{"inputs": {...}}`` and the inputs of an Open Inference Protocol request."""
+MAX_ROWS: Final = 1_000_000
+"""Most rows one request may hold (the first dimension of an inference tensor included)."""
+MAX_JSON_CONTAINERS: Final = MAX_ROWS + 64
+"""Most arrays and objects a JSON body may hold, counted as its ``[`` and ``{`` characters before it is
+parsed (brackets inside strings count too): a row is one array or object, and a body's own structure
+needs only a few more. Each costs the parser an allocation, so this bounds the parse itself."""
+MAX_TENSOR_ELEMENTS: Final = 4_000_000
+"""Most elements one Open Inference Protocol input tensor may declare (the product of its shape),
+in JSON ``data`` or in the binary tensor extension."""
+MAX_TENSOR_RANK: Final = 2
+"""An inference input tensor is ``[rows, features]`` or ``[rows]``: a longer shape is refused before
+its product is taken."""
+MAX_TENSOR_DATA_DEPTH: Final = 8
+"""How deeply an inference tensor's JSON ``data`` may nest arrays (it is flattened row-major)."""
+
 # -- metrics ---------------------------------------------------------------------------------------
 
 DEFAULT_METRICS_NAMESPACE: Final = "cdk-sklearn"

@@ -17,13 +17,19 @@ response, whose length is the response's ``Inference-Header-Content-Length`` hea
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .codec import Table
-from .contract import PREDICTION_METHODS
+from .codec import Table, check_columns, check_rows
+from .contract import (
+    MAX_TENSOR_DATA_DEPTH,
+    MAX_TENSOR_ELEMENTS,
+    MAX_TENSOR_RANK,
+    PREDICTION_METHODS,
+)
 from .errors import BadRequest
 from .model import LoadedModel
 
@@ -44,7 +50,8 @@ DATATYPES = frozenset(
         "BYTES",
     }
 )
-_MAX_FLATTEN_DEPTH = 8
+# ASCII digits only: str.isdigit() also accepts '²' and other digits int() refuses.
+_LENGTH = re.compile(r"[0-9]{1,18}")
 BINARY_EXTENSION = "binary_tensor_data"
 """The extension's name as ``GET /v2`` lists it (Triton's name)."""
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -68,6 +75,11 @@ _BINARY_DTYPES = {
 }
 
 
+class _Typed(list[Any]):
+    """Flat values decoded from the binary extension: each already has its datatype's type, so they
+    are not checked one by one again (that check cost more than the decoding)."""
+
+
 @dataclass(frozen=True)
 class InferRequest:
     """A decoded inference request: the table, the methods to run, and the caller's request id."""
@@ -89,7 +101,7 @@ def split_body(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
     if header_length is None:
         return body, b""
     text = header_length.strip()
-    if not text.isdigit() or not 0 < int(text) <= len(body):
+    if _LENGTH.fullmatch(text) is None or not 0 < int(text) <= len(body):
         raise BadRequest(
             f"{HEADER_LENGTH} must be the length in bytes of the JSON part of the body (1 to {len(body)}), "
             f"got {text[:40]!r}"
@@ -113,6 +125,7 @@ def decode_infer(document: Any, binary: bytes = b"") -> InferRequest:
             '"inputs" must be a non-empty array of tensors, such as '
             '[{"name": "input-0", "shape": [1, 4], "datatype": "FP64", "data": [5.1, 3.5, 1.4, 0.2]}]'
         )
+    check_columns(len(inputs), '"inputs"')
     offset = 0
     for index, tensor in enumerate(inputs):
         offset = _read_binary(tensor, index, binary, offset)
@@ -126,13 +139,9 @@ def decode_infer(document: Any, binary: bytes = b"") -> InferRequest:
         shape, data, _ = tensors[0]
         if len(shape) == 1:
             table = Table(rows=[data])
-        elif len(shape) == 2:
+        else:  # rank 2: _shape refused longer shapes and zero dimensions
             width = shape[1]
             table = Table(rows=[data[r * width : (r + 1) * width] for r in range(shape[0])])
-        else:
-            raise BadRequest(f"input shape {shape} has rank {len(shape)}; use [rows, features]")
-        if not table.rows or (len(shape) == 2 and shape[0] == 0):
-            raise BadRequest("the input tensor has no rows")
     else:
         table = _columns(tensors)
     outputs = document.get("outputs")
@@ -161,12 +170,12 @@ def _read_binary(tensor: dict[str, Any], index: int, binary: bytes, offset: int)
     chunk = binary[offset : offset + size]
     datatype = tensor.get("datatype")
     if datatype == "BYTES":
-        tensor["data"] = _bytes_elements(chunk, where)
+        tensor["data"] = _Typed(_bytes_elements(chunk, where))
     elif datatype in _BINARY_DTYPES:
         dtype = np.dtype(_BINARY_DTYPES[datatype])
         if size % dtype.itemsize:
             raise BadRequest(f"{where}: {size} bytes is not a whole number of {datatype} elements")
-        tensor["data"] = np.frombuffer(chunk, dtype=dtype).tolist()
+        tensor["data"] = _Typed(np.frombuffer(chunk, dtype=dtype).tolist())
     else:
         raise BadRequest(f'{where}: "datatype" must be one of {", ".join(sorted(DATATYPES))}')
     return offset + size
@@ -228,19 +237,14 @@ def _tensor(tensor: dict[str, Any], index: int) -> tuple[list[int], list[Any], s
         raise BadRequest(
             f'{where}: "datatype" must be one of {", ".join(sorted(DATATYPES))}, got {str(datatype)[:40]!r}'
         )
-    shape = tensor.get("shape")
-    if (
-        not isinstance(shape, list)
-        or not shape
-        or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 10**9 for d in shape)
-    ):
-        raise BadRequest(
-            f'{where}: "shape" must be a non-empty array of non-negative integers, such as [1, 4]'
-        )
-    data = _flatten(tensor.get("data"), where)
+    shape = _shape(tensor.get("shape"), where)
+    raw = tensor.get("data")
+    data = raw if isinstance(raw, _Typed) else _flatten(raw, where)
     expected = math.prod(shape)
     if len(data) != expected:
         raise BadRequest(f"{where}: shape {shape} needs {expected} values, but data has {len(data)}")
+    if isinstance(raw, _Typed):
+        return shape, data, name
     for k, value in enumerate(data):
         if datatype == "BYTES":
             # scikit-learn does not record column dtypes, so named columns are advertised as BYTES;
@@ -257,13 +261,39 @@ def _tensor(tensor: dict[str, Any], index: int) -> tuple[list[int], list[Any], s
     return shape, data, name
 
 
+def _shape(shape: Any, where: str) -> list[int]:
+    """Check a tensor's shape before any work depends on it: rank, zero dimensions, element count."""
+    if (
+        not isinstance(shape, list)
+        or not shape
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+    ):
+        raise BadRequest(
+            f'{where}: "shape" must be a non-empty array of non-negative integers, such as [1, 4]'
+        )
+    if len(shape) > MAX_TENSOR_RANK:
+        raise BadRequest(
+            f"{where}: the shape has rank {len(shape)}; use [rows, features] or [rows] "
+            f"(contract.MAX_TENSOR_RANK = {MAX_TENSOR_RANK})"
+        )
+    if 0 in shape:
+        raise BadRequest(f"{where}: the shape has a zero dimension; send at least one row of values")
+    if max(shape) > MAX_TENSOR_ELEMENTS or math.prod(shape) > MAX_TENSOR_ELEMENTS:
+        raise BadRequest(
+            f"{where}: its shape declares more than {MAX_TENSOR_ELEMENTS} elements, the most an input "
+            "may hold (contract.MAX_TENSOR_ELEMENTS); split the request"
+        )
+    check_rows(shape[0], where)
+    return shape
+
+
 def _flatten(data: Any, where: str) -> list[Any]:
     if not isinstance(data, list):
         raise BadRequest(f'{where}: "data" must be an array of values (flat, row-major, or nested)')
     flat: list[Any] = []
 
     def walk(items: list[Any], depth: int) -> None:
-        if depth > _MAX_FLATTEN_DEPTH:
+        if depth > MAX_TENSOR_DATA_DEPTH:
             raise BadRequest(f'{where}: "data" is nested too deeply')
         for item in items:
             if isinstance(item, list):

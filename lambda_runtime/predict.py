@@ -97,6 +97,32 @@ def choose_method(model: LoadedModel, from_body: Any, from_query: str | None) ->
     return method
 
 
+def check_tensor_answer(model: LoadedModel, method: str) -> None:
+    """Refuse (400) a method whose answer is not one dense tensor, before the model runs.
+
+    A multi-output classifier scores each output over its own classes. When the outputs have as many
+    classes each, the Open Inference Protocol carries the scores as one ``[rows, outputs, classes]``
+    tensor; when they differ, no one tensor can hold them, and the protocol answers each requested
+    output name with one tensor. Renaming outputs (``predict_proba_0``...) would leave a client that
+    asked for ``predict_proba`` without it and without an error; padding would invent scores. So the
+    caller is told to use ``POST /predict``, which answers one list per output.
+
+    Raises
+    ------
+    BadRequest
+        ``method`` answers per output and the outputs' class counts differ.
+    """
+    per_output = model.classes_per_output if _answers_per_output(model, method) else None
+    counts = [len(classes) for classes in per_output or []]
+    if len(set(counts)) > 1:
+        raise BadRequest(
+            f"this model has {len(counts)} outputs with {', '.join(map(str, counts))} classes, so its "
+            f"{method} is one array per output of a different width, which no single Open Inference "
+            f"Protocol tensor can carry; ask POST /predict (one list per output) for {method}, or "
+            "output predict here"
+        )
+
+
 def prepare(model: LoadedModel, table: Table) -> ModelInput:
     """Check ``table`` against ``model`` (400 on any mistake) and build its engine's input."""
     return model.engine.prepare(table, model)

@@ -8,11 +8,13 @@ cannot take. The engines (:mod:`.sklearn`, :mod:`.onnx`) build their own input f
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
 
-from ..codec import Table
+from ..codec import Table, check_columns
+from ..contract import MAX_COLUMNS
 from ..errors import BadRequest
 from ..model import LoadedModel, ModelInput
 
@@ -99,6 +101,8 @@ def named_rows(table: Table, names: tuple[str, ...]) -> list[list[Any]]:
         wanted = set(names)
         rows = []
         for i, record in enumerate(table.records):
+            if len(record) > MAX_COLUMNS:
+                check_columns(len(record), f"row {i}")
             if record.keys() != wanted:
                 column_mismatch(list(record), names, f"row {i}")
             rows.append([record[name] for name in names])
@@ -116,9 +120,11 @@ def named_rows(table: Table, names: tuple[str, ...]) -> list[list[Any]]:
                 )
         return raw_rows
     columns = table.columns
+    check_columns(len(columns), "the columns")
     if len(set(columns)) != len(columns) or set(columns) != set(names):
         column_mismatch(columns, names, "the columns")
-    index = [columns.index(name) for name in names]
+    position = {column: k for k, column in enumerate(columns)}
+    index = [position[name] for name in names]
     ordered = []
     for i, row in enumerate(raw_rows):
         if len(row) != len(columns):
@@ -128,21 +134,31 @@ def named_rows(table: Table, names: tuple[str, ...]) -> list[list[Any]]:
 
 
 def column_mismatch(got: list[str], names: tuple[str, ...], where: str) -> None:
-    """Raise a 400 naming the missing, unknown and repeated columns."""
-    missing = [n for n in names if n not in got]
-    unknown = [str(c) for c in got if c not in names]
-    duplicated = sorted({str(c) for c in got if got.count(c) > 1})
+    """Raise a 400 naming the missing, unknown and repeated columns (time linear in ``got``)."""
+    check_columns(len(got), where)
+    counts = Counter(got)
+    wanted = set(names)
+    missing = [n for n in names if n not in counts]
+    unknown = [str(c) for c in got if c not in wanted]
+    duplicated = sorted(str(c) for c, n in counts.items() if n > 1)
     parts = []
     if missing:
-        parts.append(f"missing {missing}"[:300])
+        parts.append(_listed("missing", missing))
     if unknown:
-        parts.append(f"unknown {unknown}"[:300])
+        parts.append(_listed("unknown", unknown))
     if duplicated:
-        parts.append(f"repeated {duplicated}"[:300])
+        parts.append(_listed("repeated", duplicated))
     raise BadRequest(
         f"{where}: columns do not match the model's ({'; '.join(parts)}); this model takes exactly "
         f"{list(names)}"[:900]
     )
+
+
+def _listed(label: str, values: list[str]) -> str:
+    # Only the head is shown: formatting every name of a huge list would cost what the cap saves.
+    shown = values[:20]
+    more = f" and {len(values) - len(shown)} more" if len(values) > len(shown) else ""
+    return f"{label} {shown}"[:300] + more
 
 
 def refuse_names(table: Table, n_features: int | None) -> None:

@@ -29,6 +29,7 @@ from ..contract import ONNX_METADATA_KEY, ONNX_METADATA_SCHEMA, PREDICTION_METHO
 from ..errors import BadRequest
 from ..model import LoadedModel, ModelInput, ModelLoadError
 from .checks import missing_refused, named_rows, numeric_rows, refuse_names
+from .onnx_errors import data_refusal
 
 MB_PER_VCPU = 1769
 """Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB (up to 6 at 10,240 MB)."""
@@ -50,6 +51,11 @@ _OUTPUT_DATATYPES = {
     "tensor(string)": "BYTES",
 }
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+# The float64 values an integer input takes: [low, high), both exact powers of two.
+_INT_RANGES: dict[Any, tuple[float, float]] = {
+    np.int64: (-(2.0**63), 2.0**63),
+    np.int32: (-(2.0**31), 2.0**31),
+}
 
 
 @dataclass(frozen=True)
@@ -254,25 +260,30 @@ class OnnxEngine:
         return result
 
     def predict(self, model: LoadedModel, method: str, model_input: ModelInput) -> Any:
-        """Run ``method``; onnxruntime refusing the feed's values is a 400.
+        """Run ``method``; a failure the request's values caused is a 400 naming the row and column.
 
         Raises
         ------
         BadRequest
-            onnxruntime rejected the input as an invalid argument. The checks in :meth:`prepare` make
-            this rare; any other failure is a fault of the model or runtime and becomes a 500.
+            onnxruntime refused the feed because of its values (a wrong type or shape, a category
+            the model never saw): see :mod:`.onnx_errors` for how that is told from a fault of the
+            model or runtime, which propagates and becomes a 500.
         """
         try:
             return self.call(model, method, model_input)
         except Exception as exc:
-            if type(exc).__name__ != "InvalidArgument":
-                raise
+            graph: OnnxModel = model.estimator
+            output = graph.outputs[method]
+
+            def run(feed: Mapping[str, Any]) -> Any:
+                return graph.session.run([output], feed)
+
+            columns = [i.column for i in graph.inputs] if graph.per_column else [graph.inputs[0].name]
             short = model.estimator_class.rsplit(".", 1)[-1]
-            text = " ".join(str(exc).split())[:300]
-            raise BadRequest(
-                f"the model ({short}) rejected the input: {text}; check the values against what the "
-                "model was trained on"
-            ) from None
+            refusal = data_refusal(exc, run, model_input.data, model_input.n_rows, columns, short)
+            if refusal is None:
+                raise
+            raise refusal from None
 
     def warm_up_input(self, model: LoadedModel) -> ModelInput | None:
         """One row of zeros (empty strings for string inputs); ``None`` when a width is unknown."""
@@ -391,20 +402,35 @@ def _input_spec(graph_input: GraphInput, per_column: bool) -> dict[str, Any]:
 
 
 def _cast(array: Any, graph_input: GraphInput, column: str | None) -> Any:
-    """``array`` (float64) as the input's declared dtype; refuses values too large for float32."""
+    """``array`` (float64) as the input's declared dtype; refuses values the dtype cannot hold."""
     dtype = _NUMERIC[graph_input.onnx_type][0]
     if dtype is np.float64:
         return array
     if dtype is np.float32:
         too_large = np.abs(np.nan_to_num(array)) > _FLOAT32_MAX
         if too_large.any():
-            row, col = (int(i) for i in np.argwhere(too_large)[0])
-            where = f"column {column!r}" if column is not None else f"column {col}"
-            raise BadRequest(f"row {row}, {where} is too large for a 32-bit float; send smaller numbers")
+            raise BadRequest(
+                f"{_cell(too_large, column)} is too large for a 32-bit float; send smaller numbers"
+            )
         return array.astype(np.float32)
-    if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
-        raise BadRequest(f"column {column or graph_input.name!r} takes whole numbers; send integers")
+    low, high = _INT_RANGES[dtype]
+    with np.errstate(invalid="ignore"):
+        # NaN compares false everywhere, so it lands in `wrong` too: an integer cannot be missing.
+        wrong = ~((array >= low) & (array < high) & (array == np.floor(array)))
+    if wrong.any():
+        bits = np.dtype(dtype).itemsize * 8
+        raise BadRequest(
+            f"{_cell(wrong, column)} is {float(array[tuple(np.argwhere(wrong)[0])])!r}, but this input takes "
+            f"whole numbers from {int(low)} to {int(high) - 1} ({bits}-bit integers); send an integer in "
+            "that range"
+        )
     return array.astype(dtype)
+
+
+def _cell(mask: Any, column: str | None) -> str:
+    """``row i, column c`` of the first true cell of a [rows, columns] mask."""
+    row, col = (int(i) for i in np.argwhere(mask)[0])
+    return f"row {row}, column {column!r}" if column is not None else f"row {row}, column {col}"
 
 
 def _column_feed(rows: list[list[Any]], inputs: tuple[GraphInput, ...], model: LoadedModel) -> ModelInput:

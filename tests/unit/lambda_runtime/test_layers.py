@@ -17,6 +17,7 @@ ENGINES = ("lambda_runtime.engines.sklearn", "lambda_runtime.engines.onnx")
 BELOW_ENGINES = {
     SHARED_TYPES,
     "lambda_runtime.engines.checks",
+    "lambda_runtime.engines.onnx_errors",
     "lambda_runtime.codec",
     "lambda_runtime.errors",
     "lambda_runtime.contract",
