@@ -216,6 +216,14 @@ def test_first_synth_writes_entry_then_changed_entry_resolves_alone(tmp_path, in
     )
 
 
+def test_lock_resolved_from_a_local_folder_names_no_path_of_this_machine(tmp_path, index):
+    path = tmp_path / "pylock.cdk-sklearn.toml"
+    locked_entry(LayerSpec.of(["tinypkg"], ARM64), path, None, lambda _: None)
+    text = path.read_text()
+    assert "file:" not in text and str(tmp_path) not in text
+    assert 'wheels = [{ name = "tinypkg-1.0-py3-none-any.whl", hashes = { sha256 = "' in text
+
+
 def test_entry_with_other_platform_tags_is_re_resolved_in_place(tmp_path, index):
     path = tmp_path / "pylock.cdk-sklearn.toml"
     spec = LayerSpec.of(["tinypkg"], ARM64)
