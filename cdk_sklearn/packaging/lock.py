@@ -322,9 +322,9 @@ def upgrade(
         old = lock.entries[key]
         resolved[key] = resolve_entry(old.spec, bytecode_python(old.spec) or old.bytecode_python)
         changes[key] = version_changes(old.packages, resolved[key].packages)
-    with exclusive(path):  # entries a synth added while pip ran are kept
+    with exclusive(path):  # what other processes added or removed while pip ran stays so
         lock = Lock.read(path, tolerate=resolved.keys())
-        lock.entries.update(resolved)
+        lock.entries.update({key: entry for key, entry in resolved.items() if key in lock.entries})
         lock.write()
     return changes
 

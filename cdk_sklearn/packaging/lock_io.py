@@ -3,9 +3,9 @@
 Two synths of one app may run at once (two stacks in two terminals, a CI matrix on one runner), each
 adding its own entry. Every read-modify-write of the lock holds :func:`exclusive`, an ``flock`` on a
 sibling file (``.pylock.cdk-sklearn.toml.lock``), and re-reads the file inside it, so neither loses the
-other's entry. :func:`write_durably` writes a temporary file, ``fsync``\\ s it, renames it over the lock
-and ``fsync``\\ s the folder: after a crash or a power cut the lock is the old file or the new one, never
-an empty or partial one.
+other's entry. :func:`write_durably` writes a temporary file, flushes it to disk (``fsync``), renames it
+over the lock and flushes the folder: after a crash or a power cut the lock is the old file or the new
+one, never an empty or partial one.
 """
 
 from __future__ import annotations
