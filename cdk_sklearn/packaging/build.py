@@ -4,7 +4,9 @@ The requirements are resolved once into an entry of the app's lock (:mod:`.lock`
 always installed from that entry, hash-checked and without resolution, so the same lock gives the same
 files on any machine, with any pip. The result is a folder laid out as Lambda expects a Python layer
 (``python/`` becomes ``/opt/python``) with ``requirements.lock`` beside ``python/``. It is built once per
-cache key into the user cache and then reused: a repeated synth only reads ``build.json``.
+cache key into the user cache and then reused: a repeated synth reads ``build.json`` and re-hashes the
+files against the tree hash recorded there (a layer changed since its build is rebuilt, never shipped),
+and :func:`copy_layer` copies them (no hard links) into ``cdk.out``, hashing what it writes.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from cdk_sklearn.packaging.bytecode import (
     compile_bytecode,
     find_interpreter,
 )
-from cdk_sklearn.packaging.cache import build_key, cache_root, tree_hash
+from cdk_sklearn.packaging.cache import build_key, cache_root, copy_tree, tree_hash
 from cdk_sklearn.packaging.closure import fail_on, library_problems, module_problems
+from cdk_sklearn.packaging.completeness import check_installed, incomplete_message
 from cdk_sklearn.packaging.install import HashMismatchError, install_locked, write_lock
 from cdk_sklearn.packaging.libraries import add_missing_libraries
 from cdk_sklearn.packaging.lock import LOCK_FILE_NAME, LayerSpec, LockEntry, LockError, locked_entry
@@ -360,7 +363,9 @@ def build_from_entry(
     key = entry_key(entry, interpreter, slim)
     home = cache_root() / "layers" / key
     if (home / _MANIFEST).is_file():
-        return _checked(_load(home, key, reused=True), target, modules, code_paths)
+        cached = _verified(home, key, say)
+        if cached is not None:
+            return _checked(cached, target, modules, code_paths)
     flavour = "slim (sourceless) " if slim else ""
     kind = "ONNX engine" if entry.spec.engine == "onnx" else "scikit-learn"
     say(
@@ -395,6 +400,10 @@ def _stage(
         install_locked(entry.packages, target, site_packages)
     except HashMismatchError as exc:
         raise LockError(_mismatch_message(entry, lock, str(exc))) from exc
+    spec = entry.spec
+    found = check_installed(site_packages, spec.requirements, spec.without_dependencies, target)
+    if found:
+        raise LockError(incomplete_message(entry, lock, found))
     pruned = _prune(site_packages, entry, interpreter)
     system = runtime_system(target)
     added = add_missing_libraries(layer_dir, system)
@@ -409,7 +418,7 @@ def _stage(
         if slim:
             sourceless_bytes = make_sourceless(site_packages, interpreter.cache_tag).total_bytes
     write_lock(entry.packages, target, layer_dir / LOCK_NAME)
-    _set_times(layer_dir)
+    _normalise(layer_dir)
     return {
         "lock_key": entry.key,
         "runtime": target.runtime,
@@ -494,9 +503,31 @@ def _mismatch_message(entry: LockEntry, lock: Path | None, detail: str) -> str:
     )
 
 
-def _set_times(root: Path) -> None:
+def _normalise(root: Path) -> None:
+    # The same modes and times on every machine, whatever its umask or clock: both are in the asset.
     for path in (*root.rglob("*"), root):
+        if not path.is_symlink():
+            executable = path.is_dir() or path.stat().st_mode & 0o111
+            path.chmod(0o755 if executable else 0o644)
         os.utime(path, (_EPOCH, _EPOCH), follow_symlinks=False)
+
+
+def _verified(home: Path, key: str, say: Callable[[str], None]) -> LayerBuild | None:
+    # A cached layer ships only if its files still hash to what was recorded when it was built: a
+    # changed file would otherwise deploy under the old asset hash. Anything else is rebuilt.
+    try:
+        cached = _load(home, key, reused=True)
+        found = tree_hash(cached.layer_dir) if cached.layer_dir.is_dir() else "no layer folder"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        cached, found = None, f"unreadable manifest ({exc})"
+    if cached is not None and found == cached.content_hash:
+        return cached
+    say(
+        f"cdk-sklearn: the cached layer {home} does not match the tree hash recorded when it was built "
+        f"({found}); it was changed after the build, so it is discarded and rebuilt"
+    )
+    shutil.rmtree(home)
+    return None
 
 
 def _load(home: Path, key: str, *, reused: bool) -> LayerBuild:
@@ -519,13 +550,23 @@ def _load(home: Path, key: str, *, reused: bool) -> LayerBuild:
 
 
 def copy_layer(build: LayerBuild, destination: Path) -> None:
-    """Put the built layer's files into ``destination`` (hard links when on the same file system)."""
-    destination.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(build.layer_dir, destination, copy_function=_link_or_copy, dirs_exist_ok=True)
+    """Copy the built layer's files into ``destination`` (copies, never hard links) and check them.
+
+    The copy's tree hash must be the layer's :attr:`LayerBuild.content_hash` (the asset hash).
+
+    Raises
+    ------
+    LayerChangedError
+        When the files copied are not the ones the layer was built with (the cache changed while
+        this synth ran).
+    """
+    copied = copy_tree(build.layer_dir, destination)
+    if copied != build.content_hash:
+        raise LayerChangedError(
+            f"the cached layer {build.layer_dir} changed while it was copied to {destination} (tree hash "
+            f"{copied}, built as {build.content_hash}); nothing was shipped: synthesize again"
+        )
 
 
-def _link_or_copy(source: str, destination: str) -> None:
-    try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)
+class LayerChangedError(RuntimeError):
+    """A cached layer's files are not the ones it was built with."""

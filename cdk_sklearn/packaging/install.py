@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -49,11 +50,23 @@ class HashMismatchError(RuntimeError):
 
 @dataclass(frozen=True)
 class LockedPackage:
-    """One installed distribution, as pip resolved it."""
+    """One installed distribution, as pip resolved it.
+
+    Attributes
+    ----------
+    name, version
+        The distribution.
+    wheel
+        The wheel's file name (``numpy-2.5.5-cp313-cp313-manylinux_2_28_aarch64.whl``): which file of
+        that version, whatever index serves it. No URL: an install asks the configured index by name,
+        version and hash, so a lock never carries one machine's paths or mirror.
+    sha256
+        The wheel's SHA-256, hex.
+    """
 
     name: str
     version: str
-    url: str
+    wheel: str
     sha256: str
 
     def lock_line(self) -> str:
@@ -184,11 +197,16 @@ def read_report(report: Path) -> tuple[LockedPackage, ...]:
             LockedPackage(
                 name=metadata["name"],
                 version=metadata["version"],
-                url=download.get("url", ""),
+                wheel=wheel_name(download.get("url", "")),
                 sha256=hashes.get("sha256", ""),
             )
         )
     return tuple(sorted(packages, key=lambda p: p.name.lower()))
+
+
+def wheel_name(url: str) -> str:
+    """The file name a URL ends with (the wheel's name), ``""`` for none."""
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
 
 
 def write_lock(packages: Sequence[LockedPackage], target: LambdaTarget, path: Path) -> None:

@@ -16,8 +16,10 @@ The file is a PEP 751 lock file (``pylock.<name>.toml``, ``lock-version = "1.0"`
   is derived from those four (the last part hashes the requirements) and is the group's name.
 * Each pinned distribution of an entry is a ``[[packages]]`` item with ``marker = "'KEY' in
   dependency_groups"`` and exactly one wheel: the file pip picked for that runtime and architecture,
-  with its URL and sha256. A distribution two entries share is listed once per entry, so an entry
-  can be replaced without touching the others.
+  by file name and sha256. No URL: where the resolving machine found the wheel (a mirror, a local
+  folder) is not locked, and installs ask whatever index is configured for name, version and hash.
+  A distribution two entries share is listed once per entry, so an entry can be replaced without
+  touching the others.
 * What PEP 751 has no field for (the layer's runtime, architecture, requirements, wheel platform tags,
   the CPython release that compiled its bytecode) is in ``[tool.cdk-sklearn.layers.KEY]``.
 
@@ -26,7 +28,10 @@ and added, with one line on stderr saying why; entries no layer of this synth us
 environment's stack may use them). An entry whose wheel platform tags differ from what cdk-sklearn now
 asks pip for is re-resolved in place. ``cdk-sklearn lock --upgrade`` re-resolves on purpose. A file
 that does not parse or does not hold together stops synthesis with :class:`LockError` and is left as
-it is; writes are atomic (temporary file, then ``os.replace``).
+it is. Every read-modify-write holds an inter-process lock and writes are atomic and durable
+(:mod:`~cdk_sklearn.packaging.lock_io`), so concurrent synths each keep their entries. A layer is
+installed with exactly the entry's distributions: one the wheels require but the entry lacks, or one
+nothing requires, stops the build (:mod:`~cdk_sklearn.packaging.completeness`).
 
 Modules: :mod:`~cdk_sklearn.packaging.lock_entry` holds the data (:class:`LayerSpec`,
 :class:`LockEntry`, :class:`LockError`), :mod:`~cdk_sklearn.packaging.lock_format` reads and writes
@@ -46,7 +51,8 @@ from packaging.utils import canonicalize_name
 
 from cdk_sklearn.packaging.install import LockedPackage, resolve
 from cdk_sklearn.packaging.lock_entry import ENGINES, LayerSpec, LockEntry, LockError
-from cdk_sklearn.packaging.lock_format import SHA256, all_keys, read_entries, render
+from cdk_sklearn.packaging.lock_format import SHA256, all_keys, read_entries, render, wheel_problem
+from cdk_sklearn.packaging.lock_io import exclusive, write_durably
 
 __all__ = [
     "ENGINES",
@@ -123,18 +129,16 @@ class Lock:
         return render(self.entries)
 
     def write(self) -> bool:
-        """Write the file atomically when its text changes; return True when it was written."""
+        """Write the file atomically and durably when its text changes; return True when it was written.
+
+        A read-modify-write holds :func:`cdk_sklearn.packaging.lock_io.exclusive` from the read to
+        this write, so a concurrent synth's entry is not lost.
+        """
         text = self.render()
         if self.path.exists() and self.path.read_text(encoding="utf-8") == text:
             return False
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # A crash or a concurrent reader never sees half a lock: write aside, then rename over.
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            temporary.write_text(text, encoding="utf-8")
-            os.replace(temporary, self.path)
-        finally:
-            temporary.unlink(missing_ok=True)
+        write_durably(self.path, text)
         return True
 
 
@@ -156,11 +160,11 @@ def resolve_entry(spec: LayerSpec, bytecode_python: str | None) -> LockEntry:
             sorted({p.name: p for p in (*packages, *alone)}.values(), key=lambda p: p.name.lower())
         )
     for package in packages:
-        if not package.url or not SHA256.match(package.sha256) or not package.url.endswith(".whl"):
+        if wheel_problem(package.name, package.version, package.wheel) or not SHA256.match(package.sha256):
             raise RuntimeError(
                 f"pip resolved {package.name}=={package.version} for {target.describe()} without a wheel "
-                f"URL and sha256 (got {package.url!r}); the lock needs both. Is the index a PEP 503 index "
-                "or a --find-links folder of wheels?"
+                f"and its sha256 (got {package.wheel!r}); the lock needs both. Is the index a PEP 503 "
+                "index or a --find-links folder of wheels?"
             )
     return LockEntry(spec, target.platform_tags, packages, bytecode_python)
 
@@ -199,9 +203,16 @@ def locked_entry(
         if current is not None
         else why_new(spec, lock.entries.values())
     )
+    # Resolve unlocked (pip is slow); then read again under the lock, so what another synth added
+    # meanwhile is kept, and its entry for this very layer, if it wrote one, is the one used.
     entry = resolve_entry(spec, bytecode_python)
-    lock.entries[entry.key] = entry
-    lock.write()
+    with exclusive(path):
+        lock = Lock.read(path)
+        theirs = lock.entries.get(spec.key)
+        if theirs is not None and theirs.platforms == target.platform_tags:
+            return theirs
+        lock.entries[entry.key] = entry
+        lock.write()
     log(
         f"cdk-sklearn: lock {path.name}: entry {entry.key} resolved ({reason}); "
         f"{len(entry.packages)} wheels pinned, other entries unchanged"
@@ -305,13 +316,16 @@ def upgrade(
                 f"{', '.join(sorted(lock.entries)) or 'none'}"
             )
     changes: dict[str, list[str]] = {}
+    resolved: dict[str, LockEntry] = {}
     # Resolve everything first and write once, so a failure half-way leaves the file as it was.
     for key in sorted(wanted if wanted is not None else lock.entries):
         old = lock.entries[key]
-        new = resolve_entry(old.spec, bytecode_python(old.spec) or old.bytecode_python)
-        changes[key] = version_changes(old.packages, new.packages)
-        lock.entries[key] = new
-    lock.write()
+        resolved[key] = resolve_entry(old.spec, bytecode_python(old.spec) or old.bytecode_python)
+        changes[key] = version_changes(old.packages, resolved[key].packages)
+    with exclusive(path):  # what other processes added or removed while pip ran stays so
+        lock = Lock.read(path, tolerate=resolved.keys())
+        lock.entries.update({key: entry for key, entry in resolved.items() if key in lock.entries})
+        lock.write()
     return changes
 
 
@@ -323,13 +337,14 @@ def remove(path: Path, key: str) -> LockEntry:
     LockError
         When the file is malformed or has no such entry.
     """
-    lock = Lock.read(path, tolerate={key})
-    if key not in lock.entries:
-        raise LockError(
-            f"{path} has no entry {key}; its entries are: {', '.join(sorted(lock.entries)) or 'none'}"
-        )
-    removed = lock.entries.pop(key)
-    lock.write()
+    with exclusive(path):
+        lock = Lock.read(path, tolerate={key})
+        if key not in lock.entries:
+            raise LockError(
+                f"{path} has no entry {key}; its entries are: {', '.join(sorted(lock.entries)) or 'none'}"
+            )
+        removed = lock.entries.pop(key)
+        lock.write()
     return removed
 
 

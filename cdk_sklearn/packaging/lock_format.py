@@ -14,13 +14,12 @@ import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from cdk_sklearn.packaging.install import LockedPackage
+from cdk_sklearn.packaging.install import LockedPackage, wheel_name
 from cdk_sklearn.packaging.lock_entry import LayerSpec, LockEntry, LockError
 from cdk_sklearn.packaging.target import LambdaTarget
 
@@ -189,15 +188,32 @@ def _parse_package(path: Path, key: str, index: int, item: dict[str, Any]) -> Lo
         raise _malformed(path, f"{where} version {version!r} is not a version", key) from exc
     if not isinstance(wheels, list) or len(wheels) != 1 or not isinstance(wheels[0], dict):
         raise _malformed(path, f"{where} must have exactly one wheel (the one for the entry's target)", key)
-    url, hashes = wheels[0].get("url"), wheels[0].get("hashes")
+    wheel, hashes = wheels[0].get("name"), wheels[0].get("hashes")
     sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
-    if not isinstance(url, str) or not url:
-        raise _malformed(path, f"{where} wheel has no url", key)
+    if wheel is None and isinstance(wheels[0].get("url"), str):
+        wheel = wheel_name(wheels[0]["url"])  # written by cdk-sklearn before 2026-12: a URL, no name
+    problem = wheel_problem(name, version, wheel)
+    if problem:
+        raise _malformed(path, f"{where} {problem}", key)
     if not isinstance(sha256, str) or not SHA256.match(sha256):
         raise _malformed(
             path, f"{where} wheel has no sha256 of 64 lower-case hex digits (got {sha256!r})", key
         )
-    return LockedPackage(name, version, url, sha256)
+    assert isinstance(wheel, str)
+    return LockedPackage(name, version, wheel, sha256)
+
+
+def wheel_problem(name: str, version: str, wheel: object) -> str | None:
+    """What is wrong with ``wheel`` as the file name of ``name==version``'s wheel, or ``None``."""
+    if not isinstance(wheel, str) or not wheel:
+        return "wheel has no file name"
+    try:
+        wheel_distribution, wheel_version, _, _ = parse_wheel_filename(wheel)
+    except (InvalidWheelFilename, InvalidVersion) as exc:
+        return f"wheel {wheel!r} is not a wheel file name ({exc})"
+    if wheel_distribution != canonicalize_name(name) or wheel_version != Version(version):
+        return f"wheel {wheel!r} is not a wheel of {name} {version}"
+    return None
 
 
 def _check_pins(path: Path, key: str, spec: LayerSpec, packages: Sequence[LockedPackage]) -> None:
@@ -259,10 +275,8 @@ def render(entries: Mapping[str, LockEntry]) -> str:
 
 
 def _package_lines(key: str, package: LockedPackage) -> list[str]:
-    wheel = (
-        f"{{ name = {_string(wheel_name(package.url))}, url = {_string(package.url)}, "
-        f"hashes = {{ sha256 = {_string(package.sha256)} }} }}"
-    )
+    # No url: the index that resolved it (a mirror, a local folder) is not part of what is locked.
+    wheel = f"{{ name = {_string(package.wheel)}, hashes = {{ sha256 = {_string(package.sha256)} }} }}"
     return [
         "",
         "[[packages]]",
@@ -288,11 +302,6 @@ def _layer_lines(key: str, entry: LockEntry) -> list[str]:
     if entry.bytecode_python:
         lines.append(f"bytecode-python = {_string(entry.bytecode_python)}")
     return lines
-
-
-def wheel_name(url: str) -> str:
-    """The wheel's file name, the last segment of its URL."""
-    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
 
 
 def _string(value: str) -> str:

@@ -6,21 +6,28 @@ import base64
 import hashlib
 import os
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 
-def make_wheel(folder: Path, name: str, version: str, body: str | None = None) -> Path:
+def make_wheel(
+    folder: Path, name: str, version: str, body: str | None = None, metadata: Sequence[str] = ()
+) -> Path:
     """Write ``name-version-py3-none-any.whl`` (one module, ``name/__init__.py``) into ``folder``.
 
-    ``body`` replaces the module's text, to make a wheel with the same name and other bytes.
+    ``body`` replaces the module's text, to make a wheel with the same name and other bytes;
+    ``metadata`` are more lines of its METADATA (``Requires-Dist: numpy>=2``, ``Provides-Extra: fast``).
     """
     folder.mkdir(parents=True, exist_ok=True)
     dist_info = f"{name}-{version}.dist-info"
     files = {
         f"{name}/__init__.py": (body if body is not None else f"VERSION = {version!r}\n").encode(),
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{dist_info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+            + "".join(f"{line}\n" for line in metadata)
+        ).encode(),
         f"{dist_info}/WHEEL": (
             b"Wheel-Version: 1.0\nGenerator: cdk-sklearn-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         ),

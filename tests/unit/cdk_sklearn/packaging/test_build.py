@@ -7,6 +7,7 @@ import json
 import pytest
 
 from cdk_sklearn.packaging.build import build_layer, copy_layer, entry_key, merge_requirements
+from cdk_sklearn.packaging.cache import tree_hash
 from cdk_sklearn.packaging.install import LockedPackage
 from cdk_sklearn.packaging.lock import LayerSpec, Lock, LockEntry
 from cdk_sklearn.packaging.target import LambdaTarget
@@ -28,7 +29,9 @@ def test_cached_build_is_reused_without_pip(tmp_path, monkeypatch):
     monkeypatch.setenv("CDK_SKLEARN_CACHE", str(tmp_path))
     requirements = ("scikit-learn==1.9.1",)
     spec = LayerSpec.of(requirements, TARGET)
-    package = LockedPackage("scikit-learn", "1.9.1", "https://files.example/scikit_learn.whl", "ab" * 32)
+    package = LockedPackage(
+        "scikit-learn", "1.9.1", "scikit_learn-1.9.1-cp313-cp313-manylinux_2_28_x86_64.whl", "ab" * 32
+    )
     entry = LockEntry(spec, TARGET.platform_tags, (package,))
     lock = tmp_path / "pylock.cdk-sklearn.toml"
     Lock(lock, {entry.key: entry}).write()
@@ -36,7 +39,7 @@ def test_cached_build_is_reused_without_pip(tmp_path, monkeypatch):
     (home / "layer" / "python" / "sklearn").mkdir(parents=True)
     (home / "layer" / "python" / "sklearn" / "__init__.py").write_text("")
     record = {
-        "content_hash": "abc",
+        "content_hash": tree_hash(home / "layer"),
         "lock": ["scikit-learn==1.9.1"],
         "packages": {"sklearn": 0},
         "layer_bytes": 0,
@@ -46,15 +49,23 @@ def test_cached_build_is_reused_without_pip(tmp_path, monkeypatch):
     (home / "build.json").write_text(json.dumps(record))
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/nothing-here")  # any pip call would fail
     build = build_layer(requirements, TARGET, None, lock=lock)
-    assert build.reused and build.content_hash == "abc"
+    assert build.reused and build.content_hash == record["content_hash"]
     copy_layer(build, tmp_path / "out")
     assert (tmp_path / "out" / "python" / "sklearn" / "__init__.py").is_file()
 
 
 def test_cache_key_follows_the_locked_wheels_not_the_requirements():
     spec = LayerSpec.of(("numpy>=2",), TARGET)
-    one = LockEntry(spec, TARGET.platform_tags, (LockedPackage("numpy", "2.5.5", "u", "ab" * 32),))
-    rebuilt = LockEntry(spec, TARGET.platform_tags, (LockedPackage("numpy", "2.5.5", "u", "cd" * 32),))
+    one = LockEntry(
+        spec,
+        TARGET.platform_tags,
+        (LockedPackage("numpy", "2.5.5", "numpy-2.5.5-py3-none-any.whl", "ab" * 32),),
+    )
+    rebuilt = LockEntry(
+        spec,
+        TARGET.platform_tags,
+        (LockedPackage("numpy", "2.5.5", "numpy-2.5.5-py3-none-any.whl", "cd" * 32),),
+    )
     assert entry_key(one, None) != entry_key(rebuilt, None)
     assert entry_key(one, None) == entry_key(LockEntry(spec, TARGET.platform_tags, one.packages), None)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdk_sklearn.packaging.cache import build_key, cache_root, tree_hash
+from cdk_sklearn.packaging.cache import build_key, cache_root, copy_tree, tree_hash
 
 
 def test_cache_root_honours_environment(tmp_path, monkeypatch):
@@ -46,6 +46,27 @@ def test_tree_hash_follows_content_and_names(tmp_path):
     second = tree_hash(tmp_path)
     (tmp_path / "a.py").rename(tmp_path / "b.py")
     assert len({first, second, tree_hash(tmp_path)}) == 3
+
+
+def test_tree_hash_follows_permission_bits(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "a.py").chmod(0o644)
+    before = tree_hash(tmp_path)
+    (tmp_path / "a.py").chmod(0o664)
+    assert tree_hash(tmp_path) != before
+
+
+def test_copy_tree_returns_the_tree_hash_of_the_copy(tmp_path):
+    source = tmp_path / "source"
+    (source / "pkg").mkdir(parents=True)
+    (source / "pkg" / "a.py").write_text("x = 1\n")
+    (source / "pkg" / "tool").write_text("#!/bin/sh\n")
+    (source / "pkg" / "tool").chmod(0o755)
+    (source / "pkg" / "alias").symlink_to("a.py")
+    copied = copy_tree(source, tmp_path / "copy")
+    assert copied == tree_hash(tmp_path / "copy") == tree_hash(source)
+    assert (tmp_path / "copy" / "pkg" / "alias").is_symlink()
+    assert (tmp_path / "copy" / "pkg" / "tool").stat().st_mode & 0o777 == 0o755
 
 
 def test_key_does_not_depend_on_the_pip_version(monkeypatch):

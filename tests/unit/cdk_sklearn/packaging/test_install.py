@@ -8,12 +8,12 @@ from cdk_sklearn.packaging.install import LockedPackage, read_report, write_lock
 from cdk_sklearn.packaging.target import LambdaTarget
 
 
-def test_reads_versions_urls_and_hashes_from_report(tmp_path):
+def test_reads_versions_wheel_names_and_hashes_from_report(tmp_path):
     report = tmp_path / "report.json"
     entry = {
         "metadata": {"name": "numpy", "version": "2.5.5"},
         "download_info": {
-            "url": "https://files/numpy.whl",
+            "url": "file:///home/someone/wheels/numpy-2.5.5-cp313-cp313-manylinux_2_28_aarch64.whl",
             "archive_info": {"hashes": {"sha256": "ab" * 32}},
         },
     }
@@ -22,7 +22,9 @@ def test_reads_versions_urls_and_hashes_from_report(tmp_path):
     )
     packages = read_report(report)
     assert [p.name for p in packages] == ["Joblib", "numpy"]
-    assert packages[1] == LockedPackage("numpy", "2.5.5", "https://files/numpy.whl", "ab" * 32)
+    assert packages[1] == LockedPackage(
+        "numpy", "2.5.5", "numpy-2.5.5-cp313-cp313-manylinux_2_28_aarch64.whl", "ab" * 32
+    )
 
 
 def test_lock_is_a_hash_pinned_requirements_file(tmp_path):

@@ -30,9 +30,9 @@ SHA_A, SHA_B, SHA_C = "a" * 64, "b" * 64, "c" * 64
 def _entry(target: LambdaTarget = ARM64, sklearn: str = "1.9.1", bytecode: str | None = "3.13.5"):
     spec = LayerSpec.of([f"scikit-learn=={sklearn}", "numpy>=2"], target)
     packages = (
-        LockedPackage("numpy", "2.5.5", "https://files.example/numpy-2.5.5-cp313-manylinux.whl", SHA_A),
+        LockedPackage("numpy", "2.5.5", "numpy-2.5.5-cp313-cp313-manylinux_2_28_aarch64.whl", SHA_A),
         LockedPackage(
-            "scikit-learn", sklearn, f"https://files.example/scikit_learn-{sklearn}-cp313.whl", SHA_B
+            "scikit-learn", sklearn, f"scikit_learn-{sklearn}-cp313-cp313-manylinux_2_28_aarch64.whl", SHA_B
         ),
     )
     return LockEntry(spec, target.platform_tags, packages, bytecode)
@@ -65,11 +65,7 @@ def test_file_is_pep_751_with_one_dependency_group_per_layer(tmp_path):
         "version": "2.5.5",
         "marker": f"'{entry.key}' in dependency_groups",
         "wheels": [
-            {
-                "name": "numpy-2.5.5-cp313-manylinux.whl",
-                "url": "https://files.example/numpy-2.5.5-cp313-manylinux.whl",
-                "hashes": {"sha256": SHA_A},
-            }
+            {"name": "numpy-2.5.5-cp313-cp313-manylinux_2_28_aarch64.whl", "hashes": {"sha256": SHA_A}}
         ],
     }
     assert data["tool"]["cdk-sklearn"]["layers"][entry.key] == {
@@ -146,7 +142,10 @@ def test_fails_on_bad_hash_naming_the_entry_and_the_fix(tmp_path):
 
 
 def test_fails_on_pin_that_breaks_its_requirement(tmp_path):
-    entry, before = _corrupt(tmp_path, 'version = "1.9.1"', 'version = "1.8.0"')
+    entry, _ = _corrupt(tmp_path, 'version = "1.9.1"', 'version = "1.8.0"')
+    path = tmp_path / "pylock.cdk-sklearn.toml"
+    path.write_text(path.read_text().replace("scikit_learn-1.9.1-", "scikit_learn-1.8.0-"))
+    before = path.read_text()
     with pytest.raises(LockError, match=r"requires scikit-learn==1\.9\.1 but pins scikit-learn==1\.8\.0"):
         _synth_with(tmp_path, entry)
     assert (tmp_path / "pylock.cdk-sklearn.toml").read_text() == before
@@ -193,7 +192,7 @@ def test_first_synth_writes_entry_then_changed_entry_resolves_alone(tmp_path, in
     lines: list[str] = []
     first = locked_entry(LayerSpec.of(["tinypkg"], ARM64), path, "3.13.5", lines.append)
     assert [(p.name, p.version) for p in first.packages] == [("tinypkg", "1.0")]
-    assert first.packages[0].url == (index / "tinypkg-1.0-py3-none-any.whl").as_uri()
+    assert first.packages[0].wheel == "tinypkg-1.0-py3-none-any.whl"
     assert len(lines) == 1 and f"entry {first.key} resolved (new layer python3.13 arm64: tinypkg)" in lines[0]
 
     make_wheel(index, "tinypkg", "2.0")  # upstream moves on: the lock does not
@@ -215,6 +214,14 @@ def test_first_synth_writes_entry_then_changed_entry_resolves_alone(tmp_path, in
         f"entry {third.key} resolved (new target python3.12 x86_64; these requirements were locked "
         in (lines[2])
     )
+
+
+def test_lock_resolved_from_a_local_folder_names_no_path_of_this_machine(tmp_path, index):
+    path = tmp_path / "pylock.cdk-sklearn.toml"
+    locked_entry(LayerSpec.of(["tinypkg"], ARM64), path, None, lambda _: None)
+    text = path.read_text()
+    assert "file:" not in text and str(tmp_path) not in text
+    assert 'wheels = [{ name = "tinypkg-1.0-py3-none-any.whl", hashes = { sha256 = "' in text
 
 
 def test_entry_with_other_platform_tags_is_re_resolved_in_place(tmp_path, index):
