@@ -244,6 +244,9 @@ class SklearnLambdaEndpoint(Construct):
             self.props = props_from(OWNER, EndpointProps, props, settings, ())
         else:
             self.props = EndpointProps.from_settings(**settings)
+        if self.props.shared_api is not None:
+            # Checked again here: props made earlier may name a model routed on the API since.
+            self.props.shared_api.check_model_name(self.props.model_name)
         # A file that is not a model is a props error too: find out before creating anything.
         prepared = prepare_model(self.props.function, cold_start=self.props.cold_start.strategy)
         choice = prepared.choice

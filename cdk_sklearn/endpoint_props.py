@@ -209,6 +209,8 @@ class EndpointProps:
         layer = _section(LayerProps, "layer", given.pop("layer", None), _flat(given, "layer"))
         function_given = {name: given.pop(name) for name in FUNCTION_SETTINGS if name in given}
         function = ModelFunctionProps(**function_given, layer=layer, owner=OWNER)
+        if given.get("shared_api") is not None:
+            _refuse_own_front_door(settings)
         parts: dict[str, Any] = {
             "cold_start": _cold_start(given),
             "front_door": _front_door(given),
@@ -254,6 +256,18 @@ def _section(kind: Any, section: str, value: object, flat: dict[str, Any]) -> An
         raise exc.relabel(OWNER, {} if prefix else flat_names, prefix) from None
 
 
+def _refuse_own_front_door(settings: Mapping[str, Any]) -> None:
+    # A shared API's own auth, throttling and CORS apply: a front door asked for here would be ignored.
+    for name in ("front_door", *FLAT_PART_SETTINGS["front_door"]):
+        if name in settings and not (name == "front_door" and settings[name] == "http_api"):
+            raise invalid(
+                name,
+                settings[name],
+                "not set with shared_api: the shared API's own auth, throttling and CORS apply (set them on "
+                "the SharedHttpApi)",
+            )
+
+
 def _front_door(given: dict[str, Any]) -> FrontDoorProps:
     value = given.pop("front_door", None)
     flat = _flat(given, "front_door")
@@ -282,18 +296,16 @@ def _cold_start(given: dict[str, Any]) -> ColdStart:
 def _monitoring(given: dict[str, Any], namespace: str) -> MonitoringProps | None:
     value = given.pop("monitoring", True)
     flat = _flat(given, "monitoring")
-    if isinstance(value, MonitoringProps):
-        return value  # its namespace is checked against the function's by EndpointProps
-    if not isinstance(value, bool | Mapping):
+    if not isinstance(value, bool | Mapping | MonitoringProps):
         raise invalid(
             "monitoring", value, "True or False, or the monitoring section (an object or MonitoringProps)"
         )
     if isinstance(value, bool):
         if not check_bool("monitoring", value):
-            if flat.get("alarm_email") is not None:
-                raise invalid(
-                    "alarm_email", flat["alarm_email"], "None when monitoring is off (no alarms to send)"
-                )
+            if flat:
+                # Settings of a part that is off would be silently dropped: say so instead.
+                name = {v: k for k, v in FLAT_PART_SETTINGS["monitoring"].items()}[next(iter(flat))]
+                raise invalid(name, flat[next(iter(flat))], "not set when monitoring is off (no alarms)")
             return None
         value = None
     if isinstance(value, Mapping) and "metrics_namespace" in value:
@@ -303,6 +315,8 @@ def _monitoring(given: dict[str, Any], namespace: str) -> MonitoringProps | None
             "no such key here: set metrics_namespace on the endpoint (it feeds the function and the alarms)",
         )
     props = cast(MonitoringProps, _section(MonitoringProps, "monitoring", value, flat))
+    if isinstance(value, MonitoringProps) and props.metrics_namespace != contract.DEFAULT_METRICS_NAMESPACE:
+        return props  # a namespace of its own: EndpointProps checks it equals the function's
     return replace(props, metrics_namespace=namespace)
 
 
@@ -310,6 +324,8 @@ def _rollout(value: object) -> RolloutProps | None:
     if isinstance(value, RolloutProps):
         return value
     if isinstance(value, Mapping):
+        if value.get("strategy") == "none":  # the section can say "no rollout" as the flat prop can
+            return None
         return cast(RolloutProps, _section(RolloutProps, "rollout", value, {}))
     strategy = check_choice("rollout", value, ROLLOUTS)
     return None if strategy == "none" else RolloutProps(strategy=strategy, owner=OWNER)

@@ -29,13 +29,12 @@ from cdk_sklearn.model.artifact import ModelArtifact
 from cdk_sklearn.packaging.build import (
     LayerBuild,
     copy_layer,
-    merge_requirements,
     parse_requirement,
     stand_in_key,
 )
 from cdk_sklearn.packaging.cache import cache_root
-from cdk_sklearn.packaging.closure import ClosureError, script_problems
 from cdk_sklearn.packaging.lock import lock_path
+from cdk_sklearn.packaging.model_check import layer_requirements
 from cdk_sklearn.packaging.pipeline import AUTO_SLIM_BYTES as AUTO_SLIM_BYTES
 from cdk_sklearn.packaging.pipeline import LayerRecipe, ShippedLayer, ship_layer
 from cdk_sklearn.packaging.target import LambdaTarget
@@ -245,26 +244,12 @@ class SklearnLayer(Construct):
         self, model: ModelArtifact, target: LambdaTarget, user_code: Sequence[Path]
     ) -> tuple[str, ...]:
         # Decidable from the model file alone, so every synth fails on it, bundled or not.
-        requirements = merge_requirements(model.requirements, self.props.extra_requirements)
-        if not requirements:
-            raise ValueError(
-                f"model {model.path} references no package the layer could provide (modules: "
-                f"{', '.join(sorted(model.modules))}); pass extra_requirements=[...] to say what it needs"
-            )
-        script = script_problems(model.referenced)
-        if script:
-            raise ClosureError(f"model {model.path.name} cannot be loaded on Lambda: {script[0]}")
+        requirements = layer_requirements(model, self.props.extra_requirements, target)
         self._warn_unknown_modules(model, user_code)
         for advisory in model.advisories:
             _warn_about(model, advisory)
         # A graph verified at synth needs no scikit-learn: the ONNX engine's layer (numpy + onnxruntime).
         self._engine = "onnx" if model.format == "onnx" else "sklearn"
-        if self._engine == "onnx" and target.version_tuple < (3, 12):
-            raise ValueError(
-                f"model {model.path.name} is served by the ONNX engine, whose layer needs python3.12 or "
-                f"newer: {target.runtime} runs on Amazon Linux 2, whose glibc 2.26 cannot load current "
-                "onnxruntime wheels; set runtime='python3.13'"
-            )
         return requirements
 
     def _ship(

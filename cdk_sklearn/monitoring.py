@@ -41,6 +41,7 @@ from cdk_sklearn.validation import (
     ConfigSection,
     PropsError,
     check_bool,
+    check_namespace,
     check_positive_number,
     invalid,
     props_from,
@@ -63,8 +64,6 @@ PERIOD = cdk.Duration.minutes(1)
 EVALUATION_PERIODS = 3
 DATAPOINTS_TO_ALARM = 2
 
-# CloudWatch namespaces: up to 255 of these characters; "AWS/" is reserved for AWS services.
-_NAMESPACE = re.compile(r"^[A-Za-z0-9 ._/#:-]{1,255}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 Api = apigwv2.HttpApi | apigw.RestApi
@@ -130,15 +129,7 @@ class MonitoringProps(ConfigSection):
 
     def __post_init__(self) -> None:
         owner = self.owner
-        namespace = self.metrics_namespace
-        if not isinstance(namespace, str) or not _NAMESPACE.match(namespace) or namespace.startswith("AWS/"):
-            raise invalid(
-                "metrics_namespace",
-                namespace,
-                "1 to 255 of letters, digits, space and . _ / # : -, not starting with 'AWS/' "
-                "(it must match the runtime's METRICS_NAMESPACE)",
-                owner=owner,
-            )
+        check_namespace("metrics_namespace", self.metrics_namespace, owner=owner)
         latency = check_positive_number(
             "latency_p99_threshold_ms", self.latency_p99_threshold_ms, owner=owner
         )

@@ -10,6 +10,7 @@ the monitoring's, ...) re-labels the error with its own name and the user's prop
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self, TypeVar, cast
 
@@ -225,3 +226,19 @@ class ConfigSection:
     def _from_keys(cls, keys: Mapping[str, Any], owner: str) -> Self:
         # The props types are dataclasses with an ``owner`` field; one without overrides this.
         return cast(Self, cast(Any, cls)(**keys, owner=owner))
+
+
+# CloudWatch namespaces: 1 to 255 of these characters; "AWS/" is reserved for AWS services.
+_NAMESPACE = re.compile(r"[A-Za-z0-9 ._/#:-]{1,255}")
+
+
+def check_namespace(prop: str, value: object, *, owner: str) -> str:
+    """Return ``value`` if it is a CloudWatch namespace a custom metric may use, else raise."""
+    if not isinstance(value, str) or not _NAMESPACE.fullmatch(value) or value.startswith("AWS/"):
+        raise invalid(
+            prop,
+            value,
+            "1 to 255 of letters, digits, space and . _ / # : -, not starting with 'AWS/'",
+            owner=owner,
+        )
+    return value

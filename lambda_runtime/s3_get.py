@@ -99,7 +99,7 @@ def get_object(
     if not _REGION.fullmatch(region):
         # It becomes part of a host name and of the signature's scope: refuse it as botocore does.
         raise S3GetError(f"invalid region name {region[:64]!r}", code="InvalidRegion", retryable=False)
-    credentials = resolve_credentials(environ)
+    credentials = resolve_credentials(environ, deadline)
     url = object_url(bucket, key, environ)
     last: S3GetError | None = None
     for attempt in range(ATTEMPTS):
@@ -130,15 +130,11 @@ def _get_once(
     watchdog: threading.Timer | None = None
     try:
         connection.request("GET", parts.path, headers=dict(headers))
-        # The socket itself, not the connection: http.client hands it to the response and forgets it
-        # when the server says it will close.
-        watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), _shut, args=(connection.sock,))
-        watchdog.daemon = True
-        watchdog.start()
+        watchdog = _watchdog(connection, deadline)
         response = connection.getresponse()
         if response.status != 200:
             raise _error_of(response, url)
-        data = _read_body(response, url)
+        data = _read_body(response, url, _object_limit(environ))
         if time.monotonic() >= deadline:
             raise _late(url)
         return data, hashlib.sha256(data).hexdigest()
@@ -157,6 +153,22 @@ def _get_once(
         if watchdog is not None:
             watchdog.cancel()
         connection.close()
+
+
+def _watchdog(connection: http.client.HTTPConnection, deadline: float) -> threading.Timer:
+    """Shut the connection's socket at ``deadline``, whatever is arriving; cancel it when done."""
+    # The socket itself, not the connection: http.client hands it to the response and forgets it when
+    # the server says it will close.
+    timer = threading.Timer(max(deadline - time.monotonic(), 0.0), _shut, args=(connection.sock,))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _object_limit(environ: Mapping[str, str]) -> int:
+    """The largest body worth reading: the function's own memory (Lambda sets it), else Lambda's largest."""
+    memory = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+    return int(memory) * 1024 * 1024 if _LENGTH.fullmatch(memory) else MAX_OBJECT_BYTES
 
 
 def _late(url: str) -> S3GetError:
@@ -180,7 +192,7 @@ def _error_of(response: http.client.HTTPResponse, url: str) -> S3GetError:
     return S3GetError(f"HTTP {response.status} {code} for GET {url}", code=code, retryable=retryable)
 
 
-def _read_body(response: http.client.HTTPResponse, url: str) -> bytes:
+def _read_body(response: http.client.HTTPResponse, url: str, limit: int) -> bytes:
     """The body in one buffer of its declared size (S3 always declares it): no chunks joined, so the
     peak is the object once, not twice."""
     declared = response.getheader("Content-Length")
@@ -191,13 +203,17 @@ def _read_body(response: http.client.HTTPResponse, url: str) -> bytes:
             retryable=True,
         )
     length = int(declared)
-    if length > MAX_OBJECT_BYTES:
-        raise S3GetError(
-            f"GET {url}: {length} bytes is more than a Lambda function's memory can hold",
-            code="TooLarge",
-            retryable=False,
-        )
-    data = response.read(length)
+    too_large = S3GetError(
+        f"GET {url}: {length} bytes is more than this function's memory can hold; raise memory_size",
+        code="TooLarge",
+        retryable=False,
+    )
+    if length > limit:
+        raise too_large
+    try:
+        data = response.read(length)
+    except MemoryError:
+        raise too_large from None
     if len(data) != length:
         raise S3GetError(f"GET {url}: {len(data)} of {length} bytes", code="IncompleteRead", retryable=True)
     return data
@@ -275,8 +291,11 @@ def sign_get(url: str, region: str, credentials: Credentials, now: datetime) -> 
     return headers
 
 
-def resolve_credentials(environ: Mapping[str, str]) -> Credentials:
+def resolve_credentials(environ: Mapping[str, str], deadline: float | None = None) -> Credentials:
     """Credentials from the environment, else from the container credentials endpoint (SnapStart).
+
+    ``deadline`` (``time.monotonic()``) bounds the endpoint's answer as a whole; default
+    :data:`DEADLINE_SECONDS` from now.
 
     Raises
     ------
@@ -290,10 +309,13 @@ def resolve_credentials(environ: Mapping[str, str]) -> Credentials:
     relative = environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
     full_uri = environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
     if relative is not None:  # botocore's order: the relative URI first, on the ECS/Lambda host
-        return _container_credentials(f"http://{_CONTAINER_HOST}{relative}", environ)
+        uri = f"http://{_CONTAINER_HOST}{relative}"
+        # Checked as built, as botocore does: a relative part can move the host ("...2.evil.example/").
+        _check_container_uri(uri)
+        return _container_credentials(uri, environ, deadline)
     if full_uri is not None:
         _check_container_uri(full_uri)
-        return _container_credentials(full_uri, environ)
+        return _container_credentials(full_uri, environ, deadline)
     raise S3GetError(
         "no AWS credentials: neither AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY nor "
         "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI/AWS_CONTAINER_CREDENTIALS_FULL_URI is set",
@@ -346,7 +368,8 @@ def _container_token(environ: Mapping[str, str]) -> str | None:
     return token
 
 
-def _container_credentials(uri: str, environ: Mapping[str, str]) -> Credentials:
+def _container_credentials(uri: str, environ: Mapping[str, str], deadline: float | None) -> Credentials:
+    deadline = time.monotonic() + DEADLINE_SECONDS if deadline is None else deadline
     headers = {"Accept": "application/json", "User-Agent": _USER_AGENT}
     token = _container_token(environ)
     if token:
@@ -356,10 +379,14 @@ def _container_credentials(uri: str, environ: Mapping[str, str]) -> Credentials:
     for attempt in range(3):
         if attempt:
             time.sleep(0.05 * attempt)
+        if time.monotonic() >= deadline:
+            break
         connection = _connection(parts.scheme, parts.netloc, 2.0, environ)
+        watchdog: threading.Timer | None = None
         try:
             path = parts.path + (f"?{parts.query}" if parts.query else "")
             connection.request("GET", path or "/", headers=headers)
+            watchdog = _watchdog(connection, deadline)
             response = connection.getresponse()
             body = response.read(65536)
             if response.status == 200:
@@ -375,6 +402,8 @@ def _container_credentials(uri: str, environ: Mapping[str, str]) -> Credentials:
         except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError) as exc:
             last = f"{type(exc).__name__}: {exc}"
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
             connection.close()
     raise S3GetError(
         f"the container credentials endpoint gave no credentials ({last})",

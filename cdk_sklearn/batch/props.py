@@ -143,6 +143,15 @@ class BatchProps:
             raise PropsError(OWNER, "endpoint", self.endpoint, "a SklearnLambdaEndpoint")
         if self.function is not None and not isinstance(self.function, ModelFunctionProps):
             raise PropsError(OWNER, "function", self.function, "a ModelFunctionProps")
+        for shared in ("log_retention_days", "tracing"):
+            if self.function is not None and getattr(self.function, shared) != getattr(self, shared):
+                raise PropsError(
+                    OWNER,
+                    f"function.{shared}",
+                    getattr(self.function, shared),
+                    f"the job's own {shared} ({getattr(self, shared)!r}): one setting serves the state "
+                    "machine and the function",
+                )
 
     @property
     def same_bucket(self) -> bool:

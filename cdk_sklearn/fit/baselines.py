@@ -25,12 +25,15 @@ class Baseline:
         The imports' time at about one full vCPU.
     measured
         When and how the figures were measured (the data file's own words).
+    libraries_mb
+        What the model's own native libraries add when they load (XGBoost's, LightGBM's).
     """
 
     key: str
     rss_mb: float
     import_seconds: float
     measured: str
+    libraries_mb: float = 0.0
 
 
 @cache
@@ -45,9 +48,12 @@ def baseline_for(engine: str, model: ModelArtifact) -> Baseline:
     key = "onnx" if engine == "onnx" else ("sklearn+pandas" if model.named_columns else "sklearn")
     data = _data()
     figures = data["engines"][key]
+    extra = data.get("libraries", {})
+    libraries = 0.0 if engine == "onnx" else sum(float(extra[m]) for m in sorted(model.modules & set(extra)))
     return Baseline(
         key=key,
         rss_mb=float(figures["rss_mb"]),
         import_seconds=float(figures["import_seconds"]),
         measured=f"{data['measured']}: {data['how']}",
+        libraries_mb=libraries,
     )

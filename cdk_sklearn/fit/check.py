@@ -8,6 +8,7 @@ from cdk_sklearn.fit.init_time import InitEstimate, estimate_init, init_warning
 from cdk_sklearn.fit.memory import MemoryEstimate, estimate_memory
 from cdk_sklearn.model.artifact import ModelArtifact
 from cdk_sklearn.validation import PropsError
+from lambda_runtime import limits
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,16 @@ def check_fit(
         (``Runtime exited with error: signal: killed``). The message gives the value to set.
     """
     memory = estimate_memory(model, engine)
+    if memory.suggested_memory_size > limits.MEMORY_MB[1]:
+        raise PropsError(
+            owner,
+            "model_path",
+            str(model.path),
+            f"a model that fits a Lambda function: {model.path.name} on the {engine} engine needs "
+            f"{memory.describe()}, more than the {limits.MEMORY_MB[1]} MB Lambda's largest function has. Try "
+            "engine='auto' (the ONNX engine holds the model once), a smaller model, or batch scoring on "
+            "SageMaker",
+        )
     if memory_size < memory.total_mb:
         raise PropsError(
             owner,

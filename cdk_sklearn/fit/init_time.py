@@ -29,6 +29,8 @@ S3_MB_PER_SECOND = 80.0
 stream), not a measurement here; a larger model downloads proportionally longer."""
 LOAD_MB_PER_SECOND = 500.0
 """SHA-256 plus unpickling at one full vCPU: 52 MB in 0.1 s for the MLP of docs/benchmarks.md."""
+SECONDS_PER_OBJECT = 3e-6
+"""Unpickling one Python object (a string, a dict entry): a 600,000-word vocabulary took 1.6 s here."""
 ON_DEMAND_INIT_SECONDS = 10.0
 PROVISIONED_INIT_SECONDS = 130.0
 
@@ -65,7 +67,7 @@ def estimate_init(model: ModelArtifact, engine: str, memory_size: int) -> InitEs
     return InitEstimate(
         imports_seconds=baseline.import_seconds / share,
         download_seconds=model.size_bytes / MB / S3_MB_PER_SECOND,
-        load_seconds=data_mb / LOAD_MB_PER_SECOND / share,
+        load_seconds=(data_mb / LOAD_MB_PER_SECOND + model.objects * SECONDS_PER_OBJECT) / share,
         cpu_share=share,
     )
 

@@ -36,7 +36,12 @@ HEADROOM_SHARE = 0.10
 """And a tenth of the model's own share, for the allocator's slack on large arrays."""
 MEMORY_STEP_MB = 64
 """The suggested ``memory_size`` is rounded up to this (Lambda takes any MB; 64 reads as a setting)."""
-_TREE_MODULE = "sklearn.tree._tree"
+# Classes whose __setstate__ copies the arrays it is given (scikit-learn's trees, KD and ball trees):
+# both copies are alive until the state is dropped.
+_COPYING_MODULES = frozenset(
+    # XGBoost's Booster parses its raw model into a model of about the same size.
+    {"sklearn.tree._tree", "sklearn.neighbors._kd_tree", "sklearn.neighbors._ball_tree", "xgboost.core"}
+)
 
 
 @dataclass(frozen=True)
@@ -93,14 +98,15 @@ def estimate_memory(model: ModelArtifact, engine: str) -> MemoryEstimate:
         The engine that serves it.
     """
     baseline = baseline_for(engine, model)
+    libraries = baseline.libraries_mb
     download = model.size_bytes / MB
     data = (model.data_bytes or model.size_bytes) / MB
     if engine == "onnx":
         loaded = _session_mb(model) or 2 * data
     else:
-        loaded = data * (2 if _TREE_MODULE in model.referenced else 1)
+        loaded = data * (2 if model.referenced & _COPYING_MODULES else 1) + model.object_bytes / MB
     headroom = HEADROOM_MB + HEADROOM_SHARE * (download + loaded)
-    return MemoryEstimate(baseline.rss_mb, download, loaded, headroom, baseline)
+    return MemoryEstimate(baseline.rss_mb + libraries, download, loaded, headroom, baseline)
 
 
 def _session_mb(model: ModelArtifact) -> float | None:

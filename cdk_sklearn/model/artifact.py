@@ -124,6 +124,10 @@ class ModelArtifact:
     data_bytes: int = 0
     """Bytes of array data the loaded model holds, read statically (joblib's arrays and the pickle's
     bytes literals; a skops file's uncompressed members; a graph's own size); 0 when unknown."""
+    object_bytes: int = 0
+    """What its Python objects (strings, dict entries, instances) cost beyond the arrays, read statically."""
+    objects: int = 0
+    """How many Python objects loading it makes."""
 
     def runtime_environment(self) -> dict[str, str]:
         """The function environment describing this model: ``MODEL_SHA256``, ``MODEL_FORMAT`` and,
@@ -266,6 +270,8 @@ def _pickle_artifact(file: Path, digest: str, size: int, compression: str | None
         referenced=frozenset(g.module for g in scan.globals),
         advisories=_xgboost_advisories(file, modules, xgboost_version),
         data_bytes=scan.data_bytes,
+        object_bytes=scan.object_bytes,
+        objects=scan.objects,
     )
 
 

@@ -29,6 +29,28 @@ _SKIP_CHUNK = 1 << 20
 _JOBLIB_WRAPPER = ("joblib.numpy_pickle", "NumpyArrayWrapper")
 _XGBOOST_BOOSTER = ("xgboost.core", "Booster")
 _DTYPE_SIZE = re.compile(r"^[<>|=]?([a-zA-Z])(\d*)")
+# CPython's sizes, rounded up (64-bit): what an opcode makes once loaded, beyond array data. Counted per
+# item for the opcodes that add many (SETITEMS, APPENDS, ADDITEMS).
+_OBJECT_BYTES: dict[str, int] = {
+    "SETITEM": 100,  # a dict entry, with the table's growth
+    "SETITEMS": 100,
+    "APPEND": 8,
+    "APPENDS": 8,
+    "ADDITEMS": 60,
+    "PUT": 72,  # the unpickler's memo holds every stored object until the load ends
+    "BINPUT": 72,
+    "LONG_BINPUT": 72,
+    "MEMOIZE": 72,
+    "REDUCE": 100,
+    "NEWOBJ": 100,
+    "NEWOBJ_EX": 100,
+    "OBJ": 100,
+    "INST": 100,
+    "EMPTY_DICT": 64,
+    "EMPTY_LIST": 56,
+    "EMPTY_SET": 216,
+}
+_PER_ITEM = frozenset({"SETITEMS", "APPENDS", "ADDITEMS"})
 
 
 class PickleScanError(ValueError):
@@ -91,8 +113,14 @@ class ScanResult:
         The XGBoost versions recorded in the raw models of pickled ``xgboost.core.Booster`` objects.
     data_bytes
         Bytes of array data the loaded model holds: joblib's out-of-band arrays plus every bytes and
-        bytearray literal in the stream (numpy pickles an array in-band as one). What the memory estimate
-        of a function starts from.
+        bytearray literal in the stream (numpy pickles an array in-band as one; a bytearray counts twice,
+        as the unpickler reads it as bytes and copies it). What the memory estimate starts from.
+    object_bytes
+        What the loaded model's Python objects cost beyond their arrays (strings, numbers, dict and list
+        entries, instances, and the unpickler's memo while it loads): a vocabulary of 600,000 words is
+        a small file and a large heap.
+    objects
+        How many Python objects the stream makes (their unpickling time, not their bytes, dominates).
     """
 
     globals: dict[Global, None] = field(default_factory=dict)
@@ -101,6 +129,8 @@ class ScanResult:
     named_columns: int = 0
     xgboost_versions: Counter[str] = field(default_factory=Counter)
     data_bytes: int = 0
+    object_bytes: int = 0
+    objects: int = 0
 
     @property
     def modules(self) -> frozenset[str]:
@@ -208,19 +238,34 @@ class _Machine:
             if name == "STOP":
                 self._pop()
                 return True, None
+            self._count(name, arg)
             handler = self.handlers.get(name)
             if handler is not None:
                 handler(arg)
             else:
                 # Every remaining opcode pushes one literal (int, float, str, bytes).
                 self.stack.append(arg)
-                if isinstance(arg, bytes | bytearray):
-                    self.result.data_bytes += len(arg)
             if name == "BUILD":
                 built = self._top()
                 if isinstance(built, Instance) and built.factory == Global(*_JOBLIB_WRAPPER):
                     return False, built
         raise PickleScanError("the pickle stream ended without a STOP opcode (file truncated?)")
+
+    def _count(self, name: str, arg: Any) -> None:
+        """Add what ``name`` makes once loaded to the result's byte and object counts."""
+        result = self.result
+        if isinstance(arg, bytes | bytearray):
+            result.data_bytes += len(arg) * (2 if name == "BYTEARRAY8" else 1)
+        elif isinstance(arg, str) and name not in ("GLOBAL", "INST"):
+            result.object_bytes += 49 + 2 * len(arg)  # the str, and what parses it (LightGBM's model)
+            result.objects += 1
+        elif isinstance(arg, int | float) and name not in _OBJECT_BYTES:
+            result.object_bytes += 32
+        cost = _OBJECT_BYTES.get(name)
+        if cost is not None:
+            items = len(self.stack) - self.marks[-1] if name in _PER_ITEM and self.marks else 1
+            result.object_bytes += cost * (items // 2 if name == "SETITEMS" else items)
+            result.objects += 1
 
     def _ops(self) -> Iterator[tuple[pickletools.OpcodeInfo, Any]]:
         try:
@@ -232,6 +277,11 @@ class _Machine:
                     return
         except ValueError as exc:  # genops reports bad opcodes and short reads as ValueError
             raise PickleScanError(f"not a valid pickle stream: {exc}") from exc
+        except (MemoryError, OverflowError):
+            # genops reads a declared length at once: a corrupt one asks for more than exists.
+            raise PickleScanError(
+                "the stream declares a length larger than any file (corrupt pickle)"
+            ) from None
 
     # -- joblib arrays ------------------------------------------------------------------------------
 
@@ -253,6 +303,8 @@ class _Machine:
             self.result.named_columns += nested.named_columns
             self.result.xgboost_versions.update(nested.xgboost_versions)
             self.result.data_bytes += nested.data_bytes
+            self.result.object_bytes += nested.object_bytes
+            self.result.objects += nested.objects
             return
         if state.get("numpy_array_alignment_bytes") is not None:
             pad = self.stream.read(1)

@@ -9,6 +9,8 @@ from cdk_sklearn.model.artifact import inspect_model
 from cdk_sklearn.model.engine import EngineChoice, EngineError, choose_engine
 from cdk_sklearn.model.skops_trust import check_trusted
 from cdk_sklearn.model_function.props import ModelFunctionProps
+from cdk_sklearn.packaging.model_check import layer_requirements
+from cdk_sklearn.packaging.target import LambdaTarget
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ def prepare_model(props: ModelFunctionProps, *, cold_start: str = "none") -> Pre
         ``engine="onnx"`` and the model cannot be served by the ONNX engine (the reason in one line).
     """
     choice = _choose_engine(props)
+    # What would stop the layer (a model referencing __main__, nothing to install) fails here, before
+    # any construct exists, instead of leaving half a tree behind.
+    layer_requirements(
+        choice.model, props.layer.extra_requirements, LambdaTarget(props.runtime, props.architecture)
+    )
     fit = check_fit(
         choice.model,
         choice.engine,

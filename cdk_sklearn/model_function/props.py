@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,14 @@ from cdk_sklearn.function_code import resolve_code_paths
 from cdk_sklearn.layer import LayerProps
 from cdk_sklearn.model.artifact import is_onnx_file
 from cdk_sklearn.model.engine import ENGINE_CHOICES, onnx_runtime_problem
-from cdk_sklearn.validation import PropsError, check_bool, check_choice, check_int, check_strings
+from cdk_sklearn.validation import (
+    PropsError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_namespace,
+    check_strings,
+)
 from lambda_runtime import contract, limits
 
 DEFAULT_ONNX_TOLERANCE = 1e-5
@@ -39,8 +47,29 @@ PROP_FOR_ENVIRONMENT: Mapping[str, str] = {
 }
 """Each variable the construct sets from the contract, and the prop a user sets it with instead."""
 
-# CloudWatch namespaces: up to 255 of these characters; "AWS/" is reserved for AWS services.
-_NAMESPACE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ._/#:-")
+# What Lambda refuses at deploy (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html):
+# keys it reserves, names outside its pattern, and more than 4 KB of variables in all.
+_RESERVED_ENVIRONMENT = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "TZ",
+    }
+)
+_RESERVED_PREFIXES = ("AWS_LAMBDA_",)
+# Where the runtime reads its credentials and S3 endpoint from: set by Lambda, never by a user's prop.
+_REDIRECTING_PREFIXES = ("AWS_CONTAINER_", "AWS_ENDPOINT_URL")
+_ENVIRONMENT_NAME = re.compile(r"[a-zA-Z][a-zA-Z0-9_]+")
+ENVIRONMENT_MAX_BYTES = 4096
 
 
 class ModelFunctionSettings(TypedDict, total=False):
@@ -126,7 +155,11 @@ class ModelFunctionProps:
         check_int("memory_size", self.memory_size, *limits.MEMORY_MB, owner=o)
         check_int("timeout_seconds", self.timeout_seconds, *limits.TIMEOUT_SECONDS, owner=o)
         check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, *limits.EPHEMERAL_STORAGE_MB, owner=o)
-        if self.log_retention_days not in limits.LOG_RETENTION_DAYS:
+        if (
+            not isinstance(self.log_retention_days, int)
+            or isinstance(self.log_retention_days, bool)
+            or self.log_retention_days not in limits.LOG_RETENTION_DAYS
+        ):
             allowed = ", ".join(map(str, limits.LOG_RETENTION_DAYS))
             raise PropsError(o, "log_retention_days", self.log_retention_days, allowed)
         check_bool("tracing", self.tracing, owner=o)
@@ -167,20 +200,9 @@ class ModelFunctionProps:
                     f"names the construct does not set itself: set {name} with the prop "
                     f"{PROP_FOR_ENVIRONMENT[name]} instead",
                 )
+        _check_lambda_environment(o, env)
         object.__setattr__(self, "environment", dict(env))
-        namespace = self.metrics_namespace
-        if (
-            not isinstance(namespace, str)
-            or not 1 <= len(namespace) <= 255
-            or not set(namespace) <= _NAMESPACE_CHARS
-            or namespace.startswith("AWS/")
-        ):
-            raise PropsError(
-                o,
-                "metrics_namespace",
-                namespace,
-                "1 to 255 of letters, digits, space and . _ / # : -, not starting with 'AWS/'",
-            )
+        check_namespace("metrics_namespace", self.metrics_namespace, owner=o)
 
     def _check_code(self) -> None:
         o = self.owner
@@ -257,6 +279,34 @@ class ModelFunctionProps:
     def retention(self) -> logs.RetentionDays:
         """The ``aws_logs.RetentionDays`` of ``log_retention_days``."""
         return retention_days(self.log_retention_days)
+
+
+def _check_lambda_environment(owner: str, env: Mapping[str, str]) -> None:
+    for name in sorted(env):
+        if not _ENVIRONMENT_NAME.fullmatch(name):
+            raise PropsError(
+                owner, "environment", {name: env[name]}, "names of a letter then letters, digits, _"
+            )
+        if name in _RESERVED_ENVIRONMENT or name.startswith(_RESERVED_PREFIXES):
+            raise PropsError(
+                owner, "environment", {name: env[name]}, "names Lambda does not reserve for itself"
+            )
+        if name.startswith(_REDIRECTING_PREFIXES):
+            raise PropsError(
+                owner,
+                "environment",
+                {name: env[name]},
+                "names other than AWS_CONTAINER_* and AWS_ENDPOINT_URL*: they would redirect where the "
+                "function reads its credentials and its model",
+            )
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
+    if size > ENVIRONMENT_MAX_BYTES:
+        raise PropsError(
+            owner,
+            "environment",
+            f"{size} bytes",
+            f"at most {ENVIRONMENT_MAX_BYTES} bytes of names and values in all",
+        )
 
 
 def _name_of(owner: str, prop: str, value: object, allowed: Sequence[str]) -> str:

@@ -367,3 +367,19 @@ def test_fails_on_a_function_setting_with_an_endpoint(iris_model):
             input_prefix="in/",
             output_prefix="out/",
         )
+
+
+def test_fails_when_the_function_and_the_job_disagree_on_log_retention(iris_model):
+    from cdk_sklearn.batch import BatchProps
+    from cdk_sklearn.model_function import ModelFunctionProps
+
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    with pytest.raises(PropsError, match=r"function.log_retention_days=30 is invalid"):
+        BatchProps(
+            input_bucket=s3.Bucket.from_bucket_name(stack, "In", "input-data"),
+            input_prefix="in/",
+            output_prefix="out/",
+            log_retention_days=3,
+            function=ModelFunctionProps(model_path=iris_model, tracing=True),
+        )

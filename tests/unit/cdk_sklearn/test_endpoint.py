@@ -385,7 +385,7 @@ def test_alarm_email_subscribes(iris_model):
             "rollout='blue_green' is invalid; allowed: all_at_once, canary, linear, none",
         ),
         ({"alarm_email": "ops"}, "alarm_email='ops' is invalid; allowed: an e-mail address"),
-        ({"alarm_email": "a@b.co", "monitoring": False}, "None when monitoring is off"),
+        ({"alarm_email": "a@b.co", "monitoring": False}, "not set when monitoring is off"),
         ({"latency_p99_threshold_ms": 0}, "latency_p99_threshold_ms=0 is invalid"),
         ({"server_error_rate_percent": 150}, "server_error_rate_percent=150 is invalid"),
         ({"monitoring": "yes"}, "monitoring='yes' is invalid; allowed: True or False, or"),
@@ -573,3 +573,69 @@ def test_every_setting_has_one_home_in_the_props():
     homes = [own, function, flat, shorthands]
     assert all(sum(name in home for home in homes) == 1 for name in SETTINGS)
     assert own | function <= set(SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        # A part that is off takes no settings: they would be dropped without a word.
+        (
+            {"monitoring": False, "latency_p99_threshold_ms": 50},
+            "latency_p99_threshold_ms=50 is invalid; allowed: not set when monitoring is off",
+        ),
+        ({"monitoring": False, "encrypt_alarm_topic": "yes"}, "encrypt_alarm_topic='yes' is invalid"),
+        (
+            {"rollout": "none", "monitoring": {"alarm_email": "ops@example.com"}, "alarm_email": "a@b.co"},
+            "not both",
+        ),
+        ({"log_retention_days": True}, "log_retention_days=True is invalid"),
+        ({"environment": {"AWS_REGION": "eu-west-1"}}, "names Lambda does not reserve for itself"),
+        ({"environment": {"_HANDLER": "x"}}, "names of a letter then letters, digits, _"),
+        ({"environment": {"AWS_LAMBDA_EXEC_WRAPPER": "/x"}}, "names Lambda does not reserve for itself"),
+        ({"environment": {"MY-VAR": "x"}}, "names of a letter then letters, digits, _"),
+        ({"environment": {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/x"}}, "would redirect where the"),
+        ({"environment": {"AWS_ENDPOINT_URL_S3": "http://x"}}, "would redirect where the"),
+        ({"environment": {"BIG": "x" * 5000}}, "at most 4096 bytes"),
+        ({"metrics_namespace": "team-a\n"}, "metrics_namespace='team-a\\n' is invalid"),
+    ],
+)
+def test_fails_on_a_setting_that_would_be_dropped_or_refused_at_deploy(iris_model, props, message):
+    with pytest.raises((ValueError, TypeError)) as excinfo:
+        synth(iris_model, **props)
+    assert message in str(excinfo.value)
+
+
+def test_fails_on_a_monitoring_props_object_with_flat_monitoring_settings(iris_model):
+    from cdk_sklearn.monitoring import MonitoringProps
+
+    with pytest.raises(ValueError, match="not both"):
+        synth(iris_model, monitoring=MonitoringProps(), alarm_email="ops@example.com")
+
+
+def test_a_monitoring_props_object_takes_the_endpoints_namespace(iris_model):
+    from cdk_sklearn.endpoint_props import EndpointProps
+    from cdk_sklearn.monitoring import MonitoringProps
+
+    props = EndpointProps.from_settings(
+        model_path=iris_model, metrics_namespace="team-a", monitoring=MonitoringProps()
+    )
+    assert props.monitoring is not None and props.monitoring.metrics_namespace == "team-a"
+
+
+def test_a_rollout_section_can_say_none(iris_model):
+    from cdk_sklearn.endpoint_props import EndpointProps
+
+    assert EndpointProps.from_settings(model_path=iris_model, rollout={"strategy": "none"}).rollout is None
+
+
+@pytest.mark.parametrize(
+    "front_door", [{"auth": "none"}, {"throttle_rate_limit": 5}, {"front_door": {"auth": "jwt"}}]
+)
+def test_fails_on_a_front_door_setting_with_a_shared_api(iris_model, front_door):
+    from cdk_sklearn.front_door import SharedHttpApi
+
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    api = SharedHttpApi(stack, "Api")
+    with pytest.raises(ValueError, match="not set with shared_api"):
+        SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model), shared_api=api, **front_door)

@@ -348,3 +348,52 @@ def test_fails_on_a_region_that_is_not_a_region_name(region: str) -> None:
     with pytest.raises(S3GetError) as caught:
         s3_get.get_object("bucket", "k", env, sleep=lambda _: None)
     assert caught.value.code == "InvalidRegion"
+
+
+def test_fails_on_a_relative_uri_that_moves_the_host() -> None:
+    # botocore checks the URL as built: "169.254.170.2" + ".evil.example/x" is another host.
+    env = {
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": ".attacker.example/creds",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": "t",
+    }
+    with pytest.raises(S3GetError, match="is not allowed") as caught:
+        resolve_credentials(env)
+    assert not caught.value.retryable
+
+
+class _TrickleCredentials(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(CREDENTIALS_JSON)))
+        self.end_headers()
+        for byte in CREDENTIALS_JSON:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(0.3)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_deadline_holds_while_credentials_trickle_in() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TrickleCredentials)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
+    try:
+        env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://127.0.0.1:{server.server_address[1]}/c"}
+        started = time.monotonic()
+        with pytest.raises(S3GetError, match="gave no credentials"):
+            resolve_credentials(env, deadline=time.monotonic() + 1.0)
+        assert time.monotonic() - started < 2.5
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_fails_on_a_body_larger_than_the_functions_memory(misbehaving) -> None:
+    url, handler = misbehaving
+    handler.mode = "whole"  # 100 bytes declared; the function below has less than that
+    env = {**ENV, "AWS_ENDPOINT_URL_S3": url, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "0"}
+    with pytest.raises(S3GetError) as caught:
+        s3_get.get_object("bucket", "k", env, sleep=lambda _: None)
+    assert (caught.value.code, caught.value.retryable) == ("TooLarge", False)

@@ -51,3 +51,35 @@ def test_batch_job_function_fails_the_same_way(iris_model: Path) -> None:
             input_prefix="in/",
             output_prefix="out/",
         )
+
+
+def test_fails_on_a_model_no_lambda_function_can_hold(iris_model: Path) -> None:
+    from dataclasses import replace
+
+    from cdk_sklearn.fit.check import check_fit
+    from cdk_sklearn.model.artifact import inspect_model
+
+    huge = replace(inspect_model(iris_model), size_bytes=6 * 1024**3, data_bytes=6 * 1024**3)
+    with pytest.raises(PropsError, match=r"model_path=.* more than the 10240 MB .*engine='auto'"):
+        check_fit(huge, "sklearn", memory_size=10240, timeout_seconds=30, strategy="none", owner="X")
+
+
+def test_a_model_referencing_main_fails_before_any_construct(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # A class defined in a script pickles as __main__.<name>: it can never load on Lambda.
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import joblib\n"
+        "from sklearn.base import BaseEstimator\n"
+        "class Mine(BaseEstimator):\n"
+        "    def predict(self, X):\n"
+        "        return X\n"
+        f"joblib.dump(Mine(), {str(tmp_path / 'main.joblib')!r})\n"
+    )
+    subprocess.run([sys.executable, str(script)], check=True)
+    stack = _stack()
+    with pytest.raises(ValueError, match="__main__"):
+        SklearnLambdaEndpoint(stack, "Main", model_path=str(tmp_path / "main.joblib"))
+    assert stack.node.try_find_child("Main") is None

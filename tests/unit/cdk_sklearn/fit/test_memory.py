@@ -54,7 +54,7 @@ def test_trees_count_twice_and_the_download_once(tmp_path: Path) -> None:
     model = inspect_model(path)
     estimate = estimate_memory(model, "sklearn")
     assert estimate.download_mb == pytest.approx(model.size_bytes / MB)
-    assert estimate.model_mb == pytest.approx(2 * model.data_bytes / MB)
+    assert estimate.model_mb == pytest.approx((2 * model.data_bytes + model.object_bytes) / MB)
 
 
 def test_other_arrays_count_once(tmp_path: Path) -> None:
@@ -65,7 +65,9 @@ def test_other_arrays_count_once(tmp_path: Path) -> None:
     joblib.dump(mlp, path)
     model = inspect_model(path)
     weights = sum(w.nbytes for w in mlp.coefs_) + sum(b.nbytes for b in mlp.intercepts_)
-    assert estimate_memory(model, "sklearn").model_mb == pytest.approx(model.data_bytes / MB)
+    assert estimate_memory(model, "sklearn").model_mb == pytest.approx(
+        (model.data_bytes + model.object_bytes) / MB
+    )
     assert model.data_bytes >= weights
 
 
@@ -97,3 +99,27 @@ def test_onnx_uses_the_sessions_measured_memory(tmp_path: Path) -> None:
     joblib.dump(_forest(), path)
     model = replace(inspect_model(path), format="onnx", onnx_report=report)
     assert estimate_memory(model, "onnx").model_mb == 42.5
+
+
+def test_a_vocabulary_costs_its_python_objects_not_its_file_size(tmp_path: Path) -> None:
+    # A dict of short words is a small pickle and a large heap: each entry is a str, an int and a
+    # dict slot once loaded (CPython: 49 + len bytes for a str, 28 for an int, ~100 for the slot).
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    words = [f"w{i:06d}" for i in range(50_000)]
+    vectorizer = CountVectorizer().fit([" ".join(words)])
+    path = tmp_path / "vocab.joblib"
+    joblib.dump(vectorizer, path)
+    model = inspect_model(path)
+    assert model.object_bytes >= len(words) * (49 + 7 + 28 + 100) * 0.9
+    assert estimate_memory(model, "sklearn").model_mb * MB >= model.object_bytes
+
+
+def test_fails_cleanly_on_a_pickle_declaring_more_bytes_than_exist(tmp_path: Path) -> None:
+    # BINBYTES8 with a length of 2**62: reading it at once would ask for exabytes.
+    import struct
+
+    path = tmp_path / "corrupt.pkl"
+    path.write_bytes(b"\x80\x04\x8e" + struct.pack("<Q", 2**62) + b"abc")
+    with pytest.raises(ValueError, match="not a readable pickle stream"):
+        inspect_model(path)
