@@ -114,7 +114,9 @@ def test_fails_on_shared_api_with_other_front_door(iris_model):
     app = cdk.App(context=SKIP_BUNDLING)
     stack = cdk.Stack(app, "S")
     api = SharedHttpApi(stack, "Api")
-    with pytest.raises(ValueError, match="front_door='function_url' is invalid; allowed: http_api"):
+    with pytest.raises(
+        ValueError, match="front_door='function_url' is invalid; allowed: not set with shared_api"
+    ):
         SklearnLambdaEndpoint(
             stack, "A", model_path=str(iris_model), shared_api=api, front_door="function_url"
         )
