@@ -111,75 +111,51 @@ def mlp() -> tuple[Any, bytes]:
     return estimator, convert(estimator, initial_types=[("X", FloatTensorType([None, 4]))])
 
 
-# -- models the converter or onnxruntime cannot serve today (issue 25 item 1: a refusal, never a crash) --
-
-
-def _frame(rows: int = 120) -> tuple[Any, Any]:
-    import pandas as pd
-
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(
-        {
-            "age": rng.normal(40, 10, rows),
-            "income": rng.lognormal(10, 1, rows),
-            "city": rng.choice(["a", "b", "c"], rows),
-        }
-    )
-    return frame, ((frame.age > 40) ^ (frame.city == "b")).astype(int)
-
-
-def _encoded(numbers: Any) -> Any:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.preprocessing import OneHotEncoder
-
-    return ColumnTransformer(
-        [("city", OneHotEncoder(handle_unknown="ignore"), ["city"]), ("numbers", numbers, ["age", "income"])]
-    )
+# -- models the converter or onnxruntime still cannot serve (issue 25 item 1: a refusal, never a crash) --
 
 
 def unservable(kind: str, folder: Path) -> tuple[Path, Path]:
-    """A model onnxruntime cannot run once converted, saved with sample rows: ``(model, sample)``.
+    """A model skl2onnx or onnxruntime cannot serve once converted, saved with sample rows.
 
-    ``kind`` is ``"logistic_frame"`` (a float-typed NormalizerNorm output where double is declared),
-    ``"imputer_frame"`` (no ``Imputer`` kernel for double), ``"svr"`` (no double ``SVMRegressor``) or
-    ``"svc_frame"`` (a float-typed Cast before the probabilities).
+    Returns ``(model, sample)``. ``kind`` is ``"polynomial_pipeline"`` (PolynomialFeatures' float
+    ``Concat`` fed double), ``"adaboost"`` (a float/double ``Where``), ``"imputer_indicator"`` (a
+    ``SimpleImputer(add_indicator=True)`` keeps the stock ``Imputer``, which has no double kernel) or
+    ``"isolation_forest"`` (skl2onnx fails to convert it in double).
     """
     import joblib
+    from sklearn.ensemble import AdaBoostClassifier, IsolationForest
     from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC, SVR
+    from sklearn.preprocessing import PolynomialFeatures
+    from sklearn.svm import LinearSVR
 
-    frame, target = _frame()
-    sample = folder / f"{kind}.csv"
-    frame.iloc[:30].to_csv(sample, index=False)
-    if kind == "logistic_frame":
-        model: Any = make_pipeline(_encoded(StandardScaler()), LogisticRegression()).fit(frame, target)
-    elif kind == "imputer_frame":
-        model = make_pipeline(_encoded(SimpleImputer()), Ridge()).fit(frame, frame.age)
-    elif kind == "svc_frame":
-        model = make_pipeline(_encoded(StandardScaler()), SVC(probability=True, random_state=0))
-        model.fit(frame, target)
-    elif kind == "svr":
-        numbers = frame[["age", "income"]].to_numpy()
-        model = SVR().fit(numbers, numbers[:, 0])
-        sample = folder / "svr.npy"
-        np.save(sample, numbers[:30])
+    features, target = _matrix("multi", rows=200)
+    if kind == "polynomial_pipeline":
+        model: Any = make_pipeline(PolynomialFeatures(), LinearSVR()).fit(features, features[:, 0])
+    elif kind == "adaboost":
+        model = AdaBoostClassifier(n_estimators=5, random_state=0).fit(features, target)
+    elif kind == "imputer_indicator":
+        features = features.copy()
+        features[::7, 1] = np.nan
+        model = make_pipeline(SimpleImputer(add_indicator=True), LinearSVR()).fit(features, target)
+    elif kind == "isolation_forest":
+        model = IsolationForest(n_estimators=5, random_state=0).fit(features)
     else:
         raise ValueError(f"unknown kind {kind!r}")
+    sample = folder / f"{kind}.npy"
+    np.save(sample, features[:30])
     path = folder / f"{kind}.joblib"
     joblib.dump(model, path)
     return path, sample
 
 
 UNSERVABLE: dict[str, str] = {
-    "logistic_frame": "NormalizerNorm",
-    "imputer_frame": "Imputer(1)",
-    "svr": "SVMRegressor(1)",
-    "svc_frame": "output arg (probabilities)",
+    "polynomial_pipeline": "Concat",
+    "adaboost": "Where",
+    "imputer_indicator": "Imputer(1)",
+    "isolation_forest": "Conflicted constraint",
 }
-"""Each unservable kind and the part of onnxruntime's message a refusal keeps (the operator or node)."""
+"""Each unservable kind and the part of the one-line refusal that names the operator or the failure."""
 
 
 # -- the coverage corpus (issue 25 item 2): one small model per kind people ship, trained here --------
