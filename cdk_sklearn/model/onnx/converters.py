@@ -34,6 +34,7 @@ from cdk_sklearn.model.onnx.custom import (
     linear_scores_accepts,
     with_fallback,
 )
+from cdk_sklearn.model.onnx.estimators import final_estimator
 from cdk_sklearn.model.onnx.trees import EXACT_TREES, TREE_ENSEMBLE_ML_OPSET, convert_averaged_trees
 
 _SKLEARN_FLOAT32_TREES: Final = frozenset(
@@ -380,3 +381,41 @@ def settle_types(graph: Any) -> None:
         found = computed.get(output.name, 0)
         if found:
             output.type.tensor_type.elem_type = found
+
+
+_FLOAT64_PROBABILITIES: Final = frozenset(
+    {"LogisticRegression", "LogisticRegressionCV", "MLPClassifier", "GaussianNB", "KNeighborsClassifier"}
+)
+
+
+def label_rule(model: Any) -> tuple[bool, str]:
+    """Whether the graph's label equals scikit-learn's on every row, ties included, and the rule it follows.
+
+    Parameters
+    ----------
+    model
+        The converted classifier (a pipeline is judged by its last step).
+    """
+    final = final_estimator(model)
+    name = type(final).__name__
+    if name in EXACT_TREES:
+        return True, (
+            "exact: each tree's probabilities added in float64 in scikit-learn's order, divided by the "
+            "number of trees; the first largest class (numpy's argmax), ties included"
+        )
+    if name in LINEAR_SCORES or (name in KERNEL_SVMS and not hasattr(final, "predict_proba")):
+        return False, (
+            "float64 scores; two classes: the second where the score is > 0 (>= 0 for an SVM), else the "
+            "first largest score; a score within about 1e-15 of a tie can round the other way"
+        )
+    if name in _FLOAT64_PROBABILITIES:
+        return False, (
+            "float64 probabilities, the first largest class (ArgMax); probabilities within about 1e-15 "
+            "of a tie can round the other way"
+        )
+    if name in _SKLEARN_FLOAT32_TREES | _SKLEARN_DOUBLE_TREES | _XGBOOST or name.startswith("LGBM"):
+        return False, (
+            "the ai.onnx.ml tree operator sums in float32: rows whose classes are within float32 "
+            "rounding of a tie can get another class than scikit-learn"
+        )
+    return False, "labels agree on the sample and edge rows; ties are not guaranteed"

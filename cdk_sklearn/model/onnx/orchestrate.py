@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
 from cdk_sklearn.model.onnx.conversion import graph_inputs, session, to_onnx
+from cdk_sklearn.model.onnx.converters import label_rule
 from cdk_sklearn.model.onnx.cost import measure_runtime_cost
 from cdk_sklearn.model.onnx.errors import ConversionError, refusing
 from cdk_sklearn.model.onnx.estimators import describe, refuse_unsafe
@@ -134,6 +135,7 @@ def _convert_loaded(
         model_name=artifact.path.name,
         sklearn_version=artifact.sklearn_version,
         feature_names=feature_names,
+        labels=label_rule(model) if runner.classifier else None,
     )
 
 

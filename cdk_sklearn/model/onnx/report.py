@@ -214,6 +214,9 @@ class ConversionResult:
         The scikit-learn version the model was saved with, when the file says.
     feature_names
         The model's ``feature_names_in_`` (named inputs), or ``None``.
+    labels
+        For a classifier: whether its labels equal scikit-learn's on every row, ties included, and the
+        rule they follow (:func:`~cdk_sklearn.model.onnx.converters.label_rule`); ``None`` otherwise.
     runtime_cost
         What the graph costs onnxruntime, measured once here (``session_create_ms``,
         ``session_peak_rss_mb``), or ``None`` when not measured.
@@ -233,6 +236,7 @@ class ConversionResult:
     sklearn_version: str | None
     feature_names: tuple[str, ...] | None = None
     runtime_cost: Mapping[str, float] | None = None
+    labels: tuple[bool, str] | None = None
     onnx_sha256: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -258,6 +262,7 @@ class ConversionResult:
             "feature_names": list(self.feature_names) if self.feature_names is not None else None,
             "outputs": self.outputs.to_json(),
             "edge_cases": [e.to_json() for e in self.edge_cases],
+            "labels": {"exact": self.labels[0], "rule": self.labels[1]} if self.labels is not None else None,
             # What the memory estimate reads: top-level, by these exact names (None: not measured).
             "session_create_ms": (self.runtime_cost or {}).get("session_create_ms"),
             "session_peak_rss_mb": (self.runtime_cost or {}).get("session_peak_rss_mb"),

@@ -1,6 +1,6 @@
 """scikit-learn's averaging tree models as a graph that adds in double, in scikit-learn's order.
 
-A forest's ``predict_proba`` is each tree's leaf fractions (normalized by their sum), added tree by tree
+A forest's ``predict_proba`` is each tree's leaf fractions, added tree by tree
 into float64 zeros and divided by the number of trees; ``predict`` takes the first largest column. The
 ``ai.onnx.ml`` 1-3 tree operators add in float32 and pick their own label, so a row whose averaged
 probabilities tie (two trees voting 1/0 and 0/1) can get the other class. Here:
@@ -48,14 +48,28 @@ def _trees(model: Any) -> list[Any]:
     return [model.tree_] if members is None else [member.tree_ for member in members]
 
 
-def _leaf_values(tree: Any, classifier: bool) -> npt.NDArray[np.float64]:
-    """Each node's output as scikit-learn's ``predict``/``predict_proba`` of one tree computes it."""
+def _leaf_values(tree: Any, normalize: bool) -> npt.NDArray[np.float64]:
+    """Each node's output as one tree's ``predict``/``predict_proba`` computes it."""
     values = np.asarray(tree.value[:, 0, :], dtype=np.float64)
-    if not classifier:
+    if not normalize:
         return values
     normalizer = values.sum(axis=1)[:, np.newaxis]
     normalizer[normalizer == 0.0] = 1.0
-    return values / normalizer  # the same float64 division scikit-learn's predict_proba does
+    return values / normalizer  # the same float64 division such a predict_proba does
+
+
+def _normalizes(model: Any) -> bool:
+    """Whether a member's ``predict_proba`` divides its leaf values by their sum.
+
+    scikit-learn 1.4 and later store class fractions in ``tree_.value`` and return them as they are;
+    earlier releases stored counts and divided. Asked of the model itself on one row, not its version.
+    """
+    if not hasattr(model, "classes_"):
+        return False
+    member = (getattr(model, "estimators_", None) or [model])[0]
+    row = np.zeros((1, member.n_features_in_), dtype=np.float32)
+    leaf = member.tree_.value[member.apply(row)[0], 0, :]
+    return not np.array_equal(member.predict_proba(row)[0], leaf)
 
 
 class _Ensemble:
@@ -153,8 +167,9 @@ def convert_averaged_trees(scope: Any, operator: Any, container: Any) -> None:
     classifier = hasattr(model, "classes_")
     ensemble = _Ensemble()
     trees = _trees(model)
+    normalize = _normalizes(model)
     for tree in trees:
-        ensemble.add_tree(tree, _leaf_values(tree, classifier))
+        ensemble.add_tree(tree, _leaf_values(tree, normalize))
     name = scope.get_unique_variable_name
     table = np.vstack(ensemble.rows)
     source = operator.inputs[0].full_name
