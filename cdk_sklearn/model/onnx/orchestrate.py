@@ -19,7 +19,7 @@ from cdk_sklearn.model.onnx.conversion import graph_inputs, session, to_onnx
 from cdk_sklearn.model.onnx.converters import label_rule
 from cdk_sklearn.model.onnx.cost import measure_runtime_cost
 from cdk_sklearn.model.onnx.errors import ConversionError, refusing
-from cdk_sklearn.model.onnx.estimators import describe, refuse_unsafe
+from cdk_sklearn.model.onnx.estimators import describe, mlp_weights, refuse_unsafe
 from cdk_sklearn.model.onnx.loading import Sample, load_model, load_sample
 from cdk_sklearn.model.onnx.metadata import OUTPUT_METHODS, embed_record, runtime_record
 from cdk_sklearn.model.onnx.report import ConversionResult, GraphInput, Tolerance
@@ -136,6 +136,7 @@ def _convert_loaded(
         sklearn_version=artifact.sklearn_version,
         feature_names=feature_names,
         labels=label_rule(model) if runner.classifier else None,
+        mlp_weights=mlp_weights(model),
     )
 
 

@@ -217,6 +217,8 @@ class ConversionResult:
     labels
         For a classifier: whether its labels equal scikit-learn's on every row, ties included, and the
         rule they follow (:func:`~cdk_sklearn.model.onnx.converters.label_rule`); ``None`` otherwise.
+    mlp_weights
+        The weights of the model's multi-layer perceptron, or ``None`` (``engine="auto"``'s wide-MLP rule).
     runtime_cost
         What the graph costs onnxruntime, measured once here (``session_create_ms``,
         ``session_peak_rss_mb``), or ``None`` when not measured.
@@ -237,6 +239,7 @@ class ConversionResult:
     feature_names: tuple[str, ...] | None = None
     runtime_cost: Mapping[str, float] | None = None
     labels: tuple[bool, str] | None = None
+    mlp_weights: int | None = None
     onnx_sha256: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -262,6 +265,7 @@ class ConversionResult:
             "feature_names": list(self.feature_names) if self.feature_names is not None else None,
             "outputs": self.outputs.to_json(),
             "edge_cases": [e.to_json() for e in self.edge_cases],
+            "mlp_weights": self.mlp_weights,
             "labels": {"exact": self.labels[0], "rule": self.labels[1]} if self.labels is not None else None,
             # What the memory estimate reads: top-level, by these exact names (None: not measured).
             "session_create_ms": (self.runtime_cost or {}).get("session_create_ms"),
