@@ -55,7 +55,8 @@ def _leaf_values(tree: Any, normalize: bool) -> npt.NDArray[np.float64]:
         return values
     normalizer = values.sum(axis=1)[:, np.newaxis]
     normalizer[normalizer == 0.0] = 1.0
-    return values / normalizer  # the same float64 division such a predict_proba does
+    divided: npt.NDArray[np.float64] = values / normalizer  # the float64 division such a predict_proba does
+    return divided
 
 
 def _normalizes(model: Any) -> bool:
@@ -207,7 +208,7 @@ def _sum_in_order(scope: Any, container: Any, gathered: str, n_trees: int) -> st
     name, op = scope.get_unique_variable_name, scope.get_unique_operator_name
     axis = name("axis")
     container.add_initializer(axis, TensorProto.INT64, [1], [1])
-    parts = [name("tree_output") for _ in range(n_trees)]
+    parts: list[str] = [str(name("tree_output")) for _ in range(n_trees)]
     if n_trees == 1:
         container.add_node("Squeeze", [gathered, axis], parts, name=op("Squeeze"))
         return parts[0]
@@ -217,7 +218,7 @@ def _sum_in_order(scope: Any, container: Any, gathered: str, n_trees: int) -> st
         container.add_node("Squeeze", [piece, axis], [part], name=op("Squeeze"))
     total = parts[0]
     for part in parts[1:]:
-        summed = name("tree_sum")
+        summed = str(name("tree_sum"))
         container.add_node("Add", [total, part], [summed], name=op("Add"))
         total = summed
     return total
