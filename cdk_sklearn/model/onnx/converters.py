@@ -408,6 +408,11 @@ def label_rule(model: Any) -> tuple[bool, str]:
             "float64 scores; two classes: the second where the score is > 0 (>= 0 for an SVM), else the "
             "first largest score; a score within about 1e-15 of a tie can round the other way"
         )
+    if name in KERNEL_SVMS:
+        return False, (
+            "the SVMClassifier operator votes pairwise as libsvm does, with float32 kernel sums: a row "
+            "within float32 rounding of a pairwise boundary can get another class"
+        )
     if name in _FLOAT64_PROBABILITIES:
         return False, (
             "float64 probabilities, the first largest class (ArgMax); probabilities within about 1e-15 "
