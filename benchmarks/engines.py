@@ -7,8 +7,9 @@ For each model (the MLP family: 100, 250, 500, 750 and 900 units x 3 hidden laye
 a DataFrame pipeline with string categories; an XGBoost classifier; the ``coverage`` family: DataFrame
 pipelines with an imputer and a logistic regression or an SVC, an SVR, a LightGBM regressor) the model
 file is converted and verified as the construct does with ``engine="onnx"``
-(:func:`cdk_sklearn.model.engine.converted_graph`), and each engine's layer is built as ``SklearnLayer`` builds it for python3.13 x86_64 (locked wheels,
-pruned, target ``.pyc`` compiled by the userland's CPython 3.13). Each figure comes from a fresh
+(:func:`cdk_sklearn.model.engine.converted_graph`), and each engine's layer is built as ``SklearnLayer``
+builds it for python3.13 x86_64 (locked wheels, pruned, target ``.pyc`` compiled by the userland's
+CPython 3.13). Each figure comes from a fresh
 CPython 3.13.5 of the Debian trixie userland (``tests/support/userland.py``) with ``PYTHONPATH`` = the
 layer + the function code:
 
