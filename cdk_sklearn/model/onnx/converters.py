@@ -1,4 +1,8 @@
-"""The converters a conversion registers with skl2onnx, and where they cast.
+"""The converters a conversion registers with skl2onnx, where they cast, and what the graph declares.
+
+:func:`registered_converters` puts this package's converters (:mod:`.custom`, :mod:`.trees`) in place of
+skl2onnx's for one conversion; :func:`settle_types` declares each output with the type its node computes;
+:func:`label_rule` says, per estimator, whether labels are exact at ties.
 
 Arithmetic follows each library, not the converter's defaults:
 

@@ -165,6 +165,8 @@ def convert_averaged_trees(scope: Any, operator: Any, container: Any) -> None:
     from onnx import TensorProto
 
     model = operator.raw_operator
+    if getattr(model, "n_outputs_", 1) != 1:
+        raise NotImplementedError(f"{type(model).__name__} with {model.n_outputs_} outputs")
     classifier = hasattr(model, "classes_")
     ensemble = _Ensemble()
     trees = _trees(model)

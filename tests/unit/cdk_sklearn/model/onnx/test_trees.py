@@ -92,3 +92,14 @@ def test_a_tree_that_is_one_leaf_converts(tmp_path):
 def test_the_report_says_the_labels_are_exact(tmp_path):
     result, _ = _convert(tmp_path, _disagreeing_forest([0, 1]), CORNERS[:2])
     assert result.report()["labels"]["exact"] is True
+
+
+def test_fails_a_multi_output_forest_in_one_line(tmp_path):
+    from cdk_sklearn.model.onnx import ConversionError
+
+    forest = RandomForestClassifier(n_estimators=2, random_state=0).fit(
+        CORNERS, np.column_stack([[0, 1] * 4] * 2)
+    )
+    with pytest.raises(ConversionError) as caught:
+        _convert(tmp_path, forest, CORNERS[:2])
+    assert "\n" not in str(caught.value)
