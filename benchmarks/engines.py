@@ -4,10 +4,12 @@ Run: ``.venv/bin/python -m benchmarks.engines [--runs N] [--iterations N] [--fam
 [--sklearn-lambda-src PATH]``
 
 For each model (the MLP family: 100, 250, 500, 750 and 900 units x 3 hidden layers; a 100-tree forest;
-a DataFrame pipeline with string categories; an XGBoost classifier) the model file is converted and
-verified as the construct does with ``engine="onnx"`` (:func:`cdk_sklearn.model.engine.converted_graph`),
-and each engine's layer is built as ``SklearnLayer`` builds it for python3.13 x86_64 (locked wheels,
-pruned, target ``.pyc`` compiled by the userland's CPython 3.13). Each figure comes from a fresh
+a DataFrame pipeline with string categories; an XGBoost classifier; the ``coverage`` family: DataFrame
+pipelines with an imputer and a logistic regression or an SVC, an SVR, a LightGBM regressor) the model
+file is converted and verified as the construct does with ``engine="onnx"``
+(:func:`cdk_sklearn.model.engine.converted_graph`), and each engine's layer is built as ``SklearnLayer``
+builds it for python3.13 x86_64 (locked wheels, pruned, target ``.pyc`` compiled by the userland's
+CPython 3.13). Each figure comes from a fresh
 CPython 3.13.5 of the Debian trixie userland (``tests/support/userland.py``) with ``PYTHONPATH`` = the
 layer + the function code:
 
@@ -39,6 +41,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -102,12 +105,9 @@ class Case:
 
 def make_cases(folder: Path, families: set[str]) -> list[Case]:
     """Train and save every benchmarked model (seeded: the same files on every run)."""
-    from sklearn.compose import ColumnTransformer
     from sklearn.datasets import make_classification
-    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.ensemble import RandomForestClassifier
     from sklearn.neural_network import MLPClassifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     features, target = make_classification(2000, 20, n_informative=10, n_classes=3, random_state=0)
     matrix_sample = folder / "matrix.npy"
@@ -136,37 +136,89 @@ def make_cases(folder: Path, families: set[str]) -> list[Case]:
             booster = xgboost.XGBClassifier(n_estimators=100, max_depth=6, n_jobs=1, random_state=0)
             save("XGBoost 100", booster.fit(features, target), matrix_sample, matrix_body)
     if "dataframe" in families:
-        rng = np.random.default_rng(0)
-        n = 2000
-        frame = pd.DataFrame(
-            {
-                "age": rng.uniform(18, 80, n).round(1),
-                "income": rng.normal(50_000, 15_000, n).round(0),
-                "city": rng.choice(["paris", "lima", "oslo"], n),
-                "plan": rng.choice(["basic", "pro"], n),
-            }
-        )
-        target_frame = ((frame["age"] > 45) ^ (frame["plan"] == "pro")).astype(int)
-        pipeline = Pipeline(
-            [
-                (
-                    "columns",
-                    ColumnTransformer(
-                        [
-                            ("numbers", StandardScaler(), ["age", "income"]),
-                            ("categories", OneHotEncoder(handle_unknown="ignore"), ["city", "plan"]),
-                        ]
-                    ),
-                ),
-                ("classifier", HistGradientBoostingClassifier(max_iter=100, random_state=0)),
-            ]
-        ).fit(frame, target_frame)
-        frame_sample = folder / "frame.csv"
-        frame.iloc[:200].to_csv(frame_sample, index=False)
-        body = json.dumps({"dataframe_records": frame.iloc[:1].to_dict(orient="records")})
-        # scikit-learn-lambda passes its "input" to predict as it comes: rows of values, no column names.
-        save("DataFrame pipeline", pipeline, frame_sample, body, json.dumps(frame.iloc[:100].values.tolist()))
+        _frame_cases(folder, save)
+    if "coverage" in families:
+        _coverage_cases(folder, save, features)
     return cases
+
+
+Save = Callable[..., None]
+
+
+def _churn_frame(n: int = 2000, missing: bool = False) -> Any:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.uniform(18, 80, n).round(1),
+            "income": rng.normal(50_000, 15_000, n).round(0),
+            "city": rng.choice(["paris", "lima", "oslo"], n),
+            "plan": rng.choice(["basic", "pro"], n),
+        }
+    )
+    if missing:
+        frame.loc[rng.random(n) < 0.1, "income"] = np.nan
+    return frame
+
+
+def _save_frame(folder: Path, save: Save, name: str, model: Any, frame: Any) -> None:
+    sample = folder / f"{name.replace(' ', '_')}.csv"
+    frame.iloc[:200].to_csv(sample, index=False)
+    body = json.dumps({"dataframe_records": frame.iloc[:1].replace({np.nan: None}).to_dict(orient="records")})
+    # scikit-learn-lambda passes its "input" to predict as it comes: rows of values, no column names.
+    save(name, model, sample, body, json.dumps(frame.iloc[:100].replace({np.nan: None}).values.tolist()))
+
+
+def _columns(numbers: Any) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    return ColumnTransformer(
+        [
+            ("numbers", numbers, ["age", "income"]),
+            ("categories", OneHotEncoder(handle_unknown="ignore"), ["city", "plan"]),
+        ]
+    )
+
+
+def _frame_cases(folder: Path, save: Save) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = _churn_frame()
+    target = ((frame["age"] > 45) ^ (frame["plan"] == "pro")).astype(int)
+    pipeline = Pipeline(
+        [
+            ("columns", _columns(StandardScaler())),
+            ("classifier", HistGradientBoostingClassifier(max_iter=100, random_state=0)),
+        ]
+    ).fit(frame, target)
+    _save_frame(folder, save, "DataFrame pipeline", pipeline, frame)
+
+
+def _coverage_cases(folder: Path, save: Save, features: Any) -> None:
+    """The kinds issue 25 made servable: DataFrame pipelines with an imputer, a logistic regression and an
+    SVC, an SVR, and a LightGBM regressor on a target of 25-350."""
+    import lightgbm
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC, SVR
+
+    frame = _churn_frame(missing=True)
+    target = ((frame["age"] > 45) ^ (frame["plan"] == "pro")).astype(int)
+    imputed = make_pipeline(SimpleImputer(), StandardScaler())
+    logistic = make_pipeline(_columns(imputed), LogisticRegression(max_iter=500)).fit(frame, target)
+    _save_frame(folder, save, "DataFrame imputer logistic", logistic, frame)
+    svc = make_pipeline(_columns(imputed), SVC(probability=True, random_state=0)).fit(frame, target)
+    _save_frame(folder, save, "DataFrame imputer SVC", svc, frame)
+    sample = folder / "matrix.npy"
+    body = json.dumps({"instances": features[:1].tolist()})
+    price = 25.0 + 325.0 * (features[:, 0] - features[:, 0].min()) / np.ptp(features[:, 0])
+    save("SVR", make_pipeline(StandardScaler(), SVR()).fit(features, price), sample, body)
+    booster = lightgbm.LGBMRegressor(n_estimators=100, verbose=-1, random_state=0).fit(features, price)
+    save("LightGBM regressor 100", booster, sample, body)
 
 
 def layer_for(model: ModelArtifact, engine: str, python: str) -> LayerBuild:
@@ -295,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--iterations", type=int, default=2000)
-    parser.add_argument("--families", default="mlp,forest,dataframe,xgboost")
+    parser.add_argument("--families", default="mlp,forest,dataframe,xgboost,coverage")
     parser.add_argument("--python", default=str(USERLAND_PYTHON))
     parser.add_argument(
         "--sklearn-lambda-src", type=Path, help="a checkout of model-zoo/scikit-learn-lambda (third row)"

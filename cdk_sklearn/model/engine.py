@@ -5,7 +5,8 @@ machine (:func:`cdk_sklearn.model.onnx.convert`), verifies the graph on the samp
 graph: the model asset is the ``.onnx`` file. ``engine="auto"`` does the same, and falls back to the
 scikit-learn engine, saying why in one line, when the model cannot be served as a verified graph: any
 refusal of the converter, of onnxruntime (at conversion, session creation or on the verification rows)
-or of the verification is such a reason, so ``auto`` never fails synth.
+or of the verification is such a reason, so ``auto`` never fails synth. ``auto`` also keeps scikit-learn
+for a wide MLP (:data:`AUTO_MAX_MLP_WEIGHTS`): a static rule on the model, read from the report.
 
 A converted graph is kept in the cache (``<cache>/onnx/<key>/``), keyed by what decides its bytes: the
 model's and the sample's SHA-256, the tolerance and the converter's versions. A re-synth reuses it without
@@ -33,7 +34,17 @@ ENGINE_CHOICES: Final[tuple[str, ...]] = ("sklearn", "onnx", "auto")
 ONNX_MIN_PYTHON: Final = (3, 12)
 """The oldest Lambda Python the ONNX engine's layer supports: python3.11 runs on Amazon Linux 2
 (glibc 2.26), and current onnxruntime wheels need a newer glibc than it has."""
-_CACHE_SCHEMA: Final = 1
+AUTO_MAX_MLP_WEIGHTS: Final = 1_500_000
+"""``engine="auto"`` serves a multi-layer perceptron with more weights than this with scikit-learn.
+
+A trade-off measured, not a failure: onnxruntime's ``MatMul`` on the one intra-op thread Lambda gives
+below 1,769 MB is slower warm than scikit-learn's BLAS on wide layers (0.93 ms against 0.33 ms for one
+row through 3 x 900 units, about 1.7 million weights), while the cold start still favours ONNX. The
+rule reads ``mlp_weights`` from the conversion report, a property of the model: never a timing taken at
+synth. ``engine="onnx"`` serves such a model as ONNX when asked."""
+_CACHE_SCHEMA: Final = 2
+"""2: the issue-25 converters (double imputer, linear scores, kernel SVMs, exact averaged trees) and
+relative regression tolerances make other graphs and reports from the same model."""
 
 
 class EngineError(ValueError):
@@ -122,7 +133,10 @@ def choose_engine(
             except EngineError as exc:
                 problem = str(exc)
             else:
-                return EngineChoice("onnx", graph, _report_summary(graph))
+                wide = _wide_mlp(graph) if engine == "auto" else None
+                if wide is None:
+                    return EngineChoice("onnx", graph, _report_summary(graph))
+                problem = wide
     if engine == "onnx":
         raise EngineError(problem)
     return EngineChoice("sklearn", model, f"auto: not ONNX ({problem})")
@@ -190,6 +204,20 @@ def _sha256(file: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _wide_mlp(graph: ModelArtifact) -> str | None:
+    """Why ``auto`` keeps scikit-learn for this verified graph's model (:data:`AUTO_MAX_MLP_WEIGHTS`)."""
+    report: dict[str, Any] = (
+        json.loads(graph.onnx_report.read_text()) if graph.onnx_report is not None else {}
+    )
+    weights = report.get("mlp_weights")
+    if isinstance(weights, int) and weights > AUTO_MAX_MLP_WEIGHTS:
+        return (
+            f"a wide MLP ({weights:,} weights > {AUTO_MAX_MLP_WEIGHTS:,}) answers faster warm on "
+            "scikit-learn than on onnxruntime's one thread; set engine='onnx' to serve it as ONNX anyway"
+        )
+    return None
 
 
 def _report_summary(graph: ModelArtifact) -> str:

@@ -111,72 +111,249 @@ def mlp() -> tuple[Any, bytes]:
     return estimator, convert(estimator, initial_types=[("X", FloatTensorType([None, 4]))])
 
 
-# -- models the converter or onnxruntime cannot serve today (issue 25 item 1: a refusal, never a crash) --
-
-
-def _frame(rows: int = 120) -> tuple[Any, Any]:
-    import pandas as pd
-
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame(
-        {
-            "age": rng.normal(40, 10, rows),
-            "income": rng.lognormal(10, 1, rows),
-            "city": rng.choice(["a", "b", "c"], rows),
-        }
-    )
-    return frame, ((frame.age > 40) ^ (frame.city == "b")).astype(int)
-
-
-def _encoded(numbers: Any) -> Any:
-    from sklearn.compose import ColumnTransformer
-    from sklearn.preprocessing import OneHotEncoder
-
-    return ColumnTransformer(
-        [("city", OneHotEncoder(handle_unknown="ignore"), ["city"]), ("numbers", numbers, ["age", "income"])]
-    )
+# -- models the converter or onnxruntime still cannot serve (issue 25 item 1: a refusal, never a crash) --
 
 
 def unservable(kind: str, folder: Path) -> tuple[Path, Path]:
-    """A model onnxruntime cannot run once converted, saved with sample rows: ``(model, sample)``.
+    """A model skl2onnx or onnxruntime cannot serve once converted, saved with sample rows.
 
-    ``kind`` is ``"logistic_frame"`` (a float-typed NormalizerNorm output where double is declared),
-    ``"imputer_frame"`` (no ``Imputer`` kernel for double), ``"svr"`` (no double ``SVMRegressor``) or
-    ``"svc_frame"`` (a float-typed Cast before the probabilities).
+    Returns ``(model, sample)``. ``kind`` is ``"polynomial_pipeline"`` (PolynomialFeatures' float
+    ``Concat`` fed double), ``"adaboost"`` (a float/double ``Where``), ``"imputer_indicator"`` (a
+    ``SimpleImputer(add_indicator=True)`` keeps the stock ``Imputer``, which has no double kernel) or
+    ``"isolation_forest"`` (skl2onnx fails to convert it in double).
     """
     import joblib
+    from sklearn.ensemble import AdaBoostClassifier, IsolationForest
     from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC, SVR
+    from sklearn.preprocessing import PolynomialFeatures
+    from sklearn.svm import LinearSVR
 
-    frame, target = _frame()
-    sample = folder / f"{kind}.csv"
-    frame.iloc[:30].to_csv(sample, index=False)
-    if kind == "logistic_frame":
-        model: Any = make_pipeline(_encoded(StandardScaler()), LogisticRegression()).fit(frame, target)
-    elif kind == "imputer_frame":
-        model = make_pipeline(_encoded(SimpleImputer()), Ridge()).fit(frame, frame.age)
-    elif kind == "svc_frame":
-        model = make_pipeline(_encoded(StandardScaler()), SVC(probability=True, random_state=0))
-        model.fit(frame, target)
-    elif kind == "svr":
-        numbers = frame[["age", "income"]].to_numpy()
-        model = SVR().fit(numbers, numbers[:, 0])
-        sample = folder / "svr.npy"
-        np.save(sample, numbers[:30])
+    features, target = _matrix("multi", rows=200)
+    if kind == "polynomial_pipeline":
+        model: Any = make_pipeline(PolynomialFeatures(), LinearSVR()).fit(features, features[:, 0])
+    elif kind == "adaboost":
+        model = AdaBoostClassifier(n_estimators=5, random_state=0).fit(features, target)
+    elif kind == "imputer_indicator":
+        features = features.copy()
+        features[::7, 1] = np.nan
+        model = make_pipeline(SimpleImputer(add_indicator=True), LinearSVR()).fit(features, target)
+    elif kind == "isolation_forest":
+        model = IsolationForest(n_estimators=5, random_state=0).fit(features)
     else:
         raise ValueError(f"unknown kind {kind!r}")
+    sample = folder / f"{kind}.npy"
+    np.save(sample, features[:30])
     path = folder / f"{kind}.joblib"
     joblib.dump(model, path)
     return path, sample
 
 
 UNSERVABLE: dict[str, str] = {
-    "logistic_frame": "NormalizerNorm",
-    "imputer_frame": "Imputer(1)",
-    "svr": "SVMRegressor(1)",
-    "svc_frame": "output arg (probabilities)",
+    "polynomial_pipeline": "Concat",
+    "adaboost": "Where",
+    "imputer_indicator": "Imputer(1)",
+    "isolation_forest": "Conflicted constraint",
 }
-"""Each unservable kind and the part of onnxruntime's message a refusal keeps (the operator or node)."""
+"""Each unservable kind and the part of the one-line refusal that names the operator or the failure."""
+
+
+# -- the coverage corpus (issue 25 item 2): one small model per kind people ship, trained here --------
+
+
+def _matrix(task: str, rows: int = 240) -> tuple[Any, Any]:
+    from sklearn.datasets import make_classification, make_regression
+
+    if task == "regression":
+        features, target = make_regression(rows, 5, n_informative=4, noise=5.0, random_state=0)
+        return features, 25.0 + (target - target.min()) * 325.0 / np.ptp(target)  # a target of 25-350
+    classes = 2 if task == "binary" else 3
+    return make_classification(rows, 5, n_informative=4, n_redundant=0, n_classes=classes, random_state=0)
+
+
+def _mixed_frame(rows: int = 240, missing: bool = False) -> Any:
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, rows).round(1),
+            "income": rng.lognormal(10, 1, rows).round(2),
+            "city": rng.choice(["paris", "lyon", "nice"], rows),
+            "plan": rng.choice(["free", "pro"], rows),
+        }
+    )
+    if missing:
+        frame.loc[rng.random(rows) < 0.1, "income"] = np.nan
+    return frame
+
+
+def _frame_target(frame: Any, task: str) -> Any:
+    score = (frame.age - 40) / 10 + (frame.city == "lyon") - (frame.plan == "pro") * 0.5
+    if task == "regression":
+        return 25.0 + 325.0 * (score - score.min()) / np.ptp(score)
+    if task == "binary":
+        return (score > 0).astype(int)
+    return np.digitize(score, [-0.5, 0.5])
+
+
+def _frame_pipeline(numbers: Any, final: Any, *, ordinal: bool = False) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+    encoder = (
+        OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+        if ordinal
+        else OneHotEncoder(handle_unknown="ignore")
+    )
+    return make_pipeline(
+        ColumnTransformer([("cat", encoder, ["city", "plan"]), ("num", numbers, ["age", "income"])]), final
+    )
+
+
+def _estimator(kind: str) -> tuple[Any, str]:
+    import lightgbm
+    import xgboost
+    from sklearn import ensemble, linear_model, naive_bayes, neighbors, neural_network, svm, tree
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    table: dict[str, tuple[Any, str]] = {
+        "logistic_binary": (linear_model.LogisticRegression(), "binary"),
+        "logistic_multiclass": (make_pipeline(StandardScaler(), linear_model.LogisticRegression()), "multi"),
+        "linear_svc": (svm.LinearSVC(), "multi"),
+        "ridge_classifier": (linear_model.RidgeClassifier(), "binary"),
+        "svc_probability": (svm.SVC(probability=True, random_state=0), "multi"),
+        "svc_scores": (svm.SVC(), "binary"),
+        "kneighbors_classifier": (neighbors.KNeighborsClassifier(), "multi"),
+        "gaussian_nb": (naive_bayes.GaussianNB(), "multi"),
+        "decision_tree_classifier": (tree.DecisionTreeClassifier(max_depth=6, random_state=0), "multi"),
+        "random_forest_classifier": (ensemble.RandomForestClassifier(20, random_state=0), "multi"),
+        "extra_trees_classifier": (ensemble.ExtraTreesClassifier(20, random_state=0), "binary"),
+        "gradient_boosting_classifier": (ensemble.GradientBoostingClassifier(n_estimators=20), "multi"),
+        "hist_gradient_boosting_classifier": (ensemble.HistGradientBoostingClassifier(max_iter=20), "binary"),
+        "mlp_classifier": (neural_network.MLPClassifier((16,), max_iter=300, random_state=0), "multi"),
+        "xgboost_classifier": (xgboost.XGBClassifier(n_estimators=20, max_depth=3), "multi"),
+        "lightgbm_classifier": (lightgbm.LGBMClassifier(n_estimators=20, verbose=-1), "binary"),
+        "linear_regression": (linear_model.LinearRegression(), "regression"),
+        "ridge": (linear_model.Ridge(), "regression"),
+        "lasso": (linear_model.Lasso(), "regression"),
+        "svr": (make_pipeline(StandardScaler(), svm.SVR(C=100.0)), "regression"),
+        "kneighbors_regressor": (neighbors.KNeighborsRegressor(), "regression"),
+        "decision_tree_regressor": (tree.DecisionTreeRegressor(max_depth=6, random_state=0), "regression"),
+        "random_forest_regressor": (ensemble.RandomForestRegressor(20, random_state=0), "regression"),
+        "gradient_boosting_regressor": (ensemble.GradientBoostingRegressor(n_estimators=20), "regression"),
+        "hist_gradient_boosting_regressor": (
+            ensemble.HistGradientBoostingRegressor(max_iter=20),
+            "regression",
+        ),
+        "mlp_regressor": (
+            make_pipeline(
+                StandardScaler(),
+                neural_network.MLPRegressor(hidden_layer_sizes=(16,), max_iter=500, random_state=0),
+            ),
+            "regression",
+        ),
+        "xgboost_regressor": (xgboost.XGBRegressor(n_estimators=20, max_depth=3), "regression"),
+        "lightgbm_regressor": (lightgbm.LGBMRegressor(n_estimators=20, verbose=-1), "regression"),
+    }
+    if kind in table:
+        return table[kind]
+    imputed = make_pipeline(SimpleImputer(), StandardScaler())
+    frames: dict[str, tuple[Any, str]] = {
+        "frame_logistic": (_frame_pipeline(StandardScaler(), linear_model.LogisticRegression()), "binary"),
+        "frame_imputer_logistic": (_frame_pipeline(imputed, linear_model.LogisticRegression()), "multi"),
+        "frame_svc": (_frame_pipeline(StandardScaler(), svm.SVC(probability=True, random_state=0)), "binary"),
+        "frame_imputer_ridge": (_frame_pipeline(SimpleImputer(), linear_model.Ridge()), "regression"),
+        "frame_minmax_mlp": (
+            _frame_pipeline(MinMaxScaler(), neural_network.MLPClassifier((8,), max_iter=300, random_state=0)),
+            "binary",
+        ),
+        "frame_ordinal_forest": (
+            _frame_pipeline("passthrough", ensemble.RandomForestClassifier(20, random_state=0), ordinal=True),
+            "multi",
+        ),
+        "frame_ordinal_hist_gradient_boosting_regressor": (
+            _frame_pipeline("passthrough", ensemble.HistGradientBoostingRegressor(max_iter=20), ordinal=True),
+            "regression",
+        ),
+        "frame_lightgbm": (
+            _frame_pipeline(
+                SimpleImputer(), lightgbm.LGBMClassifier(n_estimators=20, verbose=-1), ordinal=True
+            ),
+            "binary",
+        ),
+        "frame_xgboost_regressor": (
+            _frame_pipeline("passthrough", xgboost.XGBRegressor(n_estimators=20, max_depth=3), ordinal=True),
+            "regression",
+        ),
+    }
+    return frames[kind]
+
+
+CORPUS: tuple[str, ...] = (
+    "logistic_binary",
+    "logistic_multiclass",
+    "linear_svc",
+    "ridge_classifier",
+    "svc_probability",
+    "svc_scores",
+    "kneighbors_classifier",
+    "gaussian_nb",
+    "decision_tree_classifier",
+    "random_forest_classifier",
+    "extra_trees_classifier",
+    "gradient_boosting_classifier",
+    "hist_gradient_boosting_classifier",
+    "mlp_classifier",
+    "xgboost_classifier",
+    "lightgbm_classifier",
+    "linear_regression",
+    "ridge",
+    "lasso",
+    "svr",
+    "kneighbors_regressor",
+    "decision_tree_regressor",
+    "random_forest_regressor",
+    "gradient_boosting_regressor",
+    "hist_gradient_boosting_regressor",
+    "mlp_regressor",
+    "xgboost_regressor",
+    "lightgbm_regressor",
+    "frame_logistic",
+    "frame_imputer_logistic",
+    "frame_svc",
+    "frame_imputer_ridge",
+    "frame_minmax_mlp",
+    "frame_ordinal_forest",
+    "frame_ordinal_hist_gradient_boosting_regressor",
+    "frame_lightgbm",
+    "frame_xgboost_regressor",
+)
+"""The model kinds of the coverage table, arrays first, then DataFrame pipelines."""
+
+
+def corpus_model(kind: str, folder: Path) -> tuple[Path, Path]:
+    """Train the corpus model ``kind`` on small generated data; save it and 60 sample rows.
+
+    Returns ``(model file, sample file)``: a ``.npy`` matrix, or a CSV for a DataFrame pipeline (with
+    missing incomes for the imputing ones).
+    """
+    import joblib
+
+    estimator, task = _estimator(kind)
+    if kind.startswith("frame_"):
+        frame = _mixed_frame(missing="imputer" in kind or "lightgbm" in kind)
+        estimator.fit(frame, _frame_target(frame, task))
+        sample = folder / f"{kind}.csv"
+        frame.iloc[-60:].to_csv(sample, index=False)
+    else:
+        features, target = _matrix(task)
+        estimator.fit(features, target)
+        sample = folder / f"{kind}.npy"
+        np.save(sample, features[-60:])
+    path = folder / f"{kind}.joblib"
+    joblib.dump(estimator, path)
+    return path, sample

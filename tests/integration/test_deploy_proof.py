@@ -328,6 +328,84 @@ def onnx_xgboost(folder: Path) -> Trained:
     return _as_onnx(xgboost_classifier(folder), features)
 
 
+FRAME_RECORDS = [
+    {"age": 30.0, "income": 42_000.0, "city": "paris", "plan": "pro"},
+    {"age": 61.5, "income": None, "city": "oslo", "plan": "basic"},  # missing: the imputer fills it
+    {"age": 47.0, "income": 51_000.0, "city": "tokyo", "plan": "basic"},  # unseen: ignored
+    {"age": 22.0, "income": 18_000.0, "city": "lima", "plan": "basic"},
+]
+
+
+def _imputed_frame() -> tuple[pd.DataFrame, pd.DataFrame, ColumnTransformer]:
+    """Training rows with missing incomes, the request rows, and imputer + scaler + one-hot columns."""
+    from sklearn.impute import SimpleImputer
+
+    rng = np.random.default_rng(2)
+    n = 240
+    frame = pd.DataFrame(
+        {
+            "age": rng.uniform(18, 80, n).round(1),
+            "income": rng.normal(50_000, 15_000, n).round(0),
+            "city": rng.choice(["paris", "lima", "oslo"], n),
+            "plan": rng.choice(["basic", "pro"], n),
+        }
+    )
+    frame.loc[rng.random(n) < 0.15, "income"] = np.nan
+    columns = ColumnTransformer(
+        [
+            ("numbers", Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler())]), NUMERIC),
+            ("categories", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+        ]
+    )
+    rows = pd.DataFrame(FRAME_RECORDS, columns=[*NUMERIC, *CATEGORICAL]).astype({"income": float})
+    return frame, rows, columns
+
+
+def _onnx_frame(folder: Path, name: str, model: Any, frame: pd.DataFrame, rows: pd.DataFrame) -> Trained:
+    path = folder / f"{name}.joblib"
+    joblib.dump(model, path)
+    requests = [Request("records", {"dataframe_records": FRAME_RECORDS}, model.predict(rows))]
+    if hasattr(model, "predict_proba"):
+        requests.append(
+            Request(
+                "records, predict_proba in the body",
+                {"dataframe_records": FRAME_RECORDS, "method": "predict_proba"},
+                model.predict_proba(rows),
+                method="predict_proba",
+                classes=model.classes_.tolist(),
+            )
+        )
+    return _as_onnx(Trained(path, requests), frame.iloc[:120])
+
+
+def onnx_dataframe_imputer(folder: Path) -> Trained:
+    """ONNX case 5: a DataFrame pipeline with a SimpleImputer (IsNaN + Where in double) and a Ridge."""
+    from sklearn.linear_model import Ridge
+
+    frame, rows, columns = _imputed_frame()
+    price = 25 + 3 * frame["age"] + 40 * (frame["plan"] == "pro")
+    model = Pipeline([("columns", columns), ("regressor", Ridge())]).fit(frame, price)
+    return _onnx_frame(folder, "dataframe_imputer", model, frame, rows)
+
+
+def onnx_dataframe_logistic(folder: Path) -> Trained:
+    """ONNX case 6: a DataFrame pipeline ending in a LogisticRegression (float64 probabilities)."""
+    frame, rows, columns = _imputed_frame()
+    target = ((frame["age"] > 45) ^ (frame["plan"] == "pro")).astype(int)
+    model = Pipeline([("columns", columns), ("classifier", LogisticRegression(max_iter=500))])
+    return _onnx_frame(folder, "dataframe_logistic", model.fit(frame, target), frame, rows)
+
+
+def onnx_dataframe_svc(folder: Path) -> Trained:
+    """ONNX case 7: a DataFrame pipeline ending in an SVC with probabilities."""
+    from sklearn.svm import SVC
+
+    frame, rows, columns = _imputed_frame()
+    target = ((frame["age"] > 45) ^ (frame["plan"] == "pro")).astype(int)
+    model = Pipeline([("columns", columns), ("classifier", SVC(probability=True, random_state=0))])
+    return _onnx_frame(folder, "dataframe_svc", model.fit(frame, target), frame, rows)
+
+
 CASES: dict[str, Callable[[Path], Trained]] = {
     "random_forest": random_forest,
     "dataframe_pipeline": dataframe_pipeline,
@@ -339,6 +417,9 @@ CASES: dict[str, Callable[[Path], Trained]] = {
     "onnx_mlp": onnx_mlp,
     "onnx_dataframe_pipeline": onnx_dataframe_pipeline,
     "onnx_xgboost": onnx_xgboost,
+    "onnx_dataframe_imputer": onnx_dataframe_imputer,
+    "onnx_dataframe_logistic": onnx_dataframe_logistic,
+    "onnx_dataframe_svc": onnx_dataframe_svc,
 }
 RUNS = [
     *((name, "x86_64") for name in CASES),
@@ -403,7 +484,8 @@ def test_deployed_endpoint_answers_like_the_library(
         assert health["response"]["statusCode"] == 200, f"{health_body}\nlogs:\n{function.logs_excerpt()}"
         served = deployment.model.source if trained.onnx else trained.model_path
         assert health_body["sha256"] == sha256_file(served)
-        tolerance = _verified_tolerance(deployment.model.source) if trained.onnx else None
+        verified = _verified_tolerances(deployment.model.source) if trained.onnx else None
+        tolerance = verified["probabilities"] if verified is not None else None
 
         for request in trained.requests:
             answer = function.invoke(request.event())
@@ -412,7 +494,13 @@ def test_deployed_endpoint_answers_like_the_library(
             body = json.loads(response["body"])
             assert response["statusCode"] == 200, f"{request.label}: {body}\nlogs:\n{function.logs_excerpt()}"
             got = np.asarray(body["predictions"])
-            if request.method == "predict":
+            if request.method == "predict" and verified is not None and "prediction" in verified:
+                # An ONNX regressor: within the regression bound it was verified with at synth.
+                bound = verified["prediction"]
+                np.testing.assert_allclose(
+                    got, request.expected, rtol=bound["rtol"], atol=bound["atol"], err_msg=request.label
+                )
+            elif request.method == "predict":
                 np.testing.assert_array_equal(got, request.expected, err_msg=request.label)
             elif tolerance is not None:
                 # ONNX computes differently (float32 tree outputs): within the verified tolerance.
@@ -440,12 +528,13 @@ def test_deployed_endpoint_answers_like_the_library(
     print(f"deploy-proof {case} {architecture}: {json.dumps(timings)}")
 
 
-def _verified_tolerance(graph: Path) -> float:
-    """The tolerance the deployed graph was verified with at synth (its ``cdk_sklearn`` record)."""
+def _verified_tolerances(graph: Path) -> dict[str, Any]:
+    """The tolerances the deployed graph was verified with at synth (its ``cdk_sklearn`` record)."""
     import onnx
 
     props = {p.key: p.value for p in onnx.load(str(graph)).metadata_props}
-    return float(json.loads(props["cdk_sklearn"])["verification"]["tolerance"])
+    tolerances: dict[str, Any] = json.loads(props["cdk_sklearn"])["verification"]["tolerances"]
+    return tolerances
 
 
 def _layer_bytes(assets: Path, deployment: Any) -> int:

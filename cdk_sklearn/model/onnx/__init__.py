@@ -8,10 +8,11 @@ onnxruntime, and the two must agree. Any failure of the converter or of onnxrunt
 :class:`ConversionError`, never a traceback.
 
 The stages, bottom to top: :mod:`.settings` and :mod:`.errors`; :mod:`.estimators` (what is inside a
-model); :mod:`.loading` (the model file and the sample); :mod:`.report` (the result and its report
-file); :mod:`.converters` (registrations and casts) and :mod:`.conversion` (skl2onnx, the session);
-:mod:`.verify` (sample and edge rows); :mod:`.metadata` (the record in the graph); :mod:`.orchestrate`
-(:func:`convert`). Callers import from this package only.
+model); :mod:`.loading` (the model file and the sample); :mod:`.report` (the result, its tolerances and
+its report file); :mod:`.custom` and :mod:`.trees` (converters written here); :mod:`.converters`
+(registrations, casts, output types) and :mod:`.conversion` (skl2onnx, the session); :mod:`.verify`
+(sample and edge rows); :mod:`.metadata` (the record in the graph); :mod:`.cost` (session time and
+memory, measured once); :mod:`.orchestrate` (:func:`convert`). Callers import from this package only.
 
 It needs the ``onnx`` extra (``pip install 'cdk-sklearn[onnx]'``); skl2onnx, onnx and onnxruntime are
 imported inside the functions, so importing this package does not load them.
@@ -22,11 +23,24 @@ from __future__ import annotations
 from cdk_sklearn.model.onnx.errors import ConversionError, VerificationError
 from cdk_sklearn.model.onnx.loading import Sample, load_model, load_sample
 from cdk_sklearn.model.onnx.orchestrate import convert
-from cdk_sklearn.model.onnx.report import ConversionResult, EdgeCase, GraphInput, GraphOutputs, report_path
-from cdk_sklearn.model.onnx.settings import CONVERTER_DISTRIBUTIONS, DEFAULT_TOLERANCE, TARGET_OPSET
+from cdk_sklearn.model.onnx.report import (
+    ConversionResult,
+    EdgeCase,
+    GraphInput,
+    GraphOutputs,
+    Tolerance,
+    report_path,
+)
+from cdk_sklearn.model.onnx.settings import (
+    CONVERTER_DISTRIBUTIONS,
+    DEFAULT_RTOL,
+    DEFAULT_TOLERANCE,
+    TARGET_OPSET,
+)
 
 __all__ = [
     "CONVERTER_DISTRIBUTIONS",
+    "DEFAULT_RTOL",
     "DEFAULT_TOLERANCE",
     "TARGET_OPSET",
     "ConversionError",
@@ -35,6 +49,7 @@ __all__ = [
     "GraphInput",
     "GraphOutputs",
     "Sample",
+    "Tolerance",
     "VerificationError",
     "convert",
     "load_model",

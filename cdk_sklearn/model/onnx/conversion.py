@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cdk_sklearn.model.onnx.converters import registered_converters, with_boundaries
+from cdk_sklearn.model.onnx.converters import (
+    allowed_options,
+    registered_converters,
+    settle_types,
+    with_boundaries,
+)
 from cdk_sklearn.model.onnx.errors import ConversionError, refusing
 from cdk_sklearn.model.onnx.estimators import describe, final_estimator
 from cdk_sklearn.model.onnx.loading import Sample
@@ -75,13 +80,13 @@ def to_onnx(model: Any, inputs: Sequence[GraphInput]) -> Any:
     ]
     final = final_estimator(model)
     options: dict[int, dict[str, Any]] = {}
-    if is_classifier(final):
-        # Without ZipMap the probabilities are a plain (n, n_classes) tensor, not a list of maps.
-        options[id(final)] = {"zipmap": False}
     estimator = describe(model)
     with refusing(estimator, "could not be converted to ONNX"):
         try:
             with registered_converters():
+                if is_classifier(final) and "zipmap" in allowed_options(final):
+                    # Without ZipMap the probabilities are a plain (n, n_classes) tensor, not a list of maps.
+                    options[id(final)] = {"zipmap": False}
                 graph = convert_sklearn(
                     with_boundaries(model),
                     initial_types=initial_types,
@@ -94,6 +99,8 @@ def to_onnx(model: Any, inputs: Sequence[GraphInput]) -> Any:
                 f"{estimator} cannot be converted to ONNX: {unsupported} (skl2onnx has no converter for "
                 "it; see onnx.ai/sklearn-onnx/supported.html). Serve it with the scikit-learn engine"
             ) from exc
+    with refusing(estimator, "as ONNX has outputs whose types cannot be settled"):
+        settle_types(graph)
     # Deterministic, self-describing bytes: no converter-version banner that drifts with a rebuild
     # of the same versions, and the producer named as the tool that verified the graph.
     graph.producer_name = "cdk-sklearn convert"

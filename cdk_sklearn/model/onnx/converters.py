@@ -1,4 +1,8 @@
-"""The converters a conversion registers with skl2onnx, and where they cast.
+"""The converters a conversion registers with skl2onnx, where they cast, and what the graph declares.
+
+:func:`registered_converters` puts this package's converters (:mod:`.custom`, :mod:`.trees`) in place of
+skl2onnx's for one conversion; :func:`settle_types` declares each output with the type its node computes;
+:func:`label_rule` says, per estimator, whether labels are exact at ties.
 
 Arithmetic follows each library, not the converter's defaults:
 
@@ -21,6 +25,21 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+
+from cdk_sklearn.model.onnx.custom import (
+    KERNEL_SVMS,
+    LINEAR_SCORES,
+    Converter,
+    convert_imputer,
+    convert_kernel_svm,
+    convert_linear_scores,
+    imputer_accepts,
+    kernel_svm_accepts,
+    linear_scores_accepts,
+    with_fallback,
+)
+from cdk_sklearn.model.onnx.estimators import final_estimator
+from cdk_sklearn.model.onnx.trees import EXACT_TREES, TREE_ENSEMBLE_ML_OPSET, convert_averaged_trees
 
 _SKLEARN_FLOAT32_TREES: Final = frozenset(
     {
@@ -72,12 +91,13 @@ def registered_converters() -> Iterator[None]:
     )
     saved: dict[str, Any] = {}
     for cls, alias in sklearn_operator_name_map.items():
-        if cls.__name__ in _SKLEARN_FLOAT32_TREES | _SKLEARN_DOUBLE_TREES and alias not in saved:
+        replacement = _replacement(cls.__name__)
+        if replacement is not None and alias not in saved:
             original = _registration._converter_pool[alias]
             saved[alias] = original
             _registration.register_converter(
                 alias,
-                _tree_converter(original._fct, double=True, op_version=3),
+                replacement(original._fct),
                 overwrite=True,
                 options=original.get_allowed_options(),
             )
@@ -88,6 +108,21 @@ def registered_converters() -> Iterator[None]:
     finally:
         for alias, original in saved.items():
             _registration._converter_pool[alias] = original
+
+
+def _replacement(name: str) -> Callable[[Converter], Converter] | None:
+    """How this package replaces skl2onnx's converter of the class ``name``, or ``None`` to keep it."""
+    if name in EXACT_TREES:
+        return lambda stock: convert_averaged_trees
+    if name in _SKLEARN_FLOAT32_TREES | _SKLEARN_DOUBLE_TREES:
+        return lambda stock: _tree_converter(stock, double=True, op_version=3)
+    if name == "SimpleImputer":
+        return lambda stock: with_fallback(imputer_accepts, convert_imputer, stock)
+    if name in LINEAR_SCORES or name == "SGDClassifier":
+        return lambda stock: with_fallback(linear_scores_accepts, convert_linear_scores, stock)
+    if name in KERNEL_SVMS:
+        return lambda stock: with_fallback(kernel_svm_accepts, convert_kernel_svm, stock)
+    return None
 
 
 def _register_xgboost() -> None:
@@ -312,3 +347,84 @@ def with_boundaries(model: Any) -> Any:
     if mode is not None:
         return Pipeline([("float32", Float32Boundary(mode)), ("model", model)])
     return model
+
+
+def allowed_options(estimator: Any) -> frozenset[str]:
+    """The conversion options the registered converter of ``estimator`` takes (none when unknown)."""
+    from skl2onnx._supported_operators import sklearn_operator_name_map
+    from skl2onnx.common import _registration
+
+    alias = sklearn_operator_name_map.get(type(estimator))
+    converter = _registration._converter_pool.get(alias) if alias is not None else None
+    options = converter.get_allowed_options() if converter is not None else None
+    return frozenset(options or ())
+
+
+def settle_types(graph: Any) -> None:
+    """Declare each graph output with the type its node computes, and the opset ``TreeEnsemble`` needs.
+
+    skl2onnx declares a classifier's outputs from the graph's first input, so a DataFrame pipeline can
+    declare float probabilities that a double ``Div`` computes (or the reverse, after an ``SVMClassifier``),
+    and onnxruntime refuses the graph. The computed type is the truth: it is what the verification
+    compares with scikit-learn. ``TreeEnsemble`` (:mod:`.trees`) exists from ``ai.onnx.ml`` 5.
+    """
+    from onnx import shape_inference
+
+    if any(node.op_type == "TreeEnsemble" and node.domain == "ai.onnx.ml" for node in graph.graph.node):
+        for opset in graph.opset_import:
+            if opset.domain == "ai.onnx.ml":
+                opset.version = max(opset.version, TREE_ENSEMBLE_ML_OPSET)
+    probe = graph.__class__()
+    probe.CopyFrom(graph)
+    for output in probe.graph.output:
+        output.type.tensor_type.elem_type = 0
+    inferred = shape_inference.infer_shapes(probe, strict_mode=False)
+    computed = {value.name: value.type.tensor_type.elem_type for value in inferred.graph.value_info}
+    computed.update({value.name: value.type.tensor_type.elem_type for value in inferred.graph.output})
+    for output in graph.graph.output:
+        found = computed.get(output.name, 0)
+        if found:
+            output.type.tensor_type.elem_type = found
+
+
+_FLOAT64_PROBABILITIES: Final = frozenset(
+    {"LogisticRegression", "LogisticRegressionCV", "MLPClassifier", "GaussianNB", "KNeighborsClassifier"}
+)
+
+
+def label_rule(model: Any) -> tuple[bool, str]:
+    """Whether the graph's label equals scikit-learn's on every row, ties included, and the rule it follows.
+
+    Parameters
+    ----------
+    model
+        The converted classifier (a pipeline is judged by its last step).
+    """
+    final = final_estimator(model)
+    name = type(final).__name__
+    if name in EXACT_TREES:
+        return True, (
+            "exact: each tree's probabilities added in float64 in scikit-learn's order, divided by the "
+            "number of trees; the first largest class (numpy's argmax), ties included"
+        )
+    if name in LINEAR_SCORES or (name in KERNEL_SVMS and not hasattr(final, "predict_proba")):
+        return False, (
+            "float64 scores; two classes: the second where the score is > 0 (>= 0 for an SVM), else the "
+            "first largest score; a score within about 1e-15 of a tie can round the other way"
+        )
+    if name in KERNEL_SVMS:
+        return False, (
+            "the SVMClassifier operator votes pairwise as libsvm does, with float32 kernel sums: a row "
+            "within float32 rounding of a pairwise boundary can get another class"
+        )
+    if name in _FLOAT64_PROBABILITIES:
+        return False, (
+            "float64 probabilities, the first largest class (ArgMax); probabilities within about 1e-15 "
+            "of a tie can round the other way"
+        )
+    if name in _SKLEARN_FLOAT32_TREES | _SKLEARN_DOUBLE_TREES | _XGBOOST or name.startswith("LGBM"):
+        return False, (
+            "the ai.onnx.ml tree operator sums in float32: rows whose classes are within float32 "
+            "rounding of a tie can get another class than scikit-learn"
+        )
+    return False, "labels agree on the sample and edge rows; ties are not guaranteed"

@@ -93,3 +93,16 @@ def public_class_name(estimator: Any) -> str:
     parts = type(estimator).__module__.split(".")
     public = [part for part in parts if not part.startswith("_")] or parts[:1]
     return ".".join([*public, type(estimator).__qualname__])
+
+
+def mlp_weights(model: Any) -> int | None:
+    """How many weights the model's multi-layer perceptron holds (``coefs_``), or ``None`` for another model.
+
+    ``engine="auto"`` reads it from the report: a wide MLP runs slower warm on onnxruntime's one thread
+    than on scikit-learn (see :mod:`cdk_sklearn.model.engine`).
+    """
+    final = final_estimator(model)
+    coefs = getattr(final, "coefs_", None)
+    if coefs is None:
+        return None
+    return int(sum(np.asarray(layer).size for layer in coefs))

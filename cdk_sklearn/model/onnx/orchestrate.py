@@ -9,18 +9,21 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy.typing as npt
 
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
 from cdk_sklearn.model.onnx.conversion import graph_inputs, session, to_onnx
+from cdk_sklearn.model.onnx.converters import label_rule
+from cdk_sklearn.model.onnx.cost import measure_runtime_cost
 from cdk_sklearn.model.onnx.errors import ConversionError, refusing
-from cdk_sklearn.model.onnx.estimators import describe, refuse_unsafe
+from cdk_sklearn.model.onnx.estimators import describe, mlp_weights, refuse_unsafe
 from cdk_sklearn.model.onnx.loading import Sample, load_model, load_sample
 from cdk_sklearn.model.onnx.metadata import OUTPUT_METHODS, embed_record, runtime_record
-from cdk_sklearn.model.onnx.report import ConversionResult, GraphInput
-from cdk_sklearn.model.onnx.settings import DEFAULT_TOLERANCE, installed_versions
+from cdk_sklearn.model.onnx.report import ConversionResult, GraphInput, Tolerance
+from cdk_sklearn.model.onnx.settings import DEFAULT_RTOL, DEFAULT_TOLERANCE, installed_versions
 from cdk_sklearn.model.onnx.verify import Runner, check_edges, verify_sample
 
 
@@ -30,6 +33,8 @@ def convert(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     trusted_types: Sequence[str] | None = None,
+    rtol: float = DEFAULT_RTOL,
+    measure_cost: bool = True,
 ) -> ConversionResult:
     """Convert a model file to ONNX and verify the graph against the model.
 
@@ -41,10 +46,16 @@ def convert(
         Rows like those the endpoint will receive: CSV with a header, Parquet, ``.npy`` or JSON
         records (:func:`~cdk_sklearn.model.onnx.loading.load_sample`).
     tolerance
-        Largest absolute difference allowed between scikit-learn's and the graph's probabilities,
-        decision scores or regression outputs, on every row. Labels must be identical.
+        Largest absolute difference allowed between scikit-learn's and the graph's probabilities or
+        decision scores, on every row; the floor for regression outputs. Labels must be identical.
     trusted_types
         For a skops file, see :func:`~cdk_sklearn.model.onnx.loading.load_model`.
+    rtol
+        Regression outputs may differ by ``rtol`` times the output's scale (the largest ``|prediction|``
+        scikit-learn gives on the sample, or on the row when larger), and at least by ``tolerance``.
+    measure_cost
+        Measure the graph's session creation time and peak memory in child processes
+        (:mod:`~cdk_sklearn.model.onnx.cost`) and write them to the report.
 
     Returns
     -------
@@ -60,16 +71,22 @@ def convert(
     VerificationError
         If the graph answers differently on a sample row or an edge row.
     """
-    if not (isinstance(tolerance, int | float) and math.isfinite(tolerance) and tolerance >= 0):
-        raise ConversionError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
+    for label, value in (("tolerance", tolerance), ("rtol", rtol)):
+        if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+            raise ConversionError(f"{label} must be a finite number >= 0, got {value!r}")
     artifact = inspect_model(model_path)
     with refusing(artifact.path.name, "could not be loaded to convert it"):
         model = load_model(artifact.path, trusted_types=trusted_types)
-    return _convert_loaded(model, artifact, load_sample(sample_input), float(tolerance))
+    result = _convert_loaded(
+        model, artifact, load_sample(sample_input), Tolerance(float(tolerance), float(rtol))
+    )
+    if measure_cost:
+        result = replace(result, runtime_cost=measure_runtime_cost(result.onnx_bytes))
+    return result
 
 
 def _convert_loaded(
-    model: Any, artifact: ModelArtifact, sample: Sample, tolerance: float
+    model: Any, artifact: ModelArtifact, sample: Sample, tolerance: Tolerance
 ) -> ConversionResult:
     estimator = describe(model)
     refuse_unsafe(model)
@@ -78,7 +95,7 @@ def _convert_loaded(
     with refusing(estimator, "as ONNX cannot be loaded by onnxruntime"):
         runner = Runner(model, session(graph.SerializeToString()), inputs, feature_names)
     columns = _model_columns(sample, feature_names)
-    differences = verify_sample(runner, columns, sample.n_rows, tolerance, estimator)
+    differences, tolerance = verify_sample(runner, columns, sample.n_rows, tolerance, estimator)
     cases, allow_nan, edge_maxima = check_edges(runner, columns, tolerance, estimator)
     for output, gap in edge_maxima.items():
         differences[output] = max(differences.get(output, 0.0), gap)
@@ -88,7 +105,8 @@ def _convert_loaded(
         "passed": True,
         "rows": sample.n_rows,
         "edge_rows": len(cases),
-        "tolerance": tolerance,
+        "tolerance": tolerance.absolute,
+        "tolerances": tolerance.to_json(),
         "max_abs_diff": {
             OUTPUT_METHODS[k]: differences[k] for k in sorted(differences) if k in OUTPUT_METHODS
         },
@@ -117,6 +135,8 @@ def _convert_loaded(
         model_name=artifact.path.name,
         sklearn_version=artifact.sklearn_version,
         feature_names=feature_names,
+        labels=label_rule(model) if runner.classifier else None,
+        mlp_weights=mlp_weights(model),
     )
 
 

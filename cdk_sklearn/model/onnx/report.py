@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from cdk_sklearn.model.artifact import onnx_report_path
 from cdk_sklearn.model.onnx.estimators import plain
 from cdk_sklearn.model.onnx.settings import REPORT_SCHEMA_VERSION, TARGET_OPSET
@@ -85,6 +88,51 @@ class GraphOutputs:
 
 
 @dataclass(frozen=True)
+class Tolerance:
+    """How far the graph's numbers may be from scikit-learn's.
+
+    Attributes
+    ----------
+    absolute
+        Probabilities and decision scores: the largest absolute difference allowed.
+    rtol
+        Regression outputs: the allowed difference relative to the output's scale.
+    scale
+        The output's scale: the largest ``|prediction|`` scikit-learn gives on the sample (``None``
+        for a classifier, or before the sample is seen).
+    """
+
+    absolute: float
+    rtol: float
+    scale: float | None = None
+
+    @property
+    def prediction(self) -> float:
+        """The absolute floor for regression outputs: ``max(absolute, rtol * scale)``."""
+        return max(self.absolute, self.rtol * (self.scale or 0.0))
+
+    def bound(self, key: str, expected: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The allowed difference on each value of output ``key`` whose expected values are ``expected``."""
+        if key != "prediction":
+            return np.full(expected.shape, self.absolute)
+        return np.maximum(self.prediction, self.rtol * np.abs(np.nan_to_num(expected)))
+
+    def describe(self) -> str:
+        """``"tolerance 1e-05"``, with the regression bound when there is one."""
+        text = f"tolerance {self.absolute:g}"
+        if self.scale is not None:
+            text += f" (predictions {self.prediction:.3g}: rtol {self.rtol:g} x scale {self.scale:.4g})"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's and the metadata record's representation."""
+        found: dict[str, Any] = {"probabilities": self.absolute, "scores": self.absolute}
+        if self.scale is not None:
+            found["prediction"] = {"rtol": self.rtol, "scale": self.scale, "atol": self.prediction}
+        return found
+
+
+@dataclass(frozen=True)
 class EdgeCase:
     """One edge row and what both engines did with it.
 
@@ -147,7 +195,8 @@ class ConversionResult:
     outputs
         What each graph output holds.
     tolerance
-        The absolute tolerance the outputs were checked with.
+        The tolerances the outputs were checked with (absolute for probabilities and scores, relative
+        to the output's scale for regression).
     rows_checked
         Sample rows checked (edge rows not included).
     max_differences
@@ -165,13 +214,21 @@ class ConversionResult:
         The scikit-learn version the model was saved with, when the file says.
     feature_names
         The model's ``feature_names_in_`` (named inputs), or ``None``.
+    labels
+        For a classifier: whether its labels equal scikit-learn's on every row, ties included, and the
+        rule they follow (:func:`~cdk_sklearn.model.onnx.converters.label_rule`); ``None`` otherwise.
+    mlp_weights
+        The weights of the model's multi-layer perceptron, or ``None`` (``engine="auto"``'s wide-MLP rule).
+    runtime_cost
+        What the graph costs onnxruntime, measured once here (``session_create_ms``,
+        ``session_peak_rss_mb``), or ``None`` when not measured.
     """
 
     onnx_bytes: bytes
     estimator: str
     inputs: tuple[GraphInput, ...]
     outputs: GraphOutputs
-    tolerance: float
+    tolerance: Tolerance
     rows_checked: int
     max_differences: Mapping[str, float]
     edge_cases: tuple[EdgeCase, ...]
@@ -180,6 +237,9 @@ class ConversionResult:
     model_name: str
     sklearn_version: str | None
     feature_names: tuple[str, ...] | None = None
+    runtime_cost: Mapping[str, float] | None = None
+    labels: tuple[bool, str] | None = None
+    mlp_weights: int | None = None
     onnx_sha256: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -197,13 +257,19 @@ class ConversionResult:
             },
             "onnx": {"sha256": self.onnx_sha256, "size_bytes": len(self.onnx_bytes), "opset": TARGET_OPSET},
             "versions": dict(sorted(self.versions.items())),
-            "tolerance": self.tolerance,
+            "tolerance": self.tolerance.absolute,
+            "tolerances": self.tolerance.to_json(),
             "rows_checked": self.rows_checked,
             "max_abs_difference": {k: self.max_differences[k] for k in sorted(self.max_differences)},
             "inputs": [i.to_json() for i in self.inputs],
             "feature_names": list(self.feature_names) if self.feature_names is not None else None,
             "outputs": self.outputs.to_json(),
             "edge_cases": [e.to_json() for e in self.edge_cases],
+            "mlp_weights": self.mlp_weights,
+            "labels": {"exact": self.labels[0], "rule": self.labels[1]} if self.labels is not None else None,
+            # What the memory estimate reads: top-level, by these exact names (None: not measured).
+            "session_create_ms": (self.runtime_cost or {}).get("session_create_ms"),
+            "session_peak_rss_mb": (self.runtime_cost or {}).get("session_peak_rss_mb"),
         }
 
     def report_json(self) -> str:
@@ -237,7 +303,7 @@ class ConversionResult:
         lines = [
             f"verified {self.estimator} as ONNX on {self.rows_checked} rows and {len(self.edge_cases)} "
             "edge rows",
-            f"  tolerance {self.tolerance:g}; max abs difference: {diffs}",
+            f"  {self.tolerance.describe()}; max abs difference: {diffs}",
             f"  edge rows: {edges}",
             f"  inputs: {inputs}",
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import numpy.typing as npt
 
 from cdk_sklearn.model.onnx.errors import ConversionError, VerificationError, one_line, refusing
 from cdk_sklearn.model.onnx.estimators import plain
-from cdk_sklearn.model.onnx.report import EdgeCase, GraphInput, GraphOutputs
+from cdk_sklearn.model.onnx.report import EdgeCase, GraphInput, GraphOutputs, Tolerance
 from cdk_sklearn.model.onnx.settings import EDGE_FACTOR, MAX_LISTED_ROWS, UNSEEN_CATEGORY
 
 
@@ -115,14 +116,22 @@ def _label_mismatches(expected: npt.NDArray[Any], got: npt.NDArray[Any]) -> list
 
 
 def compare(
-    expected: Mapping[str, npt.NDArray[Any]], got: Mapping[str, npt.NDArray[Any]]
+    expected: Mapping[str, npt.NDArray[Any]], got: Mapping[str, npt.NDArray[Any]], tolerance: Tolerance
 ) -> tuple[list[int], dict[str, float], list[int]]:
-    """Rows whose labels differ, max abs difference per numeric output, and rows worst first.
+    """Rows whose labels differ, max abs difference per numeric output, and rows beyond the tolerance.
 
     Parameters
     ----------
     expected, got
         scikit-learn's and the graph's outputs (:meth:`Runner.sklearn_outputs`, :meth:`Runner.onnx_outputs`).
+    tolerance
+        What each output may differ by (:meth:`Tolerance.bound`).
+
+    Returns
+    -------
+    tuple
+        Rows whose labels differ; the largest absolute difference per output; the rows where an output
+        differs beyond its tolerance, worst (largest share of its bound) first.
     """
     label_rows = _label_mismatches(expected["label"], got["label"]) if "label" in expected else []
     differences: dict[str, float] = {}
@@ -137,10 +146,12 @@ def compare(
         gap = np.abs(want - have)
         both_nan = np.isnan(want) & np.isnan(have)
         gap = np.where(both_nan, 0.0, np.where(np.isnan(gap), np.inf, gap))
-        row_gap = gap.reshape(len(gap), -1).max(axis=1)
-        per_row = np.maximum(per_row, row_gap)
+        bound = tolerance.bound(key, want)
+        share = gap / np.where(bound > 0, bound, np.finfo(np.float64).tiny)  # > 1: beyond the bound
+        per_row = np.maximum(per_row, share.reshape(len(gap), -1).max(axis=1))
         differences[key] = float(gap.max()) if gap.size else 0.0
-    return label_rows, differences, [int(i) for i in np.argsort(-per_row, kind="stable")]
+    beyond = np.flatnonzero(per_row > 1.0)
+    return label_rows, differences, [int(i) for i in beyond[np.argsort(-per_row[beyond], kind="stable")]]
 
 
 def _outcome(
@@ -182,7 +193,7 @@ def _edge_rows(
 
 
 def check_edges(
-    runner: Runner, columns: Mapping[str, npt.NDArray[Any]], tolerance: float, estimator: str
+    runner: Runner, columns: Mapping[str, npt.NDArray[Any]], tolerance: Tolerance, estimator: str
 ) -> tuple[list[EdgeCase], dict[str, bool], dict[str, float]]:
     """Run each edge row (the sample's first row with one value changed) through both engines.
 
@@ -209,21 +220,21 @@ def check_edges(
         difference: float | None = None
         gap_max = 0.0
         if want is not None and have is not None:
-            labels, diffs, _ = compare(want, have)
+            labels, diffs, beyond = compare(want, have, tolerance)
             gap_max = max(diffs.values(), default=0.0)
             difference = gap_max
-            disagree = bool(labels) or difference > tolerance
+            disagree = bool(labels) or bool(beyond)
             if disagree and kind == "nan":
                 onnx_state = "differs"
                 want = None  # handled below as a NaN the runtime must refuse
         if want is not None and have is not None:
             for output, gap in diffs.items():
                 maxima[output] = max(maxima.get(output, 0.0), gap)
-            if labels or gap_max > tolerance:
+            if labels or beyond:
                 raise VerificationError(
                     f"{estimator} as ONNX disagrees with scikit-learn on edge row {name} (value {value!r}): "
-                    f"{'different label; ' if labels else ''}largest difference {gap_max:.3g} > "
-                    f"tolerance {tolerance:g}; serve it with the scikit-learn engine",
+                    f"{'different label; ' if labels else ''}largest difference {gap_max:.3g} beyond "
+                    f"{tolerance.describe()}; serve it with the scikit-learn engine",
                     estimator=estimator,
                     rows=[name],
                     max_difference=math.inf if labels else gap_max,
@@ -261,9 +272,12 @@ def check_edges(
 
 
 def verify_sample(
-    runner: Runner, columns: Mapping[str, npt.NDArray[Any]], n_rows: int, tolerance: float, estimator: str
-) -> dict[str, float]:
-    """Run the sample through both engines; the largest difference per numeric output.
+    runner: Runner, columns: Mapping[str, npt.NDArray[Any]], n_rows: int, tolerance: Tolerance, estimator: str
+) -> tuple[dict[str, float], Tolerance]:
+    """Run the sample through both engines; the largest difference per numeric output, and the tolerance.
+
+    The tolerance's regression scale is set here, from scikit-learn's predictions on the sample, and
+    returned for the edge rows.
 
     Raises
     ------
@@ -280,19 +294,22 @@ def verify_sample(
         raise ConversionError(
             f"{estimator} cannot predict the sample ({one_line(exc)}); give rows it accepts"
         ) from exc
+    if "prediction" in expected:
+        finite = np.abs(expected["prediction"][np.isfinite(expected["prediction"])])
+        tolerance = replace(tolerance, scale=float(finite.max()) if finite.size else 0.0)
     with refusing(estimator, "as ONNX fails in onnxruntime on the sample rows"):
         got = runner.onnx_outputs(columns)
-    labels, differences, worst = compare(expected, got)
+    labels, differences, worst = compare(expected, got, tolerance)
     largest = max(differences.values(), default=0.0)
-    if labels or largest > tolerance:
+    if labels or worst:
         rows = labels or worst
         shown = ", ".join(str(r) for r in rows[:MAX_LISTED_ROWS])
         what = f"labels differ on {len(labels)} of {n_rows} rows" if labels else "outputs differ"
         raise VerificationError(
             f"{estimator} as ONNX disagrees with scikit-learn: {what} (rows {shown}); largest difference "
-            f"{largest:.3g}, tolerance {tolerance:g}; serve it with the scikit-learn engine",
+            f"{largest:.3g}, {tolerance.describe()}; serve it with the scikit-learn engine",
             estimator=estimator,
             rows=[str(r) for r in rows[:MAX_LISTED_ROWS]],
             max_difference=math.inf if labels else largest,
         )
-    return differences
+    return differences, tolerance

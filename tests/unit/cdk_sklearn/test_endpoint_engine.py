@@ -122,13 +122,21 @@ def test_auto_falls_back_to_sklearn_without_a_converter(tmp_path, sample, capsys
     assert "engine sklearn; auto: not ONNX (" in capsys.readouterr().err
 
 
-def test_auto_synthesizes_a_dataframe_logistic_pipeline_onnxruntime_cannot_run(tmp_path, capsys):
+def test_auto_synthesizes_a_model_onnxruntime_cannot_run(tmp_path, capsys):
     from tests.helpers import onnx_models
 
-    model, rows = onnx_models.unservable("logistic_frame", tmp_path)
+    model, rows = onnx_models.unservable("imputer_indicator", tmp_path)
     endpoint, _ = synth(model, engine="auto", sample_input=str(rows))
     (line,) = [x for x in capsys.readouterr().err.splitlines() if "Test/E: engine" in x]
-    assert endpoint.engine == "sklearn" and "auto: not ONNX (" in line and "NormalizerNorm" in line
+    assert endpoint.engine == "sklearn" and "auto: not ONNX (" in line and "Imputer(1)" in line
+
+
+def test_auto_serves_a_dataframe_logistic_pipeline_as_onnx(tmp_path):
+    from tests.helpers import onnx_models
+
+    model, rows = onnx_models.corpus_model("frame_logistic", tmp_path)
+    endpoint, _ = synth(model, engine="auto", sample_input=str(rows))
+    assert endpoint.engine == "onnx"
 
 
 def test_fails_onnx_engine_without_a_converter(tmp_path, sample):
