@@ -2,7 +2,9 @@
 
 The same plan, score and summary functions the Lambda batch entry runs (``lambda_runtime.batch``),
 over local folders instead of S3: the output folder gets the same layout as the output prefix
-(``<file>/part-<range start>.<format>``, ``errors-<range start>.jsonl``, ``_runs/<run>/``). Work
+(``<file>/part-<range start>.<format>``, ``errors-<range start>.jsonl``, ``_runs/<run>/`` with the
+summary and the output manifest). Bad rows are error records, never a traceback; a work item that
+fails (its job is wrong, its file changed) is listed on stderr and the exit code is 1. Work
 items are scored by a pool of processes, streaming each byte range. Where workers are forked (the
 default start method on Linux before Python 3.14), this process imports the function code and
 loads the model once and the workers inherit both; otherwise each worker loads the model itself.
