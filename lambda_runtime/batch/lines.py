@@ -129,13 +129,33 @@ def _split_long(offsets: list[int], lines: list[bytes], limit: int) -> Iterator[
         yield offsets[first:], lines[first:]
 
 
+def _until_newline(chunks: Iterable[bytes], budget: int, *, then_all: bool) -> Iterator[bytes]:
+    """The chunks up to the first newline (and all after it when ``then_all``), or up to ``budget``
+    bytes when no newline comes first: a range that starts inside a long line, or a header read,
+    stops there instead of reading the whole line."""
+    seen = 0
+    iterator = iter(chunks)
+    for chunk in iterator:
+        yield chunk
+        if b"\n" in chunk:
+            if then_all:
+                yield from iterator
+            return
+        seen += len(chunk)
+        if seen >= budget:
+            return
+
+
 def owned_line_blocks(
     store: ObjectStore, bucket: str, key: str, start: int, end: int, etag: str | None = None
 ) -> Iterator[Block]:
     """:func:`owned_lines` a chunk at a time: ``(offsets, lines)`` lists, in order."""
     first = max(start - 1, 0)
     stream = store.read(bucket, key, first, etag)
-    blocks = _line_blocks(stream, first)
+    # A line starting after the newline that ends the line holding byte start-1 is ours only if
+    # that newline comes before end: reading stops at end when there is none.
+    chunks = _until_newline(stream, end - first, then_all=True) if start > 0 else stream
+    blocks = _line_blocks(chunks, first)
     skip = start > 0
     try:
         for offsets, lines in blocks:
@@ -170,7 +190,7 @@ def first_line(store: ObjectStore, bucket: str, key: str, etag: str | None = Non
     """The object's first line (CR of CRLF removed), read up to its newline only (a :class:`LongLine`
     past the maximum)."""
     stream = store.read(bucket, key, 0, etag)
-    blocks = _line_blocks(stream, 0)
+    blocks = _line_blocks(_until_newline(stream, c.MAX_LINE_BYTES + 2, then_all=False), 0)
     try:
         for _, lines in blocks:
             return lines[0]

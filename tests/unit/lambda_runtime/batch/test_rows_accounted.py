@@ -209,6 +209,29 @@ def test_reading_a_64_mib_line_keeps_memory_and_time_bounded(store):
     assert peak < 8 << 20 and time.perf_counter() - started < 5
 
 
+class CountingStore(LocalStore):
+    """A local store that counts the bytes its reads yield."""
+
+    read_bytes = 0
+
+    def read(self, bucket: str, key: str, first: int, etag: str | None = None) -> Any:
+        for chunk in super().read(bucket, key, first, etag):
+            self.read_bytes += len(chunk)
+            yield chunk
+
+
+def test_a_range_inside_a_long_line_stops_reading_at_its_end(tmp_path, forest):
+    from lambda_runtime.batch import storage
+
+    store = CountingStore({"in": tmp_path / "in", "out": tmp_path / "out"})
+    size = put(store, "data/a.csv", iris_csv(3).replace("\n", "\r") * 200_000)  # ~16 MiB, no LF
+    start, end = 8 << 20, 9 << 20
+    summary = score_segment(store, job(id_column="id"), forest, "data/a.csv", start, end)
+    assert summary["rows"] == 0 and size > end
+    # the header read and the range each stop within a read chunk of their bound
+    assert store.read_bytes <= contract.MAX_LINE_BYTES + (end - start) + 4 * storage.READ_CHUNK
+
+
 def test_a_csv_with_bare_cr_line_ends_is_an_error_record_not_a_crash(store, forest):
     size = put(store, "data/a.csv", iris_csv(5).replace("\n", "\r"))
     summary = score_segment(store, job(id_column="id"), forest, "data/a.csv", 0, size)
