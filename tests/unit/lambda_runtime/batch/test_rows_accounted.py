@@ -122,7 +122,7 @@ def test_an_unseen_category_on_the_onnx_engine_is_that_rows_error(store, tmp_pat
     assert predictions_of(store, summary) == expected
 
 
-def test_a_failure_of_the_storage_still_fails_the_work_item(store, forest, monkeypatch):
+def test_fails_the_work_item_on_a_storage_failure(store, forest, monkeypatch):
     from lambda_runtime.batch import score
 
     def unreachable(*args: Any) -> Any:
@@ -264,7 +264,7 @@ def test_a_quoted_comma_is_read_as_row_by_row_decoding_reads_it(store, gradient_
 # -- finding 11: reads tied to the planned version; a per-run output manifest ------------------
 
 
-def test_an_object_replaced_after_planning_fails_its_work_item(store, forest):
+def test_fails_the_work_item_of_an_object_replaced_after_planning(store, forest):
     put(store, "data/a.csv", iris_csv(20))
     the_job = job(id_column="id")
     planned = plan(store, the_job, "run-1")
