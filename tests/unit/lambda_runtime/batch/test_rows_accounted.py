@@ -275,12 +275,12 @@ def test_fails_the_work_item_of_an_object_replaced_after_planning(store, forest)
         score_work_item(store, the_job, forest, item)
 
 
-def test_fails_the_work_item_of_an_object_deleted_after_planning(store, forest):
+def test_fails_the_work_item_of_an_object_deleted_after_planning(store, forest, tmp_path):
     put(store, "data/a.csv", iris_csv(20))
     the_job = job(id_column="id")
     planned = plan(store, the_job, "run-1")
     (item,) = [json.loads(line) for line in store.read_all("out", planned["manifest_key"]).splitlines()]
-    (Path(store._path("in", "data/a.csv"))).unlink()
+    (tmp_path / "in" / "data" / "a.csv").unlink()
     with pytest.raises(BatchJobError, match="changed after the run was planned"):
         score_work_item(store, the_job, forest, item)
 
