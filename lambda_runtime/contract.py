@@ -272,6 +272,14 @@ DEFAULT_SPLIT_BYTES: Final = 64 * 1024 * 1024
 """A work item covers at most this many input bytes: one large object is split into byte ranges of
 this size, small objects are packed together up to it."""
 
+MAX_LINE_BYTES: Final = 1024 * 1024
+"""The longest line (row) batch scoring reads, newline excluded. A longer line becomes an error record
+and reading skips to the next newline without keeping its bytes, so memory and time stay linear in
+the input whatever its line ends (a CSV with bare-CR line ends is one long line)."""
+SEGMENT_ETAG: Final = "etag"
+"""A work item's segments carry the ETag of their object when the run was planned; reads send it
+(``If-Match``), so an object replaced since then fails its work item instead of mixing versions."""
+
 BATCH_RUNS_FOLDER: Final = "_runs/"
 """Under the output prefix: each run's work-item manifest, Step Functions' result files and the run
 summary, in ``_runs/<run>/``."""
@@ -328,6 +336,15 @@ def batch_run_folder(output_prefix: str, run: str) -> str:
 def batch_manifest_key(output_prefix: str, run: str) -> str:
     """The work items of a run, one JSON object per line, read by the Distributed Map."""
     return batch_run_folder(output_prefix, run) + "work-items.jsonl"
+
+
+def batch_outputs_key(output_prefix: str, run: str) -> str:
+    """The run's output manifest: exactly the output and error objects this run wrote.
+
+    Output keys depend on the input object and range start only, so objects of an earlier run with
+    another split may remain beside them; this list, not a listing of the prefix, says what is current.
+    """
+    return batch_run_folder(output_prefix, run) + "outputs.json"
 
 
 def batch_summary_key(output_prefix: str, run: str) -> str:

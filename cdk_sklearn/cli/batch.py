@@ -2,7 +2,9 @@
 
 The same plan, score and summary functions the Lambda batch entry runs (``lambda_runtime.batch``),
 over local folders instead of S3: the output folder gets the same layout as the output prefix
-(``<file>/part-<range start>.<format>``, ``errors-<range start>.jsonl``, ``_runs/<run>/``). Work
+(``<file>/part-<range start>.<format>``, ``errors-<range start>.jsonl``, ``_runs/<run>/`` with the
+summary and the output manifest). Bad rows are error records, never a traceback; a work item that
+fails (its job is wrong, its file changed) is listed on stderr and the exit code is 1. Work
 items are scored by a pool of processes, streaming each byte range. Where workers are forked (the
 default start method on Linux before Python 3.14), this process imports the function code and
 loads the model once and the workers inherit both; otherwise each worker loads the model itself.
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     """Plan, score in parallel, write the run summary; print it as JSON."""
     # Imported here: the batch entry point is function code, run in this process like `serve` does.
     from cdk_sklearn.cli.serve import model_environment
-    from lambda_runtime.batch import Job, LocalStore, add_summary, empty_summary, plan, write_summary
+    from lambda_runtime.batch import Job, LocalStore, empty_summary, plan, write_summary
 
     if not args.input.is_dir():
         raise UsageError(f"--input {str(args.input)!r} is not a folder")
@@ -144,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     environment = model_environment(args.model, None)
     roots = {"input": str(source), "output": str(output)}
     store = LocalStore({name: Path(root) for name, root in roots.items()})
-    total = sum(size for _, size in store.list("input", ""))
+    total = sum(entry.size for entry in store.list("input", ""))
     split = args.split_mib * MiB if args.split_mib else _split_for(total, args.workers)
     job = Job(
         bucket="input",
@@ -161,31 +163,59 @@ def run(args: argparse.Namespace) -> int:
     items = [json.loads(line) for line in manifest.splitlines()]
     progress = Progress(planned["bytes"], sys.stderr, enabled=not args.quiet)
     summary = empty_summary()
+    failed = _score_all(items, roots, job.to_event(), environment, args.workers, summary, progress)
+    progress.update(0, {}, final=True)
+    counts = write_summary(store, job, LOCAL_RUN, summary, failed)
+    print(json.dumps({**counts, "output": str(output)}, indent=2))
+    for entry in failed:
+        print(f"cdk-sklearn batch: work item failed: {entry['error']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _score_all(
+    items: list[dict[str, Any]],
+    roots: dict[str, str],
+    job_fields: dict[str, Any],
+    environment: dict[str, str],
+    workers: int,
+    summary: dict[str, Any],
+    progress: Progress,
+) -> list[dict[str, Any]]:
+    """Score the work items on a pool of processes, adding up their summaries; return the failed
+    items (as the state machine lists them: the item and why), the others still scored."""
+    from lambda_runtime.batch import BatchJobError, BatchRetryableError, add_summary
+    from lambda_runtime.model import ModelLoadError
+
+    failed: list[dict[str, Any]] = []
     context = multiprocessing.get_context()
     try:
         if context.get_start_method() == "fork":
             # One import of the model's libraries and one model load, shared by the forked workers
             # (copy on write), instead of one per worker: on 2 cores that is most of a short run.
             _load(environment)
-        threads = max(1, (os.cpu_count() or 1) // args.workers)
+        threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(
-            args.workers, mp_context=context, initializer=_init_worker, initargs=(environment, threads)
+            workers, mp_context=context, initializer=_init_worker, initargs=(environment, threads)
         ) as pool:
-            pending: dict[Future[dict[str, Any]], int] = {
-                pool.submit(_score, roots, job.to_event(), item): int(item["bytes"]) for item in items
+            pending: dict[Future[dict[str, Any]], dict[str, Any]] = {
+                pool.submit(_score, roots, job_fields, item): item for item in items
             }
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    part = future.result()
+                    item = pending.pop(future)
+                    try:
+                        part = future.result()
+                    except (BatchJobError, BatchRetryableError, OSError) as exc:
+                        failed.append({"status": "FAILED", "input": item, "error": str(exc)})
+                        part = {}
                     add_summary(summary, part)
-                    progress.update(pending.pop(future), part)
+                    progress.update(int(item["bytes"]), part)
+    except ModelLoadError as exc:
+        raise UsageError(f"the model cannot be loaded: {exc.public_message}") from None
     finally:
         _WORKER.clear()
-    progress.update(0, {}, final=True)
-    counts = write_summary(store, job, LOCAL_RUN, summary, [])
-    print(json.dumps({**counts, "output": str(output)}, indent=2))
-    return 0
+    return failed
 
 
 def _split_for(total_bytes: int, workers: int) -> int:

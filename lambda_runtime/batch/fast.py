@@ -8,9 +8,9 @@ from itertools import repeat
 from typing import Any
 
 from ..codec import csv_cell
-from ..errors import BadRequest
 from ..model import LoadedModel, ModelInput
 from ..predict import run
+from .job import INFRASTRUCTURE_ERRORS
 from .rows import Decoder
 
 
@@ -34,13 +34,19 @@ def fast_csv(
         text = b"\n".join(lines).decode("utf-8")
     except UnicodeDecodeError:
         return None
+    if '"' in text or "\r" in text:
+        # The vectorized parsers honour quotes across lines and a bare CR as a line end; the
+        # codec reads one line as one row: such a block is left to the row-by-row path.
+        return None
     if set(map(bytes.count, lines, repeat(b","))) != {len(header) - 1}:
         return None
     try:
         if model.feature_names_in is not None:
             return _fast_frame(text, len(lines), decoder, model, method)
         return _fast_array(text, lines, decoder, model, method)
-    except (BadRequest, ValueError, TypeError, OverflowError):
+    except INFRASTRUCTURE_ERRORS:
+        raise
+    except Exception:  # the data or the model refuses: the row-by-row path finds which row
         return None
 
 
@@ -49,11 +55,12 @@ def _fast_array(
 ) -> tuple[list[Any], list[Any]] | None:
     import numpy as np
 
-    if '"' in text:
-        return None  # quoting: left to the csv module
     index = decoder.id_index
     columns = [i for i in range(len(decoder.header or ())) if i != index]
-    array = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64, usecols=columns, ndmin=2)
+    # comments=None: "#" is not a comment to the codec ("2.3#x" is not a number).
+    array = np.loadtxt(
+        io.StringIO(text), delimiter=",", dtype=np.float64, usecols=columns, ndmin=2, comments=None
+    )
     width = model.n_features_in
     if (
         array.shape[0] != len(lines)
@@ -94,6 +101,8 @@ def _fast_frame(
         io.StringIO(text),
         header=None,
         names=decoder.header,
+        comment=None,
+        skip_blank_lines=False,
         keep_default_na=False,
         na_values=[""],
         dtype={id_column: str} if id_column is not None else None,

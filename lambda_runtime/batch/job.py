@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import contract as c
+from ..model import ModelLoadError
 
 
 class BatchRetryableError(Exception):
@@ -16,6 +17,23 @@ class BatchRetryableError(Exception):
 class BatchJobError(Exception):
     """The job cannot be done as described (bad event, unknown column, method the model lacks)."""
 
+
+class ObjectChanged(BatchJobError):
+    """An input object was replaced (or removed) after the run was planned: its work item fails, so
+    no output mixes two versions of it; rerun the job to score the current version."""
+
+    def __init__(self, bucket: str, key: str, etag: str | None) -> None:
+        super().__init__(
+            f"{bucket}/{key} changed after the run was planned (planned ETag {etag}); "
+            "its work item is not scored: rerun the job to score the current version"
+        )
+
+
+INFRASTRUCTURE_ERRORS = (BatchJobError, BatchRetryableError, ModelLoadError, OSError, MemoryError)
+"""Failures of the job, the storage, the model's loading or the machine: they fail the work item
+(the state machine retries the retryable ones). Any other exception raised while decoding or
+predicting some rows is taken as caused by those rows' data (a JSON line nested too deeply, a
+category an ONNX encoder refuses with onnxruntime's ``Fail``...): isolated, it is that row's error."""
 
 assert BatchRetryableError.__name__ == c.RETRYABLE_BATCH_ERROR  # the state machine retries it by name
 

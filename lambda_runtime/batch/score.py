@@ -18,8 +18,8 @@ from ..errors import BadRequest
 from ..model import LoadedModel
 from ..predict import choose_method, predict_table
 from .fast import fast_csv
-from .job import BatchJobError, Job
-from .lines import first_line, owned_line_blocks
+from .job import INFRASTRUCTURE_ERRORS, BatchJobError, Job
+from .lines import LongLine, first_line, is_long, owned_line_blocks
 from .output import SPOOL_BYTES, Output, prediction_fields
 from .rows import Decoder, Row, reason, table_of
 from .storage import ObjectStore
@@ -28,14 +28,24 @@ from .summary import add_summary, empty_summary
 MINI_BATCH_ROWS = 20_000
 """Rows per estimator call: large enough to amortize its overhead, small enough to bound memory."""
 _MAX_LINE_IN_ERROR = 500
-
 Blocks = Iterator[tuple[list[int], list[bytes]]]
+
+
+def row_error(exc: Exception) -> str:
+    """Why a row was refused: the request check's message, or the error the row caused."""
+    if isinstance(exc, BadRequest):
+        return reason(exc.message)
+    if isinstance(exc, RecursionError):
+        return "the line is nested too deeply to decode"
+    text = " ".join(str(exc).split())[:300]
+    return f"the model could not score the row ({type(exc).__name__}: {text})"
 
 
 def score_isolating(
     model: LoadedModel, method: str, rows: list[Row], features: list[str] | None
 ) -> tuple[list[Any], dict[int, str]]:
-    """Predict ``rows``; a batch the model refuses is halved until each refused row stands alone."""
+    """Predict ``rows``; a batch that fails on its data is halved until each failing row stands
+    alone, so the other rows are still predicted (each once). Infrastructure failures propagate."""
     named = model.feature_names_in is not None
     results: list[Any] = [None] * len(rows)
     refused: dict[int, str] = {}
@@ -45,10 +55,15 @@ def score_isolating(
         # JSON records with and without the id column mix objects and arrays only if malformed;
         # a batch holding both kinds is split like any other refused batch.
         try:
-            results[lo:hi] = predict_table(model, method, table_of(rows[lo:hi], features, named)).rows()
-        except BadRequest as exc:
+            values = predict_table(model, method, table_of(rows[lo:hi], features, named)).rows()
+            if len(values) != hi - lo:
+                raise BadRequest(f"the model gave {len(values)} answers for {hi - lo} rows")
+            results[lo:hi] = values
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as exc:
             if hi - lo == 1:
-                refused[lo] = reason(exc.message)
+                refused[lo] = row_error(exc)
             else:
                 mid = (lo + hi) // 2
                 pending += [(mid, hi), (lo, mid)]
@@ -58,8 +73,11 @@ def score_isolating(
 class _Segment:
     """The rows of one segment on their way out: the output object, the errors object, the counts."""
 
-    def __init__(self, job: Job, model: LoadedModel, method: str, key: str, decoder: Decoder) -> None:
+    def __init__(
+        self, job: Job, model: LoadedModel, method: str, key: str, decoder: Decoder, header_error: str | None
+    ) -> None:
         self.job, self.model, self.method, self.key, self.decoder = job, model, method, key, decoder
+        self.header_error = header_error
         self.id_fields = (
             [job.id_column] if job.id_column is not None else [c.ROW_OBJECT_FIELD, c.ROW_OFFSET_FIELD]
         )
@@ -85,6 +103,10 @@ class _Segment:
         """Decode and predict one mini-batch: vectorized when it is clean, else row by row."""
         self.counts[c.SUMMARY_ROWS] += len(lines)
         job = self.job
+        if self.header_error is not None or is_long(lines):
+            for offset, line in zip(offsets, lines, strict=True):
+                self.refuse(offset, line, None, self.header_error or _too_long(line))
+            return
         fast = fast_csv(lines, self.decoder, self.model, self.method) if job.format == "csv" else None
         if fast is not None:
             ids, values = fast
@@ -97,9 +119,12 @@ class _Segment:
         for offset, line in zip(offsets, lines, strict=True):
             try:
                 batch.append(self.decoder.decode(offset, line))
-            except (BadRequest, UnicodeDecodeError, csv.Error) as exc:
-                why = exc.message if isinstance(exc, BadRequest) else f"the line cannot be decoded: {exc}"
-                self.refuse(offset, line, getattr(exc, "ident", None), why)
+            except INFRASTRUCTURE_ERRORS:
+                raise
+            except (BadRequest, RecursionError) as exc:
+                self.refuse(offset, line, getattr(exc, "ident", None), row_error(exc))
+            except Exception as exc:  # UnicodeDecodeError, csv.Error, ... : the line's bytes
+                self.refuse(offset, line, None, f"the line cannot be decoded: {exc}")
         if batch:
             self._score_rows(batch)
 
@@ -132,13 +157,23 @@ class _Segment:
 
 
 def score_segment(
-    store: ObjectStore, job: Job, model: LoadedModel, key: str, start: int, end: int
+    store: ObjectStore,
+    job: Job,
+    model: LoadedModel,
+    key: str,
+    start: int,
+    end: int,
+    etag: str | None = None,
 ) -> dict[str, Any]:
-    """Score the rows of ``key`` that start in ``[start, end)``; write output (and errors); summarize."""
+    """Score the rows of ``key`` that start in ``[start, end)``; write output (and errors); summarize.
+
+    With ``etag`` (the object's version when the run was planned) every read is of that version:
+    :class:`~.job.ObjectChanged` fails the work item when the object was replaced.
+    """
     method = _method(model, job)
-    header, blocks = _header_and_blocks(store, job, key, start, end)
+    header, header_error, blocks = _header_and_blocks(store, job, key, start, end, etag)
     decoder = Decoder(job, header, model.feature_names_in is not None)
-    segment = _Segment(job, model, method, key, decoder)
+    segment = _Segment(job, model, method, key, decoder, header_error)
     try:
         for offsets, lines in _mini_batches(blocks):
             segment.flush(offsets, lines)
@@ -148,20 +183,43 @@ def score_segment(
 
 
 def _header_and_blocks(
-    store: ObjectStore, job: Job, key: str, start: int, end: int
-) -> tuple[list[str] | None, Blocks]:
-    """The CSV header (read from the object's first line) and the segment's line blocks without it."""
-    blocks = owned_line_blocks(store, job.bucket, key, start, end)
+    store: ObjectStore, job: Job, key: str, start: int, end: int, etag: str | None
+) -> tuple[list[str] | None, str | None, Blocks]:
+    """The CSV header (read from the object's first line), why it cannot be read (then every line
+    of the segment is refused for it, the header line included), and the segment's line blocks."""
+    blocks = owned_line_blocks(store, job.bucket, key, start, end, etag)
     if job.format != "csv":
-        return None, blocks
-    head = first_line(store, job.bucket, key) if start > 0 else None
-    if start == 0:
+        return None, None, blocks
+    if start > 0:
+        head = first_line(store, job.bucket, key, etag)
+    else:
         first = next(blocks, None)
         head = first[1][0] if first is not None else b""
-        if first is not None and len(first[1]) > 1:
-            blocks = chain([(first[0][1:], first[1][1:])], blocks)
-    header = next(csv.reader([(head or b"").decode("utf-8-sig").strip("\r")]), [])
-    return header, blocks
+        if first is not None and (len(first[1]) > 1 or _header_problem(head) is not None):
+            keep = 0 if _header_problem(head) is not None else 1
+            blocks = chain([(first[0][keep:], first[1][keep:])], blocks)
+    problem = _header_problem(head)
+    if problem is not None:
+        return None, f"the CSV header (the object's first line) cannot be read: {problem}", blocks
+    return next(csv.reader([head.decode("utf-8-sig").strip("\r")]), []), None, blocks
+
+
+def _header_problem(head: bytes) -> str | None:
+    if type(head) is LongLine:
+        return _too_long(head)
+    try:
+        next(csv.reader([head.decode("utf-8-sig").strip("\r")]), [])
+    except (UnicodeDecodeError, csv.Error) as exc:
+        return f"{exc}; lines must end in LF or CRLF"
+    return None
+
+
+def _too_long(line: bytes) -> str:
+    length = getattr(line, "length", len(line))
+    return (
+        f"the line is {length} bytes, longer than the maximum of {c.MAX_LINE_BYTES}; "
+        "it is not read (are the line ends LF or CRLF?)"
+    )
 
 
 def _mini_batches(blocks: Blocks) -> Blocks:
@@ -169,6 +227,9 @@ def _mini_batches(blocks: Blocks) -> Blocks:
     pending_offsets: list[int] = []
     pending_lines: list[bytes] = []
     for offsets, lines in blocks:
+        if is_long(lines):  # not a row to read: an error record of its own
+            yield offsets, lines
+            continue
         if not all(map(bytes.strip, lines)):  # blank lines are not rows
             kept = [i for i, line in enumerate(lines) if line.strip()]
             offsets, lines = [offsets[i] for i in kept], [lines[i] for i in kept]
@@ -197,5 +258,9 @@ def score_work_item(
         raise BatchJobError("a work item must be an object with a list of segments")
     total = empty_summary()
     for seg in segments:
-        add_summary(total, score_segment(store, job, model, seg["key"], int(seg["start"]), int(seg["end"])))
+        etag = seg.get(c.SEGMENT_ETAG)
+        add_summary(
+            total,
+            score_segment(store, job, model, seg["key"], int(seg["start"]), int(seg["end"]), etag),
+        )
     return total

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
-from .job import BatchRetryableError
+from .job import BatchRetryableError, ObjectChanged
 
 READ_CHUNK = 1 << 20
 """Bytes per read from an object."""
@@ -15,15 +16,26 @@ _RETRYABLE_S3_CODES = frozenset(
 )
 
 
+class Listed(NamedTuple):
+    """An object as listed: its key, size and version tag (S3's ETag)."""
+
+    key: str
+    size: int
+    etag: str | None
+
+
 class ObjectStore(Protocol):
     """The four storage operations the batch entry needs."""
 
-    def list(self, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
-        """Yield ``(key, size)`` of the objects under ``prefix``, in key order."""
+    def list(self, bucket: str, prefix: str) -> Iterator[Listed]:
+        """Yield the objects under ``prefix``, in key order."""
         ...
 
-    def read(self, bucket: str, key: str, first: int) -> Iterator[bytes]:
-        """Yield the object's bytes from offset ``first`` to its end, in chunks (stop any time)."""
+    def read(self, bucket: str, key: str, first: int, etag: str | None = None) -> Iterator[bytes]:
+        """Yield the object's bytes from offset ``first`` to its end, in chunks (stop any time).
+
+        With ``etag``, raise :class:`~.job.ObjectChanged` when the object is no longer that version.
+        """
         ...
 
     def read_all(self, bucket: str, key: str) -> bytes:
@@ -47,18 +59,19 @@ class S3Store:
             client = boto3.client("s3", config=Config(retries={"mode": "adaptive", "max_attempts": 8}))
         self._s3 = client
 
-    def list(self, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
+    def list(self, bucket: str, prefix: str) -> Iterator[Listed]:
         """See :meth:`ObjectStore.list`."""
         paginator = self._s3.get_paginator("list_objects_v2")
         with _s3_errors(f"listing s3://{bucket}/{prefix}"):
             for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
                 for entry in page.get("Contents", ()):
-                    yield entry["Key"], int(entry["Size"])
+                    yield Listed(entry["Key"], int(entry["Size"]), entry.get("ETag"))
 
-    def read(self, bucket: str, key: str, first: int) -> Iterator[bytes]:
-        """See :meth:`ObjectStore.read`."""
-        with _s3_errors(f"reading s3://{bucket}/{key}"):
-            body = self._s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={first}-")["Body"]
+    def read(self, bucket: str, key: str, first: int, etag: str | None = None) -> Iterator[bytes]:
+        """See :meth:`ObjectStore.read` (``If-Match``: S3 answers 412 for another version)."""
+        match = {"IfMatch": etag} if etag is not None else {}
+        with _s3_errors(f"reading s3://{bucket}/{key}", bucket, key, etag):
+            body = self._s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={first}-", **match)["Body"]
             try:
                 yield from body.iter_chunks(READ_CHUNK)
             finally:
@@ -77,8 +90,9 @@ class S3Store:
 
 
 class _S3Errors:
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, bucket: str = "", key: str = "", etag: str | None = None) -> None:
         self.what = what
+        self.bucket, self.key, self.etag = bucket, key, etag
 
     def __enter__(self) -> None:
         return None
@@ -92,12 +106,20 @@ class _S3Errors:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in _RETRYABLE_S3_CODES:
                 raise BatchRetryableError(f"{self.what}: {code}") from exc
+            if self.etag is not None and code in ("PreconditionFailed", "412", "NoSuchKey"):
+                raise ObjectChanged(self.bucket, self.key, self.etag) from exc
         elif isinstance(exc, BotoCoreError):  # connection errors, timeouts, truncated reads
             raise BatchRetryableError(f"{self.what}: {exc}") from exc
 
 
-def _s3_errors(what: str) -> _S3Errors:
-    return _S3Errors(what)
+def _s3_errors(what: str, bucket: str = "", key: str = "", etag: str | None = None) -> _S3Errors:
+    return _S3Errors(what, bucket, key, etag)
+
+
+def _local_etag(path: Path, handle: IO[bytes] | None = None) -> str:
+    """A local file's version tag: its size and modification time (what a rewrite changes)."""
+    stat = os.fstat(handle.fileno()) if handle is not None else path.stat()
+    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
 
 
 class LocalStore:
@@ -109,17 +131,26 @@ class LocalStore:
     def _path(self, bucket: str, key: str) -> Path:
         return self._roots[bucket] / key
 
-    def list(self, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
+    def list(self, bucket: str, prefix: str) -> Iterator[Listed]:
         """See :meth:`ObjectStore.list`."""
         root = self._roots[bucket]
         keys = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
         for key in keys:
             if key.startswith(prefix):
-                yield key, self._path(bucket, key).stat().st_size
+                path = self._path(bucket, key)
+                yield Listed(key, path.stat().st_size, _local_etag(path))
 
-    def read(self, bucket: str, key: str, first: int) -> Iterator[bytes]:
-        """See :meth:`ObjectStore.read`."""
-        with self._path(bucket, key).open("rb") as handle:
+    def read(self, bucket: str, key: str, first: int, etag: str | None = None) -> Iterator[bytes]:
+        """See :meth:`ObjectStore.read` (the version tag is the file's size and modification time)."""
+        try:
+            handle = self._path(bucket, key).open("rb")
+        except FileNotFoundError:
+            if etag is None:
+                raise
+            raise ObjectChanged(bucket, key, etag) from None
+        with handle:
+            if etag is not None and _local_etag(self._path(bucket, key), handle) != etag:
+                raise ObjectChanged(bucket, key, etag)
             handle.seek(first)
             while chunk := handle.read(READ_CHUNK):
                 yield chunk

@@ -73,8 +73,21 @@ def summarize(store: ObjectStore, job: Job, run: str, results: Mapping[str, Any]
 def write_summary(
     store: ObjectStore, job: Job, run: str, total: dict[str, Any], failed: list[Any]
 ) -> dict[str, Any]:
-    """Write the run summary object; return its counts and key."""
-    document = {**total, "failed_work_items": failed}
+    """Write the run's output manifest and summary objects; return the counts and the summary's key.
+
+    The output manifest (:func:`~lambda_runtime.contract.batch_outputs_key`) lists exactly the
+    output and error objects the run's scored work items wrote: objects under the output prefix that
+    it does not list (an earlier run's, with another split) are not this run's. Nothing is deleted.
+    """
+    outputs = {
+        "run": run,
+        c.SUMMARY_OUTPUTS: sorted(total[c.SUMMARY_OUTPUTS]),
+        c.SUMMARY_ERROR_OBJECTS: sorted(total[c.SUMMARY_ERROR_OBJECTS]),
+        "complete": not failed,
+    }
+    outputs_key = c.batch_outputs_key(job.output_prefix, run)
+    store.write(job.output_bucket, outputs_key, io.BytesIO(json.dumps(outputs, indent=1).encode()))
+    document = {**total, "failed_work_items": failed, "outputs_manifest": outputs_key}
     key = c.batch_summary_key(job.output_prefix, run)
     body = json.dumps(document, indent=1, sort_keys=True).encode()
     store.write(job.output_bucket, key, io.BytesIO(body))
@@ -86,4 +99,5 @@ def write_summary(
         "error_objects": len(total[c.SUMMARY_ERROR_OBJECTS]),
         "failed_work_items": len(failed),
         "summary_key": key,
+        "outputs_key": outputs_key,
     }

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from lambda_runtime import contract
-from lambda_runtime.batch import handle_batch
+from lambda_runtime.batch import S3Store, handle_batch
 from lambda_runtime.model import LoadedModel
 from tests.helpers import models
 from tests.helpers.batch import IRIS_HEADER, iris_csv, job, loaded
@@ -98,3 +98,42 @@ def test_rerun_writes_the_same_keys_with_the_same_bytes(forest, s3):
     first = objects(s3)
     run(forest, s3)
     assert objects(s3) == first
+
+
+def test_segments_carry_the_etag_s3_listed(forest, s3):
+    planned = run(forest, s3)["planned"]
+    manifest = s3.get_object(Bucket=OUT, Key=planned["manifest_key"])["Body"].read().decode()
+    etags = {
+        s["key"]: s[contract.SEGMENT_ETAG]
+        for line in manifest.splitlines()
+        for s in json.loads(line)["segments"]
+    }
+    assert etags["data/a.csv"] == s3.head_object(Bucket=IN, Key="data/a.csv")["ETag"]
+
+
+def test_fails_the_work_item_of_an_object_replaced_after_planning(forest, s3):
+    from lambda_runtime.batch import BatchJobError
+
+    job_event = job(bucket=IN, output_bucket=OUT, id_column="id", split_bytes=1024).to_event()
+    body = {"job": job_event, "action": "plan", "run": "run-1"}
+    planned = handle_batch({contract.BATCH_EVENT_KEY: body}, lambda: forest)
+    manifest = s3.get_object(Bucket=OUT, Key=planned["manifest_key"])["Body"].read().decode()
+    item = next(json.loads(line) for line in manifest.splitlines() if "data/a.csv" in line)
+    s3.put_object(Bucket=IN, Key="data/a.csv", Body=iris_csv(120).encode())  # If-Match: 412
+    score = {"job": job_event, "action": "score", "items": [item]}
+    with pytest.raises(BatchJobError, match="changed after the run was planned"):
+        handle_batch({contract.BATCH_EVENT_KEY: score}, lambda: forest)
+
+
+def test_the_run_summary_names_its_output_manifest(forest, s3):
+    from lambda_runtime.batch import add_summary, empty_summary, write_summary
+
+    children = run(forest, s3)["children"]
+    total = empty_summary()
+    for child in children:
+        add_summary(total, child)
+    written = write_summary(S3Store(), job(bucket=IN, output_bucket=OUT), "run-1", total, [])
+    listing = json.loads(s3.get_object(Bucket=OUT, Key=written["outputs_key"])["Body"].read())
+    assert sorted(listing["outputs"] + listing["error_objects"]) == sorted(
+        key for key in objects(s3) if "/_runs/" not in key
+    )
