@@ -15,6 +15,7 @@ import onnx
 import skl2onnx
 from skl2onnx import to_onnx
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from lambda_runtime.contract import ONNX_METADATA_KEY
 from tests.helpers import models
@@ -357,3 +358,14 @@ def corpus_model(kind: str, folder: Path) -> tuple[Path, Path]:
     path = folder / f"{kind}.joblib"
     joblib.dump(estimator, path)
     return path, sample
+
+
+class Custom(ClassifierMixin, BaseEstimator):
+    """No converter exists for this estimator."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])

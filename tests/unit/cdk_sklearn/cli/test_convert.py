@@ -5,7 +5,6 @@ from __future__ import annotations
 import joblib
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -13,19 +12,9 @@ from sklearn.preprocessing import StandardScaler
 
 from cdk_sklearn.cli.main import main
 from tests.helpers import onnx_models
+from tests.helpers.onnx_models import Custom
 
 X, Y = make_classification(200, 5, n_informative=4, n_redundant=0, n_classes=3, random_state=0)
-
-
-class Custom(ClassifierMixin, BaseEstimator):
-    """No converter exists for this estimator."""
-
-    def fit(self, X, y):
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict(self, X):
-        return np.full(len(X), self.classes_[0])
 
 
 @pytest.fixture(scope="module")

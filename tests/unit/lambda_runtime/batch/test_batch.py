@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,23 +24,6 @@ from lambda_runtime.batch import (
 from lambda_runtime.model import LoadedModel
 from tests.helpers import models
 from tests.helpers.batch import IRIS_HEADER, iris_csv, job, loaded
-
-
-@pytest.fixture(scope="module")
-def forest(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
-    return loaded(models.random_forest(), tmp_path_factory.mktemp("forest"))
-
-
-@pytest.fixture(scope="module")
-def frame_model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
-    return loaded(models.column_transformer(), tmp_path_factory.mktemp("ct"))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> LocalStore:
-    (tmp_path / "in").mkdir()
-    (tmp_path / "out").mkdir()
-    return LocalStore({"in": tmp_path / "in", "out": tmp_path / "out"})
 
 
 def put(store: LocalStore, key: str, text: str) -> None:

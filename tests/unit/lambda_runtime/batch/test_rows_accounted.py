@@ -12,7 +12,6 @@ import io
 import json
 import time
 import tracemalloc
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,25 +33,8 @@ from tests.helpers.batch import iris_csv, job, loaded
 
 
 @pytest.fixture(scope="module")
-def forest(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
-    return loaded(models.random_forest(), tmp_path_factory.mktemp("forest"))
-
-
-@pytest.fixture(scope="module")
-def frame_model(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
-    return loaded(models.column_transformer(), tmp_path_factory.mktemp("ct"))
-
-
-@pytest.fixture(scope="module")
 def gradient_boosting(tmp_path_factory: pytest.TempPathFactory) -> LoadedModel:
     return loaded(models.frame_pipeline(), tmp_path_factory.mktemp("hgb"))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> LocalStore:
-    (tmp_path / "in").mkdir()
-    (tmp_path / "out").mkdir()
-    return LocalStore({"in": tmp_path / "in", "out": tmp_path / "out"})
 
 
 def put(store: LocalStore, key: str, data: str | bytes) -> int:

@@ -11,7 +11,6 @@ import onnxruntime as ort
 import pandas as pd
 import pytest
 import xgboost
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.ensemble import (
@@ -27,6 +26,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from cdk_sklearn.model.artifact import inspect_model
 from cdk_sklearn.model.onnx import ConversionError, VerificationError, convert, report_path
+from tests.helpers.onnx_models import Custom
 
 X, Y = make_classification(400, 5, n_informative=4, n_redundant=0, n_classes=3, random_state=0)
 RNG = np.random.default_rng(0)
@@ -38,17 +38,6 @@ FRAME = pd.DataFrame(
     }
 )
 FRAME_Y = ((FRAME.age > 40) ^ (FRAME.city == "b")).astype(int)
-
-
-class Custom(ClassifierMixin, BaseEstimator):
-    """No converter exists for this estimator."""
-
-    def fit(self, X, y):
-        self.classes_ = np.unique(y)
-        return self
-
-    def predict(self, X):
-        return np.full(len(X), self.classes_[0])
 
 
 @pytest.fixture(scope="module")
