@@ -37,21 +37,26 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from tests.helpers.apigw_events import JSON_HEADERS, http_api_event
+from tests.support import fit_figures
 from tests.support.deploy_proof import (
     LAMBDA_PYTHONPATH,
-    USERLAND_STDLIB,
-    deployed,
+    Deployment,
+    FileAsset,
     elapsed,
     missing_tools,
     sha256_file,
     synthesize,
 )
+from tests.support.lambda_environment import ExecutionEnvironment, Measurement, deployed
+from tests.support.userland import host_architecture, make_userland
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 
 RTOL = 1e-9
 MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 ORIGINS = {"/var/task", "/opt/python", "/var/runtime", "/usr/lib/python3.13"}
+RUNTIME_CLIENT = {"awslambdaric", "runtime_client", "simplejson", "snapshot_restore_py"}
+"""What the process may import from ``/var/runtime``: AWS's runtime interface client and its SnapStart hooks."""
 
 
 @dataclass(frozen=True)
@@ -351,6 +356,14 @@ ONNX_LAYER_LIMIT_BYTES = 100_000_000
 NEVER_IMPORTED_BY_ONNX = {"sklearn", "scipy", "pandas", "joblib"}
 
 
+BIG_FOREST_FITS_MB = 1024
+"""A ``memory_size`` the ~110 MB forest fits in (it peaks at about 450 MB)."""
+BIG_FOREST_KILLED_MB = 256
+"""A ``memory_size`` Lambda would kill the ~110 MB forest at (the construct does not refuse it yet)."""
+MEASURED: dict[str, tuple[Measurement, int]] = {}
+"""Each run's measurement and ``memory_size``, for :func:`test_peak_memory_stays_under_memory_size`."""
+
+
 @pytest.fixture(scope="session")
 def unpacked_assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Unpacked assets shared by every case of the run (a layer's folder is named by its content hash).
@@ -360,6 +373,95 @@ def unpacked_assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("deploy-proof-assets")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fit_table(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Start each run with an empty figures folder; print the table of what the cases used at the end."""
+    folder = fit_figures.figures_folder()
+    for stale in folder.glob("*.json"):
+        stale.unlink()
+    yield
+    rows = fit_figures.load(folder)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if rows and reporter is not None:
+        reporter.write_line("")
+        reporter.write_line(
+            f"deploy proof: what each case used ({folder}; publish: python -m tests.support.fit_figures)"
+        )
+        for line in fit_figures.table(rows).splitlines():
+            reporter.write_line(line)
+
+
+def _record(
+    name: str, deployment: Deployment, trained_engine: str, function: ExecutionEnvironment
+) -> Measurement:
+    measurement = function.measurement
+    assert measurement is not None, "close() first"
+    fit_figures.record(
+        f"{name}-{deployment.architecture}-{deployment.memory_size}",
+        {
+            "case": name,
+            "engine": trained_engine,
+            "runtime": deployment.runtime,
+            "architecture": deployment.architecture,
+            "emulated": measurement.emulated,
+            "model_file_mb": round(deployment.model.source.stat().st_size / 1e6, 1),
+            "memory_size": deployment.memory_size,
+            "mechanism": measurement.mechanism,
+            "init_seconds": measurement.init_seconds,
+            "init_over_limit": measurement.init_over_limit,
+            "peak_mb": measurement.peak_mb,
+            "rss_peak_mb": measurement.rss_peak_mb,
+            "outcome": "killed (memory)" if measurement.killed_for_memory else "answered",
+        },
+    )
+    if measurement.init_over_limit:
+        print(
+            f"deploy-proof {name} {deployment.architecture}: INIT {measurement.init_seconds} s"
+            f"{' (under qemu)' if measurement.emulated else ''} is over Lambda's 10 s on demand: "
+            "Lambda would retry it inside the first invoke"
+        )
+    return measurement
+
+
+def _check_boot(boot: dict[str, Any], deployment: Deployment, function: ExecutionEnvironment) -> None:
+    """AWS's runtime interface client booted the handler in Lambda's layout, as Lambda starts it."""
+    assert boot["init_error"] is None and boot["exit"] is None, f"{boot}\nlogs:\n{function.logs_excerpt()}"
+    assert boot["user_agent"].startswith("aws-lambda-python/3.13.") and boot["user_agent"].endswith("-4.2.2")
+    assert boot["machine"] == MACHINE[deployment.architecture]
+    assert boot["command"][-6:] == [
+        "/usr/bin/python3.13",
+        "-S",
+        "-v",
+        "-m",
+        "awslambdaric",
+        deployment.handler,
+    ]
+    environment = boot["environment"]
+    # Lambda's PYTHONPATH (the interpreter adds its standard library, -S keeps dist-packages out).
+    assert environment["PYTHONPATH"] == ":".join(LAMBDA_PYTHONPATH)
+    assert environment["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.13"
+    assert environment["AWS_LAMBDA_LOG_FORMAT"] == "JSON"
+    assert boot["writable"] == {
+        "/var/task": False,
+        "/opt/python": False,
+        "/var/runtime": False,
+        "/opt": False,
+        "/tmp": True,
+    }
+
+
+def _check_imports(origins: dict[str, int], function: ExecutionEnvironment, onnx: bool) -> None:
+    # Everything imported came from the function code, the layer, the runtime client or the standard library.
+    assert set(origins) <= ORIGINS, origins
+    assert "/opt/python" in origins, origins
+    # The model is read from S3 with a standard-library signed GET: neither engine imports boto3 (or
+    # anything else of the runtime's /var/runtime but AWS's runtime interface client) on a cold start.
+    assert function.imported_from.get("/var/runtime", set()) <= RUNTIME_CLIENT, function.imported_from
+    assert not {"boto3", "botocore"} & set(function.imported), function.imported
+    if onnx:
+        assert not NEVER_IMPORTED_BY_ONNX & set(function.imported), function.imported
 
 
 @pytest.mark.parametrize(("case", "architecture"), RUNS, ids=[f"{c}-{a}" for c, a in RUNS])
@@ -380,25 +482,12 @@ def test_deployed_endpoint_answers_like_the_library(
     timings["synth"] = elapsed(started)
 
     with deployed(cdk_out, tmp_path / "lambda", unpacked_assets) as (deployment, function):
-        boot = function.boot()
-        timings.update(function.timings)  # unpack (zip/unzip), start (process to handler ready), init
-        assert boot["init_error"] is None, boot["init_error"]
-        assert boot["python"].startswith("3.13."), boot
-        assert boot["machine"] == MACHINE[architecture]
-        # Lambda's PYTHONPATH, then the interpreter's standard library; no dist-packages, no host path.
-        assert boot["sys_path"] == [*LAMBDA_PYTHONPATH, *USERLAND_STDLIB], boot["sys_path"]
-        assert boot["flags"]["no_site"] == 1 and not boot["site_imported"]
-        assert boot["writable"] == {
-            "/var/task": False,
-            "/opt/python": False,
-            "/var/runtime": False,
-            "/opt": False,
-            "/tmp": True,
-        }
+        _check_boot(function.boot(), deployment, function)
+        timings.update(function.timings)  # unpack (zip/unzip), start (process to INIT's end), init
 
         started = time.perf_counter()
         health = function.invoke(http_api_event("GET", "/health"))
-        assert health["error"] is None, health["error"]
+        assert health["error"] is None, f"{health['error']}\nlogs:\n{function.logs_excerpt()}"
         health_body = json.loads(health["response"]["body"])
         assert health["response"]["statusCode"] == 200, f"{health_body}\nlogs:\n{function.logs_excerpt()}"
         served = deployment.model.source if trained.onnx else trained.model_path
@@ -408,36 +497,240 @@ def test_deployed_endpoint_answers_like_the_library(
         for request in trained.requests:
             answer = function.invoke(request.event())
             assert answer["error"] is None, answer["error"]
-            response = answer["response"]
-            body = json.loads(response["body"])
-            assert response["statusCode"] == 200, f"{request.label}: {body}\nlogs:\n{function.logs_excerpt()}"
-            got = np.asarray(body["predictions"])
-            if request.method == "predict":
-                np.testing.assert_array_equal(got, request.expected, err_msg=request.label)
-            elif tolerance is not None:
-                # ONNX computes differently (float32 tree outputs): within the verified tolerance.
-                np.testing.assert_allclose(
-                    got, request.expected, rtol=0, atol=tolerance, err_msg=request.label
-                )
-            else:
-                np.testing.assert_allclose(got, request.expected, rtol=RTOL, atol=0, err_msg=request.label)
-                assert body["classes"] == request.classes, request.label
+            _check_answer(request, answer["response"], tolerance, function)
         timings["requests"] = elapsed(started)
         origins = function.close()
+        # With AWS_LAMBDA_LOG_FORMAT=JSON every line the function logged is a JSON document (the runtime's
+        # own lines, and awslambdaric's formatting of any logging record).
+        lines = [line for line in function.logs_stdout().splitlines() if line.strip()]
+        assert lines and len(function.json_logs()) == len(lines), function.logs_excerpt()
 
-    # Everything imported came from the function code, the layer or the standard library.
-    assert set(origins) <= ORIGINS, origins
-    # The model is read from S3 with a standard-library signed GET: neither engine imports boto3 (or
-    # anything else of the runtime's /var/runtime) on a cold start.
-    assert "/opt/python" in origins and "/var/runtime" not in origins, origins
+    _check_imports(origins, function, trained.onnx)
     assert deployment.architecture == architecture
     if trained.onnx:
         assert deployment.environment["MODEL_FORMAT"] == "onnx"
-        assert not NEVER_IMPORTED_BY_ONNX & set(function.imported), function.imported
         layer_bytes = _layer_bytes(unpacked_assets, deployment)
         print(f"deploy-proof {case} {architecture}: ONNX layer {layer_bytes / 1e6:.1f} MB unzipped")
         assert layer_bytes <= ONNX_LAYER_LIMIT_BYTES
+    measurement = _record(case, deployment, "onnx" if trained.onnx else "sklearn", function)
+    MEASURED[f"{case}-{architecture}"] = (measurement, deployment.memory_size)
     print(f"deploy-proof {case} {architecture}: {json.dumps(timings)}")
+
+
+def _check_answer(
+    request: Request, response: dict[str, Any], tolerance: float | None, function: ExecutionEnvironment
+) -> None:
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 200, f"{request.label}: {body}\nlogs:\n{function.logs_excerpt()}"
+    got = np.asarray(body["predictions"])
+    if request.method == "predict":
+        np.testing.assert_array_equal(got, request.expected, err_msg=request.label)
+    elif tolerance is not None:
+        # ONNX computes differently (float32 tree outputs): within the verified tolerance.
+        np.testing.assert_allclose(got, request.expected, rtol=0, atol=tolerance, err_msg=request.label)
+    else:
+        np.testing.assert_allclose(got, request.expected, rtol=RTOL, atol=0, err_msg=request.label)
+        assert body["classes"] == request.classes, request.label
+
+
+@pytest.mark.parametrize("run", [f"{c}-{a}" for c, a in RUNS])
+def test_peak_memory_stays_under_memory_size(run: str) -> None:
+    """The cgroup enforced the limit; this reports each case's margin (VmHWM counts shared library pages)."""
+    if run not in MEASURED:
+        pytest.skip(f"{run} was not booted in this run (it is measured by the test above)")
+    measurement, memory_size = MEASURED[run]
+    peaks = [p for p in (measurement.peak_mb, measurement.rss_peak_mb) if p is not None]
+    assert peaks, measurement
+    peak = max(peaks)
+    margin = memory_size - peak
+    print(f"deploy-proof {run}: peak {peak} MB of {memory_size} MB, margin {margin:.0f} MB")
+    assert not measurement.killed_for_memory and peak < memory_size, f"{run}: {measurement}"
+
+
+# -- a model that outgrows its memory_size ------------------------------------------------------------
+
+
+def big_forest(folder: Path) -> Trained:
+    """A random forest saved as a ~110 MB joblib file (100 classes: every node holds 100 counts)."""
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(2000, 8))
+    target = rng.integers(0, 100, 2000)
+    model = RandomForestClassifier(n_estimators=55, random_state=0, n_jobs=1).fit(features, target)
+    path = folder / "big_forest.joblib"
+    joblib.dump(model, path)
+    rows = features[:3]
+    return Trained(path, [Request("predict", {"instances": rows.tolist()}, model.predict(rows))])
+
+
+@pytest.fixture(scope="module")
+def big_forest_assembly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Trained, Path]:
+    """The big forest, synthesized once (x86_64) with a ``memory_size`` it fits in."""
+    missing = missing_tools(host_architecture())
+    if missing:
+        pytest.skip(f"the deploy proof needs {', '.join(missing)}")
+    folder = tmp_path_factory.mktemp("big-forest")
+    trained = big_forest(folder)
+    assert 100e6 < trained.model_path.stat().st_size < 125e6, trained.model_path.stat().st_size
+    cdk_out = synthesize(
+        folder / "cdk.out",
+        trained.model_path,
+        architecture=host_architecture(),
+        memory_size=BIG_FOREST_FITS_MB,
+    )
+    return trained, cdk_out
+
+
+def test_fails_a_model_over_memory_size_as_lambda_kills_it(
+    big_forest_assembly: tuple[Trained, Path], tmp_path: Path, unpacked_assets: Path
+) -> None:
+    # The template's MemorySize is overridden at boot (not at synth, where a refusal is coming).
+    _, cdk_out = big_forest_assembly
+    with deployed(cdk_out, tmp_path / "lambda", unpacked_assets, memory_size=BIG_FOREST_KILLED_MB) as (
+        deployment,
+        function,
+    ):
+        function.boot()
+        answer = function.invoke(http_api_event("GET", "/health"))
+        function.close()
+    assert answer["error"] is not None and answer["error"]["errorType"] == "Runtime.ExitError", answer
+    assert answer["error"]["errorMessage"].endswith("Runtime exited with error: signal: killed"), answer
+    measurement = _record("big_forest", deployment, "sklearn", function)
+    assert measurement.killed_for_memory, measurement
+
+
+def test_a_model_that_fits_its_memory_size_answers(
+    big_forest_assembly: tuple[Trained, Path], tmp_path: Path, unpacked_assets: Path
+) -> None:
+    trained, cdk_out = big_forest_assembly
+    with deployed(cdk_out, tmp_path / "lambda", unpacked_assets) as (deployment, function):
+        _check_boot(function.boot(), deployment, function)
+        assert deployment.memory_size == BIG_FOREST_FITS_MB
+        (request,) = trained.requests
+        answer = function.invoke(request.event())
+        assert answer["error"] is None, f"{answer['error']}\nlogs:\n{function.logs_excerpt()}"
+        _check_answer(request, answer["response"], None, function)
+        function.close()
+    measurement = _record("big_forest", deployment, "sklearn", function)
+    MEASURED[f"big_forest-{deployment.architecture}"] = (measurement, deployment.memory_size)
+    peak = max(p for p in (measurement.peak_mb, measurement.rss_peak_mb) if p is not None)
+    assert BIG_FOREST_KILLED_MB < peak < BIG_FOREST_FITS_MB, measurement
+
+
+# -- Lambda's limits, on a function of a few lines ------------------------------------------------------
+
+TOY_HANDLER = """
+import logging
+import os
+import time
+
+if os.environ.get("TOY_INIT") == "fail":
+    import toy_dependency_not_shipped  # noqa: F401
+
+
+def handler(event, context):
+    kind = event["kind"]
+    if kind == "echo":
+        logging.getLogger().info("echo")
+        return {"event": event, "request_id": context.aws_request_id}
+    if kind == "sleep":
+        time.sleep(event["seconds"])
+    if kind == "large":
+        return "x" * event["bytes"]
+    if kind == "allocate":
+        block = b"\\x01" * (event["mb"] * 1024 * 1024)
+        time.sleep(0.5)
+        return len(block)
+    if kind == "raise":
+        raise ValueError("the toy fails")
+    return None
+"""
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Iterator[Any]:
+    """A factory of booted toy functions (x86_64, 128 MB, 2 s): AWS's runtime client, Lambda's limits."""
+    missing = missing_tools(host_architecture())
+    if missing:
+        pytest.skip(f"the deploy proof needs {', '.join(missing)}")
+    (tmp_path / "task").mkdir()
+    (tmp_path / "task" / "toy.py").write_text(TOY_HANDLER)
+    (tmp_path / "layer" / "python").mkdir(parents=True)
+    started: list[ExecutionEnvironment] = []
+
+    def boot(environment: dict[str, str] | None = None, mechanism: str | None = None) -> ExecutionEnvironment:
+        def asset(name: str) -> FileAsset:
+            return FileAsset(f"toy-{name}", tmp_path / name, "zip", "bucket", name)
+
+        deployment = Deployment(
+            "Toy", "python3.13", host_architecture(), "toy.handler", 128, 2, asset("task"),
+            (asset("layer"),), asset("task"), environment or {},
+        )  # fmt: skip
+        function = ExecutionEnvironment(
+            deployment, make_userland(host_architecture()), tmp_path / f"env{len(started)}",
+            "http://127.0.0.1:9", tmp_path / "assets", memory_mechanism=mechanism,
+        )  # fmt: skip
+        started.append(function)
+        function.boot(timeout=120)
+        return function
+
+    yield boot
+    for function in started:
+        function.close()
+
+
+def test_fails_an_invoke_past_the_timeout_as_lambda_does(toy: Any) -> None:
+    function = toy()
+    answer = function.invoke({"kind": "sleep", "seconds": 30})
+    assert answer["error"]["errorType"] == "Sandbox.Timedout", answer
+    assert answer["error"]["errorMessage"].endswith("Task timed out after 2.00 seconds")
+    assert 2 <= answer["seconds"] < 10
+
+
+def test_fails_a_response_over_6_mb_with_lambdas_error(toy: Any) -> None:
+    function = toy()
+    answer = function.invoke({"kind": "large", "bytes": 7_000_000})
+    assert answer["error"] == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size (6291456 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+
+
+@pytest.mark.parametrize("mechanism", [None, "rss-watch"])
+def test_fails_an_allocation_over_memory_size_with_signal_killed(toy: Any, mechanism: str | None) -> None:
+    function = toy(mechanism=mechanism)
+    answer = function.invoke({"kind": "allocate", "mb": 300})
+    assert answer["error"]["errorType"] == "Runtime.ExitError", answer
+    assert answer["error"]["errorMessage"].endswith("Runtime exited with error: signal: killed")
+    function.close()
+    assert function.measurement is not None and function.measurement.killed_for_memory
+    assert function.measurement.mechanism in ((mechanism,) if mechanism else ("cgroup-v1", "cgroup-v2"))
+
+
+def test_fails_a_handler_error_in_awslambdaric_shape(toy: Any) -> None:
+    function = toy()
+    answer = function.invoke({"kind": "raise"})
+    assert answer["error"]["errorType"] == "ValueError" and answer["error"]["errorMessage"] == "the toy fails"
+    assert 'File "/var/task/toy.py"' in answer["error"]["stackTrace"][0]
+
+
+def test_fails_init_with_the_runtime_clients_init_error(toy: Any) -> None:
+    function = toy(environment={"TOY_INIT": "fail"})
+    # awslambdaric posts init/error with its error type, then exits.
+    report = function.boot_report
+    assert report["init_error"]["errorType"] == "Runtime.ImportModuleError", report
+    assert report["init_error"]["errorMessage"] == (
+        "Unable to import module 'toy': No module named 'toy_dependency_not_shipped'"
+    )
+    assert function.invoke({"kind": "echo"})["error"]["errorType"] == "Runtime.ExitError"
+
+
+def test_an_answer_comes_back_with_json_logs(toy: Any) -> None:
+    function = toy()
+    answer = function.invoke({"kind": "echo", "n": 1})
+    assert answer["error"] is None and answer["response"]["event"] == {"kind": "echo", "n": 1}
+    request_id = answer["response"]["request_id"]
+    (log,) = [d for d in function.json_logs() if d.get("message") == "echo"]
+    assert log["level"] == "INFO" and log["requestId"] == request_id
 
 
 def _verified_tolerance(graph: Path) -> float:

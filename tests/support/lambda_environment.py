@@ -179,9 +179,13 @@ class ExecutionEnvironment:
     workdir: Path
     s3_endpoint: str
     assets_dir: Path
+    memory_mechanism: str | None = None
+    """``"rss-watch"`` to enforce ``memory_size`` by the watcher even where a cgroup could be made."""
     log_path: Path = field(init=False)
     stderr_path: Path = field(init=False)
     timings: dict[str, float] = field(init=False, default_factory=dict)
+    boot_report: dict[str, Any] = field(init=False, default_factory=dict)
+    """What :meth:`boot` returned."""
     imported: tuple[str, ...] = field(init=False, default=())
     """Top-level packages the process imported (set by :meth:`close`)."""
     imported_from: dict[str, set[str]] = field(init=False, default_factory=dict)
@@ -249,7 +253,7 @@ class ExecutionEnvironment:
         Lambda's folders, from the process's mounts).
         """
         merged, mounts = self._mounts()
-        self._limit = memory_limit(self.deployment.memory_size)
+        self._limit = memory_limit(self.deployment.memory_size, prefer=self.memory_mechanism)
         unshare = shutil.which("unshare") or "unshare"
         runtime = [unshare, f"--root={merged}", f"--wd={TASK_ROOT}", *self.command()]
         script = mounts + self._limit.join_command() + f"exec {shlex.join(runtime)}\n"
@@ -271,7 +275,8 @@ class ExecutionEnvironment:
             if time.monotonic() > deadline:
                 raise AssertionError(f"INIT did not end within {timeout} s; logs:\n{self.logs_excerpt()}")
         self.timings["start"] = elapsed(self._started)
-        return self._boot_report()
+        self.boot_report = self._boot_report()
+        return self.boot_report
 
     def _boot_report(self) -> dict[str, Any]:
         assert self._api is not None and self._process is not None
