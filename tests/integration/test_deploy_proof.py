@@ -2,13 +2,20 @@
 
 Each case trains a small model, saves it the way its library documents, synthesizes a stack with
 ``SklearnLambdaEndpoint`` and bundling on, and boots the function code, layer and model taken from
-``cdk.out`` as the Lambda Python runtime would (``tests/support/deploy_proof.py``): CPython 3.13 in a
-Debian trixie userland, ``/var/task`` and ``/opt`` read-only, the function reading the model from an
-S3 server on loopback at the bucket and key of the template. AWS-shaped HTTP API events go in; the
+``cdk.out`` as the Lambda Python runtime would (``tests/support/lambda_environment.py``): AWS's own
+runtime interface client (``awslambdaric``) in ``/var/runtime`` against a Runtime API on loopback,
+CPython 3.13 in a Debian trixie userland, ``/var/task``, ``/opt`` and ``/var/runtime`` read-only, the
+function reading the model from an S3 server on loopback at the bucket and key of the template, under
+the function's ``memory_size`` (a memory cgroup) and timeout. AWS-shaped HTTP API events go in; the
 answers must equal scikit-learn's (and XGBoost's, LightGBM's) own on this machine: labels exactly,
 probabilities within 1e-9 relative with the scikit-learn engine, and within the tolerance the graph was
 verified with at synth with the ONNX engine (whose process must never import scikit-learn, SciPy,
-pandas or joblib, and whose layer must stay within 100 MB).
+pandas or joblib, and whose layer must stay within 100 MB). Each case's INIT time and peak memory are
+recorded (``tests/support/fit_figures.py``) and printed as a table at the end.
+
+A ~110 MB random forest is killed at ``memory_size=256`` as Lambda would kill it, and answers at 1024;
+a toy function shows the timeout, the 6 MB response limit, the memory kill (cgroup, and the RSS watch
+used where no cgroup can be written), an INIT failure and the JSON logs, all through awslambdaric.
 
 Needs root, debootstrap, overlayfs in a private mount namespace, and qemu-user-static for arm64;
 skipped with the reason elsewhere. ``make deploy-proof`` runs this file alone.
@@ -56,7 +63,7 @@ RTOL = 1e-9
 MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 ORIGINS = {"/var/task", "/opt/python", "/var/runtime", "/usr/lib/python3.13"}
 RUNTIME_CLIENT = {"awslambdaric", "runtime_client", "simplejson", "snapshot_restore_py"}
-"""What the process may import from ``/var/runtime``: AWS's runtime interface client and its SnapStart hooks."""
+"""What may be imported from ``/var/runtime``: AWS's runtime interface client and its SnapStart hooks."""
 
 
 @dataclass(frozen=True)
@@ -406,7 +413,7 @@ def _record(
             "runtime": deployment.runtime,
             "architecture": deployment.architecture,
             "emulated": measurement.emulated,
-            "model_file_mb": round(deployment.model.source.stat().st_size / 1e6, 1),
+            "model_file_bytes": deployment.model.source.stat().st_size,
             "memory_size": deployment.memory_size,
             "mechanism": measurement.mechanism,
             "init_seconds": measurement.init_seconds,

@@ -25,7 +25,7 @@ COLUMNS = (
     ("case", "case"),
     ("engine", "engine"),
     ("architecture", "arch"),
-    ("model_file_mb", "model file MB"),
+    ("model_file_bytes", "model file MB"),
     ("memory_size", "memory_size MB"),
     ("init_seconds", "INIT s"),
     ("peak_mb", "cgroup peak MB"),
@@ -62,6 +62,8 @@ def _cell(row: dict[str, Any], key: str) -> str:
     value = row.get(key)
     if value is None:
         return "-"
+    if key == "model_file_bytes":
+        return f"{value / 1e6:.3g}"
     if key in ("init_seconds", "peak_mb", "rss_peak_mb") and row.get("emulated"):
         return f"{value} (qemu)"
     if key == "architecture" and row.get("emulated"):
