@@ -25,7 +25,7 @@ COLUMNS = (
     ("case", "case"),
     ("engine", "engine"),
     ("architecture", "arch"),
-    ("model_file_bytes", "model file MB"),
+    ("model_file_bytes", "model file"),
     ("memory_size", "memory_size MB"),
     ("init_seconds", "INIT s"),
     ("peak_mb", "cgroup peak MB"),
@@ -63,7 +63,7 @@ def _cell(row: dict[str, Any], key: str) -> str:
     if value is None:
         return "-"
     if key == "model_file_bytes":
-        return f"{value / 1e6:.3g}"
+        return f"{value / 1e6:.0f} MB" if value >= 1e6 else f"{value / 1e3:.0f} kB"
     if key in ("init_seconds", "peak_mb", "rss_peak_mb") and row.get("emulated"):
         return f"{value} (qemu)"
     if key == "architecture" and row.get("emulated"):

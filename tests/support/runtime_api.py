@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import queue
 import re
+import sys
 import threading
 import time
 import uuid
@@ -123,7 +124,7 @@ class RuntimeApi:
         class Handler(_Handler):
             runtime_api = api
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         thread.start()
@@ -174,6 +175,13 @@ class RuntimeApi:
         if not self.init_ended.is_set():
             self.init_ended_at = time.perf_counter()
             self.init_ended.set()
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet about a runtime killed mid-request (memory, timeout): the invoke reports it."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

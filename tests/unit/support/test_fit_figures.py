@@ -22,9 +22,10 @@ def test_table_marks_figures_measured_under_qemu() -> None:
     assert "arm64 (qemu)" in line and "40.1 (qemu)" in line and "250.0 (qemu)" in line
 
 
-def test_table_shows_the_model_file_in_megabytes() -> None:
-    line = fit_figures.table([{"case": "c", "model_file_bytes": 108_900_000}]).splitlines()[2]
-    assert "| 109 |" in line
+def test_table_shows_the_model_file_in_kilobytes_or_megabytes() -> None:
+    rows = [{"case": "c", "model_file_bytes": 108_900_000}, {"case": "d", "model_file_bytes": 17_000}]
+    lines = fit_figures.table(rows).splitlines()
+    assert "| 109 MB |" in lines[2] and "| 17 kB |" in lines[3]
 
 
 def test_publish_writes_the_cases_with_the_date(tmp_path: Path) -> None:
