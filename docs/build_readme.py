@@ -20,6 +20,7 @@ ORDER = (
     "runtime.md",
     "onnx.md",
     "layer.md",
+    "fit.md",
     "operating.md",
     "batch.md",
     "cost.md",

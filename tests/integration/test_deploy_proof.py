@@ -2,13 +2,20 @@
 
 Each case trains a small model, saves it the way its library documents, synthesizes a stack with
 ``SklearnLambdaEndpoint`` and bundling on, and boots the function code, layer and model taken from
-``cdk.out`` as the Lambda Python runtime would (``tests/support/deploy_proof.py``): CPython 3.13 in a
-Debian trixie userland, ``/var/task`` and ``/opt`` read-only, the function reading the model from an
-S3 server on loopback at the bucket and key of the template. AWS-shaped HTTP API events go in; the
+``cdk.out`` as the Lambda Python runtime would (``tests/support/lambda_environment.py``): AWS's own
+runtime interface client (``awslambdaric``) in ``/var/runtime`` against a Runtime API on loopback,
+CPython 3.13 in a Debian trixie userland, ``/var/task``, ``/opt`` and ``/var/runtime`` read-only, the
+function reading the model from an S3 server on loopback at the bucket and key of the template, under
+the function's ``memory_size`` (a memory cgroup) and timeout. AWS-shaped HTTP API events go in; the
 answers must equal scikit-learn's (and XGBoost's, LightGBM's) own on this machine: labels exactly,
 probabilities within 1e-9 relative with the scikit-learn engine, and within the tolerance the graph was
 verified with at synth with the ONNX engine (whose process must never import scikit-learn, SciPy,
-pandas or joblib, and whose layer must stay within 100 MB).
+pandas or joblib, and whose layer must stay within 100 MB). Each case's INIT time and peak memory are
+recorded (``tests/support/fit_figures.py``) and printed as a table at the end.
+
+A ~110 MB random forest is killed at ``memory_size=256`` as Lambda would kill it, and answers at 1024;
+a toy function shows the timeout, the 6 MB response limit, the memory kill (cgroup, and the RSS watch
+used where no cgroup can be written), an INIT failure and the JSON logs, all through awslambdaric.
 
 Needs root, debootstrap, overlayfs in a private mount namespace, and qemu-user-static for arm64;
 skipped with the reason elsewhere. ``make deploy-proof`` runs this file alone.
@@ -17,410 +24,43 @@ skipped with the reason elsewhere. ``make deploy-proof`` runs this file alone.
 from __future__ import annotations
 
 import json
+import re
 import shutil
-import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
-import pandas as pd
 import pytest
-from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_iris
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from tests.helpers.apigw_events import JSON_HEADERS, http_api_event
+from cdk_sklearn.fit.memory import estimate_memory
+from cdk_sklearn.model.artifact import inspect_model
+from cdk_sklearn.validation import PropsError
+from tests.helpers.apigw_events import http_api_event
+from tests.support import fit_figures
 from tests.support.deploy_proof import (
     LAMBDA_PYTHONPATH,
-    USERLAND_STDLIB,
-    deployed,
+    Deployment,
+    FileAsset,
     elapsed,
     missing_tools,
     sha256_file,
     synthesize,
 )
+from tests.support.lambda_environment import ExecutionEnvironment, Measurement, deployed
+from tests.support.proof_models import CASES, Request, Trained, big_forest
+from tests.support.userland import host_architecture, make_userland
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
 
 RTOL = 1e-9
 MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 ORIGINS = {"/var/task", "/opt/python", "/var/runtime", "/usr/lib/python3.13"}
+RUNTIME_CLIENT = {"awslambdaric", "runtime_client", "simplejson", "snapshot_restore_py"}
+"""What may be imported from ``/var/runtime``: AWS's runtime interface client and its SnapStart hooks."""
 
 
-@dataclass(frozen=True)
-class Request:
-    """One ``POST /predict`` event and the answer the model gives on the host."""
-
-    label: str
-    body: dict[str, Any]
-    expected: np.ndarray
-    method: str = "predict"
-    query: dict[str, str] | None = None
-    classes: list[Any] | None = None
-
-    def event(self) -> dict[str, Any]:
-        return http_api_event(
-            "POST", "/predict", json.dumps(self.body), headers=JSON_HEADERS, query=self.query
-        )
-
-
-@dataclass(frozen=True)
-class Trained:
-    """A saved model, the endpoint props it needs, and requests with the host's answers."""
-
-    model_path: Path
-    requests: list[Request]
-    props: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def onnx(self) -> bool:
-        """Served by the ONNX engine (converted and verified at synth)."""
-        return self.props.get("engine") == "onnx"
-
-
-def _array_requests(model: Any, rows: np.ndarray) -> list[Request]:
-    # predict by default, predict_proba named in the body and in the query string.
-    instances = rows.tolist()
-    classes = np.asarray(model.classes_).tolist()
-    return [
-        Request("predict", {"instances": instances}, model.predict(rows)),
-        Request(
-            "predict_proba in the body",
-            {"instances": instances, "method": "predict_proba"},
-            model.predict_proba(rows),
-            method="predict_proba",
-            classes=classes,
-        ),
-        Request(
-            "predict_proba in the query",
-            {"instances": instances},
-            model.predict_proba(rows),
-            method="predict_proba",
-            query={"method": "predict_proba"},
-            classes=classes,
-        ),
-    ]
-
-
-def _iris() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    features, target = load_iris(return_X_y=True)
-    return features, target, features[::19]
-
-
-def random_forest(folder: Path) -> Trained:
-    """Case 1: a plain array model, joblib.dump."""
-    features, target, rows = _iris()
-    model = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0).fit(features, target)
-    path = folder / "random_forest.joblib"
-    joblib.dump(model, path)
-    return Trained(path, _array_requests(model, rows))
-
-
-NUMERIC = ["age", "income"]
-CATEGORICAL = ["city", "plan"]
-
-
-def dataframe_pipeline(folder: Path) -> Trained:
-    """Case 2: ColumnTransformer(StandardScaler, OneHotEncoder) + HistGradientBoosting on a DataFrame."""
-    rng = np.random.default_rng(0)
-    n = 240
-    frame = pd.DataFrame(
-        {
-            "age": rng.uniform(18, 80, n).round(1),
-            "income": rng.normal(50_000, 15_000, n).round(0),
-            "city": rng.choice(["paris", "lima", "oslo"], n),
-            "plan": rng.choice(["basic", "pro"], n),
-        }
-    )
-    target = ((frame["age"] > 45) ^ (frame["plan"] == "pro") | (frame["city"] == "oslo")).astype(int)
-    model = Pipeline(
-        [
-            (
-                "columns",
-                ColumnTransformer(
-                    [
-                        ("numbers", StandardScaler(), NUMERIC),
-                        ("categories", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-                    ]
-                ),
-            ),
-            ("classifier", HistGradientBoostingClassifier(max_iter=20, random_state=0)),
-        ]
-    ).fit(frame, target)
-    path = folder / "dataframe_pipeline.joblib"
-    joblib.dump(model, path)
-    records = [
-        {"age": 30.0, "income": 42_000.0, "city": "paris", "plan": "pro"},
-        {"age": 61.5, "income": 75_500.0, "city": "oslo", "plan": "basic"},
-        {"age": 47.0, "income": 51_000.0, "city": "tokyo", "plan": "basic"},  # unseen: ignored
-        {"age": 22.0, "income": 18_000.0, "city": "lima", "plan": "basic"},
-    ]
-    rows = pd.DataFrame(records, columns=[*NUMERIC, *CATEGORICAL])
-    # Named columns in another order than training: the endpoint must match them by name.
-    split_columns = ["plan", "income", "city", "age"]
-    split = {"columns": split_columns, "data": [[r[c] for c in split_columns] for r in records]}
-    classes = model.classes_.tolist()
-    return Trained(
-        path,
-        [
-            Request("records", {"dataframe_records": records}, model.predict(rows)),
-            Request("instances as records", {"instances": records}, model.predict(rows)),
-            Request(
-                "split, predict_proba in the body",
-                {"dataframe_split": split, "method": "predict_proba"},
-                model.predict_proba(rows),
-                method="predict_proba",
-                classes=classes,
-            ),
-            Request(
-                "records, predict_proba in the query",
-                {"dataframe_records": records},
-                model.predict_proba(rows),
-                method="predict_proba",
-                query={"method": "predict_proba"},
-                classes=classes,
-            ),
-        ],
-    )
-
-
-def xgboost_classifier(folder: Path) -> Trained:
-    """Case 3: xgboost.XGBClassifier pickled with joblib, as XGBoost documents for its scikit-learn API."""
-    import xgboost
-
-    features, target, rows = _iris()
-    model = xgboost.XGBClassifier(n_estimators=8, max_depth=3, n_jobs=1, random_state=0).fit(features, target)
-    path = folder / "xgboost.joblib"
-    joblib.dump(model, path)
-    return Trained(path, _array_requests(model, rows))
-
-
-def lightgbm_classifier(folder: Path) -> Trained:
-    """Case 4: lightgbm.LGBMClassifier pickled with joblib (LightGBM's documented way for the sklearn API)."""
-    import lightgbm
-
-    features, target, rows = _iris()
-    model = lightgbm.LGBMClassifier(
-        n_estimators=8, num_leaves=7, min_child_samples=5, n_jobs=1, random_state=0, verbose=-1
-    ).fit(features, target)
-    path = folder / "lightgbm.joblib"
-    joblib.dump(model, path)
-    return Trained(path, _array_requests(model, rows))
-
-
-def skops_pipeline(folder: Path) -> Trained:
-    """Case 5: a HistGradientBoosting pipeline saved with skops.io.dump, its types trusted by name."""
-    import skops.io as sio
-
-    features, target, rows = _iris()
-    model = Pipeline(
-        [
-            ("scale", StandardScaler()),
-            ("classifier", HistGradientBoostingClassifier(max_iter=10, random_state=0)),
-        ]
-    ).fit(features, target)
-    path = folder / "hist_gradient_boosting.skops"
-    sio.dump(model, path)
-    # skops' own list of what its defaults do not trust; the user reviews it and passes it on.
-    trusted = sio.get_untrusted_types(file=path)
-    return Trained(path, _array_requests(model, rows), {"skops_trusted_types": trusted})
-
-
-USER_MODULE = "deploy_proof_features"
-USER_CODE = '''"""A transformer of the user's own, shipped with the function code (code_paths)."""
-
-import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
-
-
-class SignedLog(TransformerMixin, BaseEstimator):
-    """sign(x) * log(1 + |x|), column by column."""
-
-    def fit(self, X, y=None):
-        self.n_features_in_ = np.asarray(X).shape[1]
-        return self
-
-    def transform(self, X):
-        X = np.asarray(X, dtype=float)
-        return np.sign(X) * np.log1p(np.abs(X))
-'''
-
-
-def custom_transformer(folder: Path) -> Trained:
-    """Case 6: a pipeline with a transformer class from the user's module, shipped via ``code_paths``."""
-    package = folder / "user_code" / USER_MODULE
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text(USER_CODE)
-    sys.path.insert(0, str(package.parent))
-    try:
-        import importlib
-
-        signed_log = importlib.import_module(USER_MODULE).SignedLog
-        features, target, rows = _iris()
-        model = Pipeline([("log", signed_log()), ("classifier", LogisticRegression(max_iter=500))]).fit(
-            features, target
-        )
-        path = folder / "custom_transformer.joblib"
-        joblib.dump(model, path)
-        requests = _array_requests(model, rows)
-    finally:
-        sys.path.remove(str(package.parent))
-    return Trained(path, requests, {"code_paths": [str(package)]})
-
-
-def _as_onnx(trained: Trained, sample: Any) -> Trained:
-    """The same model served by the ONNX engine, its conversion verified at synth on ``sample``."""
-    folder = trained.model_path.parent
-    if isinstance(sample, pd.DataFrame):
-        path = folder / "sample.csv"
-        sample.to_csv(path, index=False)
-    else:
-        path = folder / "sample.npy"
-        np.save(path, np.asarray(sample, dtype=np.float64))
-    return Trained(trained.model_path, trained.requests, {"engine": "onnx", "sample_input": str(path)})
-
-
-def onnx_random_forest(folder: Path) -> Trained:
-    """ONNX case 1: the random forest of case 1, converted and verified at synth."""
-    features, _, _ = _iris()
-    return _as_onnx(random_forest(folder), features)
-
-
-def onnx_mlp(folder: Path) -> Trained:
-    """ONNX case 2: a scaled MLP (float64 arithmetic in the graph, as in scikit-learn)."""
-    from sklearn.neural_network import MLPClassifier
-
-    features, target, rows = _iris()
-    model = Pipeline(
-        [("scale", StandardScaler()), ("mlp", MLPClassifier((16, 16), max_iter=2000, random_state=0))]
-    ).fit(features, target)
-    path = folder / "mlp.joblib"
-    joblib.dump(model, path)
-    return _as_onnx(Trained(path, _array_requests(model, rows)), features)
-
-
-def onnx_dataframe_pipeline(folder: Path) -> Trained:
-    """ONNX case 3: the DataFrame pipeline of case 2 (string categories, an unseen one ignored)."""
-    trained = dataframe_pipeline(folder)
-    rng = np.random.default_rng(1)
-    n = 120
-    sample = pd.DataFrame(
-        {
-            "age": rng.uniform(18, 80, n).round(1),
-            "income": rng.normal(50_000, 15_000, n).round(0),
-            "city": rng.choice(["paris", "lima", "oslo"], n),
-            "plan": rng.choice(["basic", "pro"], n),
-        }
-    )
-    return _as_onnx(trained, sample)
-
-
-def onnx_xgboost(folder: Path) -> Trained:
-    """ONNX case 4: the XGBClassifier of case 3 (onnxmltools' converter)."""
-    features, _, _ = _iris()
-    return _as_onnx(xgboost_classifier(folder), features)
-
-
-FRAME_RECORDS = [
-    {"age": 30.0, "income": 42_000.0, "city": "paris", "plan": "pro"},
-    {"age": 61.5, "income": None, "city": "oslo", "plan": "basic"},  # missing: the imputer fills it
-    {"age": 47.0, "income": 51_000.0, "city": "tokyo", "plan": "basic"},  # unseen: ignored
-    {"age": 22.0, "income": 18_000.0, "city": "lima", "plan": "basic"},
-]
-
-
-def _imputed_frame() -> tuple[pd.DataFrame, pd.DataFrame, ColumnTransformer]:
-    """Training rows with missing incomes, the request rows, and imputer + scaler + one-hot columns."""
-    from sklearn.impute import SimpleImputer
-
-    rng = np.random.default_rng(2)
-    n = 240
-    frame = pd.DataFrame(
-        {
-            "age": rng.uniform(18, 80, n).round(1),
-            "income": rng.normal(50_000, 15_000, n).round(0),
-            "city": rng.choice(["paris", "lima", "oslo"], n),
-            "plan": rng.choice(["basic", "pro"], n),
-        }
-    )
-    frame.loc[rng.random(n) < 0.15, "income"] = np.nan
-    columns = ColumnTransformer(
-        [
-            ("numbers", Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler())]), NUMERIC),
-            ("categories", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-        ]
-    )
-    rows = pd.DataFrame(FRAME_RECORDS, columns=[*NUMERIC, *CATEGORICAL]).astype({"income": float})
-    return frame, rows, columns
-
-
-def _onnx_frame(folder: Path, name: str, model: Any, frame: pd.DataFrame, rows: pd.DataFrame) -> Trained:
-    path = folder / f"{name}.joblib"
-    joblib.dump(model, path)
-    requests = [Request("records", {"dataframe_records": FRAME_RECORDS}, model.predict(rows))]
-    if hasattr(model, "predict_proba"):
-        requests.append(
-            Request(
-                "records, predict_proba in the body",
-                {"dataframe_records": FRAME_RECORDS, "method": "predict_proba"},
-                model.predict_proba(rows),
-                method="predict_proba",
-                classes=model.classes_.tolist(),
-            )
-        )
-    return _as_onnx(Trained(path, requests), frame.iloc[:120])
-
-
-def onnx_dataframe_imputer(folder: Path) -> Trained:
-    """ONNX case 5: a DataFrame pipeline with a SimpleImputer (IsNaN + Where in double) and a Ridge."""
-    from sklearn.linear_model import Ridge
-
-    frame, rows, columns = _imputed_frame()
-    price = 25 + 3 * frame["age"] + 40 * (frame["plan"] == "pro")
-    model = Pipeline([("columns", columns), ("regressor", Ridge())]).fit(frame, price)
-    return _onnx_frame(folder, "dataframe_imputer", model, frame, rows)
-
-
-def onnx_dataframe_logistic(folder: Path) -> Trained:
-    """ONNX case 6: a DataFrame pipeline ending in a LogisticRegression (float64 probabilities)."""
-    frame, rows, columns = _imputed_frame()
-    target = ((frame["age"] > 45) ^ (frame["plan"] == "pro")).astype(int)
-    model = Pipeline([("columns", columns), ("classifier", LogisticRegression(max_iter=500))])
-    return _onnx_frame(folder, "dataframe_logistic", model.fit(frame, target), frame, rows)
-
-
-def onnx_dataframe_svc(folder: Path) -> Trained:
-    """ONNX case 7: a DataFrame pipeline ending in an SVC with probabilities."""
-    from sklearn.svm import SVC
-
-    frame, rows, columns = _imputed_frame()
-    target = ((frame["age"] > 45) ^ (frame["plan"] == "pro")).astype(int)
-    model = Pipeline([("columns", columns), ("classifier", SVC(probability=True, random_state=0))])
-    return _onnx_frame(folder, "dataframe_svc", model.fit(frame, target), frame, rows)
-
-
-CASES: dict[str, Callable[[Path], Trained]] = {
-    "random_forest": random_forest,
-    "dataframe_pipeline": dataframe_pipeline,
-    "xgboost": xgboost_classifier,
-    "lightgbm": lightgbm_classifier,
-    "skops": skops_pipeline,
-    "custom_transformer": custom_transformer,
-    "onnx_random_forest": onnx_random_forest,
-    "onnx_mlp": onnx_mlp,
-    "onnx_dataframe_pipeline": onnx_dataframe_pipeline,
-    "onnx_xgboost": onnx_xgboost,
-    "onnx_dataframe_imputer": onnx_dataframe_imputer,
-    "onnx_dataframe_logistic": onnx_dataframe_logistic,
-    "onnx_dataframe_svc": onnx_dataframe_svc,
-}
 RUNS = [
     *((name, "x86_64") for name in CASES),
     ("random_forest", "arm64"),
@@ -432,6 +72,14 @@ ONNX_LAYER_LIMIT_BYTES = 100_000_000
 NEVER_IMPORTED_BY_ONNX = {"sklearn", "scipy", "pandas", "joblib"}
 
 
+BIG_FOREST_FITS_MB = 1024
+"""A ``memory_size`` the ~110 MB forest fits in (it peaks at about 450 MB)."""
+BIG_FOREST_KILLED_MB = 256
+"""A ``memory_size`` Lambda would kill the ~110 MB forest at (the construct does not refuse it yet)."""
+MEASURED: dict[str, tuple[Measurement, int]] = {}
+"""Each run's measurement and ``memory_size``, for :func:`test_peak_memory_stays_under_memory_size`."""
+
+
 @pytest.fixture(scope="session")
 def unpacked_assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Unpacked assets shared by every case of the run (a layer's folder is named by its content hash).
@@ -441,6 +89,95 @@ def unpacked_assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("deploy-proof-assets")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fit_table(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Start each run with an empty figures folder; print the table of what the cases used at the end."""
+    folder = fit_figures.figures_folder()
+    for stale in folder.glob("*.json"):
+        stale.unlink()
+    yield
+    rows = fit_figures.load(folder)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if rows and reporter is not None:
+        reporter.write_line("")
+        reporter.write_line(
+            f"deploy proof: what each case used ({folder}; publish: python -m tests.support.fit_figures)"
+        )
+        for line in fit_figures.table(rows).splitlines():
+            reporter.write_line(line)
+
+
+def _record(
+    name: str, deployment: Deployment, trained_engine: str, function: ExecutionEnvironment
+) -> Measurement:
+    measurement = function.measurement
+    assert measurement is not None, "close() first"
+    fit_figures.record(
+        f"{name}-{deployment.architecture}-{deployment.memory_size}",
+        {
+            "case": name,
+            "engine": trained_engine,
+            "runtime": deployment.runtime,
+            "architecture": deployment.architecture,
+            "emulated": measurement.emulated,
+            "model_file_bytes": deployment.model.source.stat().st_size,
+            "memory_size": deployment.memory_size,
+            "mechanism": measurement.mechanism,
+            "init_seconds": measurement.init_seconds,
+            "init_over_limit": measurement.init_over_limit,
+            "peak_mb": measurement.peak_mb,
+            "rss_peak_mb": measurement.rss_peak_mb,
+            "outcome": "killed (memory)" if measurement.killed_for_memory else "answered",
+        },
+    )
+    if measurement.init_over_limit:
+        print(
+            f"deploy-proof {name} {deployment.architecture}: INIT {measurement.init_seconds} s"
+            f"{' (under qemu)' if measurement.emulated else ''} is over Lambda's 10 s on demand: "
+            "Lambda would retry it inside the first invoke"
+        )
+    return measurement
+
+
+def _check_boot(boot: dict[str, Any], deployment: Deployment, function: ExecutionEnvironment) -> None:
+    """AWS's runtime interface client booted the handler in Lambda's layout, as Lambda starts it."""
+    assert boot["init_error"] is None and boot["exit"] is None, f"{boot}\nlogs:\n{function.logs_excerpt()}"
+    assert boot["user_agent"].startswith("aws-lambda-python/3.13.") and boot["user_agent"].endswith("-4.2.2")
+    assert boot["machine"] == MACHINE[deployment.architecture]
+    assert boot["command"][-6:] == [
+        "/usr/bin/python3.13",
+        "-S",
+        "-v",
+        "-m",
+        "awslambdaric",
+        deployment.handler,
+    ]
+    environment = boot["environment"]
+    # Lambda's PYTHONPATH (the interpreter adds its standard library, -S keeps dist-packages out).
+    assert environment["PYTHONPATH"] == ":".join(LAMBDA_PYTHONPATH)
+    assert environment["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.13"
+    assert environment["AWS_LAMBDA_LOG_FORMAT"] == "JSON"
+    assert boot["writable"] == {
+        "/var/task": False,
+        "/opt/python": False,
+        "/var/runtime": False,
+        "/opt": False,
+        "/tmp": True,
+    }
+
+
+def _check_imports(origins: dict[str, int], function: ExecutionEnvironment, onnx: bool) -> None:
+    # Everything imported came from the function code, the layer, the runtime client or the standard library.
+    assert set(origins) <= ORIGINS, origins
+    assert "/opt/python" in origins, origins
+    # The model is read from S3 with a standard-library signed GET: neither engine imports boto3 (or
+    # anything else of the runtime's /var/runtime but AWS's runtime interface client) on a cold start.
+    assert function.imported_from.get("/var/runtime", set()) <= RUNTIME_CLIENT, function.imported_from
+    assert not {"boto3", "botocore"} & set(function.imported), function.imported
+    if onnx:
+        assert not NEVER_IMPORTED_BY_ONNX & set(function.imported), function.imported
 
 
 @pytest.mark.parametrize(("case", "architecture"), RUNS, ids=[f"{c}-{a}" for c, a in RUNS])
@@ -461,71 +198,269 @@ def test_deployed_endpoint_answers_like_the_library(
     timings["synth"] = elapsed(started)
 
     with deployed(cdk_out, tmp_path / "lambda", unpacked_assets) as (deployment, function):
-        boot = function.boot()
-        timings.update(function.timings)  # unpack (zip/unzip), start (process to handler ready), init
-        assert boot["init_error"] is None, boot["init_error"]
-        assert boot["python"].startswith("3.13."), boot
-        assert boot["machine"] == MACHINE[architecture]
-        # Lambda's PYTHONPATH, then the interpreter's standard library; no dist-packages, no host path.
-        assert boot["sys_path"] == [*LAMBDA_PYTHONPATH, *USERLAND_STDLIB], boot["sys_path"]
-        assert boot["flags"]["no_site"] == 1 and not boot["site_imported"]
-        assert boot["writable"] == {
-            "/var/task": False,
-            "/opt/python": False,
-            "/var/runtime": False,
-            "/opt": False,
-            "/tmp": True,
-        }
+        _check_boot(function.boot(), deployment, function)
+        timings.update(function.timings)  # unpack (zip/unzip), start (process to INIT's end), init
 
         started = time.perf_counter()
         health = function.invoke(http_api_event("GET", "/health"))
-        assert health["error"] is None, health["error"]
+        assert health["error"] is None, f"{health['error']}\nlogs:\n{function.logs_excerpt()}"
         health_body = json.loads(health["response"]["body"])
         assert health["response"]["statusCode"] == 200, f"{health_body}\nlogs:\n{function.logs_excerpt()}"
         served = deployment.model.source if trained.onnx else trained.model_path
         assert health_body["sha256"] == sha256_file(served)
-        verified = _verified_tolerances(deployment.model.source) if trained.onnx else None
-        tolerance = verified["probabilities"] if verified is not None else None
+        tolerance = _verified_tolerances(deployment.model.source) if trained.onnx else None
 
         for request in trained.requests:
             answer = function.invoke(request.event())
             assert answer["error"] is None, answer["error"]
-            response = answer["response"]
-            body = json.loads(response["body"])
-            assert response["statusCode"] == 200, f"{request.label}: {body}\nlogs:\n{function.logs_excerpt()}"
-            got = np.asarray(body["predictions"])
-            if request.method == "predict" and verified is not None and "prediction" in verified:
-                # An ONNX regressor: within the regression bound it was verified with at synth.
-                bound = verified["prediction"]
-                np.testing.assert_allclose(
-                    got, request.expected, rtol=bound["rtol"], atol=bound["atol"], err_msg=request.label
-                )
-            elif request.method == "predict":
-                np.testing.assert_array_equal(got, request.expected, err_msg=request.label)
-            elif tolerance is not None:
-                # ONNX computes differently (float32 tree outputs): within the verified tolerance.
-                np.testing.assert_allclose(
-                    got, request.expected, rtol=0, atol=tolerance, err_msg=request.label
-                )
-            else:
-                np.testing.assert_allclose(got, request.expected, rtol=RTOL, atol=0, err_msg=request.label)
-                assert body["classes"] == request.classes, request.label
+            _check_answer(request, answer["response"], tolerance, function)
         timings["requests"] = elapsed(started)
         origins = function.close()
+        # With AWS_LAMBDA_LOG_FORMAT=JSON every line the function logged is a JSON document (the runtime's
+        # own lines, and awslambdaric's formatting of any logging record).
+        lines = [line for line in function.logs_stdout().splitlines() if line.strip()]
+        assert lines and len(function.json_logs()) == len(lines), function.logs_excerpt()
 
-    # Everything imported came from the function code, the layer or the standard library.
-    assert set(origins) <= ORIGINS, origins
-    # The model is read from S3 with a standard-library signed GET: neither engine imports boto3 (or
-    # anything else of the runtime's /var/runtime) on a cold start.
-    assert "/opt/python" in origins and "/var/runtime" not in origins, origins
+    _check_imports(origins, function, trained.onnx)
     assert deployment.architecture == architecture
     if trained.onnx:
         assert deployment.environment["MODEL_FORMAT"] == "onnx"
-        assert not NEVER_IMPORTED_BY_ONNX & set(function.imported), function.imported
         layer_bytes = _layer_bytes(unpacked_assets, deployment)
         print(f"deploy-proof {case} {architecture}: ONNX layer {layer_bytes / 1e6:.1f} MB unzipped")
         assert layer_bytes <= ONNX_LAYER_LIMIT_BYTES
+    measurement = _record(case, deployment, "onnx" if trained.onnx else "sklearn", function)
+    MEASURED[f"{case}-{architecture}"] = (measurement, deployment.memory_size)
+    peaks = [p for p in (measurement.peak_mb, measurement.rss_peak_mb) if p is not None]
+    if peaks and not measurement.emulated:  # under qemu, memory is qemu's: recorded, not compared
+        _check_estimate(case, deployment, "onnx" if trained.onnx else "sklearn", max(peaks))
     print(f"deploy-proof {case} {architecture}: {json.dumps(timings)}")
+
+
+def _check_answer(
+    request: Request,
+    response: dict[str, Any],
+    verified: dict[str, Any] | None,
+    function: ExecutionEnvironment,
+) -> None:
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 200, f"{request.label}: {body}\nlogs:\n{function.logs_excerpt()}"
+    got = np.asarray(body["predictions"])
+    if request.method == "predict" and verified is not None and "prediction" in verified:
+        # An ONNX regressor: within the regression bound it was verified with at synth.
+        bound = verified["prediction"]
+        np.testing.assert_allclose(
+            got, request.expected, rtol=bound["rtol"], atol=bound["atol"], err_msg=request.label
+        )
+    elif request.method == "predict":
+        np.testing.assert_array_equal(got, request.expected, err_msg=request.label)
+    elif verified is not None:
+        # ONNX computes differently (float32 tree outputs): within the verified tolerance.
+        tolerance = verified["probabilities"]
+        np.testing.assert_allclose(got, request.expected, rtol=0, atol=tolerance, err_msg=request.label)
+    else:
+        np.testing.assert_allclose(got, request.expected, rtol=RTOL, atol=0, err_msg=request.label)
+        assert body["classes"] == request.classes, request.label
+
+
+def _check_estimate(case: str, deployment: Deployment, engine: str, peak_mb: float) -> None:
+    """The synth-time estimate (what the construct computed for this file) covers the measured peak,
+    without being far above it: at most 1.5x + 64 MB (issue 22)."""
+    estimate = estimate_memory(inspect_model(deployment.model.source), engine).total_mb
+    print(
+        f"deploy-proof {case} {deployment.architecture}: "
+        f"estimate {estimate} MB, measured peak {peak_mb:.0f} MB"
+    )
+    assert peak_mb <= estimate <= 1.5 * peak_mb + 64, (case, estimate, peak_mb)
+
+
+@pytest.mark.parametrize("run", [f"{c}-{a}" for c, a in RUNS])
+def test_peak_memory_stays_under_memory_size(run: str) -> None:
+    """The cgroup enforced the limit; this reports each case's margin (VmHWM counts shared library pages)."""
+    if run not in MEASURED:
+        pytest.skip(f"{run} was not booted in this run (it is measured by the test above)")
+    measurement, memory_size = MEASURED[run]
+    peaks = [p for p in (measurement.peak_mb, measurement.rss_peak_mb) if p is not None]
+    assert peaks, measurement
+    peak = max(peaks)
+    margin = memory_size - peak
+    print(f"deploy-proof {run}: peak {peak} MB of {memory_size} MB, margin {margin:.0f} MB")
+    assert not measurement.killed_for_memory and peak < memory_size, f"{run}: {measurement}"
+
+
+# -- a model that outgrows its memory_size ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_forest_assembly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Trained, Path]:
+    """The big forest, synthesized once (x86_64) with a ``memory_size`` it fits in."""
+    missing = missing_tools(host_architecture())
+    if missing:
+        pytest.skip(f"the deploy proof needs {', '.join(missing)}")
+    folder = tmp_path_factory.mktemp("big-forest")
+    trained = big_forest(folder)
+    assert 100e6 < trained.model_path.stat().st_size < 125e6, trained.model_path.stat().st_size
+    # What Lambda would kill fails synth, saying what to set; the proof then boots that value.
+    with pytest.raises(PropsError, match="Set memory_size=") as refused:
+        synthesize(folder / "refused", trained.model_path, architecture=host_architecture(), memory_size=256)
+    suggested = int(re.search(r"Set memory_size=(\d+)", str(refused.value)).group(1))  # type: ignore[union-attr]
+    assert BIG_FOREST_KILLED_MB < suggested <= BIG_FOREST_FITS_MB, suggested
+    cdk_out = synthesize(
+        folder / "cdk.out", trained.model_path, architecture=host_architecture(), memory_size=suggested
+    )
+    return trained, cdk_out
+
+
+def test_fails_a_model_over_memory_size_as_lambda_kills_it(
+    big_forest_assembly: tuple[Trained, Path], tmp_path: Path, unpacked_assets: Path
+) -> None:
+    # The template's MemorySize is overridden at boot (not at synth, where a refusal is coming).
+    _, cdk_out = big_forest_assembly
+    with deployed(cdk_out, tmp_path / "lambda", unpacked_assets, memory_size=BIG_FOREST_KILLED_MB) as (
+        deployment,
+        function,
+    ):
+        function.boot()
+        answer = function.invoke(http_api_event("GET", "/health"))
+        function.close()
+    assert answer["error"] is not None and answer["error"]["errorType"] == "Runtime.ExitError", answer
+    assert answer["error"]["errorMessage"].endswith("Runtime exited with error: signal: killed"), answer
+    measurement = _record("big_forest", deployment, "sklearn", function)
+    assert measurement.killed_for_memory, measurement
+
+
+def test_a_model_that_fits_its_memory_size_answers(
+    big_forest_assembly: tuple[Trained, Path], tmp_path: Path, unpacked_assets: Path
+) -> None:
+    trained, cdk_out = big_forest_assembly
+    with deployed(cdk_out, tmp_path / "lambda", unpacked_assets) as (deployment, function):
+        _check_boot(function.boot(), deployment, function)
+        assert deployment.memory_size < BIG_FOREST_FITS_MB  # the value synth said to set
+        (request,) = trained.requests
+        answer = function.invoke(request.event())
+        assert answer["error"] is None, f"{answer['error']}\nlogs:\n{function.logs_excerpt()}"
+        _check_answer(request, answer["response"], None, function)
+        function.close()
+    measurement = _record("big_forest", deployment, "sklearn", function)
+    peak = max(p for p in (measurement.peak_mb, measurement.rss_peak_mb) if p is not None)
+    assert BIG_FOREST_KILLED_MB < peak < deployment.memory_size, measurement
+    _check_estimate("big_forest", deployment, "sklearn", peak)
+
+
+# -- Lambda's limits, on a function of a few lines ------------------------------------------------------
+
+TOY_HANDLER = """
+import logging
+import os
+import time
+
+if os.environ.get("TOY_INIT") == "fail":
+    import toy_dependency_not_shipped  # noqa: F401
+
+
+def handler(event, context):
+    kind = event["kind"]
+    if kind == "echo":
+        logging.getLogger().info("echo")
+        return {"event": event, "request_id": context.aws_request_id}
+    if kind == "sleep":
+        time.sleep(event["seconds"])
+    if kind == "large":
+        return "x" * event["bytes"]
+    if kind == "allocate":
+        block = b"\\x01" * (event["mb"] * 1024 * 1024)
+        time.sleep(0.5)
+        return len(block)
+    if kind == "raise":
+        raise ValueError("the toy fails")
+    return None
+"""
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Iterator[Any]:
+    """A factory of booted toy functions (x86_64, 128 MB, 2 s): AWS's runtime client, Lambda's limits."""
+    missing = missing_tools(host_architecture())
+    if missing:
+        pytest.skip(f"the deploy proof needs {', '.join(missing)}")
+    (tmp_path / "task").mkdir()
+    (tmp_path / "task" / "toy.py").write_text(TOY_HANDLER)
+    (tmp_path / "layer" / "python").mkdir(parents=True)
+    started: list[ExecutionEnvironment] = []
+
+    def boot(environment: dict[str, str] | None = None, mechanism: str | None = None) -> ExecutionEnvironment:
+        def asset(name: str) -> FileAsset:
+            return FileAsset(f"toy-{name}", tmp_path / name, "zip", "bucket", name)
+
+        deployment = Deployment(
+            "Toy", "python3.13", host_architecture(), "toy.handler", 128, 2, asset("task"),
+            (asset("layer"),), asset("task"), environment or {},
+        )  # fmt: skip
+        function = ExecutionEnvironment(
+            deployment, make_userland(host_architecture()), tmp_path / f"env{len(started)}",
+            "http://127.0.0.1:9", tmp_path / "assets", memory_mechanism=mechanism,
+        )  # fmt: skip
+        started.append(function)
+        function.boot(timeout=120)
+        return function
+
+    yield boot
+    for function in started:
+        function.close()
+
+
+def test_fails_an_invoke_past_the_timeout_as_lambda_does(toy: Any) -> None:
+    function = toy()
+    answer = function.invoke({"kind": "sleep", "seconds": 30})
+    assert answer["error"]["errorType"] == "Sandbox.Timedout", answer
+    assert answer["error"]["errorMessage"].endswith("Task timed out after 2.00 seconds")
+    assert 2 <= answer["seconds"] < 10
+
+
+def test_fails_a_response_over_6_mb_with_lambdas_error(toy: Any) -> None:
+    function = toy()
+    answer = function.invoke({"kind": "large", "bytes": 7_000_000})
+    assert answer["error"] == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size (6291456 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+
+
+@pytest.mark.parametrize("mechanism", [None, "rss-watch"])
+def test_fails_an_allocation_over_memory_size_with_signal_killed(toy: Any, mechanism: str | None) -> None:
+    function = toy(mechanism=mechanism)
+    answer = function.invoke({"kind": "allocate", "mb": 300})
+    assert answer["error"]["errorType"] == "Runtime.ExitError", answer
+    assert answer["error"]["errorMessage"].endswith("Runtime exited with error: signal: killed")
+    function.close()
+    assert function.measurement is not None and function.measurement.killed_for_memory
+    assert function.measurement.mechanism in ((mechanism,) if mechanism else ("cgroup-v1", "cgroup-v2"))
+
+
+def test_fails_a_handler_error_in_awslambdaric_shape(toy: Any) -> None:
+    function = toy()
+    answer = function.invoke({"kind": "raise"})
+    assert answer["error"]["errorType"] == "ValueError" and answer["error"]["errorMessage"] == "the toy fails"
+    assert 'File "/var/task/toy.py"' in answer["error"]["stackTrace"][0]
+
+
+def test_fails_init_with_the_runtime_clients_init_error(toy: Any) -> None:
+    function = toy(environment={"TOY_INIT": "fail"})
+    # awslambdaric posts init/error with its error type, then exits.
+    report = function.boot_report
+    assert report["init_error"]["errorType"] == "Runtime.ImportModuleError", report
+    assert report["init_error"]["errorMessage"] == (
+        "Unable to import module 'toy': No module named 'toy_dependency_not_shipped'"
+    )
+    assert function.invoke({"kind": "echo"})["error"]["errorType"] == "Runtime.ExitError"
+
+
+def test_an_answer_comes_back_with_json_logs(toy: Any) -> None:
+    function = toy()
+    answer = function.invoke({"kind": "echo", "n": 1})
+    assert answer["error"] is None and answer["response"]["event"] == {"kind": "echo", "n": 1}
+    request_id = answer["response"]["request_id"]
+    (log,) = [d for d in function.json_logs() if d.get("message") == "echo"]
+    assert log["level"] == "INFO" and log["requestId"] == request_id
 
 
 def _verified_tolerances(graph: Path) -> dict[str, Any]:

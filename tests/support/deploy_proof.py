@@ -9,18 +9,11 @@ zipped as the CLI zips them (every file, dotfiles too, symbolic links followed, 
 no folder entries, a fixed 1980 timestamp) and unzipped where Lambda puts them: the function code in
 ``/var/task``, each layer in ``/opt``.
 
-They are booted in a Debian trixie userland with CPython 3.13 (see :mod:`tests.support.userland`;
-arm64 under qemu-user) in a private mount namespace: the userland is the lower layer of an overlay
-(never changed; each boot has its own upper folder, so boots may run side by side), ``/var/task``,
-``/opt`` and ``/var/runtime`` are read-only bind mounts, as Lambda's are. ``/var/runtime`` holds boto3,
-as the runtime provides it. The model is served by an S3 server on loopback (moto), at the bucket and
-key the template names; boto3 in the function finds it through ``AWS_ENDPOINT_URL_S3``.
-
-The interpreter runs with ``-S -P`` and the ``PYTHONPATH`` Lambda sets: ``-S`` because the
-userland's ``site`` would add Debian's ``dist-packages``, which Lambda does not have (its ``site``
-only adds the runtime's own boto3, which ``/var/runtime`` provides here); ``-P`` so the driver's
-folder is not on ``sys.path`` either. :mod:`tests.support.deploy_driver` reports ``sys.path`` so the
-test can check it.
+They are booted by :mod:`tests.support.lambda_environment`: in a Debian trixie userland with CPython
+3.13, through AWS's own runtime interface client (``awslambdaric``, installed with boto3 into the
+``/var/runtime`` folder :func:`runtime_folder` makes), under the function's memory limit and timeout.
+The model is served by an S3 server on loopback (moto), at the bucket and key the template names;
+the function finds it through ``AWS_ENDPOINT_URL_S3``.
 """
 
 from __future__ import annotations
@@ -29,25 +22,22 @@ import contextlib
 import hashlib
 import json
 import os
-import queue
-import shlex
 import shutil
 import socket
 import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from cdk_sklearn.packaging.cache import cache_root
-from tests.support.userland import Userland, host_architecture, make_userland
+from tests.support.userland import host_architecture, make_userland
 from tests.support.userland import missing_tools as userland_missing_tools
 
 ACCOUNT = "123456789012"
@@ -76,8 +66,8 @@ USERLAND_STDLIB = (
     f"/usr/lib/python{PYTHON_VERSION}/lib-dynload",
 )
 """What the userland's CPython adds after ``PYTHONPATH`` (its standard library, nothing else)."""
-DRIVER = Path(__file__).with_name("deploy_driver.py")
-_DRIVER_INSIDE = "/proof/deploy_driver.py"
+CONSTRAINTS = Path(__file__).resolve().parents[2] / "constraints.txt"
+_MANYLINUX_MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the CLI resets every entry's date so equal content hashes alike
 
 
@@ -345,18 +335,35 @@ def unpacked(asset: FileAsset, work: Path) -> Path:
     return folder
 
 
-def runtime_boto3() -> Path:
-    """A folder with boto3 for CPython 3.13 as the Lambda runtime provides it (``/var/runtime``).
+def awslambdaric_version() -> str:
+    """The ``awslambdaric`` version the proof boots with: its pin in ``constraints.txt`` (one home)."""
+    for line in CONSTRAINTS.read_text().splitlines():
+        name, _, version = line.partition("==")
+        if name.strip().lower() == "awslambdaric":
+            return version.strip()
+    raise AssertionError(f"{CONSTRAINTS} pins no awslambdaric version")
 
-    The host's boto3 version, installed once with ``pip --target`` under the layer cache folder
+
+def runtime_folder(architecture: str) -> Path:
+    """What Lambda's python3.13 runtime puts in ``/var/runtime``, for ``architecture``.
+
+    AWS's runtime interface client (``awslambdaric`` at its pin, with its dependencies, the binary
+    ``runtime_client`` extension built for the architecture) and boto3 at the host's version, installed
+    once with ``pip --target`` under the layer cache folder
     (:func:`cdk_sklearn.packaging.cache.cache_root`) and reused by every later run.
     """
-    version = metadata.version("boto3")
-    folder = cache_root() / "lambda-runtime" / f"boto3-{version}-cp{PYTHON_VERSION.replace('.', '')}"
-    if (folder / "boto3" / "__init__.py").is_file():
+    boto3_version, ric_version = metadata.version("boto3"), awslambdaric_version()
+    tag = f"cp{PYTHON_VERSION.replace('.', '')}"
+    folder = (
+        cache_root()
+        / "lambda-runtime"
+        / f"runtime-{tag}-{architecture}-ric{ric_version}-boto3-{boto3_version}"
+    )
+    if (folder / "awslambdaric" / "__main__.py").is_file() and (folder / "boto3" / "__init__.py").is_file():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    machine = _MANYLINUX_MACHINE[architecture]
     command = [
         sys.executable,
         "-m",
@@ -368,13 +375,16 @@ def runtime_boto3() -> Path:
         "--only-binary=:all:",
         "--implementation=cp",
         f"--python-version={PYTHON_VERSION}",
+        f"--platform=manylinux2014_{machine}",
+        f"--platform=manylinux_2_17_{machine}",
         f"--target={staging}",
-        f"boto3=={version}",
+        f"boto3=={boto3_version}",
+        f"awslambdaric=={ric_version}",
     ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
-        raise RuntimeError(f"pip could not install boto3 {version} for /var/runtime:\n{completed.stderr}")
+        raise RuntimeError(f"pip could not install /var/runtime for {architecture}:\n{completed.stderr}")
     try:
         staging.rename(folder)
     except OSError:  # a concurrent run installed it first
@@ -450,213 +460,6 @@ def _mount_namespaces_work() -> bool:
             check=False,
         )
         return completed.returncode == 0
-
-
-def lambda_environment(deployment: Deployment, s3_endpoint: str) -> dict[str, str]:
-    """The environment the Lambda Python runtime gives the function, plus the template's variables.
-
-    Credentials are fake; ``AWS_ENDPOINT_URL_S3`` sends boto3 to the loopback S3 server.
-    """
-    name = f"DeployProof-{deployment.function_id}"
-    task_and_runtime = f"{RUNTIME_DIR}:{RUNTIME_DIR}/lib:{TASK_ROOT}:{TASK_ROOT}/lib"
-    return {
-        "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-        "LD_LIBRARY_PATH": f"/var/lang/lib:/lib64:/usr/lib64:{task_and_runtime}:{LAYER_ROOT}/lib",
-        "PYTHONPATH": ":".join(LAMBDA_PYTHONPATH),
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        "LAMBDA_TASK_ROOT": TASK_ROOT,
-        "LAMBDA_RUNTIME_DIR": RUNTIME_DIR,
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{deployment.runtime}",
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "1",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(deployment.memory_size),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[1]0123456789abcdef",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_REGION": REGION,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "ASIAPROOFPROOFPROOF0",
-        "AWS_SECRET_ACCESS_KEY": "proof-secret-access-key",
-        "AWS_SESSION_TOKEN": "proof-session-token",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_ENDPOINT_URL_S3": s3_endpoint,
-        "PROOF_TIMEOUT_SECONDS": str(deployment.timeout),
-        **deployment.environment,
-    }
-
-
-@dataclass
-class BootedFunction:
-    """One execution environment of the deployed function: a process answering events one by one.
-
-    Use :meth:`boot` to start it (and read its boot report), :meth:`invoke` per event, :meth:`close`
-    at the end (returns where the imported modules came from). Logs (the function's stdout and
-    stderr) are in ``log_path``.
-    """
-
-    deployment: Deployment
-    userland: Userland
-    workdir: Path
-    s3_endpoint: str
-    assets_dir: Path
-    log_path: Path = field(init=False)
-    timings: dict[str, float] = field(init=False, default_factory=dict)
-    boot_report: dict[str, Any] = field(init=False, default_factory=dict)
-    imported: tuple[str, ...] = field(init=False, default=())
-    """Top-level packages in ``sys.modules`` when the process ended (set by :meth:`close`)."""
-    _process: subprocess.Popen[str] | None = field(init=False, default=None)
-    _lines: queue.Queue[str | None] = field(init=False, default_factory=queue.Queue)
-    _log: IO[str] | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        self.log_path = self.workdir / "function.log"
-
-    def boot(self, timeout: float = 900) -> dict[str, Any]:
-        """Start the process, import the handler; return the boot report (raises if none came)."""
-        if self.deployment.runtime != f"python{PYTHON_VERSION}":
-            raise AssertionError(
-                f"the userlands have CPython {PYTHON_VERSION}, not {self.deployment.runtime}"
-            )
-        if self.deployment.architecture != self.userland.architecture:
-            raise AssertionError(
-                f"the function is {self.deployment.architecture}, the userland {self.userland.architecture}"
-            )
-        started = time.perf_counter()
-        task = unpacked(self.deployment.code, self.assets_dir)
-        if len(self.deployment.layers) != 1:
-            # Lambda merges several layers into /opt in order; one bind mount cannot.
-            raise AssertionError(f"expected one layer, found {len(self.deployment.layers)}")
-        opt = unpacked(self.deployment.layers[0], self.assets_dir)
-        runtime = runtime_boto3()
-        self.timings["unpack"] = elapsed(started)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        upper, overlay_work, merged = (self.workdir / n for n in ("upper", "overlay-work", "root"))
-        for folder in (upper, overlay_work, merged):
-            folder.mkdir()
-        for inside in (TASK_ROOT, LAYER_ROOT, RUNTIME_DIR, "/proof", "/tmp"):
-            (upper / inside.lstrip("/")).mkdir(parents=True, exist_ok=True)
-        (upper / "tmp").chmod(0o1777)
-        shutil.copy2(DRIVER, upper / _DRIVER_INSIDE.lstrip("/"))
-
-        def bind_read_only(source: Path, inside: str) -> str:
-            target = shlex.quote(str(merged / inside.lstrip("/")))
-            return (
-                f"{mount} --bind {shlex.quote(str(source))} {target}\n{mount} -o remount,bind,ro {target}\n"
-            )
-
-        mount = shutil.which("mount") or "mount"
-        unshare = shutil.which("unshare") or "unshare"
-        chrooted = Userland(self.userland.architecture, merged).python(
-            "-S", "-P", _DRIVER_INSIDE, self.deployment.handler
-        )
-        chrooted[0] = shutil.which("chroot") or "chroot"
-        options = f"lowerdir={self.userland.root},upperdir={upper},workdir={overlay_work}"
-        script = (
-            f"{mount} -t overlay overlay -o {shlex.quote(options)} {shlex.quote(str(merged))}\n"
-            + bind_read_only(task, TASK_ROOT)
-            + bind_read_only(opt, LAYER_ROOT)
-            + bind_read_only(runtime, RUNTIME_DIR)
-            + f"exec {shlex.join(chrooted)}\n"
-        )
-        (self.workdir / "boot.sh").write_text(script)
-        self._log = self.log_path.open("w")
-        started = time.perf_counter()
-        self._process = subprocess.Popen(
-            [unshare, "--mount", "--propagation", "private", "/bin/sh", "-eu", str(self.workdir / "boot.sh")],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-            env=lambda_environment(self.deployment, self.s3_endpoint),
-        )
-        threading.Thread(target=self._read_answers, daemon=True).start()
-        self.boot_report = self._answer("boot", timeout)
-        self.timings["start"] = elapsed(started)
-        self.timings["init"] = round(self.boot_report["init_seconds"], 2)
-        return self.boot_report
-
-    def _read_answers(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
-        for line in self._process.stdout:
-            self._lines.put(line)
-        self._lines.put(None)
-
-    def _answer(self, kind: str, timeout: float) -> dict[str, Any]:
-        try:
-            line = self._lines.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(
-                f"no {kind} answer within {timeout} s; log:\n{self.logs_excerpt()}"
-            ) from None
-        if line is None:
-            code = self._process.wait() if self._process else None
-            raise AssertionError(
-                f"the function exited ({code}) before its {kind} answer:\n{self.logs_excerpt()}"
-            )
-        answer: dict[str, Any] = json.loads(line)
-        if answer.get("kind") != kind:
-            raise AssertionError(f"expected a {kind} answer, got {line[:500]}")
-        return answer
-
-    def invoke(self, event: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
-        """Send one event; return ``{"response", "error", "seconds"}`` (``error`` is a traceback)."""
-        assert self._process is not None and self._process.stdin is not None, "boot() first"
-        self._process.stdin.write(json.dumps(event) + "\n")
-        self._process.stdin.flush()
-        return self._answer("response", timeout)
-
-    def close(self, timeout: float = 120) -> dict[str, int]:
-        """End the process; return how many imported modules came from each folder."""
-        process, self._process = self._process, None
-        if process is None:
-            return {}
-        try:
-            assert process.stdin is not None
-            process.stdin.close()
-            modules = self._answer("modules", timeout)
-            origins: dict[str, int] = modules["origins"]
-            self.imported = tuple(modules.get("imported", ()))
-            process.wait(timeout=timeout)
-            return origins
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            if self._log is not None:
-                self._log.close()
-                self._log = None
-
-    def logs_excerpt(self, limit: int = 3000) -> str:
-        """The start (init errors) and the end (the latest requests) of :meth:`logs`."""
-        text = self.logs()
-        if len(text) <= limit:
-            return text
-        return f"{text[: limit // 2]}\n[...]\n{text[-limit // 2 :]}"
-
-    def logs(self) -> str:
-        """What the function wrote to stdout and stderr (CloudWatch Logs, on Lambda)."""
-        if self._log is not None:
-            self._log.flush()
-        return self.log_path.read_text(errors="replace") if self.log_path.is_file() else ""
-
-
-@contextlib.contextmanager
-def deployed(
-    cdk_out: Path, workdir: Path, assets_dir: Path, *, stack_name: str = "DeployProof"
-) -> Iterator[tuple[Deployment, BootedFunction]]:
-    """Publish the assembly's model to a loopback S3 server and boot its function; close both after."""
-    deployment = read_deployment(cdk_out, stack_name)
-    userland = make_userland(deployment.architecture)
-    with s3_server() as endpoint:
-        upload(endpoint, deployment.model)
-        function = BootedFunction(deployment, userland, workdir, endpoint, assets_dir)
-        try:
-            yield deployment, function
-        finally:
-            # After a failure the process may be gone or stuck: end it without hiding the failure.
-            with contextlib.suppress(AssertionError):
-                function.close(timeout=10)
 
 
 def sha256_file(path: Path) -> str:
