@@ -49,7 +49,10 @@ def baseline_for(engine: str, model: ModelArtifact) -> Baseline:
     data = _data()
     figures = data["engines"][key]
     extra = data.get("libraries", {})
-    libraries = 0.0 if engine == "onnx" else sum(float(extra[m]) for m in sorted(model.modules & set(extra)))
+    # The native or pure-Python libraries the model loads with: those it references, and skops, whose
+    # loader reads a .skops file.
+    loads_with = model.modules | ({"skops"} if model.format == "skops" else set())
+    libraries = 0.0 if engine == "onnx" else sum(float(extra[m]) for m in sorted(loads_with & set(extra)))
     return Baseline(
         key=key,
         rss_mb=float(figures["rss_mb"]),

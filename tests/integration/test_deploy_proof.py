@@ -34,13 +34,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cdk_sklearn.fit.memory import estimate_memory
-from cdk_sklearn.model.artifact import inspect_model
 from cdk_sklearn.validation import PropsError
 from tests.helpers.apigw_events import http_api_event
 from tests.support import fit_figures
 from tests.support.deploy_proof import (
     LAMBDA_PYTHONPATH,
+    SYNTH_ESTIMATES,
     Deployment,
     FileAsset,
     elapsed,
@@ -232,7 +231,7 @@ def test_deployed_endpoint_answers_like_the_library(
     MEASURED[f"{case}-{architecture}"] = (measurement, deployment.memory_size)
     peaks = [p for p in (measurement.peak_mb, measurement.rss_peak_mb) if p is not None]
     if peaks and not measurement.emulated:  # under qemu, memory is qemu's: recorded, not compared
-        _check_estimate(case, deployment, "onnx" if trained.onnx else "sklearn", max(peaks))
+        _check_estimate(case, deployment, cdk_out, max(peaks))
     print(f"deploy-proof {case} {architecture}: {json.dumps(timings)}")
 
 
@@ -262,10 +261,10 @@ def _check_answer(
         assert body["classes"] == request.classes, request.label
 
 
-def _check_estimate(case: str, deployment: Deployment, engine: str, peak_mb: float) -> None:
-    """The synth-time estimate (what the construct computed for this file) covers the measured peak,
+def _check_estimate(case: str, deployment: Deployment, cdk_out: Path, peak_mb: float) -> None:
+    """The synth-time estimate (what the construct computed for this model) covers the measured peak,
     without being far above it: at most 1.5x + 64 MB (issue 22)."""
-    estimate = estimate_memory(inspect_model(deployment.model.source), engine).total_mb
+    estimate = SYNTH_ESTIMATES[cdk_out]
     print(
         f"deploy-proof {case} {deployment.architecture}: "
         f"estimate {estimate} MB, measured peak {peak_mb:.0f} MB"
@@ -343,7 +342,7 @@ def test_a_model_that_fits_its_memory_size_answers(
     measurement = _record("big_forest", deployment, "sklearn", function)
     peak = max(p for p in (measurement.peak_mb, measurement.rss_peak_mb) if p is not None)
     assert BIG_FOREST_KILLED_MB < peak < deployment.memory_size, measurement
-    _check_estimate("big_forest", deployment, "sklearn", peak)
+    _check_estimate("big_forest", deployment, cdk_out, peak)
 
 
 # -- Lambda's limits, on a function of a few lines ------------------------------------------------------

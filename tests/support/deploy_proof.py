@@ -90,6 +90,10 @@ def _bytecode_python() -> Iterator[None]:
         os.environ.pop(name, None)
 
 
+SYNTH_ESTIMATES: dict[Path, int] = {}
+"""The memory estimate the construct made at synth, per cloud assembly :func:`synthesize` wrote."""
+
+
 def synthesize(outdir: Path, model_path: Path, *, stack_name: str = "DeployProof", **props: Any) -> Path:
     """Synthesize a stack with one ``SklearnLambdaEndpoint`` ``E`` into ``outdir``, bundling for real.
 
@@ -103,8 +107,9 @@ def synthesize(outdir: Path, model_path: Path, *, stack_name: str = "DeployProof
     with _bytecode_python():
         app = cdk.App(outdir=str(outdir))
         stack = cdk.Stack(app, stack_name)
-        SklearnLambdaEndpoint(stack, "E", model_path=str(model_path), **props)
+        endpoint = SklearnLambdaEndpoint(stack, "E", model_path=str(model_path), **props)
         app.synth()
+    SYNTH_ESTIMATES[outdir] = endpoint.memory_estimate_mb
     return outdir
 
 
