@@ -5,7 +5,7 @@ deeply nested JSON, unseen categories, blank lines, wrong field counts, and are 
 size. Each file is scored as the state machine does (plan, then every work item); the test checks
 that the rows in are the rows predicted plus the rows refused, each line answered or refused
 exactly once, and each prediction the estimator's own for that line, computed here from the raw
-bytes with the csv and json modules and scikit-learn. ``FUZZ_EXAMPLES`` sets the count (default 30).
+bytes with the csv and json modules and scikit-learn. ``BATCH_FUZZ_EXAMPLES`` sets the count (default 30).
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from lambda_runtime import contract
 from lambda_runtime.batch import LocalStore, plan, score, score_work_item, storage
 from tests.helpers.batch import job, loaded
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "30"))
+# Its own budget: each example scores whole files (about 0.13 s), so CI's 10,000 handler events would
+# take it over 20 minutes; .ci/run sets a few hundred.
+FUZZ_EXAMPLES = int(os.environ.get("BATCH_FUZZ_EXAMPLES", "30"))
 LIMIT = 48
 """The maximum line length while fuzzing: small, so long lines are cheap to generate."""
 COLOURS = ("red", "blue")
