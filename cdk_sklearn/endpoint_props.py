@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Required, TypedDict, Unpack, cast
 
@@ -235,25 +235,13 @@ def _section(kind: Any, section: str, value: object, flat: dict[str, Any]) -> An
             f"either the {section} section or the flat settings {', '.join(flat_names[n] for n in flat)}, "
             "not both",
         )
-    if value is not None and hasattr(kind, "from_config"):
+    if value is not None:
         return kind.from_config(value, owner=OWNER, section=section)
-    if isinstance(value, kind):
-        return value
-    if value is not None and not isinstance(value, Mapping):
-        raise invalid(section, value, f"a {kind.__name__} or an object of its settings")
-    values = dict(value) if value is not None else flat
-    allowed = [f.name for f in fields(kind) if f.name != "owner"]
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
-        raise invalid(
-            f"{section}.{unknown[0]}", values[unknown[0]], f"a key of {section}: {', '.join(allowed)}"
-        )
-    prefix = f"{section}." if value is not None else ""
     flat_names = {v: k for k, v in FLAT_PART_SETTINGS.get(section, {}).items()}
     try:
-        return kind(**values, owner=OWNER)
+        return kind(**flat, owner=OWNER)
     except PropsError as exc:
-        raise exc.relabel(OWNER, {} if prefix else flat_names, prefix) from None
+        raise exc.relabel(OWNER, flat_names) from None
 
 
 def _refuse_own_front_door(settings: Mapping[str, Any]) -> None:

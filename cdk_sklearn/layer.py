@@ -38,14 +38,26 @@ from cdk_sklearn.packaging.model_check import layer_requirements
 from cdk_sklearn.packaging.pipeline import AUTO_SLIM_BYTES as AUTO_SLIM_BYTES
 from cdk_sklearn.packaging.pipeline import LayerRecipe, ShippedLayer, ship_layer
 from cdk_sklearn.packaging.target import LambdaTarget
-from cdk_sklearn.validation import check_bool, check_int, check_strings, invalid, props_from
+from cdk_sklearn.validation import ConfigSection, check_bool, check_int, check_strings, invalid, props_from
 
 OWNER = "SklearnLayer"
 _DESCRIPTION_LIMIT = 256  # LayerVersion.Description maximum length
 
 
+class LayerSettings(TypedDict, total=False):
+    """The keyword form of :class:`LayerProps` (``SklearnLayer(..., slim=True)``)."""
+
+    extra_requirements: Sequence[str]
+    bytecode_python: str | None
+    slim: bool
+
+
+SETTINGS: tuple[str, ...] = tuple(LayerSettings.__annotations__)
+"""Every keyword setting of :class:`SklearnLayer`: the fields of :class:`LayerProps` but ``owner``."""
+
+
 @dataclass(frozen=True, kw_only=True)
-class LayerProps:
+class LayerProps(ConfigSection):
     """The user's settings of a layer, checked once when made.
 
     Parameters
@@ -64,6 +76,9 @@ class LayerProps:
     bytecode_python: str | None = None
     slim: bool = False
     owner: str = field(default=OWNER, compare=False, repr=False)
+    config_section = "layer"
+    config_keys = SETTINGS
+    default_owner = OWNER
 
     def __post_init__(self) -> None:
         owner = self.owner
@@ -96,18 +111,6 @@ class LayerProps:
                 owner=owner,
             )
         check_bool("slim", self.slim, owner=owner)
-
-
-class LayerSettings(TypedDict, total=False):
-    """The keyword form of :class:`LayerProps` (``SklearnLayer(..., slim=True)``)."""
-
-    extra_requirements: Sequence[str]
-    bytecode_python: str | None
-    slim: bool
-
-
-SETTINGS: tuple[str, ...] = tuple(LayerSettings.__annotations__)
-"""Every keyword setting of :class:`SklearnLayer`: the fields of :class:`LayerProps` but ``owner``."""
 
 
 class ModelDependencyWarning(UserWarning):

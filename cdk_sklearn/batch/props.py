@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Required, Unpack
 
 from aws_cdk import aws_s3 as s3
@@ -201,7 +201,7 @@ class BatchProps:
         if "model_path" in own:
             layer = own.pop("layer", None)
             if isinstance(layer, Mapping):
-                layer = _layer(layer)
+                layer = LayerProps.from_config(layer, owner=OWNER)
             function = ModelFunctionProps(
                 **{
                     "memory_size": limits.BATCH_MEMORY_MB,
@@ -217,16 +217,3 @@ class BatchProps:
             first = sorted(own)[0]
             raise PropsError(OWNER, first, own[first], "set only with model_path (the job's own function)")
         return cls(**given, function=function)
-
-
-def _layer(section: Mapping[str, Any]) -> LayerProps:
-    allowed = [f.name for f in fields(LayerProps) if f.name != "owner"]
-    unknown = sorted(set(section) - set(allowed))
-    if unknown:
-        raise PropsError(
-            OWNER, f"layer.{unknown[0]}", section[unknown[0]], f"a key of layer: {', '.join(allowed)}"
-        )
-    try:
-        return LayerProps(**section, owner=OWNER)
-    except PropsError as exc:
-        raise exc.relabel(OWNER, None, "layer.") from None

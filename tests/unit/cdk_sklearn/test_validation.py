@@ -9,6 +9,7 @@ import pytest
 
 from cdk_sklearn.cold_start import ColdStart
 from cdk_sklearn.front_door import FrontDoorProps
+from cdk_sklearn.layer import LayerProps
 from cdk_sklearn.monitoring import MonitoringProps
 from cdk_sklearn.rollout import RolloutProps
 from cdk_sklearn.validation import ConfigSection, PropsError
@@ -22,6 +23,7 @@ PARTS = [
     ),
     pytest.param(RolloutProps, "rollout", "SafeRollout", ("strategy", "blue_green"), id="rollout"),
     pytest.param(ColdStart, "cold_start", "ColdStart", ("strategy", "warm"), id="cold_start"),
+    pytest.param(LayerProps, "layer", "SklearnLayer", ("slim", "yes"), id="layer"),
 ]
 
 
