@@ -3,11 +3,19 @@
 The same plan, score and summary functions the Lambda batch entry runs (``lambda_runtime.batch``),
 over local folders instead of S3: the output folder gets the same layout as the output prefix
 (``<file>/part-<range start>.<format>``, ``errors-<range start>.jsonl``, ``_runs/<run>/`` with the
-summary and the output manifest). Bad rows are error records, never a traceback; a work item that
-fails (its job is wrong, its file changed) is listed on stderr and the exit code is 1. Work
-items are scored by a pool of processes, streaming each byte range. Where workers are forked (the
-default start method on Linux before Python 3.14), this process imports the function code and
-loads the model once and the workers inherit both; otherwise each worker loads the model itself.
+summary and the output manifest).
+
+It fails early and once: before any row is scored, the model is loaded, the method checked, and
+the header of every CSV file checked against the model's columns (the runtime's own check,
+:func:`lambda_runtime.batch.header_mismatch`); a file that cannot match stops the command with the
+columns at fault and the fix (exit 2), instead of one identical error record per row. Then bad rows
+are error records, never a traceback; a work item that fails (its file changed or became
+unreadable) is listed on stderr. The exit code tells a script what happened
+(:data:`EXIT_CODES`), and the last stderr line sums it up.
+
+Work items are scored by a pool of processes, streaming each byte range. Where workers are forked
+(the default start method on Linux before Python 3.14), they inherit the model this process loaded
+for the checks; otherwise each worker loads the model itself.
 """
 
 from __future__ import annotations
@@ -20,10 +28,14 @@ import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cdk_sklearn.cli.main import UsageError
 from lambda_runtime import contract
+
+if TYPE_CHECKING:
+    from lambda_runtime.batch import Job, ObjectStore
+    from lambda_runtime.model import LoadedModel
 
 MiB = 1024 * 1024
 LOCAL_RUN = "local"
@@ -35,6 +47,22 @@ _ITEMS_PER_WORKER = 4
 # Each worker process holds the model it loaded once, or inherited (see _init_worker).
 _WORKER: dict[str, Any] = {}
 
+EXIT_ANSWERED = 0
+EXIT_FAILED = 1
+EXIT_UNSCORABLE = 2
+EXIT_REFUSED = 3
+EXIT_CODES: dict[int, str] = {
+    EXIT_ANSWERED: "every row was answered",
+    EXIT_FAILED: "a work item failed (a file changed or became unreadable while the command ran), "
+    "or an unexpected error; the rows of the other work items are written",
+    EXIT_UNSCORABLE: "nothing was scored: bad arguments, a model that cannot be loaded or lacks "
+    "--method, or a CSV header that cannot match the model's columns",
+    EXIT_REFUSED: "finished with some rows refused: predictions and error records are written",
+}
+"""What each exit code of ``cdk-sklearn batch`` means (``--help`` and the docs print this table)."""
+_MAX_HEADER_PROBLEMS = 5
+"""Distinct header problems listed before the rest are counted."""
+
 
 def register(subparsers: Any) -> None:
     """Add the ``batch`` sub-command to the CLI."""
@@ -43,14 +71,21 @@ def register(subparsers: Any) -> None:
         help="score a folder of CSV/JSONL files with the batch entry point, on this machine's cores",
         description=(
             "Score every file under INPUT with MODEL, as SklearnBatchScoring does on Step Functions: "
-            "the same code, the same output layout (predictions, errors, run summary) under OUTPUT."
+            "the same code, the same output layout (predictions, errors, run summary) under OUTPUT. "
+            "Each CSV header is checked against the model's columns before any row is scored."
         ),
+        epilog="exit codes:\n" + "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, type=Path, help="model file (.joblib, .pkl or .skops)")
     parser.add_argument("--input", required=True, type=Path, help="folder of input files")
     parser.add_argument("--output", required=True, type=Path, help="folder for predictions and errors")
     parser.add_argument("--format", choices=contract.BATCH_FORMATS, default="csv", help="default csv")
-    parser.add_argument("--id-column", default=None, help="column carried into the output as the row id")
+    parser.add_argument(
+        "--id-column",
+        default=None,
+        help="column carried into the output as the row id, not scored (e.g. a customer id)",
+    )
     parser.add_argument(
         "--method", choices=contract.PREDICTION_METHODS, default="predict", help="default predict"
     )
@@ -63,7 +98,7 @@ def register(subparsers: Any) -> None:
         default=None,
         help="input MiB per work item (default: spread over the workers, at most 64)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    parser.add_argument("--quiet", action="store_true", help="no progress line (the summary line stays)")
     parser.set_defaults(func=run)
 
 
@@ -80,15 +115,17 @@ def _init_worker(environment: dict[str, str], threads: int) -> None:
     threadpool_limits(threads, user_api="openmp")
 
 
-def _load(environment: dict[str, str]) -> None:
+def _load(environment: dict[str, str]) -> LoadedModel:
     if "model" in _WORKER and _WORKER.get("environment") == environment:
-        return  # forked from the process that loaded it
+        loaded: LoadedModel = _WORKER["model"]  # forked from the process that loaded it
+        return loaded
     from lambda_runtime.batch import load_batch_model, preload
     from lambda_runtime.config import Settings
 
     _WORKER["model"] = model = load_batch_model(Settings.from_environ(environment))
     _WORKER["environment"] = environment
     preload(model)
+    return model
 
 
 def _score(store_roots: dict[str, str], job_fields: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +166,7 @@ class Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Plan, score in parallel, write the run summary; print it as JSON."""
+    """Check, plan, score in parallel, write the run summary; print it as JSON and one summary line."""
     # Imported here: the batch entry point is function code, run in this process like `serve` does.
     from cdk_sklearn.cli.serve import model_environment
     from lambda_runtime.batch import Job, LocalStore, empty_summary, plan, write_summary
@@ -142,7 +179,6 @@ def run(args: argparse.Namespace) -> int:
     source = args.input.resolve()
     if output == source or source in output.parents or output in source.parents:
         raise UsageError("--output must not be --input, inside it, or contain it")
-    output.mkdir(parents=True, exist_ok=True)
     environment = model_environment(args.model, None)
     roots = {"input": str(source), "output": str(output)}
     store = LocalStore({name: Path(root) for name, root in roots.items()})
@@ -158,18 +194,110 @@ def run(args: argparse.Namespace) -> int:
         method=args.method,
         split_bytes=split,
     )
-    planned = plan(store, job, LOCAL_RUN)
-    manifest = store.read_all("output", planned["manifest_key"]).decode()
-    items = [json.loads(line) for line in manifest.splitlines()]
-    progress = Progress(planned["bytes"], sys.stderr, enabled=not args.quiet)
-    summary = empty_summary()
-    failed = _score_all(items, roots, job.to_event(), environment, args.workers, summary, progress)
+    try:
+        check_job(store, job, _loaded(environment))
+        output.mkdir(parents=True, exist_ok=True)
+        planned = plan(store, job, LOCAL_RUN)
+        manifest = store.read_all("output", planned["manifest_key"]).decode()
+        items = [json.loads(line) for line in manifest.splitlines()]
+        progress = Progress(planned["bytes"], sys.stderr, enabled=not args.quiet)
+        summary = empty_summary()
+        failed = _score_all(items, roots, job.to_event(), environment, args.workers, summary, progress)
+    finally:
+        _WORKER.clear()
     progress.update(0, {}, final=True)
     counts = write_summary(store, job, LOCAL_RUN, summary, failed)
     print(json.dumps({**counts, "output": str(output)}, indent=2))
     for entry in failed:
         print(f"cdk-sklearn batch: work item failed: {entry['error']}", file=sys.stderr)
-    return 1 if failed else 0
+    print(summary_line(counts, summary, output), file=sys.stderr)
+    return exit_code(counts)
+
+
+def _loaded(environment: dict[str, str]) -> LoadedModel:
+    """The model, loaded in this process for the checks (forked workers inherit it)."""
+    from lambda_runtime.model import ModelLoadError
+
+    try:
+        return _load(environment)
+    except ModelLoadError as exc:
+        raise UsageError(f"the model cannot be loaded: {exc.public_message}") from None
+
+
+def check_job(store: ObjectStore, job: Job, model: LoadedModel) -> None:
+    """Refuse, before anything is scored, a job no row of which could be scored.
+
+    The method must be one the model has, and every CSV file's header must be able to match the
+    model's columns (:func:`lambda_runtime.batch.header_mismatch`, the check the ``score`` action
+    makes per object). Raises :class:`~cdk_sklearn.cli.main.UsageError` naming the files, the
+    columns at fault and the fix.
+    """
+    from lambda_runtime.batch import HeaderUnreadable, first_line, header_mismatch, parse_header
+    from lambda_runtime.errors import BadRequest
+    from lambda_runtime.predict import choose_method
+
+    try:
+        choose_method(model, job.method, None)
+    except BadRequest as exc:
+        raise UsageError(f"--method {job.method}: {exc.message}") from None
+    if job.format != "csv":
+        return
+    problems: dict[str, list[str]] = {}
+    for entry in store.list(job.bucket, job.input_prefix):
+        if entry.size <= 0 or entry.key.endswith("/"):
+            continue  # no rows: the plan leaves it out
+        try:
+            header = parse_header(first_line(store, job.bucket, entry.key))
+        except HeaderUnreadable as exc:
+            problems.setdefault(f"its first line is not a CSV header: {exc}", []).append(entry.key)
+            continue
+        problem = header_mismatch(header, job.id_column, model, "--id-column")
+        if problem is not None:
+            problems.setdefault(problem, []).append(entry.key)
+    if problems:
+        raise UsageError(_header_report(problems))
+
+
+def _header_report(problems: dict[str, list[str]]) -> str:
+    """One line per distinct problem: the files it holds for, then the problem and its fix."""
+    lines = []
+    for problem, keys in list(problems.items())[:_MAX_HEADER_PROBLEMS]:
+        where = keys[0] + (f" (and {len(keys) - 1} more files)" if len(keys) > 1 else "")
+        lines.append(f"no row of {where} can be scored, nothing was: {problem}")
+    rest = len(problems) - _MAX_HEADER_PROBLEMS
+    if rest > 0:
+        lines.append(f"... and {rest} other header problems")
+    return "\n".join(lines)
+
+
+def exit_code(counts: dict[str, Any]) -> int:
+    """The exit code of a finished run (:data:`EXIT_CODES`) from its counts."""
+    if counts["failed_work_items"]:
+        return EXIT_FAILED
+    if counts[contract.SUMMARY_ERRORS]:
+        return EXIT_REFUSED
+    return EXIT_ANSWERED
+
+
+def summary_line(counts: dict[str, Any], summary: dict[str, Any], output: Path) -> str:
+    """The last line on stderr: rows answered and refused, and where the refusals are."""
+    rows, answered, refused = (
+        counts[contract.SUMMARY_ROWS],
+        counts[contract.SUMMARY_PREDICTED],
+        counts[contract.SUMMARY_ERRORS],
+    )
+    line = f"cdk-sklearn batch: {rows:,} rows: {answered:,} answered, {refused:,} refused"
+    error_objects = sorted(summary[contract.SUMMARY_ERROR_OBJECTS])
+    if refused and len(error_objects) <= 2:
+        line += f" (reasons in {', '.join(str(output / key) for key in error_objects)})"
+    elif refused:
+        line += (
+            f" (reasons in {len(error_objects)} errors-*.jsonl files, listed in "
+            f"{output / counts['outputs_key']})"
+        )
+    if counts["failed_work_items"]:
+        line += f"; {counts['failed_work_items']} work items failed, their rows not scored (see above)"
+    return line + f"; run summary {output / counts['summary_key']}"
 
 
 def _score_all(
@@ -213,8 +341,6 @@ def _score_all(
                     progress.update(int(item["bytes"]), part)
     except ModelLoadError as exc:
         raise UsageError(f"the model cannot be loaded: {exc.public_message}") from None
-    finally:
-        _WORKER.clear()
     return failed
 
 

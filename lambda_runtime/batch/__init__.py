@@ -39,15 +39,17 @@ step (:mod:`lambda_runtime.predict`), the same the HTTP routes use.
 
 Modules, in the order a row meets them: :mod:`.job` (the job and its errors), :mod:`.storage` (S3 or
 folders), :mod:`.plan`, :mod:`.lines` (byte ranges cut into lines), :mod:`.rows` (lines decoded into
-rows), :mod:`.fast` (the vectorized CSV paths), :mod:`.score`, :mod:`.output`, :mod:`.summary`, and
+rows), :mod:`.header` (the CSV header checked against the model, once per object), :mod:`.fast`
+(the vectorized CSV paths), :mod:`.score`, :mod:`.output`, :mod:`.summary`, and
 :mod:`.entry` (the actions). This package re-exports what callers use.
 """
 
 from __future__ import annotations
 
 from .entry import handle_batch, handler, load_batch_model, preload
+from .header import HeaderUnreadable, header_mismatch, parse_header
 from .job import BatchJobError, BatchRetryableError, Job, ObjectChanged
-from .lines import owned_line_blocks, owned_lines
+from .lines import first_line, owned_line_blocks, owned_lines
 from .plan import MAX_WORK_ITEM_JSON_BYTES, plan, plan_work_items
 from .score import MINI_BATCH_ROWS, score_segment, score_work_item
 from .storage import Listed, LocalStore, ObjectStore, S3Store
@@ -58,6 +60,7 @@ __all__ = [
     "MINI_BATCH_ROWS",
     "BatchJobError",
     "BatchRetryableError",
+    "HeaderUnreadable",
     "Job",
     "Listed",
     "LocalStore",
@@ -66,11 +69,14 @@ __all__ = [
     "S3Store",
     "add_summary",
     "empty_summary",
+    "first_line",
     "handle_batch",
     "handler",
+    "header_mismatch",
     "load_batch_model",
     "owned_line_blocks",
     "owned_lines",
+    "parse_header",
     "plan",
     "plan_work_items",
     "preload",

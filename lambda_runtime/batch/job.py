@@ -27,6 +27,12 @@ class ObjectChanged(BatchJobError):
             f"{bucket}/{key} changed after the run was planned (planned ETag {etag}); "
             "its work item is not scored: rerun the job to score the current version"
         )
+        self.where = (bucket, key, etag)
+
+    def __reduce__(self) -> tuple[type[ObjectChanged], tuple[str, str, str | None]]:
+        # A worker process of `cdk-sklearn batch` sends it back pickled: rebuilt from its own
+        # arguments, not from the message (which would break the pool instead of failing the item).
+        return type(self), self.where
 
 
 INFRASTRUCTURE_ERRORS = (BatchJobError, BatchRetryableError, ModelLoadError, OSError, MemoryError)

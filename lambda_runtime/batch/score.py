@@ -6,7 +6,6 @@ value per row whatever the model: a multi-output classifier's row holds one valu
 
 from __future__ import annotations
 
-import csv
 import tempfile
 from collections.abc import Iterator, Mapping
 from itertools import chain
@@ -18,8 +17,9 @@ from ..errors import BadRequest
 from ..model import LoadedModel
 from ..predict import choose_method, predict_table
 from .fast import fast_csv
+from .header import HeaderUnreadable, header_mismatch, parse_header, too_long
 from .job import INFRASTRUCTURE_ERRORS, BatchJobError, Job
-from .lines import LongLine, first_line, is_long, owned_line_blocks
+from .lines import first_line, is_long, owned_line_blocks
 from .output import SPOOL_BYTES, Output, prediction_fields
 from .rows import Decoder, Row, reason, table_of
 from .storage import ObjectStore
@@ -105,7 +105,7 @@ class _Segment:
         job = self.job
         if self.header_error is not None or is_long(lines):
             for offset, line in zip(offsets, lines, strict=True):
-                self.refuse(offset, line, None, self.header_error or _too_long(line))
+                self.refuse(offset, line, None, self.header_error or too_long(line))
             return
         fast = fast_csv(lines, self.decoder, self.model, self.method) if job.format == "csv" else None
         if fast is not None:
@@ -173,6 +173,10 @@ def score_segment(
     method = _method(model, job)
     header, header_error, blocks = _header_and_blocks(store, job, key, start, end, etag)
     decoder = Decoder(job, header, model.feature_names_in is not None)
+    if header is not None:
+        # Checked once for the segment: a header that cannot match refuses every row with one
+        # reason that names the columns and the fix, and the model never runs on them.
+        header_error = header_mismatch(header, job.id_column, model)
     segment = _Segment(job, model, method, key, decoder, header_error)
     try:
         for offsets, lines in _mini_batches(blocks):
@@ -195,31 +199,21 @@ def _header_and_blocks(
     else:
         first = next(blocks, None)
         head = first[1][0] if first is not None else b""
-        if first is not None and (len(first[1]) > 1 or _header_problem(head) is not None):
-            keep = 0 if _header_problem(head) is not None else 1
+        if first is not None and (len(first[1]) > 1 or _unreadable(head) is not None):
+            keep = 0 if _unreadable(head) is not None else 1
             blocks = chain([(first[0][keep:], first[1][keep:])], blocks)
-    problem = _header_problem(head)
+    problem = _unreadable(head)
     if problem is not None:
         return None, f"the CSV header (the object's first line) cannot be read: {problem}", blocks
-    return next(csv.reader([head.decode("utf-8-sig").strip("\r")]), []), None, blocks
+    return parse_header(head), None, blocks
 
 
-def _header_problem(head: bytes) -> str | None:
-    if type(head) is LongLine:
-        return _too_long(head)
+def _unreadable(head: bytes) -> str | None:
     try:
-        next(csv.reader([head.decode("utf-8-sig").strip("\r")]), [])
-    except (UnicodeDecodeError, csv.Error) as exc:
-        return f"{exc}; lines must end in LF or CRLF"
+        parse_header(head)
+    except HeaderUnreadable as exc:
+        return str(exc)
     return None
-
-
-def _too_long(line: bytes) -> str:
-    length = getattr(line, "length", len(line))
-    return (
-        f"the line is {length} bytes, longer than the maximum of {c.MAX_LINE_BYTES}; "
-        "it is not read (are the line ends LF or CRLF?)"
-    )
 
 
 def _mini_batches(blocks: Blocks) -> Blocks:

@@ -137,11 +137,11 @@ def test_the_cli_scores_around_bad_rows_without_a_traceback(tmp_path, capsys):
     ]
     code = main([*argv, "--format", "jsonl", "--id-column", "id", "--workers", "1", "--quiet"])
     captured = capsys.readouterr()
-    assert code == 0 and "Traceback" not in captured.err
+    assert code == 3 and "Traceback" not in captured.err  # finished, some rows refused
     assert json.loads(captured.out)["errors"] == 1
 
 
-def test_fails_with_exit_1_and_one_line_per_failed_work_item_when_the_job_is_wrong(tmp_path, capsys):
+def test_fails_with_exit_2_before_scoring_when_the_id_column_is_not_in_the_header(tmp_path, capsys):
     from cdk_sklearn.cli import main
 
     model = tmp_path / "forest.joblib"
@@ -159,9 +159,9 @@ def test_fails_with_exit_1_and_one_line_per_failed_work_item_when_the_job_is_wro
     ]
     code = main([*argv, "--id-column", "no-such-column", "--workers", "1", "--quiet"])
     captured = capsys.readouterr()
-    assert code == 1 and "Traceback" not in captured.err
-    assert "work item failed: id_column 'no-such-column'" in captured.err
-    assert json.loads(captured.out)["failed_work_items"] == 1
+    assert code == 2 and "Traceback" not in captured.err
+    assert "a.csv can be scored, nothing was: --id-column 'no-such-column' is not a column" in captured.err
+    assert captured.out == "" and not (tmp_path / "out").exists()
 
 
 # -- finding 5: a maximum line length; reading stays linear ------------------------------------
