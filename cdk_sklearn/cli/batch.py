@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import os
 import sys
+import textwrap
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -74,7 +75,11 @@ def register(subparsers: Any) -> None:
             "the same code, the same output layout (predictions, errors, run summary) under OUTPUT. "
             "Each CSV header is checked against the model's columns before any row is scored."
         ),
-        epilog="exit codes:\n" + "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items()),
+        epilog="exit codes:\n"
+        + "\n".join(
+            textwrap.fill(meaning, 96, initial_indent=f"  {code}  ", subsequent_indent="     ")
+            for code, meaning in EXIT_CODES.items()
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", required=True, type=Path, help="model file (.joblib, .pkl or .skops)")
@@ -263,7 +268,7 @@ def _header_report(problems: dict[str, list[str]]) -> str:
     lines = []
     for problem, keys in list(problems.items())[:_MAX_HEADER_PROBLEMS]:
         where = keys[0] + (f" (and {len(keys) - 1} more files)" if len(keys) > 1 else "")
-        lines.append(f"no row of {where} can be scored, nothing was: {problem}")
+        lines.append(f"{where} cannot be scored, so nothing was: {problem}")
     rest = len(problems) - _MAX_HEADER_PROBLEMS
     if rest > 0:
         lines.append(f"... and {rest} other header problems")

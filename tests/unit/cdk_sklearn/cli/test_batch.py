@@ -91,7 +91,9 @@ def test_fails_with_exit_2_and_one_message_when_the_header_has_an_id_column_not_
     code, out, err = _run(_argv(frame_model, tmp_path))
     assert code == 2 and out == ""
     (line,) = err.strip().splitlines()  # once, not once per row or per file
-    assert line.startswith("cdk-sklearn batch: error: no row of a.csv (and 1 more files) can be scored")
+    assert line.startswith(
+        "cdk-sklearn batch: error: a.csv (and 1 more files) cannot be scored, so nothing was"
+    )
     assert "['customer']" in line and "pass --id-column customer" in line
 
 

@@ -160,7 +160,9 @@ def test_fails_with_exit_2_before_scoring_when_the_id_column_is_not_in_the_heade
     code = main([*argv, "--id-column", "no-such-column", "--workers", "1", "--quiet"])
     captured = capsys.readouterr()
     assert code == 2 and "Traceback" not in captured.err
-    assert "a.csv can be scored, nothing was: --id-column 'no-such-column' is not a column" in captured.err
+    assert (
+        "a.csv cannot be scored, so nothing was: --id-column 'no-such-column' is not a column" in captured.err
+    )
     assert captured.out == "" and not (tmp_path / "out").exists()
 
 
