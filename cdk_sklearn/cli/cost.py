@@ -1,26 +1,38 @@
-"""``cdk-sklearn cost``: the monthly cost of serving N predictions, Lambda against SageMaker."""
+"""``cdk-sklearn cost``: what this endpoint costs a month, against SageMaker and Lambda Managed Instances.
+
+The answer first (:mod:`cdk_sklearn.cost.summary`): this endpoint's monthly cost at the volume asked
+(or a few), the cheapest alternative with what its price leaves out, and the break-evens that
+matter. Nothing is required: memory is the construct's default, or that of ``--env ENV`` read from
+the cdk.json in the current folder through the endpoint's own props; the duration of a prediction is
+a stated assumption (:data:`~cdk_sklearn.cost.workload.DEFAULT_DURATION_MS`) until measured. The full
+tables are behind ``--details`` (:mod:`cdk_sklearn.cost.report`).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 from cdk_sklearn.cli.main import UsageError
 from cdk_sklearn.cost.batch import BatchWorkload, compare_batch
-from cdk_sklearn.cost.cloudwatch import alarm_metrics
-from cdk_sklearn.cost.compare import CostReport, compare, saving
+from cdk_sklearn.cost.compare import CostReport, compare
 from cdk_sklearn.cost.prices import (
     FREE_TIER_CHANGE,
     HOURS_PER_MONTH,
     LMI_INSTANCE_TYPES,
-    PRICES,
     PRICES_CHECKED,
     REGION,
 )
+from cdk_sklearn.cost.report import render_text, report_to_json
+from cdk_sklearn.cost.summary import DEFAULT_VOLUMES, Endpoint, summary_lines, usd
 from cdk_sklearn.cost.workload import (
     ARCHITECTURES,
     CUSTOM_METRICS,
+    DEFAULT_DURATION_MS,
+    DEFAULT_FRONT_DOOR,
     FRONT_DOORS,
     LAMBDA_PLATFORM_LOG_BYTES,
     LMI_MIN_INSTANCES,
@@ -30,28 +42,20 @@ from cdk_sklearn.cost.workload import (
     format_requests,
     parse_requests,
 )
-from lambda_runtime.limits import DEFAULT_ARCHITECTURE
-
-ASSUMPTIONS = (
-    f"a month is {HOURS_PER_MONTH:g} hours; SageMaker instances run all of it",
-    "INIT of each cold start billed at the Lambda duration price (billed since 2025-08-01)",
-    "SageMaker Serverless: duration x memory (rounded up to 1-6 GB), no per-request charge",
-    f"API Gateway's 12-month free tier not applied: accounts created after {FREE_TIER_CHANGE} get "
-    "credits instead (--apigw-free-tier for an older account)",
-    "not modelled: data transfer, SageMaker data processing, API access logs, log storage, "
-    "CloudWatch for SageMaker, volume tiers",
-)
+from lambda_runtime import limits
 
 
 def register(subparsers: Any) -> None:
     """Add the ``cost`` sub-command to the CLI."""
     parser = subparsers.add_parser(
         "cost",
-        help="monthly cost of serving N predictions: Lambda + front door vs SageMaker",
+        help="what this endpoint costs a month, against SageMaker and Lambda Managed Instances",
         description=(
-            "Monthly cost of serving N predictions a month from Lambda behind each front door, "
-            f"against SageMaker real-time endpoints and SageMaker Serverless ({REGION} list prices "
-            f"checked {PRICES_CHECKED}), with the break-even volume of each comparison."
+            "What this endpoint costs a month at a few volumes (or --requests-per-month), the cheapest "
+            "alternative with what its price leaves out, and the break-even volumes; --details for "
+            f"every option's bill. {REGION} list prices checked {PRICES_CHECKED}. Memory: the "
+            "construct's default, or --env ENV's from ./cdk.json; duration: an assumption until you "
+            "pass --duration-ms."
         ),
     )
     _add_workload_arguments(parser)
@@ -66,11 +70,12 @@ def register(subparsers: Any) -> None:
 
 def _add_workload_arguments(parser: argparse.ArgumentParser) -> None:
     """What is served: requests a month (or a batch job), memory, duration, CPU, front doors."""
-    what = parser.add_mutually_exclusive_group(required=True)
+    what = parser.add_mutually_exclusive_group()
     what.add_argument(
         "--requests-per-month",
         metavar="N",
-        help="predictions a month: 2000000, 2e6, 2M or 100k (the endpoint comparison)",
+        help="predictions a month: 2000000, 2e6, 2M or 100k, or several: 100k,1M,10M "
+        f"(default {','.join(format_requests(n) for n in DEFAULT_VOLUMES)})",
     )
     what.add_argument(
         "--batch-rows",
@@ -78,29 +83,40 @@ def _add_workload_arguments(parser: argparse.ArgumentParser) -> None:
         help="rows of one batch job: SklearnBatchScoring against SageMaker Batch Transform",
     )
     parser.add_argument(
+        "--env",
+        metavar="ENV",
+        help="price this environment of the app: memory, architecture, front door, cold-start "
+        "strategy and monitoring read from ./cdk.json (context.environments.ENV) through the "
+        "endpoint's props; flags given override them",
+    )
+    parser.add_argument(
         "--memory-mb",
         type=int,
         metavar="M",
-        help="Lambda memory, 128..10240 MB (required for the endpoint comparison; batch default 2048)",
+        help=f"Lambda memory, 128..10240 MB (default: --env's, else the construct's "
+        f"{limits.DEFAULT_MEMORY_MB}; batch {limits.BATCH_MEMORY_MB})",
     )
     parser.add_argument(
         "--duration-ms",
         type=float,
         metavar="D",
-        help="billed duration of one warm prediction (ms); also its CPU time on Lambda Managed Instances",
+        help=f"billed duration of one warm prediction (ms); also its CPU time on Lambda Managed "
+        f"Instances (default {DEFAULT_DURATION_MS:g}, an assumption: measure yours with `cdk-sklearn "
+        "serve`, which logs each request's PredictionLatency and latency_ms)",
     )
     parser.add_argument(
         "--architecture",
         choices=ARCHITECTURES,
-        default=DEFAULT_ARCHITECTURE,
-        help=f"default: {DEFAULT_ARCHITECTURE}, as the construct",
+        default=None,
+        help=f"default: --env's, else {limits.DEFAULT_ARCHITECTURE}, as the construct",
     )
     parser.add_argument(
         "--front-door",
         action="append",
         choices=(*FRONT_DOORS, "all"),
         metavar="{" + ",".join(FRONT_DOORS) + ",all}",
-        help="what answers HTTPS in front of Lambda; repeat to compare several (default: all three)",
+        help="what answers HTTPS in front of Lambda; repeat to compare several, the first is this "
+        f"endpoint's (default: --env's, else {DEFAULT_FRONT_DOOR}, then the other two)",
     )
 
 
@@ -123,9 +139,9 @@ def _add_lambda_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--provisioned-concurrency",
         type=int,
-        default=0,
+        default=None,
         metavar="C",
-        help="environments kept warm (default 0)",
+        help="environments kept warm (default: --env's cold_start min, else 0)",
     )
     parser.add_argument(
         "--provisioned-hours",
@@ -134,7 +150,12 @@ def _add_lambda_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="H",
         help=f"hours a month provisioned concurrency is on (default {HOURS_PER_MONTH:g})",
     )
-    parser.add_argument("--snapstart", action="store_true", help="SnapStart on (cold starts become restores)")
+    parser.add_argument(
+        "--snapstart",
+        action="store_true",
+        default=None,
+        help="SnapStart on (cold starts become restores; default: --env's cold_start strategy)",
+    )
     parser.add_argument(
         "--snapstart-versions", type=int, default=1, metavar="V", help="versions cached all month (default 1)"
     )
@@ -207,6 +228,7 @@ def _add_billing_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-monitoring",
         dest="monitoring",
         action="store_false",
+        default=None,
         help="the endpoint is built with monitoring=False: no alarms, no dashboard (logs are still "
         "written and billed)",
     )
@@ -231,35 +253,100 @@ def _add_billing_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _add_output_arguments(parser: argparse.ArgumentParser) -> None:
     """How the result is shown."""
+    parser.add_argument(
+        "--details",
+        action="store_true",
+        help="after the summary, every option's bill, the savings, the break-evens and the assumptions",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
         "--plot", metavar="FILE.png", help="also draw cost against requests per month to FILE.png"
     )
 
 
-def workload_from_args(args: argparse.Namespace) -> Workload:
-    """Build the validated :class:`Workload` from parsed arguments (raises ``ValueError``)."""
-    missing = [
-        flag
-        for flag, value in (("--memory-mb", args.memory_mb), ("--duration-ms", args.duration_ms))
-        if value is None
-    ]
-    if missing:
-        raise UsageError(f"the endpoint comparison needs {' and '.join(missing)}")
+def endpoint_settings(env: str, folder: Path) -> dict[str, Any]:
+    """The cost inputs of environment ``env`` of the app in ``folder``, read through the endpoint's props.
+
+    The cdk.json context is validated by :func:`cdk_sklearn.config.load_environment`, as ``cdk synth``
+    validates it, so the figures are those of what would deploy: memory, architecture, front door,
+    cold-start strategy (provisioned concurrency at its minimum, or SnapStart) and monitoring.
+    Importing the config starts the CDK (a few seconds), so it happens only with ``--env``.
+
+    Raises
+    ------
+    UsageError
+        No cdk.json in ``folder``, or the environment is unknown or invalid.
+    """
+    path = folder / "cdk.json"
+    if not path.is_file():
+        raise UsageError(
+            f"--env {env}: no cdk.json in {folder}; run cdk-sklearn cost in the app's folder, or leave "
+            "out --env and pass --memory-mb"
+        )
+    try:
+        context = json.loads(path.read_text(encoding="utf-8")).get("context", {})
+    except (ValueError, AttributeError) as exc:
+        raise UsageError(f"--env {env}: {path} is not a JSON object with a context: {exc}") from None
+    from cdk_sklearn.config import ConfigError, load_environment
+
+    try:
+        props = load_environment({**context, "env": env}).endpoint
+    except ConfigError as exc:
+        raise UsageError(f"--env {env}: {exc}") from None
+    settings: dict[str, Any] = {
+        "memory_mb": props.function.memory_size,
+        "architecture": props.function.architecture,
+        "front_door": props.front_door.front_door,
+        "monitoring": props.monitoring is not None,
+    }
+    if props.monitoring is not None:
+        settings["alarm_topic_key"] = props.monitoring.encrypt_alarm_topic
+    if props.cold_start.strategy == "provisioned":
+        settings["provisioned_concurrency"] = props.cold_start.min
+    elif props.cold_start.strategy == "snapstart":
+        settings["snapstart"] = True
+    return settings
+
+
+def volumes_from_args(args: argparse.Namespace) -> tuple[float, ...]:
+    """The volumes asked for (``--requests-per-month``, comma-separated), else :data:`DEFAULT_VOLUMES`."""
+    if args.requests_per_month is None:
+        return DEFAULT_VOLUMES
+    volumes = tuple(parse_requests(part) for part in args.requests_per_month.split(",") if part.strip())
+    if not volumes:
+        raise UsageError(f"--requests-per-month {args.requests_per_month!r} names no volume; e.g. 2M")
+    return volumes
+
+
+def workload_from_args(args: argparse.Namespace, settings: dict[str, Any] | None = None) -> Workload:
+    """Build the validated :class:`Workload` at the first volume from parsed arguments, falling back to
+    ``settings`` (an environment's, :func:`endpoint_settings`) and then to the construct's defaults.
+
+    Raises
+    ------
+    ValueError
+        A value out of range (the message names it and what is allowed).
+    """
+    given = settings or {}
+
+    def pick(flag: Any, key: str, default: Any) -> Any:
+        return flag if flag is not None else given.get(key, default)
+
     return Workload(
-        requests_per_month=parse_requests(args.requests_per_month),
-        memory_mb=args.memory_mb,
-        duration_ms=args.duration_ms,
-        architecture=args.architecture,
+        requests_per_month=volumes_from_args(args)[0],
+        memory_mb=pick(args.memory_mb, "memory_mb", limits.DEFAULT_MEMORY_MB),
+        duration_ms=pick(args.duration_ms, "duration_ms", DEFAULT_DURATION_MS),
+        architecture=pick(args.architecture, "architecture", limits.DEFAULT_ARCHITECTURE),
         cold_start_rate=args.cold_start_rate,
         init_duration_ms=args.init_duration_ms,
-        provisioned_concurrency=args.provisioned_concurrency,
+        provisioned_concurrency=pick(args.provisioned_concurrency, "provisioned_concurrency", 0),
         provisioned_hours=args.provisioned_hours,
-        snapstart=args.snapstart,
+        snapstart=pick(args.snapstart, "snapstart", False),
         snapstart_versions=args.snapstart_versions,
         sagemaker_instances=args.sagemaker_instances,
         include_free_tier=args.include_free_tier,
-        monitoring=args.monitoring,
+        monitoring=pick(args.monitoring, "monitoring", True),
+        alarm_topic_key=given.get("alarm_topic_key", True),
         apigw_free_tier=args.apigw_free_tier,
         log_bytes_per_request=args.log_bytes_per_request,
         custom_metrics=args.custom_metrics,
@@ -275,8 +362,8 @@ def batch_from_args(args: argparse.Namespace) -> BatchWorkload:
         rows=parse_requests(args.batch_rows),
         per_row_ms=args.per_row_ms,
         bytes_per_row=args.bytes_per_row,
-        memory_mb=args.memory_mb if args.memory_mb is not None else 2048,
-        architecture=args.architecture,
+        memory_mb=args.memory_mb if args.memory_mb is not None else limits.BATCH_MEMORY_MB,
+        architecture=args.architecture or limits.DEFAULT_ARCHITECTURE,
         split_mib=args.split_mib,
         objects=args.objects,
         sagemaker_instances=args.sagemaker_instances,
@@ -324,8 +411,8 @@ def run_batch(args: argparse.Namespace) -> int:
     cheapest = min(totals, key=lambda name: (totals[name], name))
     for name, option in sorted(options.items(), key=lambda kv: totals[kv[0]]):
         mark = "  <- cheapest" if name == cheapest else ""
-        lines.append(f"  {name:<32} {_usd(totals[name]):>12}{mark}")
-        lines.extend(f"      {k:<52} {_usd(v):>12}" for k, v in option.breakdown(0.0).items())
+        lines.append(f"  {name:<32} {usd(totals[name]):>12}{mark}")
+        lines.extend(f"      {k:<52} {usd(v):>12}" for k, v in option.breakdown(0.0).items())
     lines.append("")
     lines.append(
         "Assumptions: Batch Transform bills the hosting instance-hour rate, every vCPU busy, plus its "
@@ -336,189 +423,71 @@ def run_batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def front_doors_from_args(args: argparse.Namespace) -> tuple[str, ...]:
-    """The front doors asked for, in the order given; all three when none or ``all``."""
+def front_doors_from_args(
+    args: argparse.Namespace, endpoint_door: str = DEFAULT_FRONT_DOOR
+) -> tuple[str, ...]:
+    """The front doors to compare, this endpoint's first: those asked for in the order given, or
+    ``endpoint_door`` then the other two (all three with ``all``)."""
     chosen: list[str] | None = args.front_door
-    if not chosen or "all" in chosen:
-        return FRONT_DOORS
-    return tuple(dict.fromkeys(chosen))
+    if chosen and "all" not in chosen:
+        return tuple(dict.fromkeys(chosen))
+    first = chosen[0] if chosen and chosen[0] != "all" else endpoint_door
+    return (first, *(door for door in FRONT_DOORS if door != first))
 
 
 def run(args: argparse.Namespace) -> int:
-    """Compute the comparison, print it (table or JSON), optionally draw the plot."""
+    """Price the endpoint at each volume; print the summary (with ``--details`` the full tables), or
+    JSON; optionally draw the plot."""
     if args.batch_rows is not None:
         return run_batch(args)
-    report = compare(workload_from_args(args), front_doors_from_args(args))
-    plot_path = None
-    if args.plot:
-        from cdk_sklearn.cost.plot import plot_costs  # matplotlib only when asked for
-
-        try:
-            plot_path = str(plot_costs(report, args.plot))
-        except ModuleNotFoundError as exc:
-            if not (exc.name or "").startswith("matplotlib"):
-                raise
-            raise UsageError(
-                "--plot needs matplotlib, which is not installed; "
-                "install the extra: pip install 'cdk-sklearn[plot]'"
-            ) from None
-    if args.json:
-        print(json.dumps(report_to_json(report, plot_path), indent=2))
+    if args.env is not None:
+        settings = endpoint_settings(args.env, Path.cwd())
+        source = f"cdk.json environment {args.env}"
     else:
-        print(render_text(report, plot_path))
+        settings, source = {}, "the construct's defaults"
+    if args.memory_mb is not None or args.architecture is not None:
+        source += ", with the flags given"
+    workload = workload_from_args(args, settings)
+    doors = front_doors_from_args(args, settings.get("front_door", DEFAULT_FRONT_DOOR))
+    reports = [
+        compare(dataclasses.replace(workload, requests_per_month=n), doors) for n in volumes_from_args(args)
+    ]
+    endpoint = Endpoint(option=f"lambda+{doors[0]}", source=source, duration_assumed=args.duration_ms is None)
+    plot_path = _plot(reports[0], args.plot) if args.plot else None
+    if args.json:
+        docs = [_json_doc(report, endpoint, plot_path) for report in reports]
+        print(json.dumps(docs[0] if len(docs) == 1 else {"volumes": docs}, indent=2))
+        return 0
+    lines = summary_lines(reports, endpoint, details=args.details)
+    if args.details:
+        for report in reports:
+            lines += ["", render_text(report)]
+    if plot_path:
+        lines.append(f"Plot written to {plot_path}")
+    print("\n".join(lines))
     return 0
 
 
-def _savings(report: CostReport) -> list[dict[str, Any]]:
-    rows = []
-    for lam in (o for o in report.options if o.kind == "lambda"):
-        for other in (o for o in report.options if o.kind != "lambda"):
-            other_usd = report.monthly_usd[other.name]
-            rows.append(
-                {
-                    "lambda": lam.name,
-                    "versus": other.name,
-                    "saving": saving(report.monthly_usd[lam.name], other_usd) if other_usd > 0 else None,
-                }
-            )
-    return rows
-
-
-def report_to_json(report: CostReport, plot_path: str | None = None) -> dict[str, Any]:
-    """The JSON document ``--json`` prints: inputs, every option's cost, break-evens, savings."""
-    w = report.workload
-    n = w.requests_per_month
-    return {
-        "inputs": {
-            "requests_per_month": n,
-            "memory_mb": w.memory_mb,
-            "duration_ms": w.duration_ms,
-            "architecture": w.architecture,
-            "front_doors": [o.name.removeprefix("lambda+") for o in report.options if o.kind == "lambda"],
-            "cold_start_rate": w.cold_start_rate,
-            "init_duration_ms": w.init_duration_ms,
-            "provisioned_concurrency": w.provisioned_concurrency,
-            "provisioned_hours": w.provisioned_hours,
-            "snapstart": w.snapstart,
-            "snapstart_versions": w.snapstart_versions,
-            "sagemaker_instances": w.sagemaker_instances,
-            "include_free_tier": w.include_free_tier,
-            "apigw_free_tier": w.apigw_free_tier,
-            "monitoring": w.monitoring,
-            "alarm_metrics": alarm_metrics(w),
-            "log_bytes_per_request": w.log_bytes_per_request,
-            "custom_metrics": w.custom_metrics,
-        },
-        "counted": counted(w),
-        "region": REGION,
-        "prices_checked": PRICES_CHECKED,
-        "currency": "USD",
-        "options": [
-            {
-                "name": o.name,
-                "monthly_cost_usd": report.monthly_usd[o.name],
-                "line_items": [{"name": k, "usd": v} for k, v in o.breakdown(n).items()],
-            }
-            for o in report.options
-        ],
-        "cheapest": report.cheapest,
-        "break_even": [
-            {
-                "lambda": b.lambda_option,
-                "versus": b.other_option,
-                "requests_per_month": list(b.requests_per_month),
-                "lambda_cheaper_at_low_volume": b.lambda_cheaper_at_low_volume,
-                "summary": b.describe(),
-            }
-            for b in report.break_evens
-        ],
-        "savings": _savings(report),
-        "assumptions": list(ASSUMPTIONS),
-        "notes": list(report.notes),
-        "prices": {
-            key: {
-                "value": p.value,
-                "unit": p.unit,
-                "source": p.source,
-                "checked": p.checked,
-                "verified": p.verified,
-            }
-            for key, p in PRICES.items()
-        },
-        "plot": plot_path,
+def _json_doc(report: CostReport, endpoint: Endpoint, plot_path: str | None) -> dict[str, Any]:
+    """``report_to_json`` with what the summary adds: which option is this endpoint, and how it was set."""
+    doc = report_to_json(report, plot_path)
+    doc["this_endpoint"] = {
+        "option": endpoint.option,
+        "source": endpoint.source,
+        "duration_assumed": endpoint.duration_assumed,
     }
+    return doc
 
 
-def counted(w: Workload) -> str:
-    """What the Lambda options count for CloudWatch, in a sentence."""
-    parts = []
-    if w.monitoring:
-        parts.append(
-            f"{alarm_metrics(w)} standard alarm metrics and 1 dashboard (the construct's monitoring; "
-            "the dashboard as beyond the account's 3 free)"
-        )
-    else:
-        parts.append("no alarms or dashboard (--no-monitoring)")
-    if w.custom_metrics:
-        parts.append(f"{w.custom_metrics} custom metrics (the runtime's EMF)")
-    if w.log_bytes_per_request:
-        parts.append(f"Logs ingestion at {w.log_bytes_per_request} B/request")
-    return "Lambda options count CloudWatch: " + ", ".join(parts)
+def _plot(report: CostReport, path: str) -> str:
+    from cdk_sklearn.cost.plot import plot_costs  # matplotlib only when asked for
 
-
-def _describe_saving(fraction: float | None) -> str:
-    if fraction is None:
-        return "n/a (the other option costs nothing)"
-    if fraction >= 0:
-        return f"Lambda saves {fraction:.1%}"
-    return f"Lambda costs {1.0 - fraction:.1f}x as much"
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.2f}" if value >= 0.995 or value == 0 else f"${value:,.4f}"
-
-
-def render_text(report: CostReport, plot_path: str | None = None) -> str:
-    """The human-readable report: costs, Lambda bills, savings, break-evens, assumptions."""
-    w = report.workload
-    n = w.requests_per_month
-    lines = [
-        f"Monthly cost of {format_requests(n)} predictions/month ({n:,.0f}); {REGION} list prices checked "
-        f"{PRICES_CHECKED}; free tiers {'included' if w.include_free_tier else 'excluded'}",
-        f"Lambda {w.memory_mb} MB {w.architecture}, {w.duration_ms:g} ms/prediction, cold starts "
-        f"{w.cold_start_rate:.2%} x {w.init_duration_ms:g} ms"
-        + (
-            f", provisioned concurrency {w.provisioned_concurrency} for {w.provisioned_hours:g} h"
-            if w.provisioned_concurrency
-            else ""
-        )
-        + (", SnapStart" if w.snapstart else "")
-        + f"; SageMaker endpoints x{w.sagemaker_instances} instance(s)",
-        counted(w),
-        "",
-    ]
-    width = max(len(o.name) for o in report.options)
-    lines.append(f"  {'option':<{width}}  {'USD/month':>12}")
-    for o in sorted(report.options, key=lambda o: report.monthly_usd[o.name]):
-        mark = "  <- cheapest" if o.name == report.cheapest else ""
-        lines.append(f"  {o.name:<{width}}  {_usd(report.monthly_usd[o.name]):>12}{mark}")
-    for o in (o for o in report.options if o.kind == "lambda"):
-        lines.append("")
-        lines.append(f"{o.name}:")
-        for name, usd in o.breakdown(n).items():
-            lines.append(f"  {name:<40} {_usd(usd):>12}")
-    lines.append("")
-    lines.append("Saving of Lambda against each other option at this volume:")
-    for row in _savings(report):
-        value = _describe_saving(row["saving"])
-        lines.append(f"  {row['lambda']} vs {row['versus']}: {value}")
-    lines.append("")
-    lines.append("Break-even volumes:")
-    lines.extend(f"  {b.describe()}" for b in report.break_evens)
-    lines.append("")
-    lines.append("Assumptions: " + "; ".join(ASSUMPTIONS) + ".")
-    for note in report.notes:
-        lines.append(f"Note: {note}.")
-    if plot_path:
-        lines.append(f"Plot written to {plot_path}")
-    return "\n".join(lines)
+    try:
+        return str(plot_costs(report, path))
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("matplotlib"):
+            raise
+        raise UsageError(
+            "--plot needs matplotlib, which is not installed; "
+            "install the extra: pip install 'cdk-sklearn[plot]'"
+        ) from None

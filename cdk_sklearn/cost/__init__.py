@@ -12,6 +12,9 @@ per concern, imported in this order (each only from the ones above it):
   :mod:`~cdk_sklearn.cost.lmi` (Lambda Managed Instances), :mod:`~cdk_sklearn.cost.batch` (one batch
   job: Step Functions + Lambda against Batch Transform);
 - :mod:`~cdk_sklearn.cost.compare`: every option at one volume, and the break-even volumes;
+- :mod:`~cdk_sklearn.cost.summary`: the answer first (this endpoint at a few volumes, the cheapest
+  alternative with its caveats, the break-evens that matter), and each option's caveat;
+- :mod:`~cdk_sklearn.cost.report`: the full tables at one volume (``--details``) and the JSON;
 - :mod:`~cdk_sklearn.cost.plot`: the chart (matplotlib, only when asked for).
 
 Every option's monthly cost is a sum of :class:`~cdk_sklearn.cost.bill.LineItem` s, each of the form

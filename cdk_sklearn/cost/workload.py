@@ -42,6 +42,18 @@ LMI_TARGET_UTILIZATION: Final = 0.7
 bought, not used."""
 LMI_VPC_OPTIONS: Final = ("endpoints", "nat")
 
+DEFAULT_DURATION_MS: Final = 10.0
+"""The billed duration of one warm prediction ``cdk-sklearn cost`` assumes when not told: an assumption,
+not a measurement. The benchmarked models (MLPs, a 100-tree random forest, a scaled logistic
+regression) answer one row in 0.2 to 2.9 ms (median; p99 up to 3.4 ms) on a full vCPU
+(docs/readme/benchmarks.md); a function of 1,024 MB gets 1024/1769 of a vCPU, so about 1.7x that, and
+Lambda bills whole milliseconds. 10 ms leaves room for a heavier model and the JSON. Measure yours:
+``cdk-sklearn serve`` logs ``PredictionLatency`` (ms) for each request."""
+
+DEFAULT_FRONT_DOOR: Final = "http_api"
+"""The front door of an endpoint that does not choose one (``FrontDoorProps.front_door``'s default;
+a test keeps the two equal, without this module importing the CDK)."""
+
 CUSTOM_METRICS: Final = len(METRIC_NAMES)
 """The runtime's embedded metrics (5, each with the single dimension ModelName): custom metrics,
 billed per metric-month whether or not the construct's monitoring is on."""

@@ -1,4 +1,7 @@
-"""``cdk-sklearn cost`` end to end through the real CLI entry point."""
+"""``cdk-sklearn cost`` end to end through the real CLI entry point: the summary first, the full tables
+behind ``--details``, defaults from the construct or from a cdk.json environment (issue 23, friction 10).
+
+Figures are computed here by hand from the price table's list prices, never read back from the code."""
 
 from __future__ import annotations
 
@@ -100,7 +103,7 @@ def test_include_free_tier_lowers_the_lambda_bill(capsys: pytest.CaptureFixture[
 
 
 def test_text_report_shows_costs_savings_and_break_evens(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([*BASE, "--front-door", "http_api"]) == 0
+    assert main([*BASE, "--front-door", "http_api", "--details"]) == 0
     out = capsys.readouterr().out
     assert "<- cheapest" in out
     assert "lambda+http_api vs sagemaker ml.t3.medium: Lambda saves 93.0%" in out
@@ -154,11 +157,11 @@ def test_fails_unknown_architecture_with_usage_error(capsys: pytest.CaptureFixtu
     assert "invalid choice: 'sparc'" in capsys.readouterr().err
 
 
-def test_fails_without_requests_per_month(capsys: pytest.CaptureFixture[str]) -> None:
+def test_fails_with_batch_rows_and_requests_per_month_together(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["cost", "--memory-mb", "1024", "--duration-ms", "5"])
+        main(["cost", "--requests-per-month", "1M", "--batch-rows", "1M"])
     assert exc.value.code == 2
-    assert "--requests-per-month" in capsys.readouterr().err
+    assert "not allowed with argument" in capsys.readouterr().err
 
 
 def test_plot_without_matplotlib_names_the_extra(
@@ -196,7 +199,7 @@ def test_no_monitoring_leaves_out_alarms_and_dashboard(capsys: pytest.CaptureFix
 
 
 def test_text_says_what_monitoring_it_counted(capsys: pytest.CaptureFixture[str]) -> None:
-    main(DEFAULTS[:-1])
+    main([*DEFAULTS[:-1], "--details"])
     assert (
         "count CloudWatch: 5 standard alarm metrics and 1 dashboard (the construct's monitoring"
         in capsys.readouterr().out
@@ -204,7 +207,7 @@ def test_text_says_what_monitoring_it_counted(capsys: pytest.CaptureFixture[str]
 
 
 def test_text_says_the_api_gateway_free_tier_is_not_applied(capsys: pytest.CaptureFixture[str]) -> None:
-    main(DEFAULTS[:-1])
+    main([*DEFAULTS[:-1], "--details"])
     assert "accounts created after 2025-07-15 get credits instead" in capsys.readouterr().out
 
 
@@ -221,8 +224,197 @@ def test_batch_rows_price_lambda_against_batch_transform(capsys: pytest.CaptureF
     assert names[0] == "lambda batch (step functions)" and "batch transform ml.t3.medium" in names
 
 
-def test_fails_with_exit_2_on_an_endpoint_comparison_without_memory(
+# -- the summary: the answer first ---------------------------------------------------------------
+
+
+def _text(capsys: pytest.CaptureFixture[str], *argv: str) -> list[str]:
+    assert main(["cost", *argv]) == 0
+    return capsys.readouterr().out.rstrip("\n").splitlines()
+
+
+def test_needs_no_arguments_and_answers_in_at_most_15_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _text(capsys)
+    assert len(lines) <= 15
+    assert lines[0].startswith("This endpoint (the construct's defaults): Lambda 1024 MB arm64 + HTTP API")
+    rows = [line.split()[0] for line in lines if re.match(r"^ +[0-9.]+[kMB]? +\$", line)]
+    assert rows == ["100k", "1M", "10M", "100M"]
+
+
+def test_memory_and_duration_default_to_the_construct_and_a_stated_assumption(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["cost", "--requests-per-month", "2M", "--duration-ms", "5"]) == 2
-    assert "--memory-mb" in capsys.readouterr().err
+    from lambda_runtime.limits import DEFAULT_MEMORY_MB
+
+    assert main(["cost", "--requests-per-month", "1M", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["inputs"]["memory_mb"], doc["inputs"]["duration_ms"]) == (DEFAULT_MEMORY_MB, 10.0)
+    assert doc["this_endpoint"]["duration_assumed"] is True
+
+
+def test_the_summary_says_the_duration_is_assumed_and_how_to_measure_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    text = "\n".join(_text(capsys, "--requests-per-month", "1M"))
+    assert "10 ms per prediction (assumed, see below)" in text
+    assert "`cdk-sklearn serve` logs each request's PredictionLatency" in text
+
+
+def test_a_given_duration_is_not_called_an_assumption(capsys: pytest.CaptureFixture[str]) -> None:
+    text = "\n".join(_text(capsys, "--requests-per-month", "1M", "--duration-ms", "5"))
+    assert "assumed" not in text and "is an assumption" not in text
+
+
+def test_summary_row_prices_this_endpoint_and_the_cheapest_alternative_by_hand(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # BASE at 2M: Lambda + HTTP API $0.40 requests + $0.166667 duration + $2.00 API = $2.57;
+    # SageMaker Serverless 2M x 0.005 s x 1 GB x $0.00002 = $0.20
+    (row,) = (line for line in _text(capsys, *BASE[1:]) if line.lstrip().startswith("2M "))
+    assert row.split()[:5] == ["2M", "$2.57", "sagemaker", "serverless", "$0.2000"]
+
+
+def test_the_cheapest_alternative_carries_its_caveats_next_to_its_price(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (row,) = (line for line in _text(capsys, *BASE[1:]) if line.lstrip().startswith("2M "))
+    assert "sagemaker serverless $0.2000 (cold starts of seconds; no HTTPS URL of its own" in row
+    assert "(an HTTP API in front: +$1.00/M); its CloudWatch not counted)" in row
+
+
+def test_summary_gives_the_break_even_with_the_cheapest_instance_by_hand(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # $36.50 a month / ($0.20 + $0.0833335 + $1.00 per million requests) = 28.4M
+    lines = _text(capsys, *BASE[1:])
+    assert "  sagemaker ml.t3.medium (from $36.50 a month) costs less above 28.4M requests/month" in lines
+
+
+def test_summary_gives_the_break_even_with_lambda_managed_instances_by_hand(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Floor: 3 x m7g.large $0.0816/h x 1.15 (fee) x 730 h = $205.51, plus 3 interface endpoints x $0.01/h
+    # x 730 h = $21.90: $227.41. Per request $0.20/M against Lambda's $1.2833335/M: 227.4096 / 1.0833335e-6
+    # = 209.9M (below the 2.2 billion requests the floor's CPU serves at 5 ms).
+    lines = _text(capsys, *BASE[1:])
+    expected = (
+        "  lambda managed instances m7g.large (from $227.41 a month) costs less above 210M requests/month"
+    )
+    assert expected in lines
+
+
+def test_several_volumes_give_one_row_each(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [*BASE[3:], "--requests-per-month", "1M,3M"]
+    rows = [line.split()[:2] for line in _text(capsys, *argv) if re.match(r"^ +[0-9.]+M +\$", line)]
+    # 1M: $0.20 + $0.0833 + $1.00 = $1.28; 3M: three times that, $3.85
+    assert rows == [["1M", "$1.28"], ["3M", "$3.85"]]
+
+
+def test_json_with_several_volumes_has_a_document_per_volume(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cost", *BASE[3:], "--requests-per-month", "1M,3M", "--json"]) == 0
+    docs = json.loads(capsys.readouterr().out)["volumes"]
+    assert [doc["inputs"]["requests_per_month"] for doc in docs] == [1e6, 3e6]
+
+
+def test_details_put_each_alternatives_caveat_next_to_its_price(capsys: pytest.CaptureFixture[str]) -> None:
+    lines = _text(capsys, *BASE[1:], "--details")
+    (row,) = (line for line in lines if line.split()[:3] == ["sagemaker", "ml.t3.medium", "$36.50"])
+    caveat = "one instance always on, capacity not checked, its CloudWatch not counted"
+    assert " ".join(row.split()[2:]) == f"$36.50 {caveat}"
+
+
+def test_details_list_the_caveats_of_each_kind_of_alternative_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = _text(capsys, *BASE[1:], "--details")
+    caveats = lines[lines.index("Caveats of the alternatives:") + 1 :]
+    labels = [line.split(":")[0].strip() for line in caveats[: caveats.index("")]]
+    assert labels == [
+        "lambda+function_url",
+        "sagemaker instances",
+        "sagemaker serverless",
+        "lambda managed instances m7g.large",
+    ]
+
+
+def test_the_summary_does_not_point_to_details_when_they_follow(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not any("--details" in line for line in _text(capsys, *BASE[1:], "--details"))
+
+
+# -- --env: an environment of the app, read through the endpoint's props --------------------------
+
+
+@pytest.fixture(scope="module")
+def app_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.helpers import models
+
+    folder = tmp_path_factory.mktemp("app")
+    (folder / "models").mkdir()
+    models.save(models.logistic(), folder / "models" / "m.joblib")
+    environments = {
+        "big": {
+            "model_path": "models/m.joblib",
+            "memory_size": 2048,
+            "architecture": "x86_64",
+            "front_door": "function_url",
+            "auth": "iam",
+            "cold_start": {"strategy": "snapstart"},
+            "monitoring": False,
+        }
+    }
+    (folder / "cdk.json").write_text(
+        json.dumps({"app": "python app.py", "context": {"environments": environments}})
+    )
+    return folder
+
+
+def _env_json(capsys: pytest.CaptureFixture[str], folder: Path, *argv: str) -> dict:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        assert main(["cost", "--requests-per-month", "1M", "--json", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_env_reads_memory_architecture_front_door_and_cold_start_from_cdk_json(
+    app_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _env_json(capsys, app_folder, "--env", "big")
+    inputs = doc["inputs"]
+    assert (inputs["memory_mb"], inputs["architecture"], inputs["snapstart"], inputs["monitoring"]) == (
+        2048,
+        "x86_64",
+        True,
+        False,
+    )
+    assert inputs["front_doors"][0] == "function_url"
+    assert doc["this_endpoint"]["option"] == "lambda+function_url"
+    assert doc["this_endpoint"]["source"] == "cdk.json environment big"
+
+
+def test_flags_given_override_the_environment(app_folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = _env_json(capsys, app_folder, "--env", "big", "--memory-mb", "512")
+    assert doc["inputs"]["memory_mb"] == 512
+
+
+def test_fails_with_exit_2_when_env_names_no_environment(
+    app_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(app_folder)
+        assert main(["cost", "--env", "prod"]) == 2
+    assert "--env prod: unknown environment 'prod'; allowed: big" in capsys.readouterr().err
+
+
+def test_fails_with_exit_2_when_env_is_given_without_a_cdk_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path)
+        assert main(["cost", "--env", "prod"]) == 2
+    assert f"--env prod: no cdk.json in {tmp_path}" in capsys.readouterr().err
+
+
+def test_the_default_front_door_is_the_constructs() -> None:
+    from cdk_sklearn.cost.workload import DEFAULT_FRONT_DOOR
+    from cdk_sklearn.front_door import FrontDoorProps
+
+    assert FrontDoorProps().front_door == DEFAULT_FRONT_DOOR
