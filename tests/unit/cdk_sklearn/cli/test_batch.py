@@ -190,3 +190,9 @@ def test_fails_with_exit_2_when_output_is_inside_input(tmp_path, capsys):
 def test_command_never_imports_aws_cdk():
     code = "import sys, cdk_sklearn.cli.batch; sys.exit('aws_cdk' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False).returncode == 0
+
+
+def test_the_docs_give_every_exit_code_its_meaning():
+    doc = (REPO / "docs" / "readme" / "batch.md").read_text().replace("`", "")
+    for code, meaning in EXIT_CODES.items():
+        assert f"| {code} | {meaning} |" in doc
