@@ -20,7 +20,9 @@ work with the model it has already loaded. Three actions, each one Lambda invoca
     rules, predict in mini-batches, and write one output object and, when rows were malformed,
     one errors object, at keys derived from the object and the range start only
     (:func:`~lambda_runtime.contract.batch_output_key`): a rerun overwrites, never duplicates.
-    Memory is bounded by the mini-batch and the range's output, never by the object's size.
+    Memory is bounded by the mini-batch and the range's output, never by the object's size. A CSV
+    header that cannot match the model (:func:`header_mismatch`) refuses every row of the segment
+    with one reason naming the columns and the fix, without running the model.
 ``summarize``
     Add up the summaries Step Functions' result writer stored for the run's children, list the
     work items that failed, and write the run summary and the run's output manifest (exactly the
