@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-HELP_COLUMNS = "100"  # argparse wraps help to the terminal: a fixed width keeps the page stable
+HELP_COLUMNS = "88"  # argparse wraps help to the terminal: a fixed width keeps the page stable
 _ROLE = re.compile(r":(?:class|func|meth|data|mod|attr|obj):`~?([^`]+)`")
 
 
