@@ -286,7 +286,8 @@ def cdk_json_page() -> str:
 
     stack = docstring_section(EnvironmentConfig.__doc__, "Attributes")
     rows = ["| key | description |", "|---|---|"]
-    rows += [f"| `{key}` | {cell(stack.get(key, 'passed to the stack'))} |" for key in STACK_KEYS]
+    undocumented = "accepted by the loader; not documented on `EnvironmentConfig`"
+    rows += [f"| `{key}` | {cell(stack.get(key, undocumented))} |" for key in STACK_KEYS]
     sections = {props.config_section: props for props in section_types()}
     keys = ", ".join(
         f"[`{key}`](sections.md)" if key in sections else f"[`{key}`](endpoint.md)" for key in SETTINGS
