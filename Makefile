@@ -25,7 +25,7 @@ ifneq ($(wildcard $(USERLAND_PYTHON)),)
 export CDK_SKLEARN_BYTECODE_PYTHON ?= $(USERLAND_PYTHON)
 endif
 
-.PHONY: help install demo test lint synth serve bench readme clean userlands layer-figures deploy-proof aws-proof
+.PHONY: help install demo test lint synth serve bench readme docs clean userlands layer-figures deploy-proof aws-proof
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ help: ## list the targets
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,docs]'
 	$(BIN)/python -m devtools.toolchain install-node-shims $(BIN)
 	touch $@
 
@@ -63,11 +63,12 @@ synth: install $(MODEL) ## synthesize one environment into cdk.out/ (ENV=dev|pro
 serve: install $(MODEL) ## serve MODEL locally on PORT with the Lambda handler
 	$(BIN)/cdk-sklearn serve --model $(MODEL) --port $(PORT)
 
-lint: install $(MODEL) ## ruff, mypy (strict), cfn-lint and cdk-nag on every environment
+lint: install $(MODEL) ## ruff, mypy (strict), cfn-lint and cdk-nag on every environment, the docs site
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy cdk_sklearn lambda_runtime devtools app.py tests/typing
 	$(BIN)/python -m devtools.checks
+	$(MAKE) --no-print-directory docs
 
 test: install $(MODEL) ## the test suite (unit + integration), then lint
 	$(BIN)/python -m pytest -q
@@ -83,10 +84,17 @@ bench: install ## benchmarks: cold start, warm latency, layer size vs scikit-lea
 # --- end benchmarks ----------------------------------------------------------------------------------
 
 clean: ## remove build outputs (keeps .venv and node_modules)
-	rm -rf cdk.out build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out build site .pytest_cache .mypy_cache .ruff_cache
 
-readme: ## assemble README.md from docs/readme/*.md
+readme: ## write README.md from docs/index.md (the site's home page)
 	$(BIN)/python docs/build_readme.py
+
+# The site: guides from docs/, references generated from the code at build time (docs/hooks.py), built
+# strictly (a broken link, a missing page or an undocumented prop fails) and offline into site/.
+# Preview: .venv/bin/mkdocs serve. NO_MKDOCS_2_WARNING: Material's banner about MkDocs 2.0 (pinned <2).
+docs: install ## build the documentation site into site/ (mkdocs build --strict)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	@echo "site/index.html (preview: .venv/bin/mkdocs serve)"
 
 # --- layer boot proof ----------------------------------------------------------------------------
 # Debian trixie userlands (CPython 3.13) in .cache/userlands/: x86_64 natively, arm64 through

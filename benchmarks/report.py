@@ -363,7 +363,7 @@ def readme_section(
         "## Benchmarks",
         "",
         f"Measured on {facts.date} under {facts.target} CPython {facts.target_python} (median of "
-        f"{facts.runs} cold starts; full method and tables in [docs/benchmarks.md](docs/benchmarks.md)):",
+        f"{facts.runs} cold starts; full method and tables in [docs/benchmarks.md](../benchmarks.md)):",
         "",
         "| model | MB | cold start | scikit-learn-lambda | ratio | warm 1 row (median / p99) |",
         "|---|---:|---:|---:|---:|---:|",

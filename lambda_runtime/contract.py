@@ -89,12 +89,18 @@ ENV_MODEL_NAME: Final = "MODEL_NAME"
 ENV_MODEL_SKLEARN_VERSION: Final = "MODEL_SKLEARN_VERSION"
 """The scikit-learn version the model was trained with, when the file records it."""
 ENV_MAX_BODY_BYTES: Final = "MAX_BODY_BYTES"
+"""Largest request body the handler accepts before answering 413 (default :data:`DEFAULT_MAX_BODY_BYTES`)."""
 ENV_SKOPS_TRUSTED_TYPES: Final = "SKOPS_TRUSTED_TYPES"
 """Comma-separated types a ``.skops`` file may load beyond skops' defaults."""
 ENV_LOG_LEVEL: Final = "LOG_LEVEL"
+"""One of :data:`LOG_LEVELS` (default ``INFO``); the per-request line (it carries the metrics) is always
+written."""
 ENV_METRICS_NAMESPACE: Final = "METRICS_NAMESPACE"
+"""CloudWatch namespace of the embedded metrics (default :data:`DEFAULT_METRICS_NAMESPACE`)."""
 ENV_ROUTE_PREFIX: Final = "ROUTE_PREFIX"
+"""On a shared API, the model's path prefix (``/models/<model name>``), stripped before routing."""
 ENV_MODEL_RELOAD_INTERVAL_SECONDS: Final = "MODEL_RELOAD_INTERVAL_SECONDS"
+"""Shortest wait, in seconds, between retries of a model that could not be fetched."""
 
 BOTO3_ENTRY_POINTS: Final[tuple[str, ...]] = ("lambda_runtime.batch.storage",)
 """The only runtime modules that may import boto3 (the batch storage: its S3 lists and writes need it).

@@ -42,6 +42,8 @@ class SklearnBatchScoring(Construct):
         lower ``split_mib`` for slow models. Batch calls count against its concurrency.
     input_bucket, input_prefix
         Where the input objects are: every object under the prefix (which ends in ``/``).
+    output_bucket
+        The bucket predictions go to. Default: the input bucket.
     output_prefix
         Where predictions go, in ``output_bucket`` (default: the input bucket); must not overlap the
         input prefix. ``<output_prefix><key below input_prefix>/part-<range start>.<format>`` per byte

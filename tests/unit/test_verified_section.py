@@ -1,4 +1,4 @@
-"""The README's "What is verified, and where" section agrees with the committed AWS proof records."""
+"""The guide "What is verified, and where" (docs/readme/verified.md) agrees with the AWS proof records."""
 
 from __future__ import annotations
 
