@@ -6,6 +6,7 @@ Expected values come from pyproject.toml (read with tomllib) and from the instal
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
@@ -68,24 +69,53 @@ def test_dependency_is_none_for_a_package_not_declared() -> None:
     assert dependency("tensorflow") is None
 
 
-def test_fails_convert_without_skl2onnx_with_the_pip_command_that_installs_it(tmp_path: Path) -> None:
-    # sys.modules[name] = None is how Python marks a module as unimportable: skl2onnx is "missing".
+def _without_skl2onnx(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` on a fresh model and sample, with skl2onnx missing: ``sys.modules[name] = None`` is how
+    Python marks a module as unimportable."""
     model, sample = tmp_path / "model.joblib", tmp_path / "rows.npy"
     rows = np.arange(40, dtype=float).reshape(20, 2)
     joblib.dump(LogisticRegression().fit(rows, np.arange(20) % 2), model)
     np.save(sample, rows)
     probe = (
-        "import sys; sys.modules['skl2onnx'] = None; from cdk_sklearn.cli import main; "
-        f"sys.exit(main(['convert', '--model', {str(model)!r}, '--sample', {str(sample)!r}, "
-        f"'--output', {str(tmp_path / 'm.onnx')!r}]))"
+        f"import sys; sys.modules['skl2onnx'] = None; model, sample = {str(model)!r}, {str(sample)!r}\n{code}"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "CDK_SKLEARN_CACHE": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    command = re.search(r"python -m pip install .*$", result.stderr.strip())
-    assert result.returncode == 2 and command is not None, result.stderr
-    assert "cdk-sklearn[onnx]" not in result.stderr
-    assert _pip_requirements(command.group(0)) == _installed_extra("onnx")
+
+
+def _printed_command(text: str) -> set[tuple[str, frozenset[str]]]:
+    command = re.search(r"python -m pip install .*$", text.strip())
+    assert command is not None and "cdk-sklearn[onnx]" not in text, text
+    return _pip_requirements(command.group(0))
+
+
+def test_fails_convert_without_skl2onnx_with_the_pip_command_that_installs_it(tmp_path: Path) -> None:
+    result = _without_skl2onnx(
+        tmp_path,
+        "from cdk_sklearn.cli import main\n"
+        "sys.exit(main(['convert', '--model', model, '--sample', sample, '--output', model + '.onnx']))",
+    )
+    assert result.returncode == 2, result.stderr
+    assert _printed_command(result.stderr) == _installed_extra("onnx")
+
+
+def test_fails_the_onnx_engine_without_skl2onnx_with_the_pip_command_that_installs_it(tmp_path: Path) -> None:
+    result = _without_skl2onnx(
+        tmp_path,
+        "from pathlib import Path\n"
+        "from cdk_sklearn.model.artifact import inspect_model\n"
+        "from cdk_sklearn.model.engine import EngineError, converted_graph\n"
+        "try:\n    converted_graph(inspect_model(Path(model)), Path(sample), 1e-5)\n"
+        "except EngineError as exc:\n    print(exc)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert _printed_command(result.stdout) == _installed_extra("onnx")
 
 
 def test_the_onnx_guide_installs_the_extras_packages() -> None:

@@ -108,6 +108,29 @@ def test_the_app_runs_as_main_with_its_arguments_and_folder(tmp_path: Path) -> N
     assert result.stdout.strip() == f"__main__ ['app.py', '-c', 'env=prod'] {app.parent}", result.stderr
 
 
+def test_a_module_runs_as_main_with_its_arguments(tmp_path: Path) -> None:
+    app = _app(tmp_path, "import sys\nprint(__name__, sys.argv[1:])\n")
+    (app.parent / "__init__.py").write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", LAUNCHER, "-m", "project.app", "-c", "env=prod"],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.stdout.strip() == "__main__ ['-c', 'env=prod']", result.stderr
+
+
+def test_fails_on_a_missing_module(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(JSII_NODE_ENV, "/opt/node/bin/node")  # the choice made first leaves this process alone
+    assert main(["-m", "no_such_package.app"]) == 2
+    assert "no module named 'no_such_package.app'" in capsys.readouterr().err
+
+
 def test_the_apps_exit_code_is_the_processs(tmp_path: Path) -> None:
     app = _app(tmp_path, "import sys\nsys.exit(3)\n")
     assert _launch(app, _environment(tmp_path)).returncode == 3
