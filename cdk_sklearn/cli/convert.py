@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from cdk_sklearn.cli.main import UsageError
+from cdk_sklearn.distribution import install_extra
 
 
 def register(subparsers: Any) -> None:
@@ -55,16 +56,16 @@ def run(args: argparse.Namespace) -> int:
         from cdk_sklearn.model.onnx import DEFAULT_TOLERANCE, convert
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise UsageError(
-            f"cdk-sklearn convert needs the onnx extra ({exc.name} is missing): "
-            "pip install 'cdk-sklearn[onnx]'"
+            f"cdk-sklearn convert needs cdk-sklearn's onnx extra ({exc.name} is missing): "
+            f"{install_extra('onnx')}"
         ) from exc
     tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
     try:
         result = convert(args.model, args.sample, tolerance=tolerance, trusted_types=args.trust)
     except ModuleNotFoundError as exc:
         raise UsageError(
-            f"cdk-sklearn convert needs the onnx extra ({exc.name} is missing): "
-            "pip install 'cdk-sklearn[onnx]'"
+            f"cdk-sklearn convert needs cdk-sklearn's onnx extra ({exc.name} is missing): "
+            f"{install_extra('onnx')}"
         ) from exc
     graph, report = result.write(args.output)
     print(result.summary())

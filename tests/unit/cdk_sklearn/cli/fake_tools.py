@@ -38,3 +38,20 @@ def fake_cdk_package(app_dir: Path, version: str, schema_revision: int | None) -
     link = app_dir / "node_modules" / ".bin" / "cdk"
     os.symlink("../aws-cdk/bin/cdk", link)
     return link
+
+
+MACHINE_NODE = Path("/usr/bin/node")
+"""The machine's own Node (20 here, end-of-life), which an end-of-life stand-in runs for real work."""
+
+
+def end_of_life_node(folder: Path, version: str = "v20.19.0") -> Path:
+    """Write ``folder/node``: says it is ``version`` (an end-of-life Node) and runs everything else on
+    the machine's ``/usr/bin/node``, so the CDK CLI really runs on it, as on a machine with Node 20."""
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "node"
+    script.write_text(
+        f'#!/bin/sh\nif [ "$1" = --version ]; then printf "%s\\n" {version}; exit 0; fi\n'
+        f'exec {MACHINE_NODE} "$@"\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return script

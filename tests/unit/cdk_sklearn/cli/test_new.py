@@ -32,8 +32,8 @@ def test_writes_a_cdk_init_layout_with_the_model(project: Path) -> None:
     assert (project / "models" / "iris.joblib").is_file()
 
 
-def test_cdk_json_runs_app_py_with_python3(project: Path) -> None:
-    assert json.loads((project / "cdk.json").read_text())["app"] == "python3 app.py"
+def test_cdk_json_runs_app_py_through_the_launcher(project: Path) -> None:
+    assert json.loads((project / "cdk.json").read_text())["app"] == "python -m cdk_sklearn.launcher app.py"
 
 
 def test_environments_mirror_the_repository_app(project: Path) -> None:
