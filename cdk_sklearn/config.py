@@ -48,6 +48,8 @@ class EnvironmentConfig:
         Deployment target; None leaves the stack environment-agnostic (resolved at deploy).
     tags
         Tags applied to every resource of the stack.
+    description
+        The CloudFormation stack description; default ``cdk-sklearn endpoint, environment <name>``.
     endpoint
         Validated properties of the :class:`~cdk_sklearn.endpoint.SklearnLambdaEndpoint`.
     """
@@ -58,6 +60,7 @@ class EnvironmentConfig:
     region: str | None
     tags: Mapping[str, str]
     endpoint: EndpointProps
+    description: str = ""
 
 
 def load_environment(context: Mapping[str, Any]) -> EnvironmentConfig:
@@ -109,7 +112,19 @@ def load_environment(context: Mapping[str, Any]) -> EnvironmentConfig:
         region=_matching(where, "region", settings.get("region"), _REGION, "an AWS region such as us-east-1"),
         tags=_tags(where, settings.get("tags", {})),
         endpoint=endpoint,
+        description=_description(
+            where, settings.get("description", f"cdk-sklearn endpoint, environment {name}")
+        ),
     )
+
+
+def _description(where: str, value: object) -> str:
+    # CloudFormation refuses a stack description over 1,024 bytes at deploy; say so at synth.
+    if not isinstance(value, str) or not value.strip() or len(value.encode()) > 1024:
+        raise ConfigError(
+            f"{where}: description must be a non-empty string of at most 1,024 bytes, got {value!r:.80}"
+        )
+    return value
 
 
 def _matching(where: str, key: str, value: object, pattern: re.Pattern[str], allowed: str) -> str | None:

@@ -26,7 +26,7 @@ class SklearnEndpointStack(cdk.Stack):
             scope,
             config.stack_name,
             env=env,
-            description=f"cdk-sklearn endpoint, environment {config.name}",
+            description=config.description or f"cdk-sklearn endpoint, environment {config.name}",
             **kwargs,
         )
         self.endpoint = SklearnLambdaEndpoint(self, "Endpoint", props=config.endpoint)

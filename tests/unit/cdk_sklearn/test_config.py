@@ -102,3 +102,20 @@ def test_fails_on_an_unknown_key_of_a_section_naming_it(iris_model):
     settings = {"model_path": str(iris_model), "monitoring": {"latency_ms": 250}}
     with pytest.raises(ConfigError, match=r"monitoring\.latency_ms=250 is invalid"):
         load_environment({"environments": {"dev": settings}})
+
+
+def test_description_reaches_the_stack(environments):
+    import aws_cdk as cdk
+
+    from cdk_sklearn.stack import SklearnEndpointStack
+
+    environments["dev"]["description"] = "churn scoring, team data"
+    config = load_environment({"environments": environments})
+    stack = SklearnEndpointStack(cdk.App(), config)
+    assert stack.template_options.description == "churn scoring, team data"
+
+
+def test_fails_on_a_description_over_1024_bytes(environments):
+    environments["dev"]["description"] = "é" * 513
+    with pytest.raises(ConfigError, match="description must be a non-empty string of at most 1,024 bytes"):
+        load_environment({"environments": environments})
