@@ -98,6 +98,18 @@ class SklearnLambdaEndpoint(Construct):
         integration limit.
     provisioned_concurrency
         Execution environments kept initialised on the ``live`` alias. Default 0 (none).
+    compute
+        ``on_demand`` (default: Lambda's own fleet, billed per request and GB-second) or
+        ``managed_instances`` (Lambda Managed Instances: EC2 capacity in a VPC, always warm, billed per
+        instance-hour + 15% and per request; python3.13+, ``memory_size`` >= 2048, no ``cold_start``).
+        A deployed function cannot switch: see the documentation's migration step.
+    managed_instances
+        The managed-instances settings (``compute="managed_instances"``): a
+        :class:`~cdk_sklearn.managed_instances.ManagedInstancesProps` or its cdk.json object
+        (``min_environments``, ``max_environments``, ``max_concurrency``, ``instance_types``,
+        ``memory_gib_per_vcpu``, ``max_vcpus``, ``subnet_ids``, ``security_group_ids``, ``nat_gateways``,
+        ``flow_logs``). Default: 3 environments at 4 GiB per vCPU, one process per vCPU, in a VPC the
+        construct creates.
     extra_requirements
         More pip requirements for the layer (e.g. ``("lightgbm==4.6.0",)``). Default none.
     model_name
@@ -231,6 +243,12 @@ class SklearnLambdaEndpoint(Construct):
         Dashboard and alarms (``monitoring=True``).
     rollout : SafeRollout or None
         The CodeDeploy deployment group moving traffic to new versions (``rollout`` not ``none``).
+    capacity_provider : aws_lambda.CapacityProvider or None
+        The capacity provider the function runs on (``compute="managed_instances"``).
+    vpc : aws_ec2.Vpc or None
+        The VPC created for the managed instances (None on demand, or in your own network).
+    max_concurrency : int or None
+        The worker processes per execution environment on managed instances.
 
     Raises
     ------

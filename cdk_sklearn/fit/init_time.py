@@ -99,7 +99,7 @@ def init_warning(
             "waits): use cold_start SnapStart or provisioned concurrency (INIT may then take up to "
             f"{PROVISIONED_INIT_SECONDS:g} s), the ONNX engine (engine='auto'), or more memory (more CPU)"
         )
-    # Provisioned concurrency, SnapStart and managed instances alike: up to the larger of 130 s and the timeout.
+    # Provisioned concurrency, SnapStart and managed instances alike: the larger of 130 s and the timeout.
     allowed = max(PROVISIONED_INIT_SECONDS, float(timeout_seconds))
     if total <= allowed:
         return None

@@ -126,8 +126,11 @@ def _created_network(
         )
     ]
     if not isolated:
+        # The NAT gateways' subnets: nothing else is launched there, so no public addresses by default.
         subnets.append(
-            ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24)
+            ec2.SubnetConfiguration(
+                name="Public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24, map_public_ip_on_launch=False
+            )
         )
     vpc = ec2.Vpc(
         scope,
@@ -162,6 +165,14 @@ def _created_network(
             security_groups=[endpoint_group],
         )
     _flow_logs(scope, vpc, props, retention)
+    for subnet in vpc.public_subnets:
+        acknowledge_compliance(
+            subnet,
+            "VPCNoUnrestrictedRouteToIGW",
+            f"managed_instances.nat_gateways={props.nat_gateways}: this public subnet holds a NAT gateway, "
+            "whose route to the internet gateway is what a NAT gateway is for; the instances are in "
+            "private subnets and accept no inbound traffic.",
+        )
     chosen = vpc.isolated_subnets if isolated else vpc.private_subnets
     return Network(
         subnets=tuple(chosen), security_groups=(group,), vpc=vpc, interface_endpoints=tuple(endpoints)
@@ -179,7 +190,10 @@ def _flow_logs(
             "function's instances, which accept no inbound traffic, and its endpoints).",
         )
         acknowledge_compliance(
-            vpc, "VPCFlowLogsEnabled", "managed_instances.flow_logs=False: the owner chose no VPC flow logs."
+            vpc,
+            "VPCFlowLogsEnabled",
+            "managed_instances.flow_logs=False: the owner chose no VPC flow logs (the VPC holds only the "
+            "function's instances, which accept no inbound traffic, and its endpoints).",
         )
         return
     log_group = logs.LogGroup(

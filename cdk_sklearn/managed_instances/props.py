@@ -24,7 +24,7 @@ from typing import Any, Final, TypedDict
 from aws_cdk import aws_ec2 as ec2
 
 from cdk_sklearn.cost.lmi import LMI_MIN_MEMORY_MB
-from cdk_sklearn.validation import ConfigSection, PropsError, check_bool, check_int, invalid
+from cdk_sklearn.validation import ConfigSection, PropsError, check_bool, check_int
 from lambda_runtime import limits
 
 OWNER = "ManagedInstancesProps"
@@ -58,8 +58,12 @@ _SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}")
 _SECURITY_GROUP_ID = re.compile(r"sg-[0-9a-f]{8,17}")
 
 
-def _fail(prop: str, value: object, allowed: str) -> PropsError:
-    return invalid(prop, value, allowed, owner=OWNER)
+# jsii interfaces are protocols isinstance cannot test: an object is taken for one by its ID attribute.
+_ID_ATTRIBUTE: Final = {"ISubnet": "subnet_id", "ISecurityGroup": "security_group_id"}
+
+
+def _has(value: object, attribute: str) -> bool:
+    return not isinstance(value, str | bytes) and hasattr(value, attribute)
 
 
 def instance_architecture(instance_type: str) -> str:
@@ -200,10 +204,10 @@ class ManagedInstancesProps(ConfigSection):
         group_ids = self._ids("security_group_ids", _SECURITY_GROUP_ID, SECURITY_GROUPS)
         object.__setattr__(self, "subnet_ids", subnet_ids)
         object.__setattr__(self, "security_group_ids", group_ids)
-        if self.vpc is not None and not isinstance(self.vpc, ec2.IVpc):
+        if self.vpc is not None and not _has(self.vpc, "vpc_id"):
             raise PropsError(o, "vpc", self.vpc, "an aws_ec2.IVpc, or None")
-        subnets = self._objects("subnets", ec2.ISubnet, SUBNETS)
-        groups = self._objects("security_groups", ec2.ISecurityGroup, SECURITY_GROUPS)
+        subnets = self._objects("subnets", "ISubnet", SUBNETS)
+        groups = self._objects("security_groups", "ISecurityGroup", SECURITY_GROUPS)
         if (subnet_ids and subnets) or (group_ids and groups) or (self.vpc is not None and subnet_ids):
             raise PropsError(
                 o,
@@ -232,17 +236,15 @@ class ManagedInstancesProps(ConfigSection):
         object.__setattr__(self, "subnets", subnets)
         object.__setattr__(self, "security_groups", groups)
 
-    def _objects(self, prop: str, kind: type, count: tuple[int, int]) -> tuple[Any, ...]:
+    def _objects(self, prop: str, kind: str, count: tuple[int, int]) -> tuple[Any, ...]:
         value = getattr(self, prop)
         if (
             isinstance(value, str | bytes)
             or not isinstance(value, Sequence)
-            or not all(isinstance(v, kind) for v in value)
+            or not all(_has(v, _ID_ATTRIBUTE[kind]) for v in value)
             or (value and not count[0] <= len(value) <= count[1])
         ):
-            raise PropsError(
-                self.owner, prop, value, f"a list of {count[0]} to {count[1]} aws_ec2.{kind.__name__}"
-            )
+            raise PropsError(self.owner, prop, value, f"a list of {count[0]} to {count[1]} aws_ec2.{kind}")
         return tuple(value)
 
     @property
