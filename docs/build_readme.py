@@ -24,6 +24,7 @@ ORDER = (
     "operating.md",
     "batch.md",
     "cost.md",
+    "managed-instances.md",
     "benchmarks.md",
     "benchmarks-notes.md",
     "verified.md",
