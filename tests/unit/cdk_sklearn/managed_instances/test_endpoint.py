@@ -8,13 +8,16 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Match, Template
 
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.managed_instances import ManagedInstancesProps
 from cdk_sklearn.validation import PropsError
 from tests.conftest import SKIP_BUNDLING
 
 MI = {"compute": "managed_instances", "memory_size": 4096}
+ISOLATED = ec2.SubnetConfiguration(name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
 
 
 def synth(model: Path, **props: Any) -> tuple[SklearnLambdaEndpoint, Template, cdk.Stack]:
@@ -263,3 +266,21 @@ def test_fails_before_any_construct_exists(iris_model, props: dict[str, Any], me
         SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model), **{**MI, **props})
     assert message in str(info.value)
     assert stack.node.try_find_child("Iris") is None
+
+
+def test_a_stack_authors_vpc_gets_a_security_group_of_the_construct(iris_model) -> None:
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "Test")
+    vpc = ec2.Vpc(stack, "Shared", nat_gateways=0, subnet_configuration=[ISOLATED])
+    endpoint = SklearnLambdaEndpoint(
+        stack, "Iris", model_path=str(iris_model), **MI, managed_instances=ManagedInstancesProps(vpc=vpc)
+    )
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::EC2::VPC", 1)
+    assert endpoint.vpc is None, "the VPC is the stack author's, not the construct's"
+    group_id = stack.get_logical_id(endpoint.node.find_child("InstancesSecurityGroup").node.default_child)
+    subnet_ids = [{"Ref": stack.get_logical_id(s.node.default_child)} for s in vpc.isolated_subnets]
+    template.has_resource_properties(
+        "AWS::Lambda::CapacityProvider",
+        {"VpcConfig": {"SubnetIds": subnet_ids, "SecurityGroupIds": [{"Fn::GetAtt": [group_id, "GroupId"]}]}},
+    )
