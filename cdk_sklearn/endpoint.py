@@ -15,26 +15,46 @@ What it creates, in data-flow order:
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Any, Unpack, overload
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct, IConstruct
 
+from cdk_sklearn.cost.lmi import UnpricedError, lmi_floor
 from cdk_sklearn.endpoint_props import OWNER, EndpointProps, EndpointSettings
 from cdk_sklearn.fit.check import Fit
 from cdk_sklearn.front_door import FrontDoor, build_front_door
+from cdk_sklearn.managed_instances import Network, attach_capacity, build_network, version_options
 from cdk_sklearn.model.artifact import ModelArtifact
 from cdk_sklearn.model.engine import EngineChoice
 from cdk_sklearn.model_function import FunctionRole, ModelFunction, build_model_function, prepare_model
 from cdk_sklearn.monitoring import EndpointMonitoring
 from cdk_sklearn.rollout import SafeRollout
-from cdk_sklearn.validation import props_from
+from cdk_sklearn.validation import PropsError, props_from
 from lambda_runtime import contract
 
 HANDLER = "lambda_runtime.handler.handler"
+MANAGED_FUNCTION_ID = "ManagedFunction"
+"""The construct ID of a function on managed instances: not ``Function``, so that switching ``compute`` makes
+CloudFormation create a new function instead of trying the in-place update Lambda refuses (a capacity
+provider can only be set when a function is created)."""
+ROLLOUT_UNPROVEN = (
+    "rollout on managed instances is unproven on AWS: CodeDeploy shifts the live alias's weights between two "
+    "published versions, which AWS documents for Lambda Managed Instances canary and blue/green deployments, "
+    "but no CodeDeploy deployment of a managed-instances function has run for this library, and while it "
+    "runs both versions hold min_environments (the floor doubles for the rollout). Set rollout='none' to "
+    "switch the alias directly, or keep it and watch the first deploy."
+)
+MANAGED_INSTANCES_NETWORK = (
+    "This endpoint runs on Lambda Managed Instances: its code runs on EC2 instances in a VPC (the capacity "
+    "provider's subnets and security group), not in Lambda's own network; the function resource itself "
+    "has no VpcConfig to show it."
+)
 
 # The apps already told that some endpoint's alarms reach nobody: one line per app, not per endpoint.
 _TOLD: list[IConstruct] = []
@@ -78,6 +98,18 @@ class SklearnLambdaEndpoint(Construct):
         integration limit.
     provisioned_concurrency
         Execution environments kept initialised on the ``live`` alias. Default 0 (none).
+    compute
+        ``on_demand`` (default: Lambda's own fleet, billed per request and GB-second) or
+        ``managed_instances`` (Lambda Managed Instances: EC2 capacity in a VPC, always warm, billed per
+        instance-hour + 15% and per request; python3.13+, ``memory_size`` >= 2048, no ``cold_start``).
+        A deployed function cannot switch: see the documentation's migration step.
+    managed_instances
+        The managed-instances settings (``compute="managed_instances"``): a
+        :class:`~cdk_sklearn.managed_instances.ManagedInstancesProps` or its cdk.json object
+        (``min_environments``, ``max_environments``, ``max_concurrency``, ``instance_types``,
+        ``memory_gib_per_vcpu``, ``max_vcpus``, ``subnet_ids``, ``security_group_ids``, ``nat_gateways``,
+        ``flow_logs``). Default: 3 environments at 4 GiB per vCPU, one process per vCPU, in a VPC the
+        construct creates.
     extra_requirements
         More pip requirements for the layer (e.g. ``("lightgbm==4.6.0",)``). Default none.
     model_name
@@ -211,6 +243,12 @@ class SklearnLambdaEndpoint(Construct):
         Dashboard and alarms (``monitoring=True``).
     rollout : SafeRollout or None
         The CodeDeploy deployment group moving traffic to new versions (``rollout`` not ``none``).
+    capacity_provider : aws_lambda.CapacityProvider or None
+        The capacity provider the function runs on (``compute="managed_instances"``).
+    vpc : aws_ec2.Vpc or None
+        The VPC created for the managed instances (None on demand, or in your own network).
+    max_concurrency : int or None
+        The worker processes per execution environment on managed instances.
 
     Raises
     ------
@@ -248,13 +286,19 @@ class SklearnLambdaEndpoint(Construct):
             # Checked again here: props made earlier may name a model routed on the API since.
             self.props.shared_api.check_model_name(self.props.model_name)
         # A file that is not a model is a props error too: find out before creating anything.
-        prepared = prepare_model(self.props.function, cold_start=self.props.cold_start.strategy)
+        managed = self.props.managed_instances
+        strategy = "managed_instances" if managed is not None else self.props.cold_start.strategy
+        prepared = prepare_model(self.props.function, cold_start=strategy)
+        memory_size = self.props.function.memory_size
+        self.max_concurrency: int | None = None
+        if managed is not None:
+            # Each worker process loads the model: N of them must fit the memory (checked before creating).
+            try:
+                self.max_concurrency = managed.concurrency(memory_size, prepared.fit.memory.total_mb)
+            except PropsError as exc:
+                raise exc.relabel(OWNER) from None
         choice = prepared.choice
         super().__init__(scope, id)
-        print(
-            f"cdk-sklearn: {self.node.path}: {prepared.summary(self.props.function.memory_size)}",
-            file=sys.stderr,
-        )
         self.engine: str = choice.engine
         self.model: ModelArtifact = choice.model
         self.fit: Fit = prepared.fit
@@ -262,6 +306,10 @@ class SklearnLambdaEndpoint(Construct):
         if prepared.fit.warning:
             cdk.Annotations.of(self).add_warning_v2("cdk-sklearn:init-time", prepared.fit.warning)
         self._create_function(choice)
+        print(
+            f"cdk-sklearn: {self.node.path}: {prepared.summary(memory_size)}{self._capacity_summary()}",
+            file=sys.stderr,
+        )
         self._create_alias()
         self._create_front_door()
         self._create_operations()
@@ -274,24 +322,72 @@ class SklearnLambdaEndpoint(Construct):
         }
         if self.route_prefix:
             environment[contract.ENV_ROUTE_PREFIX] = self.route_prefix
-        built: ModelFunction = build_model_function(
-            self,
-            p.function,
-            choice,
-            FunctionRole(
-                handler=HANDLER,
-                description="scikit-learn model",
-                role_description="cdk-sklearn prediction function: its own logs and its model object only",
-                environment=environment,
-                reserved_concurrency=p.reserved_concurrency,
-                snap_start=p.cold_start.snap_start(),
-            ),
+        managed = p.managed_instances
+        if managed is not None:
+            # One request per process and one thread each: the on-demand rule (a thread per 1,769 MB)
+            # would start as many threads in every one of the worker processes.
+            environment["OMP_NUM_THREADS"] = "1"
+        kind = FunctionRole(
+            handler=HANDLER,
+            description="scikit-learn model",
+            role_description="cdk-sklearn prediction function: its own logs and its model object only",
+            environment=environment,
+            reserved_concurrency=p.reserved_concurrency,
+            snap_start=p.cold_start.snap_start(),
         )
+        if managed is not None:
+            kind = replace(
+                kind,
+                function_id=MANAGED_FUNCTION_ID,
+                version_options=version_options(managed),
+                network=MANAGED_INSTANCES_NETWORK,
+            )
+        built: ModelFunction = build_model_function(self, p.function, choice, kind)
         self.model_asset = built.model_asset
         self.sklearn_layer = built.layer
         self.layer: lambda_.ILayerVersion = built.layer.layer_version
         self.log_group = built.log_group
         self.function = built.function
+        self.capacity_provider: lambda_.CapacityProvider | None = None
+        self.vpc: ec2.Vpc | None = None
+        self._network: Network | None = None
+        if managed is not None and self.max_concurrency is not None:
+            self._network = build_network(
+                self, managed, tracing=p.function.tracing, retention=p.function.retention
+            )
+            self.vpc = self._network.vpc
+            self.capacity_provider = attach_capacity(
+                self,
+                self.function,
+                managed,
+                network=self._network,
+                architecture=p.function.architecture_object,
+                max_concurrency=self.max_concurrency,
+            )
+
+    def _capacity_summary(self) -> str:
+        """The synth line's managed-instances part: processes against memory, and the monthly floor."""
+        managed, network = self.props.managed_instances, self._network
+        if managed is None or network is None or self.max_concurrency is None:
+            return ""
+        memory_size = self.props.function.memory_size
+        try:
+            floor = lmi_floor(
+                min_environments=managed.min_environments,
+                memory_mb=memory_size,
+                memory_gib_per_vcpu=managed.memory_gib_per_vcpu,
+                architecture=self.props.function.architecture,
+                instance_type=managed.instance_types[0] if managed.instance_types else None,
+                interface_endpoints=len(network.interface_endpoints),
+                availability_zones=network.availability_zones,
+                nat_gateways=managed.nat_gateways,
+            ).describe()
+        except UnpricedError as exc:
+            floor = f"floor not priced: {exc}"
+        return (
+            f"; managed instances: {self.max_concurrency} process(es) x ~{self.memory_estimate_mb} MB of "
+            f"{memory_size} MB per environment, {managed.min_environments} environment(s) at least; {floor}"
+        )
 
     def _create_alias(self) -> None:
         self.alias = lambda_.Alias(
@@ -341,6 +437,9 @@ class SklearnLambdaEndpoint(Construct):
                 api=self.http_api or self.rest_api,
                 provisioned=p.cold_start.strategy == "provisioned",
                 log_group_name=self.log_group.log_group_name,
+                capacity_provider_name=(
+                    self.capacity_provider.capacity_provider_name if self.capacity_provider else None
+                ),
                 props=p.monitoring,
             )
             cdk.CfnOutput(
@@ -361,6 +460,10 @@ class SklearnLambdaEndpoint(Construct):
                 alarms=self.monitoring.rollback_alarms if self.monitoring else (),
                 warn_without_alarms=False,
             )
+            if p.managed_instances is not None:
+                cdk.Annotations.of(self).add_warning_v2(
+                    "cdk-sklearn:managed-instances-rollout", ROLLOUT_UNPROVEN
+                )
             if self.monitoring is None:
                 cdk.Annotations.of(self).add_warning_v2(
                     "cdk-sklearn:rollout-without-alarms",

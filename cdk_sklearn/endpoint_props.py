@@ -14,13 +14,14 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Required, TypedDict, Unpack, cast
+from typing import Any, Literal, Required, TypedDict, Unpack, cast
 
 from aws_cdk import aws_lambda as lambda_
 
 from cdk_sklearn.cold_start import ColdStart
 from cdk_sklearn.front_door import FrontDoorProps, SharedHttpApi
 from cdk_sklearn.layer import LayerProps
+from cdk_sklearn.managed_instances import ManagedInstancesProps
 from cdk_sklearn.model_function import FUNCTION_SETTINGS, ModelFunctionProps
 from cdk_sklearn.monitoring import MonitoringProps
 from cdk_sklearn.rollout import STRATEGIES as ROLLOUT_STRATEGIES
@@ -30,6 +31,8 @@ from lambda_runtime import contract
 
 OWNER = "SklearnLambdaEndpoint"
 ROLLOUTS: tuple[str, ...] = (*ROLLOUT_STRATEGIES, "none")
+Compute = Literal["on_demand", "managed_instances"]
+COMPUTES: tuple[str, ...] = ("on_demand", "managed_instances")
 
 
 class EndpointSettings(TypedDict, total=False):
@@ -61,6 +64,8 @@ class EndpointSettings(TypedDict, total=False):
     layer_slim: bool
     cold_start: ColdStart | Mapping[str, Any] | None
     provisioned_concurrency: int
+    compute: Compute
+    managed_instances: ManagedInstancesProps | Mapping[str, Any] | None
     front_door: str | FrontDoorProps | Mapping[str, Any]
     auth: str
     jwt_issuer: str | None
@@ -129,6 +134,10 @@ class EndpointProps:
         The endpoint's own props (see :class:`~cdk_sklearn.endpoint.SklearnLambdaEndpoint`).
     cold_start
         The cold-start strategy (``cold_start``, with ``provisioned_concurrency`` folded in).
+    compute
+        ``on_demand`` or ``managed_instances``.
+    managed_instances
+        The managed-instances props (``compute="managed_instances"``), else None.
     front_door
         The front door's props.
     monitoring
@@ -143,6 +152,8 @@ class EndpointProps:
     max_body_bytes: int = contract.DEFAULT_MAX_BODY_BYTES
     shared_api: SharedHttpApi | None = None
     cold_start: ColdStart = field(default_factory=ColdStart)
+    compute: Compute = "on_demand"
+    managed_instances: ManagedInstancesProps | None = None
     front_door: FrontDoorProps = field(default_factory=lambda: FrontDoorProps(owner=OWNER))
     monitoring: MonitoringProps | None = field(default_factory=lambda: MonitoringProps(owner=OWNER))
     rollout: RolloutProps | None = field(default_factory=lambda: RolloutProps(owner=OWNER))
@@ -165,7 +176,29 @@ class EndpointProps:
                 f"the function's metrics_namespace ({self.function.metrics_namespace!r}): set "
                 "metrics_namespace on the endpoint, which feeds the function, the alarms and the dashboard",
             )
+        check_choice("compute", self.compute, COMPUTES)
+        if (self.compute == "managed_instances") != isinstance(self.managed_instances, ManagedInstancesProps):
+            raise invalid(
+                "managed_instances",
+                self.managed_instances,
+                "ManagedInstancesProps exactly when compute='managed_instances' (else None)",
+            )
         self._check_parts_together()
+        self._check_managed_instances()
+
+    def _check_managed_instances(self) -> None:
+        if self.managed_instances is None:
+            return
+        f = self.function
+        try:
+            self.managed_instances.check_function(
+                runtime=f.runtime,
+                architecture=f.architecture,
+                memory_size=f.memory_size,
+                cold_start=self.cold_start.strategy,
+            )
+        except PropsError as exc:
+            raise exc.relabel(OWNER) from None
 
     def _check_parts_together(self) -> None:
         # Rules that span two parts' props; each part checked its own values when its props were made.
@@ -213,6 +246,7 @@ class EndpointProps:
             _refuse_own_front_door(settings)
         parts: dict[str, Any] = {
             "cold_start": _cold_start(given),
+            **_compute(given),
             "front_door": _front_door(given),
             "monitoring": _monitoring(given, function.metrics_namespace),
             "rollout": _rollout(given.pop("rollout", "canary")),
@@ -254,6 +288,20 @@ def _refuse_own_front_door(settings: Mapping[str, Any]) -> None:
                 "not set with shared_api: the shared API's own auth, throttling and CORS apply (set them on "
                 "the SharedHttpApi)",
             )
+
+
+def _compute(given: dict[str, Any]) -> dict[str, Any]:
+    compute = check_choice("compute", given.pop("compute", "on_demand"), COMPUTES)
+    section = given.pop("managed_instances", None)
+    if compute == "on_demand":
+        if section is not None:
+            # Settings of a compute mode that is off would be silently dropped: say so instead.
+            raise invalid(
+                "managed_instances", section, "not set unless compute='managed_instances' (set compute too)"
+            )
+        return {"compute": compute}
+    props = ManagedInstancesProps.from_config(section, owner=OWNER)
+    return {"compute": compute, "managed_instances": props}
 
 
 def _front_door(given: dict[str, Any]) -> FrontDoorProps:

@@ -7,6 +7,9 @@ One construct per endpoint. It reads three sources of metrics, and nothing else:
 - the Embedded Metric Format metrics the runtime writes on each request's log line (namespace
   ``cdk-sklearn`` by default, dimension ``ModelName``): ``PredictionLatency``, ``Rows``,
   ``ColdStart``, ``4xx``, ``5xx``;
+- on Lambda Managed Instances, the capacity provider's metrics (``AWS/Lambda``, dimension
+  ``CapacityProviderName``: ``CPUUtilization``, ``MemoryUtilization``, ``vCPUAllocated``,
+  lambda-managed-instances-monitoring.html), since its scaling follows CPU, not requests;
 - the function's ``REPORT`` log lines, for init duration: Lambda publishes no init-duration
   metric (only Lambda Insights does, for an extension layer and a per-function fee), but
   every cold start's ``REPORT`` line carries ``@initDuration``, which a Logs Insights widget
@@ -55,7 +58,7 @@ DEFAULT_SERVER_ERROR_RATE_PERCENT = 5.0
 # (4xx/5xx/ColdStart are 0 or 1, so Sum counts).
 EMF_METRICS = contract.METRIC_NAMES
 # Alarm keys; ``rollback_alarms`` is the subset that judges a new version.
-ALARM_KEYS = ("server_error_rate", "latency_p99", "throttles", "provisioned_spillover")
+ALARM_KEYS = ("server_error_rate", "latency_p99", "throttles", "provisioned_spillover", "capacity_cpu")
 ROLLBACK_ALARM_KEYS = ("server_error_rate", "latency_p99")
 
 # One-minute periods, 2 of 3 datapoints: a bad version fires in about three minutes, inside
@@ -63,6 +66,10 @@ ROLLBACK_ALARM_KEYS = ("server_error_rate", "latency_p99")
 PERIOD = cdk.Duration.minutes(1)
 EVALUATION_PERIODS = 3
 DATAPOINTS_TO_ALARM = 2
+# Managed instances scale on CPU over minutes, not per request: an alarm on a capacity provider's CPU
+# that stays high for 15 minutes means scaling is at its ceiling (max_environments, max_vcpus) or behind.
+CAPACITY_PERIOD = cdk.Duration.minutes(5)
+CAPACITY_CPU_PERCENT = 85.0
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -178,14 +185,17 @@ class EndpointMonitoring(Construct):
     log_group_name
         The function's log group, for the init-duration widget. Default
         ``/aws/lambda/<function name>``, Lambda's default.
+    capacity_provider_name
+        The Lambda Managed Instances capacity provider the function runs on: adds its CPU and memory
+        charts and the ``capacity_cpu`` alarm, and words the throttles alarm for it. Default none.
 
     Attributes
     ----------
     dashboard : aws_cloudwatch.Dashboard
         The endpoint's dashboard.
     alarms : dict[str, aws_cloudwatch.Alarm]
-        Every alarm, keyed ``server_error_rate``, ``latency_p99``, ``throttles`` and (when
-        ``provisioned``) ``provisioned_spillover``.
+        Every alarm, keyed ``server_error_rate``, ``latency_p99``, ``throttles``, (when
+        ``provisioned``) ``provisioned_spillover`` and (with ``capacity_provider_name``) ``capacity_cpu``.
     rollback_alarms : list[aws_cloudwatch.Alarm]
         The alarms that say a new version is bad, for CodeDeploy to roll back on: error rate
         and p99 latency. Throttles and spillover are capacity problems a rollback would not fix.
@@ -208,6 +218,7 @@ class EndpointMonitoring(Construct):
         alarm_topic: sns.ITopic | None = None,
         provisioned: bool = False,
         log_group_name: str | None = None,
+        capacity_provider_name: str | None = None,
         props: MonitoringProps,
     ) -> None: ...
 
@@ -224,6 +235,7 @@ class EndpointMonitoring(Construct):
         alarm_topic: sns.ITopic | None = None,
         provisioned: bool = False,
         log_group_name: str | None = None,
+        capacity_provider_name: str | None = None,
         **settings: Unpack[MonitoringSettings],
     ) -> None: ...
 
@@ -239,6 +251,7 @@ class EndpointMonitoring(Construct):
         alarm_topic: sns.ITopic | None = None,
         provisioned: bool = False,
         log_group_name: str | None = None,
+        capacity_provider_name: str | None = None,
         props: MonitoringProps | None = None,
         **settings: Any,  # typed by the overloads: MonitoringSettings
     ) -> None:
@@ -250,7 +263,14 @@ class EndpointMonitoring(Construct):
             raise _fail("api", api, "an aws_apigatewayv2.HttpApi, an aws_apigateway.RestApi, or None")
         if not isinstance(provisioned, bool):
             raise _fail("provisioned", provisioned, "True or False")
+        if provisioned and capacity_provider_name is not None:
+            raise _fail(
+                "provisioned",
+                provisioned,
+                "False on managed instances (they have no provisioned concurrency)",
+            )
         super().__init__(scope, id)
+        self._capacity_provider_name = capacity_provider_name
 
         self.props = props
         self.model_name = model_name
@@ -339,6 +359,16 @@ class EndpointMonitoring(Construct):
             alarm_description=alarm_description,
         )
 
+    def _capacity_metric(self, name: str, statistic: str) -> cloudwatch.Metric:
+        assert self._capacity_provider_name is not None
+        return cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name=name,
+            dimensions_map={"CapacityProviderName": self._capacity_provider_name},
+            statistic=statistic,
+            period=CAPACITY_PERIOD,
+        )
+
     def _alias_metric(self, name: str, statistic: str, label: str | None = None) -> cloudwatch.Metric:
         # Alias.metric names the alias as "<function name>:live" rather than referencing the
         # alias resource, so alarms on it do not depend on the alias that CodeDeploy updates.
@@ -384,12 +414,18 @@ class EndpointMonitoring(Construct):
                 "ThrottlesAlarm",
                 metric=self._alias_metric("Throttles", "Sum"),
                 threshold=0,
-                alarm_description=(
-                    f"{where}: Lambda throttled invocations (clients got 429/5xx). Raise reserved or "
-                    "account concurrency, or provisioned concurrency."
+                alarm_description=f"{where}: Lambda throttled invocations (clients got 429/5xx). "
+                + (
+                    "On managed instances capacity scales on CPU within minutes: traffic that more than "
+                    "doubles within 5 minutes is throttled until it catches up. Raise min_environments for "
+                    "expected peaks, or max_environments / max_vcpus if scaling hit them."
+                    if self._capacity_provider_name is not None
+                    else "Raise reserved or account concurrency, or provisioned concurrency."
                 ),
             ),
         }
+        if self._capacity_provider_name is not None:
+            alarms["capacity_cpu"] = self._capacity_cpu_alarm(where)
         if provisioned:
             alarms["provisioned_spillover"] = self._alarm(
                 "ProvisionedSpilloverAlarm",
@@ -402,6 +438,23 @@ class EndpointMonitoring(Construct):
                 ),
             )
         return alarms
+
+    def _capacity_cpu_alarm(self, where: str) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            self,
+            "CapacityCpuAlarm",
+            metric=self._capacity_metric("CPUUtilization", "Average"),
+            threshold=CAPACITY_CPU_PERCENT,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
+            datapoints_to_alarm=3,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=(
+                f"{where}: the capacity provider's instances averaged over {CAPACITY_CPU_PERCENT:g}% CPU for "
+                "15 minutes: scaling is at its ceiling (max_environments, max_vcpus) or behind. Latency "
+                "grows and throttles follow; raise the ceiling or min_environments."
+            ),
+        )
 
     # -- dashboard -------------------------------------------------------------------------
 
@@ -420,6 +473,17 @@ class EndpointMonitoring(Construct):
         ]
         if provisioned:
             rows.append(self._provisioned_row())
+        if self._capacity_provider_name is not None:
+            rows.append(
+                [
+                    _graph(title, [self._capacity_metric(name, statistic)])
+                    for title, name, statistic in (
+                        ("Managed instances CPU (%)", "CPUUtilization", "Average"),
+                        ("Managed instances memory (%)", "MemoryUtilization", "Average"),
+                        ("vCPUs allocated to environments", "vCPUAllocated", "Maximum"),
+                    )
+                ]
+            )
         return rows
 
     def _traffic_row(self, api: Api | None) -> list[cloudwatch.IWidget]:

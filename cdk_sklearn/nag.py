@@ -47,6 +47,8 @@ COMPLIANCE_PACKS: Final[Mapping[str, frozenset[str]]] = {
             "LambdaDLQ",
             "LambdaInsideVPC",
             "SNSEncryptedKMS",
+            "VPCFlowLogsEnabled",
+            "VPCNoUnrestrictedRouteToIGW",
         }
     ),
     "HIPAA.Security": frozenset(
@@ -60,6 +62,8 @@ COMPLIANCE_PACKS: Final[Mapping[str, frozenset[str]]] = {
             "LambdaDLQ",
             "LambdaInsideVPC",
             "SNSEncryptedKMS",
+            "VPCFlowLogsEnabled",
+            "VPCNoUnrestrictedRouteToIGW",
         }
     ),
     "PCI.DSS.321": frozenset(
@@ -71,6 +75,8 @@ COMPLIANCE_PACKS: Final[Mapping[str, frozenset[str]]] = {
             "IAMNoInlinePolicy",
             "LambdaInsideVPC",
             "SNSEncryptedKMS",
+            "VPCFlowLogsEnabled",
+            "VPCNoUnrestrictedRouteToIGW",
         }
     ),
 }

@@ -17,7 +17,7 @@ from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parent.parent
 
-OPTIONAL_PAGES = frozenset({"readme/managed-instances.md"})
+OPTIONAL_PAGES: frozenset[str] = frozenset()
 """Nav entries whose file may not exist yet."""
 
 log = logging.getLogger("mkdocs.hooks.cdk_sklearn")

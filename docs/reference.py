@@ -239,10 +239,11 @@ def section_types() -> list[Any]:
     from cdk_sklearn.cold_start import ColdStart
     from cdk_sklearn.front_door import FrontDoorProps
     from cdk_sklearn.layer import LayerProps
+    from cdk_sklearn.managed_instances import ManagedInstancesProps
     from cdk_sklearn.monitoring import MonitoringProps
     from cdk_sklearn.rollout import RolloutProps
 
-    return [ColdStart, FrontDoorProps, MonitoringProps, RolloutProps, LayerProps]
+    return [ColdStart, FrontDoorProps, MonitoringProps, RolloutProps, LayerProps, ManagedInstancesProps]
 
 
 def sections_page() -> str:

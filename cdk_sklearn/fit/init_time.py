@@ -7,7 +7,8 @@ download does not. The rules (``/work/shared/AWS-FACTS-2026.md`` section 0, from
 docs.aws.amazon.com/lambda/latest/dg/runtimes-context.html):
 
 - on demand, an INIT over 10 s is retried inside the first invoke, under the function's timeout;
-- with provisioned concurrency or SnapStart, INIT may run up to the larger of 130 s and the timeout.
+- with provisioned concurrency or SnapStart, INIT may run up to the larger of 130 s and the timeout;
+- on Lambda Managed Instances too (environments start ahead of traffic; the 10 s rule does not apply).
 
 The estimate is noisy (a shared host measured it; S3's throughput varies), so it is a warning, never a
 refusal.
@@ -82,7 +83,8 @@ def init_warning(
     estimate
         The INIT estimate.
     strategy
-        The cold-start strategy: ``none`` (on demand), ``provisioned`` or ``snapstart``.
+        The cold-start strategy: ``none`` (on demand), ``provisioned`` or ``snapstart``; or
+        ``managed_instances`` for a function on Lambda Managed Instances.
     timeout_seconds, memory_size
         The function's settings.
     """
@@ -97,6 +99,7 @@ def init_warning(
             "waits): use cold_start SnapStart or provisioned concurrency (INIT may then take up to "
             f"{PROVISIONED_INIT_SECONDS:g} s), the ONNX engine (engine='auto'), or more memory (more CPU)"
         )
+    # Provisioned concurrency, SnapStart and managed instances alike: the larger of 130 s and the timeout.
     allowed = max(PROVISIONED_INIT_SECONDS, float(timeout_seconds))
     if total <= allowed:
         return None

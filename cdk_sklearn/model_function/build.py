@@ -74,6 +74,15 @@ class FunctionRole:
         A hard cap on concurrent executions, or None.
     snap_start
         The SnapStart configuration, or None.
+    function_id
+        The function's construct ID. ``Function`` for on-demand functions; a function on managed
+        instances is another resource (Lambda refuses adding or removing a capacity provider on an
+        existing function), so it gets an ID of its own and CloudFormation replaces instead of updating.
+    version_options
+        The options of the function's current version (managed instances: its scaling bounds), or None.
+    network
+        Why the compliance packs' ``LambdaInsideVPC`` does not apply, when the caller knows better than
+        the default (a function on managed instances runs in a VPC through its capacity provider).
     """
 
     handler: str
@@ -83,6 +92,9 @@ class FunctionRole:
     what: str = "endpoint"
     reserved_concurrency: int | None = None
     snap_start: lambda_.SnapStartConf | None = None
+    function_id: str = "Function"
+    version_options: lambda_.VersionOptions | None = None
+    network: str | None = None
 
 
 def build_model_function(
@@ -116,7 +128,7 @@ def build_model_function(
     engine_words = " as ONNX" if choice.engine == "onnx" else ""
     function = lambda_.Function(
         scope,
-        "Function",
+        kind.function_id,
         runtime=props.runtime_object,
         architecture=props.architecture_object,
         handler=kind.handler,
@@ -127,6 +139,7 @@ def build_model_function(
         ephemeral_storage_size=cdk.Size.mebibytes(props.ephemeral_storage_mb),
         reserved_concurrent_executions=kind.reserved_concurrency,
         snap_start=kind.snap_start,
+        current_version_options=kind.version_options,
         tracing=lambda_.Tracing.ACTIVE if props.tracing else None,
         log_group=log_group,
         role=role,
@@ -208,7 +221,8 @@ def _acknowledge_compliance(
     acknowledge_compliance(
         function,
         "LambdaInsideVPC",
-        f"This {kind.what} reaches only S3 (its model object; a job's input and output prefixes) and "
+        kind.network
+        or f"This {kind.what} reaches only S3 (its model object; a job's input and output prefixes) and "
         "CloudWatch Logs, through their public "
         "endpoints over TLS with SigV4; it uses no resource inside a VPC, and a VPC would add NAT or "
         "endpoint charges and cold-start work without narrowing what it can reach (its role does).",

@@ -41,7 +41,8 @@ def prepare_model(props: ModelFunctionProps, *, cold_start: str = "none") -> Pre
     props
         The function's props.
     cold_start
-        The cold-start strategy (``none``, ``provisioned``, ``snapstart``): what INIT may take depends on it.
+        The cold-start strategy (``none``, ``provisioned``, ``snapstart``), or ``managed_instances`` for a
+        function on Lambda Managed Instances: what INIT may take depends on it.
 
     Raises
     ------

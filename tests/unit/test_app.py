@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 
 import app as app_module
 from cdk_sklearn.config import ConfigError
@@ -58,7 +58,7 @@ def test_stack_is_named_after_environment(iris_model):
 
 
 def test_fails_on_unknown_environment(iris_model):
-    with pytest.raises(ConfigError, match="allowed: dev, prod, staging"):
+    with pytest.raises(ConfigError, match="allowed: dev, prod, prod-mi, staging"):
         app_module.build_app(context(iris_model, "qa"))
 
 
@@ -70,7 +70,7 @@ def test_python_app_py_stops_with_one_line(iris_model, tmp_path):
     assert result.returncode == 1
     lines = [line for line in result.stderr.splitlines() if line.startswith("cdk-sklearn:")]
     assert lines == [
-        "cdk-sklearn: unknown environment 'qa'; allowed: dev, prod, staging "
+        "cdk-sklearn: unknown environment 'qa'; allowed: dev, prod, prod-mi, staging "
         "(select one with -c env=NAME, defined under context.environments in cdk.json)"
     ]
     assert "Traceback" not in result.stderr
@@ -85,6 +85,18 @@ def test_prod_autoscales_2_to_10(iris_model):
     template = template_of(app_module.build_app(context(iris_model, "prod")))
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 2, "MaxCapacity": 10}
+    )
+
+
+def test_prod_mi_runs_on_managed_instances_publishing_only_the_alias_version(iris_model):
+    template = template_of(app_module.build_app(context(iris_model, "prod-mi")))
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"CapacityProviderConfig": Match.any_value(), "PublishToLatestPublished": False, "MemorySize": 4096},
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Version",
+        {"FunctionScalingConfig": {"MinExecutionEnvironments": 3, "MaxExecutionEnvironments": 12}},
     )
 
 

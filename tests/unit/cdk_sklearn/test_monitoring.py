@@ -176,11 +176,55 @@ def synthesized_alarms(monitoring: EndpointMonitoring, template: Template) -> di
     return {key: alarms[logical_id]["Properties"] for key, logical_id in logical_ids(monitoring).items()}
 
 
-@pytest.mark.parametrize("case", ["provisioned", "bare"])
+@pytest.mark.parametrize("case", ["provisioned", "bare", "managed"])
 def test_alarms_are_every_alarm_the_template_holds(request, case):
     monitoring, template = request.getfixturevalue(case)
     keyed = list(logical_ids(monitoring).values())
     assert sorted(keyed) == sorted(template.find_resources("AWS::CloudWatch::Alarm"))
+
+
+@pytest.fixture(scope="module")
+def managed() -> Any:
+    return synth(capacity_provider_name="iris-capacity")
+
+
+def test_capacity_cpu_alarm_on_managed_instances(managed):
+    monitoring, template = managed
+    alarm = synthesized_alarms(monitoring, template)["capacity_cpu"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "AWS/Lambda",
+        "CPUUtilization",
+        "Average",
+    )
+    assert alarm["Dimensions"] == [{"Name": "CapacityProviderName", "Value": "iris-capacity"}]
+    assert (alarm["Threshold"], alarm["Period"], alarm["EvaluationPeriods"]) == (85, 300, 3)
+
+
+def test_managed_instances_chart_cpu_memory_and_allocation(managed):
+    _, template = managed
+    names = {(namespace, name) for namespace, name, _ in charted(dashboard_body(template))}
+    assert {
+        ("AWS/Lambda", "CPUUtilization"),
+        ("AWS/Lambda", "MemoryUtilization"),
+        ("AWS/Lambda", "vCPUAllocated"),
+    } <= names
+
+
+def test_throttles_alarm_on_managed_instances_says_traffic_doubling_throttles(managed):
+    _, template = managed
+    alarm = alarm_named(template, "MonitoringThrottlesAlarm")
+    assert "more than doubles within 5 minutes" in alarm["AlarmDescription"]
+    assert "provisioned concurrency" not in alarm["AlarmDescription"]
+
+
+def test_no_capacity_alarm_on_demand(bare):
+    monitoring, _ = bare
+    assert "capacity_cpu" not in monitoring.alarms
+
+
+def test_fails_on_provisioned_concurrency_with_a_capacity_provider():
+    with pytest.raises(ValueError, match="provisioned=True is invalid; allowed: False on managed instances"):
+        synth(provisioned=True, capacity_provider_name="iris-capacity")
 
 
 def test_spillover_alarm_when_provisioned(provisioned):

@@ -103,15 +103,16 @@ def test_free_tier_covers_five_gb_of_logs() -> None:
 
 
 def test_alarm_count_matches_the_monitoring_construct() -> None:
-    # Read, not imported (importing monitoring starts jsii): 4 alarm keys, one of them only with
-    # provisioned concurrency.
+    # Read, not imported (importing monitoring starts jsii): 5 alarm keys, one of them only with
+    # provisioned concurrency and one only on managed instances (capacity_cpu, which the on-demand
+    # options this module prices never have).
     tree = ast.parse((ROOT / "cdk_sklearn" / "monitoring.py").read_text())
     keys = next(
         ast.literal_eval(node.value)
         for node in tree.body
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "ALARM_KEYS"
     )
-    assert keys == ("server_error_rate", "latency_p99", "throttles", "provisioned_spillover")
+    assert keys == ("server_error_rate", "latency_p99", "throttles", "provisioned_spillover", "capacity_cpu")
 
 
 def test_request_log_line_size_is_what_the_handler_prints(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from cdk_sklearn.cost.lmi import lmi_option
+from cdk_sklearn.cost.lmi import UnpricedError, lmi_floor, lmi_option
 from tests.unit.cdk_sklearn.cost.worked import APPROX, bare
 
 
@@ -37,3 +37,69 @@ def test_lmi_with_a_nat_gateway_bills_it_all_month() -> None:
 def test_fails_on_an_unknown_lmi_instance_type() -> None:
     with pytest.raises(ValueError, match="LMI instance type"):
         bare(requests_per_month=1, memory_mb=2048, duration_ms=1, lmi_instance_type="t2.micro")
+
+
+# --- lmi_floor: what a configuration costs before its first request --------------------------------
+
+M7G_LARGE_MONTH = 0.0816 * 1.15 * 730  # $68.5032: EC2 on-demand + the 15% management fee, 730 h
+
+
+def test_floor_of_three_environments_is_three_instances_and_the_logs_endpoint() -> None:
+    # 3 x $68.5032 = $205.5096; one interface endpoint in 3 zones: 3 x $0.01 x 730 = $21.90
+    floor = lmi_floor(min_environments=3, memory_mb=4096, memory_gib_per_vcpu=4.0, architecture="arm64")
+    assert (floor.instance_type, floor.instances) == ("m7g.large", 3)
+    assert floor.total_usd == pytest.approx(205.5096 + 21.90, **APPROX)
+
+
+def test_floor_packs_environments_that_share_an_instance() -> None:
+    # 8 environments of 1 vCPU and 4 GiB: two fit an m7g.large (2 vCPU, 8 GiB), so 4 instances.
+    floor = lmi_floor(
+        min_environments=8,
+        memory_mb=4096,
+        memory_gib_per_vcpu=4.0,
+        architecture="arm64",
+        interface_endpoints=0,
+    )
+    assert floor.instances == 4
+    assert floor.total_usd == pytest.approx(4 * M7G_LARGE_MONTH, **APPROX)
+
+
+def test_floor_takes_the_larger_type_when_an_environment_needs_it() -> None:
+    # 12 GiB at 4 GiB per vCPU: 3 vCPUs, more than an m7g.large has; an m7g.xlarge ($0.1632/h) holds one.
+    floor = lmi_floor(
+        min_environments=3,
+        memory_mb=12288,
+        memory_gib_per_vcpu=4.0,
+        architecture="arm64",
+        interface_endpoints=0,
+    )
+    assert (floor.instance_type, floor.instances) == ("m7g.xlarge", 3)
+    assert floor.total_usd == pytest.approx(3 * 0.1632 * 1.15 * 730, **APPROX)
+
+
+def test_floor_of_a_nat_gateway_replaces_the_endpoints() -> None:
+    # $0.045/h x 730 h = $32.85
+    floor = lmi_floor(
+        min_environments=3,
+        memory_mb=4096,
+        memory_gib_per_vcpu=4.0,
+        architecture="arm64",
+        interface_endpoints=0,
+        nat_gateways=1,
+    )
+    assert floor.network_usd == pytest.approx(32.85, **APPROX)
+
+
+def test_floor_describes_itself_in_one_line() -> None:
+    floor = lmi_floor(min_environments=3, memory_mb=4096, memory_gib_per_vcpu=4.0, architecture="arm64")
+    assert floor.describe() == "floor ~$227/month (3 x m7g.large, EC2 + 15% fee; VPC $22)"
+
+
+def test_fails_to_price_an_architecture_the_table_has_no_instance_of() -> None:
+    with pytest.raises(UnpricedError, match="no price for an x86_64 instance type"):
+        lmi_floor(min_environments=3, memory_mb=4096, memory_gib_per_vcpu=4.0, architecture="x86_64")
+
+
+def test_fails_to_price_an_environment_no_priced_type_holds() -> None:
+    with pytest.raises(UnpricedError, match="32768 MB environment"):
+        lmi_floor(min_environments=3, memory_mb=32768, memory_gib_per_vcpu=2.0, architecture="arm64")

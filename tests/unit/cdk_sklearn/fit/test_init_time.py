@@ -55,3 +55,11 @@ def test_provisioned_concurrency_allows_the_larger_of_130_s_and_the_timeout(smal
     assert init_warning(huge, strategy="provisioned", timeout_seconds=900, memory_size=4096) is None or (
         huge.total_seconds > 900
     )
+
+
+def test_managed_instances_allow_the_larger_of_130_s_and_the_timeout(small) -> None:
+    large = replace(small, size_bytes=2 * GB, data_bytes=2 * GB)
+    estimate = estimate_init(large, "sklearn", 4096)
+    assert 10 < estimate.total_seconds < 130
+    assert init_warning(estimate, strategy="none", timeout_seconds=30, memory_size=4096) is not None
+    assert init_warning(estimate, strategy="managed_instances", timeout_seconds=30, memory_size=4096) is None
