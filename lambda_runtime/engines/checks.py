@@ -33,6 +33,11 @@ TAKES_NUMBERS = "numbers"
 TAKES_STRINGS = "strings"
 
 
+def column_label(column: str | int) -> str:
+    """A column as messages name it: quoted when named (``'plan'``), bare when positional (``3``)."""
+    return repr(column) if isinstance(column, str) else str(column)
+
+
 def refused_cell(row: int, column: str | int, value: Any, takes: str, why: str = "") -> BadRequest:
     """The 400 for a cell its column cannot take, in the words every engine uses.
 
@@ -49,7 +54,7 @@ def refused_cell(row: int, column: str | int, value: Any, takes: str, why: str =
     why
         Said after the value instead of the default (``, a category the model did not see in training``).
     """
-    label = repr(column) if isinstance(column, str) else str(column)
+    label = column_label(column)
     if isinstance(value, list):
         shown = "an array"
     elif isinstance(value, dict):
@@ -209,11 +214,18 @@ def refuse_names(table: Table, n_features: int | None) -> None:
         )
 
 
-def missing_refused(model: LoadedModel) -> BadRequest:
-    """The 400 for rows with missing values (null or NaN) that ``model`` cannot take."""
+def missing_refused(model: LoadedModel, cell: tuple[int, str | int] | None = None) -> BadRequest:
+    """The 400 for rows with missing values (null or NaN) that ``model`` cannot take.
+
+    ``cell`` is the first missing one (row, column), named when known.
+    """
     short = model.estimator_class.rsplit(".", 1)[-1]
+    where = ""
+    if cell is not None:
+        row, column = cell
+        where = f"row {row}, column {column_label(column)} is missing: "
     return BadRequest(
-        f"the rows contain missing values (null or NaN) and this model ({short}) cannot take them; "
+        f"{where}the rows contain missing values (null or NaN) and this model ({short}) cannot take them; "
         "fill them in before sending, or deploy a model that imputes them (e.g. a Pipeline "
         "starting with SimpleImputer)"
     )

@@ -451,7 +451,7 @@ def _column_feed(rows: list[list[Any]], inputs: tuple[GraphInput, ...], model: L
             for i, cell in enumerate(cells):
                 if not isinstance(cell, str):
                     if cell is None:
-                        raise missing_refused(model)
+                        raise missing_refused(model, (i, column))
                     raise refused_cell(i, column, cell, TAKES_STRINGS)
             feed[graph_input.name] = np.array(cells, dtype=object).reshape(-1, 1)
             continue

@@ -22,7 +22,7 @@ from ..errors import BadRequest, ServiceUnavailable
 from ..model import LoadedModel, ModelInput, ModelLoadError
 from .checks import PANDAS_MISSING, missing_refused, named_rows, numeric_rows, refuse_names, refused_cell
 from .sklearn_columns import COLUMN_KINDS, ColumnKind, check_cell, column_kinds, takes
-from .sklearn_errors import value_refusal
+from .sklearn_errors import first_missing, value_refusal
 
 _SCALARS = (str, int, float, bool)
 
@@ -97,7 +97,8 @@ class SklearnEngine:
             return self.call(model, method, model_input)
         except (ValueError, TypeError) as exc:
             if model_input.has_missing and "nan" in str(exc).lower():
-                raise missing_refused(model) from None
+                where = first_missing(model_input.data, model.feature_names_in)
+                raise missing_refused(model, where) from None
             short = model.estimator_class.rsplit(".", 1)[-1]
 
             def call(data: Any) -> Any:
@@ -155,7 +156,12 @@ def _dataframe(
         import pandas as pd
     except ImportError:
         raise ServiceUnavailable(PANDAS_MISSING) from None
-    return ModelInput(pd.DataFrame(rows, columns=list(names)), len(rows), has_missing)
+    frame = pd.DataFrame(rows, columns=list(names))
+    if has_missing:
+        # A JSON null in a string column stays None in an object column, which imputers and encoders
+        # fitted on pandas data (where a missing string is NaN) do not see as missing.
+        frame = frame.where(frame.notna(), np.nan)
+    return ModelInput(frame, len(rows), has_missing)
 
 
 def _load_joblib(data: bytes) -> Any:

@@ -5,8 +5,9 @@ still raise ``ValueError``/``TypeError`` about a value (a third-party transforme
 deep in a pipeline, a column whose kind was not learned). Its message names neither the row nor the
 column, so, only after such a failure (never on the success path), the rows are run one at a time (at
 most :data:`~.onnx_errors.DIAGNOSED_ROWS` of them) to find the first that fails alone, and its column is
-found by giving it a passing row's value one column at a time, as the ONNX engine does. Without a passing
-row, a value the message quotes (``could not convert string to float: 'three'``) names the column.
+found by giving it a passing row's value (or a zero, when no row passes) one column at a time, as the ONNX
+engine does. Failing that, a value the message quotes (``could not convert string to float: 'three'``)
+names the column.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from ..errors import BadRequest
 from ..model import ModelInput
+from .checks import column_label
 from .onnx_errors import DIAGNOSED_ROWS
 
 Call = Callable[[Any], Any]
@@ -54,6 +58,16 @@ def value_refusal(
     )
 
 
+def first_missing(data: Any, names: Sequence[str] | None) -> tuple[int, str | int] | None:
+    """The (row, column) of the first missing cell of a DataFrame or float array, row by row."""
+    mask = data.isna().to_numpy() if hasattr(data, "isna") else np.isnan(data)
+    found = np.argwhere(mask)
+    if not len(found):
+        return None
+    row, j = (int(k) for k in found[0])
+    return row, names[j] if names else j
+
+
 def _rows(data: Any, start: int, stop: int) -> Any:
     # A slice keeps its column's dtype: an object column of numbers (another row held a string) would
     # fail alone in a library that refuses object columns (XGBoost), for no fault of this row.
@@ -87,11 +101,11 @@ def _column(call: Call, data: Any, bad: int, good: int | None, names: Sequence[s
     """``, column 'c' = value`` for the column whose value makes row ``bad`` fail, if found."""
     failing = _rows(data, bad, bad + 1)
     cells = _cells(failing)
-    if good is not None:
-        passing = _cells(_rows(data, good, good + 1))
-        for j in range(len(cells)):
-            if _passes(call, _with(failing, j, passing[j])):
-                return _named(names, j, cells[j])
+    # Without a passing row, a zero stands in: it passes wherever a number is taken.
+    passing = _cells(_rows(data, good, good + 1)) if good is not None else [0.0] * len(cells)
+    for j in range(len(cells)):
+        if _passes(call, _with(failing, j, passing[j])):
+            return _named(names, j, cells[j])
     quoted = set(_QUOTED.findall(text))
     for j, cell in enumerate(cells):
         if isinstance(cell, str) and cell[:80] in quoted:
@@ -117,5 +131,4 @@ def _with(one_row: Any, j: int, value: Any) -> Any:
 
 
 def _named(names: Sequence[str], j: int, value: Any) -> str:
-    label = repr(names[j]) if j < len(names) else str(j)
-    return f", column {label} = {value!r}"[:200]
+    return f", column {column_label(names[j] if j < len(names) else j)} = {value!r}"[:200]
