@@ -7,12 +7,13 @@ then); the block's exit stops it.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ def serve_process(
     cwd: Path | None = None,
     timeout: float = 60.0,
     extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[ServerProcess]:
     """Start ``python -m cdk_sklearn.cli serve --model MODEL`` on loopback and yield it once ready.
 
@@ -65,6 +67,8 @@ def serve_process(
         Seconds to wait for the server to be ready.
     extra_args
         More arguments for ``cdk-sklearn serve``.
+    env
+        Variables set for the child on top of this process's environment.
 
     Raises
     ------
@@ -73,7 +77,10 @@ def serve_process(
     """
     command = [sys.executable, "-m", "cdk_sklearn.cli", "serve", "--model", str(model), "--port", str(port)]
     command += [*(["--quiet"] if quiet else []), *extra_args]
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    environment = {**os.environ, **(env or {})}
+    child = subprocess.Popen(
+        command, cwd=cwd, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     assert child.stderr is not None
     stderr = child.stderr
     lines: list[str] = []
