@@ -65,10 +65,8 @@ def serve_process(
         Working directory of the child (the checkout whose code should be served).
     timeout
         Seconds to wait for the server to be ready.
-    extra_args
-        More arguments for ``cdk-sklearn serve``.
-    env
-        Variables set for the child on top of this process's environment.
+    extra_args, env
+        More arguments for ``cdk-sklearn serve``; variables set on top of this process's environment.
 
     Raises
     ------
@@ -77,9 +75,13 @@ def serve_process(
     """
     command = [sys.executable, "-m", "cdk_sklearn.cli", "serve", "--model", str(model), "--port", str(port)]
     command += [*(["--quiet"] if quiet else []), *extra_args]
-    environment = {**os.environ, **(env or {})}
     child = subprocess.Popen(
-        command, cwd=cwd, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert child.stderr is not None
     stderr = child.stderr
@@ -115,10 +117,14 @@ def serve_process(
                 raise RuntimeError(f"cdk-sklearn serve {why}:\n" + "\n".join(lines))
         yield ServerProcess(url=found[0], command=command, output=lines)
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        _stop(child)
         reader.join(timeout=5)
+
+
+def _stop(child: subprocess.Popen[str]) -> None:
+    child.terminate()
+    try:
+        child.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
