@@ -122,6 +122,15 @@ def _kinds(estimator: Any, columns: list[int], downstream: str | None) -> Kinds 
         if statistics is not None and statistics.dtype.kind in "iufb":
             return dict.fromkeys(columns, ColumnKind(NUMBERS))
         return None  # a most-frequent or constant imputer of strings hands them on as they are
+    categorical = getattr(estimator, "is_categorical_", None)
+    if categorical is not None and any(categorical):
+        # HistGradientBoosting with categorical_features takes its categories as strings or numbers.
+        if len(categorical) != len(columns):
+            return dict.fromkeys(columns)
+        return {
+            c: None if is_category else ColumnKind(NUMBERS)
+            for c, is_category in zip(columns, categorical, strict=True)
+        }
     if _takes_numbers(estimator):
         return dict.fromkeys(columns, ColumnKind(NUMBERS))
     return dict.fromkeys(columns)

@@ -35,7 +35,8 @@ class Entry:
     columns
         Its columns, in order; ``()`` for a model fitted on an array.
     takes
-        Per column: ``"numbers"``, ``"strings"`` or ``"categories"`` (strings, unknown ones refused).
+        Per column: ``"numbers"``, ``"strings"``, ``"categories"`` (strings, unknown ones refused) or
+        ``"anything"`` (any single value).
     good_row
         A row the model answers.
     """
@@ -81,6 +82,11 @@ def imputed_ordinal() -> Any:
     return make_pipeline(pre, HistGradientBoostingClassifier(max_iter=5)).fit(*frame())
 
 
+def native_categories() -> Any:
+    """HistGradientBoosting taking the string column itself as categorical (no encoder)."""
+    return HistGradientBoostingClassifier(max_iter=5, categorical_features=["plan"]).fit(*frame())
+
+
 def numeric_frame_forest() -> Any:
     """A forest fitted on a numeric-only DataFrame."""
     return RandomForestClassifier(n_estimators=5, random_state=0).fit(*frame(columns=NUMERIC))
@@ -117,6 +123,9 @@ CORPUS: dict[str, Entry] = {
     "onehot_ignore": Entry(onehot_ignore, MIXED, ("strings", "numbers", "numbers"), ("pro", 3, 42.5)),
     "imputed_ordinal": Entry(
         imputed_ordinal, MIXED, ("categories", "numbers", "numbers"), ("team", 30, 70.0)
+    ),
+    "native_categories": Entry(
+        native_categories, MIXED, ("anything", "numbers", "numbers"), ("pro", 3, 42.5)
     ),
     "numeric_frame_forest": Entry(numeric_frame_forest, NUMERIC, ("numbers", "numbers"), (3, 42.5)),
     "numeric_frame_function": Entry(numeric_frame_function, NUMERIC, ("numbers", "numbers"), (3, 42.5)),

@@ -66,6 +66,18 @@ def test_column_kinds_of_an_ordinal_encoder_keep_its_categories() -> None:
     assert kinds == (ColumnKind("strings", frozenset(PLANS)), ColumnKind("numbers"), ColumnKind("numbers"))
 
 
+def test_column_kinds_of_native_categories_leave_the_category_column_open() -> None:
+    kinds = column_kinds(CORPUS["native_categories"].train(), 3)
+    assert kinds == (None, ColumnKind("numbers"), ColumnKind("numbers"))
+
+
+def test_a_model_with_native_categories_takes_strings_and_numbers_in_them(
+    corpus_apps: dict[str, App],
+) -> None:
+    body = records("native_categories", [["pro", 3, 42.5], ["team", 30, 70.0]])
+    assert post(corpus_apps["native_categories"], body)[0] == 200
+
+
 def test_column_kinds_of_a_custom_function_are_unknown() -> None:
     assert column_kinds(CORPUS["numeric_frame_function"].train(), 2) is None
 
@@ -169,6 +181,8 @@ def malformed(takes: str) -> st.SearchStrategy[Any]:
     """Cells a column that ``takes`` this must refuse."""
     if takes == "numbers":
         return st.one_of(WORDS, NESTED)
+    if takes == "anything":
+        return NESTED
     wrong_type = st.one_of(st.integers(-5, 5), st.floats(-5, 5), st.booleans(), NESTED)
     if takes == "categories":
         return st.one_of(wrong_type, WORDS.filter(lambda s: s not in PLANS))
