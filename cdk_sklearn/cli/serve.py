@@ -108,7 +108,7 @@ def model_environment(model: Path, name: str | None = None) -> dict[str, str]:
     ValueError
         ``model`` is not a readable file.
     """
-    return _model_environment(inspect(model), name)
+    return _model_environment(read_model(model), name)
 
 
 def _model_environment(artifact: ModelArtifact, name: str | None) -> dict[str, str]:
@@ -118,7 +118,7 @@ def _model_environment(artifact: ModelArtifact, name: str | None) -> dict[str, s
     return environment
 
 
-def inspect(model: Path) -> ModelArtifact:
+def read_model(model: Path) -> ModelArtifact:
     """Read ``model`` as synth does (digest, training version, what it needs), never unpickling it.
 
     Raises
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be between 0 and 65535, got {args.port}")
     function = local_function(args.memory_mb, args.env, Path.cwd())
-    artifact = inspect(args.model)
+    artifact = read_model(args.model)
     missing = missing_locally(artifact, function.extra_requirements)
     if missing:
         raise ValueError(missing)
