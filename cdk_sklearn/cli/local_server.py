@@ -34,12 +34,12 @@ _API_ID = "local"
 class LocalContext:
     """The parts of the Lambda context object a handler commonly reads."""
 
-    def __init__(self, timeout_seconds: float = 30.0) -> None:
+    def __init__(self, timeout_seconds: float = 30.0, memory_mb: int = 1024) -> None:
         self.aws_request_id = str(uuid.uuid4())
         self.function_name = "cdk-sklearn-local"
         self.function_version = "$LATEST"
         self.invoked_function_arn = "arn:aws:lambda:local:000000000000:function:cdk-sklearn-local"
-        self.memory_limit_in_mb = 1024
+        self.memory_limit_in_mb = memory_mb
         self.log_group_name = "/aws/lambda/cdk-sklearn-local"
         self.log_stream_name = "local"
         self._deadline = time.monotonic() + timeout_seconds
@@ -217,7 +217,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             host=self.headers.get("Host") or "localhost",
         )
         try:
-            status, headers, payload = parse_response(self.server.lambda_handler(event, LocalContext()))
+            context = LocalContext(memory_mb=self.server.memory_mb)
+            status, headers, payload = parse_response(self.server.lambda_handler(event, context))
         except Exception as exc:  # as API Gateway does when the function fails: a bare 502
             print(f"local server: the handler raised {type(exc).__name__}: {exc}", file=sys.stderr)
             status, headers, payload = _bad_gateway()
@@ -253,6 +254,8 @@ class LocalServer(ThreadingHTTPServer):
         The function to call with ``(event, context)``.
     quiet
         Do not print an access-log line per request.
+    memory_mb
+        The memory size the context object reports (``memory_limit_in_mb``).
     """
 
     daemon_threads = True
@@ -261,10 +264,16 @@ class LocalServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(
-        self, address: tuple[str, int], lambda_handler: LambdaHandler, *, quiet: bool = False
+        self,
+        address: tuple[str, int],
+        lambda_handler: LambdaHandler,
+        *,
+        quiet: bool = False,
+        memory_mb: int = 1024,
     ) -> None:
         self.lambda_handler = lambda_handler
         self.quiet = quiet
+        self.memory_mb = memory_mb
         super().__init__(address, _RequestHandler)
 
     @property

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO, cast
 
+from cdk_sklearn.cli.local_function import local_function, missing_locally
 from cdk_sklearn.cli.local_server import LocalServer
-from cdk_sklearn.model.artifact import inspect_model
-from lambda_runtime import contract
+from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
+from lambda_runtime import contract, limits
 
 
 def register(subparsers: Any) -> None:
@@ -33,6 +34,26 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--name", default=None, help='model name for the /v2 routes (default MODEL_NAME or "model")'
+    )
+    parser.add_argument(
+        "--memory-mb",
+        type=int,
+        default=None,
+        help=(
+            "the function's memory size, MB: serve runs with the environment Lambda gives a function of "
+            "that size (OMP_NUM_THREADS for its vCPUs, AWS_LAMBDA_FUNCTION_MEMORY_SIZE), so local "
+            "latency is the function's (default: memory_size of --env in ./cdk.json, else "
+            f"{limits.DEFAULT_MEMORY_MB})"
+        ),
+    )
+    parser.add_argument(
+        "--env",
+        default=None,
+        metavar="NAME",
+        help=(
+            "an environment of ./cdk.json (dev, prod...): serve with its memory_size, environment, "
+            "model_name and skops_trusted_types"
+        ),
     )
     parser.add_argument(
         "--quiet",
@@ -87,22 +108,42 @@ def model_environment(model: Path, name: str | None = None) -> dict[str, str]:
     ValueError
         ``model`` is not a readable file.
     """
-    path = model.expanduser().resolve()
-    if not path.is_file():
-        raise ValueError(f"--model {str(model)!r} is not a file; pass the path of a .joblib or .skops model")
-    # The same static inspection as at synth: digest and training version, never unpickling.
-    artifact = inspect_model(path)
-    environment = {contract.ENV_MODEL_URI: str(path), **artifact.runtime_environment()}
+    return _model_environment(read_model(model), name)
+
+
+def _model_environment(artifact: ModelArtifact, name: str | None) -> dict[str, str]:
+    environment = {contract.ENV_MODEL_URI: str(artifact.path), **artifact.runtime_environment()}
     if name:
         environment[contract.ENV_MODEL_NAME] = name
     return environment
+
+
+def read_model(model: Path) -> ModelArtifact:
+    """Read ``model`` as synth does (digest, training version, what it needs), never unpickling it.
+
+    Raises
+    ------
+    ValueError
+        ``model`` is not a readable file.
+    """
+    path = model.expanduser().resolve()
+    if not path.is_file():
+        raise ValueError(f"--model {str(model)!r} is not a file; pass the path of a .joblib or .skops model")
+    return inspect_model(path)
 
 
 def run(args: argparse.Namespace) -> int:
     """Load the model and serve until interrupted; return the exit code."""
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be between 0 and 65535, got {args.port}")
-    os.environ.update(model_environment(args.model, args.name))
+    function = local_function(args.memory_mb, args.env, Path.cwd())
+    artifact = read_model(args.model)
+    missing = missing_locally(artifact, function.extra_requirements)
+    if missing:
+        raise ValueError(missing)
+    # Before the function code is imported: OpenMP and BLAS read their thread counts once, on load.
+    threads = function.apply(os.environ)
+    os.environ.update(_model_environment(artifact, args.name or function.model_name))
     # Imported here: this is the one place cdk_sklearn runs the function code.
     from lambda_runtime.app import create_app
 
@@ -112,13 +153,16 @@ def run(args: argparse.Namespace) -> int:
         reason = app.load_error.public_message if app.load_error else "unknown reason"
         raise ValueError(f"the model {str(args.model)!r} could not be loaded: {reason}")
     try:
-        server = LocalServer((args.host, args.port), app.handle, quiet=args.quiet)
+        server = LocalServer(
+            (args.host, args.port), app.handle, quiet=args.quiet, memory_mb=function.memory_mb
+        )
     except OSError as exc:
         raise ValueError(
             f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); "
             "choose another --port or --host"
         ) from None
     print(
+        f"{threads}\n"
         f"serving {args.model} ({app.model.estimator_class}) at {server.url}\n"
         f"  curl -s {server.url}/health\n"
         "  curl -s -H 'Content-Type: application/json' "

@@ -7,12 +7,13 @@ then); the block's exit stops it.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ def serve_process(
     cwd: Path | None = None,
     timeout: float = 60.0,
     extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[ServerProcess]:
     """Start ``python -m cdk_sklearn.cli serve --model MODEL`` on loopback and yield it once ready.
 
@@ -63,8 +65,8 @@ def serve_process(
         Working directory of the child (the checkout whose code should be served).
     timeout
         Seconds to wait for the server to be ready.
-    extra_args
-        More arguments for ``cdk-sklearn serve``.
+    extra_args, env
+        More arguments for ``cdk-sklearn serve``; variables set on top of this process's environment.
 
     Raises
     ------
@@ -73,7 +75,14 @@ def serve_process(
     """
     command = [sys.executable, "-m", "cdk_sklearn.cli", "serve", "--model", str(model), "--port", str(port)]
     command += [*(["--quiet"] if quiet else []), *extra_args]
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert child.stderr is not None
     stderr = child.stderr
     lines: list[str] = []
@@ -108,10 +117,14 @@ def serve_process(
                 raise RuntimeError(f"cdk-sklearn serve {why}:\n" + "\n".join(lines))
         yield ServerProcess(url=found[0], command=command, output=lines)
     finally:
-        child.terminate()
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        _stop(child)
         reader.join(timeout=5)
+
+
+def _stop(child: subprocess.Popen[str]) -> None:
+    child.terminate()
+    try:
+        child.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()

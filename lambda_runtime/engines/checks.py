@@ -25,6 +25,47 @@ PANDAS_MISSING = (
 )
 
 
+HEADER_ROW = (
+    "row 0 holds the model's column names: CSV bodies carry no header row; drop the first line (or send "
+    'JSON records such as [{"column": value}])'
+)
+TAKES_NUMBERS = "numbers"
+TAKES_STRINGS = "strings"
+
+
+def column_label(column: str | int) -> str:
+    """A column as messages name it: quoted when named (``'plan'``), bare when positional (``3``)."""
+    return repr(column) if isinstance(column, str) else str(column)
+
+
+def refused_cell(row: int, column: str | int, value: Any, takes: str, why: str = "") -> BadRequest:
+    """The 400 for a cell its column cannot take, in the words every engine uses.
+
+    ``row 3, column 'tenure_months' is 'three', not a number; this column takes numbers``.
+
+    Parameters
+    ----------
+    row, column
+        Where the cell is: row index, and the column's name (or index, for positional models).
+    value
+        The cell as received.
+    takes
+        What the column takes: :data:`TAKES_NUMBERS`, :data:`TAKES_STRINGS` or a phrase of that kind.
+    why
+        Said after the value instead of the default (``, a category the model did not see in training``).
+    """
+    label = column_label(column)
+    if isinstance(value, list):
+        shown = "an array"
+    elif isinstance(value, dict):
+        shown = "an object"
+    elif isinstance(value, str):
+        shown = repr(value[:60]) + (why or (", not a number" if takes == TAKES_NUMBERS else ""))
+    else:
+        shown = repr(value)[:40] + why
+    return BadRequest(f"row {row}, column {label} is {shown}; this column takes {takes}")
+
+
 def numeric_rows(rows: list[Any], n_features: int | None) -> ModelInput:
     """Check positional rows of numbers and return them as a float64 array (NaN kept, inf refused)."""
     try:
@@ -112,6 +153,8 @@ def named_rows(table: Table, names: tuple[str, ...]) -> list[list[Any]]:
         if not isinstance(row, list):
             raise BadRequest(f"row {i} is not an array of values")
     if table.columns is None:
+        if raw_rows and raw_rows[0] == list(names):
+            raise BadRequest(HEADER_ROW)
         for i, row in enumerate(raw_rows):
             if len(row) != len(names):
                 raise BadRequest(
@@ -171,11 +214,18 @@ def refuse_names(table: Table, n_features: int | None) -> None:
         )
 
 
-def missing_refused(model: LoadedModel) -> BadRequest:
-    """The 400 for rows with missing values (null or NaN) that ``model`` cannot take."""
+def missing_refused(model: LoadedModel, cell: tuple[int, str | int] | None = None) -> BadRequest:
+    """The 400 for rows with missing values (null or NaN) that ``model`` cannot take.
+
+    ``cell`` is the first missing one (row, column), named when known.
+    """
     short = model.estimator_class.rsplit(".", 1)[-1]
+    where = ""
+    if cell is not None:
+        row, column = cell
+        where = f"row {row}, column {column_label(column)} is missing: "
     return BadRequest(
-        f"the rows contain missing values (null or NaN) and this model ({short}) cannot take them; "
+        f"{where}the rows contain missing values (null or NaN) and this model ({short}) cannot take them; "
         "fill them in before sending, or deploy a model that imputes them (e.g. a Pipeline "
         "starting with SimpleImputer)"
     )

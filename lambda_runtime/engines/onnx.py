@@ -28,7 +28,15 @@ from ..config import Settings
 from ..contract import ONNX_METADATA_KEY, ONNX_METADATA_SCHEMA, PREDICTION_METHODS
 from ..errors import BadRequest
 from ..model import LoadedModel, ModelInput, ModelLoadError
-from .checks import missing_refused, named_rows, numeric_rows, refuse_names
+from .checks import (
+    TAKES_NUMBERS,
+    TAKES_STRINGS,
+    missing_refused,
+    named_rows,
+    numeric_rows,
+    refuse_names,
+    refused_cell,
+)
 from .onnx_errors import data_refusal
 
 MB_PER_VCPU = 1769
@@ -443,15 +451,8 @@ def _column_feed(rows: list[list[Any]], inputs: tuple[GraphInput, ...], model: L
             for i, cell in enumerate(cells):
                 if not isinstance(cell, str):
                     if cell is None:
-                        raise missing_refused(model)
-                    kind = (
-                        "an array"
-                        if isinstance(cell, list)
-                        else "an object"
-                        if isinstance(cell, dict)
-                        else repr(cell)[:40]
-                    )
-                    raise BadRequest(f"row {i}, column {column!r} is {kind}; this column takes strings")
+                        raise missing_refused(model, (i, column))
+                    raise refused_cell(i, column, cell, TAKES_STRINGS)
             feed[graph_input.name] = np.array(cells, dtype=object).reshape(-1, 1)
             continue
         values = np.empty(len(cells), dtype=np.float64)
@@ -482,6 +483,5 @@ def _number(cell: Any, i: int, column: str) -> float:
         try:
             return float(cell)
         except ValueError:
-            raise BadRequest(f"row {i}, column {column!r} is {cell[:60]!r}, not a number") from None
-    kind = "an array" if isinstance(cell, list) else "an object"
-    raise BadRequest(f"row {i}, column {column!r} is {kind}; each cell must be a single value")
+            raise refused_cell(i, column, cell, TAKES_NUMBERS) from None
+    raise refused_cell(i, column, cell, TAKES_NUMBERS)

@@ -20,10 +20,11 @@ from ..config import Settings
 from ..contract import ENV_MODEL_SKLEARN_VERSION, PREDICTION_METHODS, SKOPS_FORMAT
 from ..errors import BadRequest, ServiceUnavailable
 from ..model import LoadedModel, ModelInput, ModelLoadError
-from .checks import PANDAS_MISSING, missing_refused, named_rows, numeric_rows, refuse_names
+from .checks import PANDAS_MISSING, missing_refused, named_rows, numeric_rows, refuse_names, refused_cell
+from .sklearn_columns import COLUMN_KINDS, ColumnKind, check_cell, column_kinds, takes
+from .sklearn_errors import first_missing, value_refusal
 
 _SCALARS = (str, int, float, bool)
-_MAX_ERROR_TEXT = 300
 
 
 class SklearnEngine:
@@ -51,6 +52,7 @@ class SklearnEngine:
                 f"the model file holds a {_class_name(estimator)}, which has none of the methods "
                 f"{', '.join(PREDICTION_METHODS)}; save a fitted scikit-learn estimator or pipeline",
             )
+        names = _feature_names_in(estimator)
         return LoadedModel(
             estimator=estimator,
             sha256=settings.model_sha256 or "",
@@ -58,12 +60,14 @@ class SklearnEngine:
             size_bytes=len(data),
             estimator_class=_class_name(estimator),
             n_features_in=_n_features_in(estimator),
-            feature_names_in=_feature_names_in(estimator),
+            feature_names_in=names,
             classes=_classes(estimator),
             methods=methods,
             load_warnings=tuple(f"{w.category.__name__}: {w.message}" for w in caught),
             load_seconds=0.0,  # the store times the whole load
             engine=self,
+            # Read once here, so each request to a DataFrame model is checked cell by cell for free.
+            details={COLUMN_KINDS: column_kinds(estimator, len(names)) if names else None},
         )
 
     def prepare(self, table: Table, model: LoadedModel) -> ModelInput:
@@ -74,7 +78,7 @@ class SklearnEngine:
         """
         if model.feature_names_in is not None:
             rows = named_rows(table, model.feature_names_in)
-            return _dataframe(rows, model.feature_names_in)
+            return _dataframe(rows, model.feature_names_in, model.details.get(COLUMN_KINDS))
         refuse_names(table, model.n_features_in)
         return numeric_rows(table.rows or [], model.n_features_in)
 
@@ -85,19 +89,23 @@ class SklearnEngine:
         ------
         BadRequest
             The estimator refused the input (``ValueError``/``TypeError``: unknown category, NaN it
-            cannot take...). Input checks already ran, so these are about the values themselves.
+            cannot take...). Input checks already ran, so these are about the values themselves; the
+            message names the row and column at fault when rerunning rows finds them
+            (:mod:`.sklearn_errors`).
         """
         try:
             return self.call(model, method, model_input)
         except (ValueError, TypeError) as exc:
+            if model_input.has_missing and "nan" in str(exc).lower():
+                where = first_missing(model_input.data, model.feature_names_in)
+                raise missing_refused(model, where) from None
             short = model.estimator_class.rsplit(".", 1)[-1]
-            text = " ".join(str(exc).split())
-            if model_input.has_missing and "nan" in text.lower():
-                raise missing_refused(model) from None
-            raise BadRequest(
-                f"the model ({short}) rejected the input: {text[:_MAX_ERROR_TEXT]}; check the values against "
-                "what the model was trained on"
-            ) from None
+
+            def call(data: Any) -> Any:
+                return getattr(model.estimator, method)(data)
+
+            names = model.feature_names_in or ()
+            raise value_refusal(exc, call, model_input, names, short) from None
 
     def call(self, model: LoadedModel, method: str, model_input: ModelInput) -> Any:
         """Call ``method`` on the estimator; its exceptions propagate."""
@@ -125,26 +133,35 @@ ENGINE = SklearnEngine()
 """The one instance the app uses."""
 
 
-def _dataframe(rows: list[list[Any]], names: tuple[str, ...]) -> ModelInput:
+def _dataframe(
+    rows: list[list[Any]], names: tuple[str, ...], kinds: tuple[ColumnKind | None, ...] | None
+) -> ModelInput:
+    """The DataFrame of ``rows``, each cell checked against what its column takes (``kinds``)."""
     has_missing = False
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
             if cell is None:
                 has_missing = True
             elif not isinstance(cell, _SCALARS):
-                kind = "an array" if isinstance(cell, list) else "an object"
-                raise BadRequest(f"row {i}, column {names[j]!r} is {kind}; each cell must be a single value")
+                raise refused_cell(i, names[j], cell, takes(kinds, j, "single values"))
             elif isinstance(cell, float) and not math.isfinite(cell):
                 if math.isinf(cell):
                     raise BadRequest(f"row {i}, column {names[j]!r} is infinite; send finite numbers")
                 has_missing = True
             elif isinstance(cell, int) and not isinstance(cell, bool) and abs(cell) > 2**63:
                 raise BadRequest(f"row {i}, column {names[j]!r} is too large; send numbers within 64 bits")
+            elif kinds is not None and (kind := kinds[j]) is not None:
+                check_cell(cell, kind, i, names[j])
     try:
         import pandas as pd
     except ImportError:
         raise ServiceUnavailable(PANDAS_MISSING) from None
-    return ModelInput(pd.DataFrame(rows, columns=list(names)), len(rows), has_missing)
+    frame = pd.DataFrame(rows, columns=list(names))
+    if has_missing:
+        # A JSON null in a string column stays None in an object column, which imputers and encoders
+        # fitted on pandas data (where a missing string is NaN) do not see as missing.
+        frame = frame.where(frame.notna(), np.nan)
+    return ModelInput(frame, len(rows), has_missing)
 
 
 def _load_joblib(data: bytes) -> Any:

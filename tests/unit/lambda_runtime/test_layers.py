@@ -19,6 +19,8 @@ BELOW_ENGINES = {
     SHARED_TYPES,
     "lambda_runtime.engines.checks",
     "lambda_runtime.engines.onnx_errors",
+    "lambda_runtime.engines.sklearn_columns",
+    "lambda_runtime.engines.sklearn_errors",
     "lambda_runtime.codec",
     "lambda_runtime.errors",
     "lambda_runtime.contract",

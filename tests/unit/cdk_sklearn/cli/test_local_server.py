@@ -179,3 +179,17 @@ def test_keeps_connections_alive(server: LocalServer) -> None:
 
 def test_the_app_behind_the_server_is_a_real_app(server: LocalServer) -> None:
     assert isinstance(server.lambda_handler.__self__, App)  # type: ignore[attr-defined]
+
+
+def test_the_context_reports_the_servers_memory_size() -> None:
+    def memory(event: dict[str, object], context: object) -> object:
+        return {"memory": context.memory_limit_in_mb}
+
+    server = LocalServer(("127.0.0.1", 0), memory, quiet=True, memory_mb=3008)
+    server.start_in_thread()
+    try:
+        status, _, body = request(server, "GET", "/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (status, json.loads(body)) == (200, {"memory": 3008})

@@ -123,3 +123,62 @@ def test_serves_a_graph_with_the_onnx_engine(tmp_path: Path) -> None:
         with urllib.request.urlopen(request, timeout=10) as response:
             answer = json.loads(response.read())
     assert answer == {"predictions": model.predict([models.IRIS_ROW]).tolist()}  # type: ignore[attr-defined]
+
+
+def _probe(tmp_path: Path) -> Path:
+    from tests.helpers.environment_probe import EnvironmentProbe
+
+    path = tmp_path / "probe.joblib"
+    models.save(EnvironmentProbe().fit([[1.0, 2.0]]), path)
+    return path
+
+
+def _seen_by_the_worker(server_url: str) -> str:
+    request = urllib.request.Request(
+        f"{server_url}/predict", data=b"[[1.0, 2.0]]", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer: str = json.loads(response.read())["predictions"][0]
+    return answer
+
+
+def test_the_worker_has_the_functions_thread_settings_for_the_default_memory(tmp_path: Path) -> None:
+    with serve_process(_probe(tmp_path), cwd=REPO) as server:
+        seen = _seen_by_the_worker(server.url)
+        banner = server.output[0]
+    assert seen == "OMP_NUM_THREADS=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024 OPENBLAS_NUM_THREADS=None openmp=1"
+    assert (
+        banner
+        == "threads: OMP_NUM_THREADS=1 (memory 1024 MB from the construct's default, like the function)"
+    )
+
+
+def test_the_worker_has_the_threads_of_memory_mb_whatever_the_shell_sets(tmp_path: Path) -> None:
+    shell = {"OMP_NUM_THREADS": "7", "OPENBLAS_NUM_THREADS": "5"}
+    with serve_process(_probe(tmp_path), cwd=REPO, extra_args=["--memory-mb", "4000"], env=shell) as server:
+        seen = _seen_by_the_worker(server.url)
+        banner = server.output[0]
+    # 4000 MB is 2.26 times the 1,769 MB of one vCPU: Lambda gives it 3 vCPUs' worth of threads.
+    assert seen == "OMP_NUM_THREADS=3 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=4000 OPENBLAS_NUM_THREADS=None openmp=3"
+    assert banner == (
+        "threads: OMP_NUM_THREADS=3 (memory 4000 MB from --memory-mb, like the function); your shell's "
+        "OMP_NUM_THREADS=7 is not used; your shell's OPENBLAS_NUM_THREADS=5 is not used"
+    )
+
+
+def test_the_worker_has_the_memory_of_the_cdk_json_environment(tmp_path: Path) -> None:
+    probe = _probe(tmp_path)
+    cdk_json = {"context": {"environments": {"prod": {"model_path": probe.name, "memory_size": 2048}}}}
+    (tmp_path / "cdk.json").write_text(json.dumps(cdk_json))
+    with serve_process(
+        probe, cwd=tmp_path, extra_args=["--env", "prod"], env={"PYTHONPATH": str(REPO)}
+    ) as server:
+        seen = _seen_by_the_worker(server.url)
+    assert seen == "OMP_NUM_THREADS=2 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=2048 OPENBLAS_NUM_THREADS=None openmp=2"
+
+
+def test_fails_with_exit_2_on_memory_outside_lambdas_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["serve", "--model", str(_probe(tmp_path)), "--memory-mb", "64"]) == 2
+    assert "--memory-mb must be between 128 and 10240 (Lambda's range), got 64" in capsys.readouterr().err
