@@ -40,8 +40,10 @@ ENVIRONMENTS: Final = (1, 15000)
 """Minimum and maximum execution environments of a version (FunctionScalingConfig)."""
 CONCURRENCY: Final = (1, 1600)
 """PerExecutionEnvironmentMaxConcurrency: for Python, the worker processes of one environment."""
-GIB_PER_VCPU: Final = (2.0, 8.0)
-"""ExecutionEnvironmentMemoryGiBPerVCpu."""
+GIB_PER_VCPU: Final = (2.0, 4.0, 8.0)
+"""ExecutionEnvironmentMemoryGiBPerVCpu: the API takes a number from 2.0 to 8.0, but the ratios Lambda documents
+and its console offers are 2:1, 4:1 and 8:1 (docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-
+scaling.html); other values have never been seen to work, so they are refused at synth."""
 DEFAULT_GIB_PER_VCPU: Final = 4.0
 """AWS's best practice for Python is 4:1 or 8:1 (the CDK's default 2.0 starves a process of memory)."""
 MAX_VCPUS: Final = (12, 15000)
@@ -167,16 +169,12 @@ class ManagedInstancesProps(ConfigSection):
         if self.max_vcpus is not None:
             check_int("max_vcpus", self.max_vcpus, *MAX_VCPUS, owner=o)
         ratio = self.memory_gib_per_vcpu
-        if (
-            not isinstance(ratio, int | float)
-            or isinstance(ratio, bool)
-            or not GIB_PER_VCPU[0] <= ratio <= GIB_PER_VCPU[1]
-        ):
+        if not isinstance(ratio, int | float) or isinstance(ratio, bool) or float(ratio) not in GIB_PER_VCPU:
             raise PropsError(
                 o,
                 "memory_gib_per_vcpu",
                 ratio,
-                "a number from 2.0 to 8.0 (AWS advises 4.0 or 8.0 for Python)",
+                "2.0, 4.0 or 8.0, the GiB-per-vCPU ratios Lambda documents (AWS advises 4.0 or 8.0 for Python)",
             )
         object.__setattr__(self, "memory_gib_per_vcpu", float(ratio))
         object.__setattr__(self, "instance_types", self._ids("instance_types", _INSTANCE_TYPE, (0, 100)))
@@ -280,6 +278,7 @@ class ManagedInstancesProps(ConfigSection):
                 memory_size,
                 f"at least {LMI_MIN_MEMORY_MB} on managed instances (set memory_size={LMI_MIN_MEMORY_MB})",
             )
+        self._check_whole_vcpu(memory_size)
         if cold_start != "none":
             raise PropsError(
                 o,
@@ -297,6 +296,20 @@ class ManagedInstancesProps(ConfigSection):
                 f"instance types of the function's architecture {architecture} ({', '.join(other)} "
                 f"{'are' if len(other) > 1 else 'is'} {instance_architecture(other[0])}): change them or "
                 "the architecture",
+            )
+
+    def _check_whole_vcpu(self, memory_size: int) -> None:
+        # An environment's vCPUs are its memory over the ratio; AWS documents no environment smaller than
+        # one vCPU (2 GB at 2:1 is its smallest), so 2048 MB at 4:1 would be half a vCPU: refuse it here.
+        one_vcpu_mb = int(self.memory_gib_per_vcpu * 1024)
+        if memory_size < one_vcpu_mb:
+            raise PropsError(
+                self.owner,
+                "memory_size",
+                memory_size,
+                f"at least {one_vcpu_mb} with managed_instances.memory_gib_per_vcpu={self.memory_gib_per_vcpu:g}: "
+                f"an execution environment gets memory_size / {self.memory_gib_per_vcpu:g} GiB vCPUs and needs one "
+                f"at least (set memory_size={one_vcpu_mb}, or memory_gib_per_vcpu=2.0 for 2048 MB)",
             )
 
     def concurrency(self, memory_size: int, process_mb: int) -> int:

@@ -35,6 +35,7 @@ def test_defaults_are_aws_floor_and_python_best_practice() -> None:
         ("max_concurrency", 1601),
         ("memory_gib_per_vcpu", 1.5),
         ("memory_gib_per_vcpu", 8.5),
+        ("memory_gib_per_vcpu", 3.0),
         ("memory_gib_per_vcpu", True),
         ("max_vcpus", 11),
         ("max_vcpus", 15001),
@@ -123,6 +124,7 @@ def test_instance_architecture_follows_the_graviton_family_letter(
     [
         ({"runtime": "python3.12"}, "runtime", "runtime='python3.13'"),
         ({"memory_size": 1024}, "memory_size", "memory_size=2048"),
+        ({"memory_size": 2048}, "memory_size", "set memory_size=4096, or memory_gib_per_vcpu=2.0"),
         ({"cold_start": "provisioned"}, "cold_start", "strategy 'none'"),
         ({"cold_start": "snapstart"}, "cold_start", "strategy 'none'"),
         ({"architecture": "x86_64"}, "managed_instances.instance_types", "m7g.large is arm64"),
