@@ -9,13 +9,23 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from devtools.release.artifacts import build, write_sha256sums
+from devtools.release.artifacts import ReleaseError, build, write_sha256sums
 from devtools.release.reproduce import reproduce
 from devtools.release.verify import check_release, twine_check
+
+SOURCE_HELP = "the git checkout (default: the current folder)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return 0 when it holds, 1 with the problems on stderr otherwise."""
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ReleaseError as error:
+        return _report([str(error)], "")
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m devtools.release", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
@@ -23,13 +33,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("reproduce", "build HEAD in two clones, compare the bytes, twine check, keep the first build"),
     ):
         command = commands.add_parser(name, help=text, description=text)
-        command.add_argument("--source", type=Path, default=Path.cwd(), help="the git checkout (default: here)")
-        command.add_argument("--outdir", type=Path, default=Path("dist"), help="where the artifacts go (dist)")
-    verify = commands.add_parser("verify-tag", help="check a tag is ready to publish (version, CHANGELOG, URLs)")
+        command.add_argument("--source", type=Path, default=Path.cwd(), help=SOURCE_HELP)
+        command.add_argument("--outdir", type=Path, default=Path("dist"), help="where they go (dist)")
+    verify = commands.add_parser("verify-tag", help="check a tag can be published (version, CHANGELOG, URLs)")
     verify.add_argument("tag", help="the git tag, v<version>")
-    verify.add_argument("--source", type=Path, default=Path.cwd(), help="the git checkout (default: here)")
+    verify.add_argument("--source", type=Path, default=Path.cwd(), help=SOURCE_HELP)
     verify.add_argument("--repository-url", help="the repository's URL, which [project.urls] Source must be")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "verify-tag":
         return _report(check_release(args.source, args.tag, args.repository_url), f"{args.tag} is ready")
     if args.command == "build":
@@ -39,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reproduction = reproduce(args.source.resolve(), Path(work))
         args.outdir.mkdir(parents=True, exist_ok=True)
         paths = [Path(shutil.copy2(path, args.outdir)) for path in reproduction.first.paths()]
-        mismatches = [f"two builds of {reproduction.commit} differ: {line}" for line in reproduction.mismatches()]
+        commit = reproduction.commit
+        mismatches = [f"two builds of {commit} differ: {line}" for line in reproduction.mismatches()]
     return _finish(paths, args.outdir, mismatches)
 
 

@@ -1,12 +1,16 @@
 """Build the release artifacts (sdist and wheel) so that one commit always gives the same bytes.
 
-The wheel needs nothing beyond ``python -m build`` with ``SOURCE_DATE_EPOCH`` and the exact setuptools that
-``pyproject.toml`` pins: setuptools dates every zip entry with ``SOURCE_DATE_EPOCH``, writes the entries in sorted
-order, and takes their modes from the sources. The sdist needs one more step: setuptools writes the gzip header
-with the build's clock, each tar member with its file's mtime (the checkout time) and the builder's user and
-group. :func:`normalise_sdist` rewrites it with the commit time, owner 0/0 without names, modes 0644/0755 and the
-members in sorted order. The wheel is then built from that normalised sdist (as ``python -m build`` builds it
-from its own), so its modes no longer depend on the builder's umask either.
+The wheel needs nothing beyond ``python -m build`` with ``SOURCE_DATE_EPOCH`` and the exact setuptools
+that ``pyproject.toml`` pins: setuptools dates every zip entry with ``SOURCE_DATE_EPOCH``, writes the entries
+in sorted order, and takes their modes from the sources. The sdist needs one more step: setuptools writes the
+gzip header with the build's clock, each tar member with its file's mtime (the checkout time) and the
+builder's user and group. :func:`normalise_sdist` rewrites it with the commit time, owner 0/0 without names,
+modes 0644/0755 and the members in sorted order. The wheel is then built from that normalised sdist, as
+``python -m build`` builds it from its own.
+
+One input stays: setuptools creates the files it packs into the wheel (the copies in its build folder, the
+dist-info files) under the process's umask, and the wheel records their modes. :func:`build` always builds
+under umask 022, whatever the caller's.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ from pathlib import Path
 
 # gzip's default: what ``python -m build`` writes, so a normalised sdist is no larger than the original.
 GZIP_LEVEL = 9
+
+
+class ReleaseError(Exception):
+    """A release step that cannot go on, with what to do about it."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ def normalise_sdist(sdist: Path, epoch: int) -> None:
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for member in members:
             if not (member.isfile() or member.isdir()):
-                raise ValueError(f"{sdist.name}: {member.name} is neither a file nor a folder; sdists hold only those")
+                raise ReleaseError(f"{sdist.name}: {member.name} is neither a file nor a folder (a link?)")
             info = tarfile.TarInfo(member.name)
             info.type = member.type
             info.mtime = epoch
@@ -76,36 +84,44 @@ def normalise_sdist(sdist: Path, epoch: int) -> None:
             data = contents.get(member.name, b"")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data) if member.isfile() else None)
-    with sdist.open("wb") as handle:
-        # filename="" keeps the file's name out of the gzip header; mtime replaces the build's clock.
-        with gzip.GzipFile(filename="", mode="wb", fileobj=handle, compresslevel=GZIP_LEVEL, mtime=epoch) as gz:
-            gz.write(raw.getvalue())
+    # filename="" keeps the file's name out of the gzip header; mtime replaces the build's clock.
+    with sdist.open("wb") as handle, gzip.GzipFile("", "wb", GZIP_LEVEL, handle, mtime=epoch) as compressed:
+        compressed.write(raw.getvalue())
 
 
-def build(source: Path, outdir: Path, umask: int = 0o022) -> Artifacts:
+# The umask every build runs under (setuptools' build-folder copies take it into the wheel's modes).
+BUILD_UMASK = 0o022
+
+
+def build(source: Path, outdir: Path) -> Artifacts:
     """Build the sdist of ``source``, normalise it, and build the wheel from it, into ``outdir``.
 
     Parameters
     ----------
     source
-        A git checkout (its HEAD's commit time becomes ``SOURCE_DATE_EPOCH``).
+        A git checkout without uncommitted or untracked files (a release is built from a commit; its HEAD's
+        commit time becomes ``SOURCE_DATE_EPOCH``).
     outdir
         Where the two files go; created if missing. It must hold no other sdist or wheel: a release uploads
         everything there.
-    umask
-        The builder processes' umask (the reproducibility check builds its second clone with another one).
     """
+    changed = subprocess.run(
+        ["git", "-C", str(source), "status", "--porcelain"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    if changed:
+        listed = ", ".join(line[3:] for line in changed[:5]) + (", ..." if len(changed) > 5 else "")
+        raise ReleaseError(f"{source} has uncommitted changes ({listed}): a release is built from a commit")
     epoch = commit_epoch(source)
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
     outdir.mkdir(parents=True, exist_ok=True)
     before = set(outdir.iterdir())
     stale = sorted(path.name for path in before if path.suffix == ".whl" or path.name.endswith(".tar.gz"))
     if stale:
-        raise ValueError(f"{outdir} already holds {', '.join(stale)}: remove them (or use an empty folder) first")
-    _python_m_build(["--sdist", "--outdir", str(outdir), str(source)], env, umask)
+        raise ReleaseError(f"{outdir} already holds {', '.join(stale)}: remove them or use an empty folder")
+    _python_m_build(["--sdist", "--outdir", str(outdir), str(source)], env)
     (sdist,) = (path for path in set(outdir.iterdir()) - before if path.name.endswith(".tar.gz"))
     normalise_sdist(sdist, epoch)
-    _python_m_build(["--wheel", "--outdir", str(outdir), str(sdist)], env, umask)
+    _python_m_build(["--wheel", "--outdir", str(outdir), str(sdist)], env)
     (wheel,) = (path for path in set(outdir.iterdir()) - before if path.suffix == ".whl")
     return Artifacts(sdist, wheel)
 
@@ -122,12 +138,11 @@ def write_sha256sums(paths: list[Path], destination: Path) -> Path:
     return destination
 
 
-def _python_m_build(arguments: list[str], env: dict[str, str], umask: int) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "build", *arguments], env=env, capture_output=True, text=True, umask=umask
-    )
+def _python_m_build(arguments: list[str], env: dict[str, str]) -> None:
+    command = [sys.executable, "-m", "build", *arguments]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, umask=BUILD_UMASK)
     if result.returncode != 0:
-        raise RuntimeError(
+        raise ReleaseError(
             f"python -m build {' '.join(arguments)} failed (exit {result.returncode}):\n"
             f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         )

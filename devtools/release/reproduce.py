@@ -1,8 +1,9 @@
 """Prove a commit's release artifacts reproducible: two clones, built differently, give the same bytes.
 
 The second clone differs from the first in everything a build must not depend on: its folder, its files'
-mtimes (moved by a day, as a checkout made another day) and its umask (002 instead of 022, as on a system that
-gives users their own group). When the bytes differ, :func:`differences` names the members that do.
+mtimes (moved by a day, as a checkout made another day) and the umask it was checked out under (002 instead
+of 022, as on a system that gives users their own group, so its files are group-writable). When the bytes
+differ, :func:`differences` names the members that do.
 """
 
 from __future__ import annotations
@@ -51,12 +52,12 @@ def clone(source: Path, destination: Path, umask: int = 0o022) -> str:
 
 
 def reproduce(source: Path, workdir: Path) -> Reproduction:
-    """Build ``source``'s HEAD twice under ``workdir`` (two clones, other mtimes and umask) and return both."""
+    """Build ``source``'s HEAD twice under ``workdir`` (two unlike clones) and return both builds."""
     commit = clone(source, workdir / "first")
     first = build(workdir / "first", workdir / "first-dist")
     clone(source, workdir / "second", umask=0o002)
     _shift_mtimes(workdir / "second", ONE_DAY)
-    second = build(workdir / "second", workdir / "second-dist", umask=0o002)
+    second = build(workdir / "second", workdir / "second-dist")
     return Reproduction(commit, first, second)
 
 
@@ -105,4 +106,3 @@ def _shift_mtimes(root: Path, seconds: int) -> None:
             path = Path(folder) / name
             stat = path.stat()
             os.utime(path, (stat.st_atime + seconds, stat.st_mtime + seconds))
-

@@ -49,7 +49,7 @@ def check_changelog(text: str, version: str, released: bool) -> list[str]:
     """Check the CHANGELOG holds ``version``: dated when ``released``, else as it or as Unreleased."""
     sections = changelog_sections(text)
     problems = [
-        f"CHANGELOG.md: section [{section.name}] has a heading '### {kind}'; Keep a Changelog names {', '.join(KINDS)}"
+        f"CHANGELOG.md: [{section.name}] has '### {kind}'; Keep a Changelog's kinds are {', '.join(KINDS)}"
         for section in sections
         for kind in section.kinds
         if kind not in KINDS
@@ -85,15 +85,15 @@ def check_tag(tag: str, version: str) -> list[str]:
 
 
 def check_urls(urls: dict[str, str], repository_url: str | None) -> list[str]:
-    """Check ``[project.urls]`` names the repository (and, given it, that ``Source`` is ``repository_url``)."""
+    """Check ``[project.urls]`` names the repository (and, given, that ``Source`` is ``repository_url``)."""
     problems = [
-        f"pyproject.toml: [project.urls] has no {key!r}; add {key} = \"<URL>\""
+        f'pyproject.toml: [project.urls] has no {key!r}; add {key} = "<URL>"'
         for key in REQUIRED_URLS
         if key not in urls
     ]
     source = urls.get("Source")
     if repository_url is not None and source is not None and source.rstrip("/") != repository_url.rstrip("/"):
-        problems.append(f"pyproject.toml: [project.urls] Source is {source}, but this repository is {repository_url}")
+        problems.append(f"pyproject.toml: [project.urls] Source is {source}, the repository {repository_url}")
     return problems
 
 
