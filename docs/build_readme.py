@@ -27,6 +27,7 @@ ORDER = (
     "benchmarks.md",
     "benchmarks-notes.md",
     "verified.md",
+    "release.md",
     "90-development.md",
 )
 GENERATED = (
