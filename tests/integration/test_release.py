@@ -3,7 +3,7 @@
 Builds HEAD of this checkout (committed files only) with the release tooling, twice, from two clones that
 differ in folder, file times and checkout umask; and once more with a plain ``python -m build``. Needs
 ``build`` and ``twine`` in the venv (``make test`` installs them; constraints.txt pins them) and PyPI or a pip
-cache for the pinned setuptools. About 30 s.
+cache for the pinned setuptools. About a minute.
 """
 
 from __future__ import annotations
