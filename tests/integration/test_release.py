@@ -117,6 +117,7 @@ def test_wheel_metadata_names_the_cdk_framework_and_the_license(reproduction: Re
         "Classifier: Framework :: AWS CDK",
         "Classifier: Framework :: AWS CDK :: 2",
         "License-Expression: Apache-2.0",
+        "License-File: LICENSE",
     } <= set(lines)
 
 
