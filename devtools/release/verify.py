@@ -86,11 +86,17 @@ def check_tag(tag: str, version: str) -> list[str]:
 
 def check_urls(urls: dict[str, str], repository_url: str | None) -> list[str]:
     """Check ``[project.urls]`` names the repository (and, given, that ``Source`` is ``repository_url``)."""
-    problems = [
-        f'pyproject.toml: [project.urls] has no {key!r}; add {key} = "<URL>"'
-        for key in REQUIRED_URLS
-        if key not in urls
-    ]
+    problems = []
+    missing = [key for key in REQUIRED_URLS if key not in urls]
+    if missing:
+        base = (repository_url or "https://github.com/<owner>/cdk-sklearn").rstrip("/")
+        suggested = {
+            "Source": base,
+            "Changelog": f"{base}/blob/main/CHANGELOG.md",
+            "Issues": f"{base}/issues",
+        }
+        lines = "; ".join(f'{key} = "{suggested[key]}"' for key in missing)
+        problems.append(f"pyproject.toml: [project.urls] lacks {', '.join(missing)}: add {lines}")
     source = urls.get("Source")
     if repository_url is not None and source is not None and source.rstrip("/") != repository_url.rstrip("/"):
         problems.append(f"pyproject.toml: [project.urls] Source is {source}, the repository {repository_url}")

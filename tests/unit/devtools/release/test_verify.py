@@ -104,13 +104,13 @@ def test_urls_of_the_repository_pass():
     assert check_urls(URLS, "https://example.org/team/cdk-sklearn/") == []
 
 
-def test_fails_without_project_urls():
-    problems = check_urls({}, None)
-    assert [problem.split("no ")[1].split(";")[0] for problem in problems] == [
-        "'Source'",
-        "'Changelog'",
-        "'Issues'",
-    ]
+def test_fails_without_project_urls_and_gives_the_lines_for_this_repository():
+    (problem,) = check_urls({"Source": URLS["Source"]}, "https://example.org/team/cdk-sklearn")
+    assert problem == (
+        "pyproject.toml: [project.urls] lacks Changelog, Issues: add "
+        'Changelog = "https://example.org/team/cdk-sklearn/blob/main/CHANGELOG.md"; '
+        'Issues = "https://example.org/team/cdk-sklearn/issues"'
+    )
 
 
 def test_fails_when_source_is_another_repository():
