@@ -25,7 +25,8 @@ ifneq ($(wildcard $(USERLAND_PYTHON)),)
 export CDK_SKLEARN_BYTECODE_PYTHON ?= $(USERLAND_PYTHON)
 endif
 
-.PHONY: help install demo test lint synth serve bench readme docs clean userlands layer-figures deploy-proof aws-proof
+.PHONY: help install demo test lint synth serve bench readme docs clean userlands layer-figures deploy-proof aws-proof \
+	release-tools dist release-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,7 +71,7 @@ lint: install $(MODEL) ## ruff, mypy (strict), cfn-lint and cdk-nag on every env
 	$(BIN)/python -m devtools.checks
 	$(MAKE) --no-print-directory docs
 
-test: install $(MODEL) ## the test suite (unit + integration), then lint
+test: install release-tools $(MODEL) ## the test suite (unit + integration), then lint
 	$(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory lint
 
@@ -84,7 +85,7 @@ bench: install ## benchmarks: cold start, warm latency, layer size vs scikit-lea
 # --- end benchmarks ----------------------------------------------------------------------------------
 
 clean: ## remove build outputs (keeps .venv and node_modules)
-	rm -rf cdk.out build site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out build dist site .pytest_cache .mypy_cache .ruff_cache
 
 readme: ## write README.md from docs/index.md (the site's home page)
 	$(BIN)/python docs/build_readme.py
@@ -95,6 +96,24 @@ readme: ## write README.md from docs/index.md (the site's home page)
 docs: install ## build the documentation site into site/ (mkdocs build --strict)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	@echo "site/index.html (preview: .venv/bin/mkdocs serve)"
+
+# --- release ---------------------------------------------------------------------------------------
+# Reproducible artifacts (devtools/release, docs/readme/release.md): SOURCE_DATE_EPOCH is HEAD's commit time,
+# setuptools is pinned in pyproject.toml, the sdist is normalised, builds run under umask 022; twine check
+# --strict on both files; dist/SHA256SUMS. The tests (tests/integration/test_release.py) run the same code.
+$(VENV)/.release-tools: constraints.txt | $(VENV)/.installed
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt build twine
+	touch $@
+
+release-tools: $(VENV)/.release-tools
+
+dist: install release-tools ## build the release sdist and wheel of HEAD into dist/ (reproducible), twine check them
+	rm -rf dist
+	$(BIN)/python -m devtools.release build --outdir dist
+
+release-check: install release-tools ## build HEAD in two clones, require identical bytes, keep the first in dist/
+	rm -rf dist
+	$(BIN)/python -m devtools.release reproduce --outdir dist
 
 # --- layer boot proof ----------------------------------------------------------------------------
 # Debian trixie userlands (CPython 3.13) in .cache/userlands/: x86_64 natively, arm64 through

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import yaml
 
-from docs.hooks import OPTIONAL_PAGES, _without_missing
 from docs.reference import PAGES
 from tests.conftest import PROJECT_DIR
 from tests.unit.test_readme import nav_files
@@ -16,25 +15,13 @@ def test_every_nav_page_exists_or_is_generated():
     missing = [
         path
         for path in nav_files(CONFIG["nav"])
-        if not (PROJECT_DIR / "docs" / path).exists() and path not in PAGES and path not in OPTIONAL_PAGES
+        if not (PROJECT_DIR / "docs" / path).exists() and path not in PAGES
     ]
     assert missing == []
 
 
 def test_every_generated_page_is_in_the_nav():
     assert set(PAGES) <= set(nav_files(CONFIG["nav"]))
-
-
-def test_a_missing_optional_page_leaves_the_nav(tmp_path):
-    nav = [{"Home": "index.md"}, {"Guides": [{"Later": next(iter(OPTIONAL_PAGES))}, {"Now": "now.md"}]}]
-    assert _without_missing(nav, tmp_path) == [{"Home": "index.md"}, {"Guides": [{"Now": "now.md"}]}]
-
-
-def test_an_optional_page_that_exists_stays(tmp_path):
-    page = next(iter(OPTIONAL_PAGES))
-    (tmp_path / page).parent.mkdir(parents=True)
-    (tmp_path / page).write_text("## Later\n")
-    assert _without_missing([{"Later": page}], tmp_path) == [{"Later": page}]
 
 
 def test_the_theme_loads_no_web_fonts():
