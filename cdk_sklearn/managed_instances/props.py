@@ -41,9 +41,10 @@ ENVIRONMENTS: Final = (1, 15000)
 CONCURRENCY: Final = (1, 1600)
 """PerExecutionEnvironmentMaxConcurrency: for Python, the worker processes of one environment."""
 GIB_PER_VCPU: Final = (2.0, 4.0, 8.0)
-"""ExecutionEnvironmentMemoryGiBPerVCpu: the API takes a number from 2.0 to 8.0, but the ratios Lambda documents
-and its console offers are 2:1, 4:1 and 8:1 (docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-
-scaling.html); other values have never been seen to work, so they are refused at synth."""
+"""ExecutionEnvironmentMemoryGiBPerVCpu: the API takes a number from 2.0 to 8.0, but the ratios Lambda
+documents and its console offers are 2:1, 4:1 and 8:1
+(docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-scaling.html);
+other values have never been seen to work, so they are refused at synth."""
 DEFAULT_GIB_PER_VCPU: Final = 4.0
 """AWS's best practice for Python is 4:1 or 8:1 (the CDK's default 2.0 starves a process of memory)."""
 MAX_VCPUS: Final = (12, 15000)
@@ -174,7 +175,8 @@ class ManagedInstancesProps(ConfigSection):
                 o,
                 "memory_gib_per_vcpu",
                 ratio,
-                "2.0, 4.0 or 8.0, the GiB-per-vCPU ratios Lambda documents (AWS advises 4.0 or 8.0 for Python)",
+                "2.0, 4.0 or 8.0, the GiB-per-vCPU ratios Lambda documents "
+                "(AWS advises 4.0 or 8.0 for Python)",
             )
         object.__setattr__(self, "memory_gib_per_vcpu", float(ratio))
         object.__setattr__(self, "instance_types", self._ids("instance_types", _INSTANCE_TYPE, (0, 100)))
@@ -301,15 +303,16 @@ class ManagedInstancesProps(ConfigSection):
     def _check_whole_vcpu(self, memory_size: int) -> None:
         # An environment's vCPUs are its memory over the ratio; AWS documents no environment smaller than
         # one vCPU (2 GB at 2:1 is its smallest), so 2048 MB at 4:1 would be half a vCPU: refuse it here.
-        one_vcpu_mb = int(self.memory_gib_per_vcpu * 1024)
+        ratio = self.memory_gib_per_vcpu
+        one_vcpu_mb = int(ratio * 1024)
         if memory_size < one_vcpu_mb:
             raise PropsError(
                 self.owner,
                 "memory_size",
                 memory_size,
-                f"at least {one_vcpu_mb} with managed_instances.memory_gib_per_vcpu={self.memory_gib_per_vcpu:g}: "
-                f"an execution environment gets memory_size / {self.memory_gib_per_vcpu:g} GiB vCPUs and needs one "
-                f"at least (set memory_size={one_vcpu_mb}, or memory_gib_per_vcpu=2.0 for 2048 MB)",
+                f"at least {one_vcpu_mb} with managed_instances.memory_gib_per_vcpu={ratio:g}: an execution "
+                f"environment gets memory_size / {ratio:g} GiB vCPUs and needs one at least (set "
+                f"memory_size={one_vcpu_mb}, or memory_gib_per_vcpu=2.0 for 2048 MB)",
             )
 
     def concurrency(self, memory_size: int, process_mb: int) -> int:
