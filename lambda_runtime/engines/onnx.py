@@ -28,6 +28,7 @@ from ..config import Settings
 from ..contract import ONNX_METADATA_KEY, ONNX_METADATA_SCHEMA, PREDICTION_METHODS
 from ..errors import BadRequest
 from ..model import LoadedModel, ModelInput, ModelLoadError
+from ..processes import worker_processes
 from .checks import missing_refused, named_rows, numeric_rows, refuse_names
 from .onnx_errors import data_refusal
 
@@ -109,8 +110,11 @@ class OnnxModel:
 
 
 def lambda_vcpus(environ: Mapping[str, str] | None = None) -> int:
-    """The vCPUs this function has: from its memory size on Lambda, else this machine's CPU count."""
+    """The threads one session may use: the function's vCPUs on demand (from its memory size), one per
+    process on managed instances (the processes share the vCPUs), else this machine's CPU count."""
     environ = os.environ if environ is None else environ
+    if worker_processes(environ) is not None:
+        return 1
     cpus = os.cpu_count() or 1
     try:
         memory = int(environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ""))
@@ -126,6 +130,7 @@ def session_options(ort: Any, environ: Mapping[str, str] | None = None) -> Any:
 
     * intra-op threads = the function's vCPUs: one below 1,769 MB, so a 1-row request never wakes a
       thread pool (measured faster, see docs/readme/runtime.md); more only where Lambda gives cores;
+      one on managed instances, where each concurrent request has a process of its own;
     * no spinning: a spinning pool burns the CPU share the request itself needs, and is billed;
     * inter-op 1 and sequential execution: converted scikit-learn graphs are chains of a few nodes;
     * all graph optimisations (they run once, at init, where provisioned concurrency or SnapStart pay
