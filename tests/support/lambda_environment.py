@@ -340,7 +340,7 @@ class ExecutionEnvironment:
             if code is not None:
                 error = exit_error(invocation.request_id, code)
                 break
-            if time.time() * 1000 > invocation.deadline_ms:
+            if invocation.deadline_ms is not None and time.time() * 1000 > invocation.deadline_ms:
                 self._stop()
                 error = timeout_error(invocation.request_id, self.deployment.timeout)
                 break
