@@ -14,9 +14,9 @@ API as it speaks Lambda's (https://docs.aws.amazon.com/lambda/latest/dg/runtimes
 Several workers may poll at once, as AWS's runtime interface client does on Lambda Managed Instances
 (``AWS_LAMBDA_MAX_CONCURRENCY`` worker processes, each with its own connection): every held ``next``
 gets a different event, events wait in order while every worker is busy, the function's timeout counts
-from the moment an event is handed out, and a response is accepted only for the request id it names,
-from a worker that was handed that id. Each invocation records the connection it was handed to and
-the one its outcome came from.
+from the moment an event is handed out, and an outcome is accepted only for a request id that was
+handed out and not yet answered. Each invocation records the worker connection it was handed to and
+the one its outcome came from, so a proof can check that they are the same.
 
 What a caller of ``Invoke`` would see when the process is killed (memory) or overruns its timeout is
 decided by :mod:`tests.support.lambda_environment`, which owns the process; this module only serves the
