@@ -35,6 +35,8 @@ from .onnx_errors import data_refusal
 MB_PER_VCPU = 1769
 """Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB (up to 6 at 10,240 MB)."""
 _MAX_LAMBDA_VCPUS = 6
+TELEMETRY_SWITCH = "ORT_DISABLE_TELEMETRY"
+"""onnxruntime's switch for its telemetry, set to ``1`` unless the function's environment sets it."""
 # ONNX tensor element types this engine feeds, with the numpy dtype and the protocol datatype.
 _NUMERIC = {
     "tensor(float)": (np.float32, "FP32"),
@@ -155,6 +157,10 @@ class OnnxEngine:
 
     def load(self, data: bytes, settings: Settings, file_format: str) -> LoadedModel:
         """Create the inference session from the verified bytes and read the cdk_sklearn metadata."""
+        # Before the import: onnxruntime (1.32 and later) otherwise starts a telemetry thread that
+        # uploads to Microsoft and writes a device id and an SQLite queue under XDG_CACHE_HOME, ~/.cache
+        # or /tmp, the /tmp every worker process of a managed-instances environment shares.
+        os.environ.setdefault(TELEMETRY_SWITCH, "1")
         try:
             import onnxruntime as ort
         except ImportError as exc:

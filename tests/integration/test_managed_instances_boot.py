@@ -31,7 +31,7 @@ import pytest
 from tests.helpers.apigw_events import JSON_HEADERS, http_api_event
 from tests.support.deploy_proof import Deployment, FileAsset, missing_tools, synthesize
 from tests.support.managed_instances import ManagedEnvironment, deployed_on_managed_instances
-from tests.support.proof_models import random_forest
+from tests.support.proof_models import CASES
 from tests.support.userland import host_architecture, make_userland
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
@@ -68,12 +68,13 @@ def _emf_ok(document: dict[str, Any]) -> bool:
     )
 
 
+@pytest.mark.parametrize("case", ["random_forest", "onnx_random_forest"])
 def test_synthesized_function_answers_on_four_worker_processes(
-    ready: None, tmp_path: Path, unpacked_assets: Path
+    case: str, ready: None, tmp_path: Path, unpacked_assets: Path
 ) -> None:
-    trained = random_forest(tmp_path)
+    trained = CASES[case](tmp_path)
     cdk_out = synthesize(tmp_path / "cdk.out", trained.model_path, architecture=host_architecture(),
-                         memory_size=MEMORY_MB)  # fmt: skip
+                         memory_size=MEMORY_MB, **trained.props)  # fmt: skip
     requests = [trained.requests[n % len(trained.requests)] for n in range(ROUNDS * WORKERS)]
     events = [
         http_api_event(
@@ -93,8 +94,11 @@ def test_synthesized_function_answers_on_four_worker_processes(
         answers = function.invoke_all(events)
         threads = function.worker_threads()
         function.close()
-    # One thread per worker besides the one awslambdaric polls `next` with: no BLAS or OpenMP pool.
+    # One thread per worker besides the one awslambdaric polls `next` with: no BLAS, OpenMP or ONNX
+    # intra-op pool, and no onnxruntime telemetry thread.
     assert len(threads) == WORKERS and all(count <= 2 for count in threads.values()), threads
+    # The ONNX engine's scores: within the tolerance its graph was verified with at synth.
+    atol = _verified_tolerances(deployment.model.source)["probabilities"] if trained.onnx else 0.0
     for n, (request, answer) in enumerate(zip(requests, answers, strict=True)):
         assert answer["error"] is None, (n, answer)
         body = json.loads(answer["response"]["body"])
@@ -102,13 +106,14 @@ def test_synthesized_function_answers_on_four_worker_processes(
         if request.method == "predict":
             np.testing.assert_array_equal(body["predictions"], request.expected, err_msg=request.label)
         else:
-            np.testing.assert_allclose(body["predictions"], request.expected, rtol=RTOL, atol=0)
+            rtol = 0.0 if trained.onnx else RTOL
+            np.testing.assert_allclose(body["predictions"], request.expected, rtol=rtol, atol=atol)
     _check_workers(function, events)
     assert function.tmp_files() == []
     measurement = function.measurement
     assert measurement is not None and not measurement.killed_for_memory, measurement
     print(
-        f"managed-instances proof: {WORKERS} workers, INIT {measurement.init_seconds} s, "
+        f"managed-instances proof ({case}): {WORKERS} workers, INIT {measurement.init_seconds} s, "
         f"peak {measurement.peak_mb} MB of {MEMORY_MB} MB ({measurement.mechanism}), "
         f"{len(events)} events in {answers[0]['seconds']} s"
     )
@@ -200,3 +205,12 @@ def test_fails_workers_over_the_memory_size_together_as_one_function(toy: Manage
             assert answer["error"]["errorType"] == "Runtime.ExitError", answer
             assert answer["error"]["errorMessage"].endswith("Runtime exited with error: signal: killed")
     assert toy.measurement is not None and toy.measurement.killed_for_memory, toy.measurement
+
+
+def _verified_tolerances(graph: Path) -> dict[str, Any]:
+    """The tolerances the deployed graph was verified with at synth (its ``cdk_sklearn`` record)."""
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(graph)).metadata_props}
+    tolerances: dict[str, Any] = json.loads(props["cdk_sklearn"])["verification"]["tolerances"]
+    return tolerances

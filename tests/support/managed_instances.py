@@ -143,9 +143,15 @@ class ManagedEnvironment(ExecutionEnvironment):
         folder = self.workdir / "telemetry"
         folder.mkdir()
         (self.workdir / "upper" / TELEMETRY_DIR.lstrip("/")).mkdir(parents=True)
+        (self.workdir / "upper" / "proc").mkdir(exist_ok=True)
         self.log_socket = LogSocket(folder / "logs.sock")
         self._stack.callback(self.log_socket.close)
-        return merged, lines + f"mount --bind {folder} {merged / TELEMETRY_DIR.lstrip('/')}\n"
+        # /proc as Lambda has it: without it onnxruntime's CPU probe writes a plain-text complaint to
+        # stderr, which is a worker's log stream here.
+        return merged, lines + (
+            f"mount --bind {folder} {merged / TELEMETRY_DIR.lstrip('/')}\n"
+            f"mount -t proc proc {merged / 'proc'}\n"
+        )
 
     def command(self) -> list[str]:
         """``python3.13 -S -m awslambdaric HANDLER``: without ``-v``, whose import trace would go to the
