@@ -9,9 +9,11 @@ on its own connection. This module boots the synthesized assets that way, on top
 :class:`~tests.support.lambda_environment.ExecutionEnvironment` (same userland, same read-only
 ``/var/task``, ``/opt`` and ``/var/runtime``, one ``/tmp`` the workers share):
 
-- the environment is the function's, with ``AWS_LAMBDA_MAX_CONCURRENCY`` and ``OMP_NUM_THREADS=1`` (what
-  the construct sets on managed instances) and the log socket, served here (:class:`LogSocket`), which
-  tells each worker's lines apart by the process id the kernel gives for the connection (``SO_PEERCRED``);
+- the environment is the function's as synthesized, plus ``AWS_LAMBDA_MAX_CONCURRENCY`` and the log
+  socket, served here (:class:`LogSocket`), which tells each worker's lines apart by the process id the
+  kernel gives for the connection (``SO_PEERCRED``). ``OMP_NUM_THREADS`` is left as the template sets
+  it (1 on managed instances; on demand its vCPUs), so the runtime's own one-thread rule is what a
+  worker's thread count shows;
 - INIT ends when every worker holds a ``next`` call, and must end within the larger of 130 s and the
   function's timeout (managed instances' rule; the on-demand 10 s does not apply);
 - the memory limit is the function's memory size for all the processes together (one cgroup; or the
@@ -159,10 +161,9 @@ class ManagedEnvironment(ExecutionEnvironment):
         return self.userland.python("-S", "-m", "awslambdaric", self.deployment.handler)[2:]
 
     def environment(self, runtime_api: str) -> dict[str, str]:
-        """The on-demand environment, plus what managed instances set (see the module docstring)."""
+        """The function's environment, plus what managed instances set (see the module docstring)."""
         return {
             **super().environment(runtime_api),
-            "OMP_NUM_THREADS": "1",
             MAX_CONCURRENCY_ENV: str(self.workers),
             LOG_SOCKET_ENV: f"{TELEMETRY_DIR}/logs.sock",
         }
