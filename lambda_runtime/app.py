@@ -16,7 +16,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from . import __version__
@@ -70,6 +70,18 @@ class _Outcome:
     method: str | None = None
     rows: int | None = None
     prediction_ms: float | None = None
+    lambda_request_id: dict[str, str] = field(default_factory=dict)
+    """``{"requestId": ...}``: Lambda's own id, the key of its JSON logs (empty without a context)."""
+
+
+def _lambda_request_id(context: Any) -> dict[str, str]:
+    """``{"requestId": context.aws_request_id}``, the field Lambda's JSON logs correlate lines by.
+
+    Where worker processes answer concurrently (managed instances), lines of different requests
+    interleave in one log stream; this is what tells them apart.
+    """
+    found = getattr(context, "aws_request_id", None)
+    return {"requestId": found[:64]} if isinstance(found, str) and found else {}
 
 
 RouteHandler = Callable[["Request", _Outcome, dict[str, str]], Response]
@@ -276,9 +288,14 @@ class App:
             request_id = request_id or safe_request_id(event, context)
             error_text = f"{type(exc).__name__}: {exc}"
             self.logger.error(
-                "unhandled error", request_id=request_id, error=error_text, traceback=traceback.format_exc()
+                "unhandled error",
+                request_id=request_id,
+                **_lambda_request_id(context),
+                error=error_text,
+                traceback=traceback.format_exc(),
             )
             response = internal_error_response(request_id)
+        outcome.lambda_request_id = _lambda_request_id(context)
         self._log_request(request_id, outcome, http_method, path, status, started, cold, error_text)
         return response
 
@@ -295,6 +312,7 @@ class App:
     ) -> None:
         fields: dict[str, Any] = {
             "request_id": request_id,
+            **outcome.lambda_request_id,
             "route": outcome.route,
             "http_method": http_method,
             "path": path[:200] if path else path,

@@ -8,6 +8,13 @@ a usable model the handler answers 503 saying why.
 from __future__ import annotations
 
 import gc
+import os
+
+from .processes import one_thread_per_process
+
+# Before anything loads numpy: on managed instances each of the environment's worker processes keeps
+# to one thread (see processes.py); on demand this changes nothing.
+_THREADS_REPLACED = one_thread_per_process(os.environ)
 
 # Init allocates hundreds of thousands of long-lived objects (numpy, scikit-learn, SciPy, the model)
 # and frees almost none, so cyclic collections during it only cost time: about 5% of a cold start
@@ -22,6 +29,11 @@ try:
     from .snapstart import register_hooks
 
     APP: App = create_app()
+    if _THREADS_REPLACED:
+        APP.logger.warning(
+            "one thread per worker process on managed instances: thread settings overridden",
+            replaced=_THREADS_REPLACED,
+        )
     register_hooks(APP)
 finally:
     gc.freeze()

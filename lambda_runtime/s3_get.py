@@ -34,11 +34,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
+from .processes import worker_processes
+
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 """The payload hash of a GET (no body), as botocore's S3 signer sends it."""
 ATTEMPTS = 4
 DEADLINE_SECONDS = 8.0
-"""All attempts of one read fit in this: Lambda gives init 10 s before it restarts it."""
+"""All attempts of one read fit in this: Lambda gives init 10 s before it restarts it (on demand)."""
+MANAGED_INSTANCES_DEADLINE_SECONDS = 60.0
+"""The same on managed instances, where INIT may take the larger of 130 s and the timeout, and every
+worker process of an environment reads the model at once: half the 130 s floor, leaving the rest for
+deserializing it."""
 SOCKET_TIMEOUT_SECONDS = 3.0
 """Per connect and per socket read; a stalled connection is retried rather than waited for."""
 _USER_AGENT = "cdk-sklearn-runtime"
@@ -94,7 +100,7 @@ def get_object(
         No credentials, an error S3 will repeat (403, 404), or every attempt failed.
     """
     environ = os.environ if environ is None else environ
-    deadline = time.monotonic() + DEADLINE_SECONDS
+    deadline = time.monotonic() + deadline_seconds(environ)
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     if not _REGION.fullmatch(region):
         # It becomes part of a host name and of the signature's scope: refuse it as botocore does.
@@ -119,6 +125,13 @@ def get_object(
     raise last or S3GetError("S3 GetObject timed out", code="Timeout", retryable=True)
 
 
+def deadline_seconds(environ: Mapping[str, str]) -> float:
+    """How long one read may take: :data:`DEADLINE_SECONDS` on demand, longer on managed instances."""
+    if worker_processes(environ) is not None:
+        return MANAGED_INSTANCES_DEADLINE_SECONDS
+    return DEADLINE_SECONDS
+
+
 def _get_once(
     url: str, headers: Mapping[str, str], deadline: float, environ: Mapping[str, str]
 ) -> tuple[bytes, str]:
@@ -136,16 +149,16 @@ def _get_once(
             raise _error_of(response, url)
         data = _read_body(response, url, _object_limit(environ))
         if time.monotonic() >= deadline:
-            raise _late(url)
+            raise _late(url, deadline_seconds(environ))
         return data, hashlib.sha256(data).hexdigest()
     except S3GetError:
         # A body cut short by the watchdog is the deadline's doing, not a reason to try again.
         if time.monotonic() >= deadline:
-            raise _late(url) from None
+            raise _late(url, deadline_seconds(environ)) from None
         raise
     except (OSError, http.client.HTTPException) as exc:
         if time.monotonic() >= deadline:
-            raise _late(url) from None
+            raise _late(url, deadline_seconds(environ)) from None
         raise S3GetError(
             f"GET {url}: {type(exc).__name__}: {exc}", code=type(exc).__name__, retryable=True
         ) from None
@@ -171,10 +184,8 @@ def _object_limit(environ: Mapping[str, str]) -> int:
     return int(memory) * 1024 * 1024 if _LENGTH.fullmatch(memory) else MAX_OBJECT_BYTES
 
 
-def _late(url: str) -> S3GetError:
-    return S3GetError(
-        f"GET {url}: not complete within {DEADLINE_SECONDS:g} s", code="Timeout", retryable=False
-    )
+def _late(url: str, seconds: float) -> S3GetError:
+    return S3GetError(f"GET {url}: not complete within {seconds:g} s", code="Timeout", retryable=False)
 
 
 def _shut(sock: socket.socket | None) -> None:

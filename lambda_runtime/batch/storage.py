@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, NamedTuple, Protocol
@@ -160,11 +161,19 @@ class LocalStore:
         return self._path(bucket, key).read_bytes()
 
     def write(self, bucket: str, key: str, body: IO[bytes]) -> None:
-        """See :meth:`ObjectStore.write` (written to a temporary file, then renamed)."""
+        """See :meth:`ObjectStore.write` (written to a temporary file, then renamed).
+
+        The temporary name is this write's own: processes writing the same key at once (several
+        workers, or a rerun beside a run) each rename a whole file, and a reader never sees a part.
+        """
         path = self._path(bucket, key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("wb") as out:
-            while chunk := body.read(READ_CHUNK):
-                out.write(chunk)
-        partial.replace(path)
+        partial = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.partial")
+        try:
+            with partial.open("xb") as out:
+                while chunk := body.read(READ_CHUNK):
+                    out.write(chunk)
+            partial.replace(path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise

@@ -28,6 +28,7 @@ from ..config import Settings
 from ..contract import ONNX_METADATA_KEY, ONNX_METADATA_SCHEMA, PREDICTION_METHODS
 from ..errors import BadRequest
 from ..model import LoadedModel, ModelInput, ModelLoadError
+from ..processes import worker_processes
 from .checks import (
     TAKES_NUMBERS,
     TAKES_STRINGS,
@@ -42,6 +43,8 @@ from .onnx_errors import data_refusal
 MB_PER_VCPU = 1769
 """Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB (up to 6 at 10,240 MB)."""
 _MAX_LAMBDA_VCPUS = 6
+TELEMETRY_SWITCH = "ORT_DISABLE_TELEMETRY"
+"""onnxruntime's switch for its telemetry, set to ``1`` unless the function's environment sets it."""
 # ONNX tensor element types this engine feeds, with the numpy dtype and the protocol datatype.
 _NUMERIC = {
     "tensor(float)": (np.float32, "FP32"),
@@ -117,8 +120,11 @@ class OnnxModel:
 
 
 def lambda_vcpus(environ: Mapping[str, str] | None = None) -> int:
-    """The vCPUs this function has: from its memory size on Lambda, else this machine's CPU count."""
+    """The threads one session may use: the function's vCPUs on demand (from its memory size), one per
+    process on managed instances (the processes share the vCPUs), else this machine's CPU count."""
     environ = os.environ if environ is None else environ
+    if worker_processes(environ) is not None:
+        return 1
     cpus = os.cpu_count() or 1
     try:
         memory = int(environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", ""))
@@ -134,6 +140,7 @@ def session_options(ort: Any, environ: Mapping[str, str] | None = None) -> Any:
 
     * intra-op threads = the function's vCPUs: one below 1,769 MB, so a 1-row request never wakes a
       thread pool (measured faster, see docs/readme/runtime.md); more only where Lambda gives cores;
+      one on managed instances, where each concurrent request has a process of its own;
     * no spinning: a spinning pool burns the CPU share the request itself needs, and is billed;
     * inter-op 1 and sequential execution: converted scikit-learn graphs are chains of a few nodes;
     * all graph optimisations (they run once, at init, where provisioned concurrency or SnapStart pay
@@ -158,6 +165,10 @@ class OnnxEngine:
 
     def load(self, data: bytes, settings: Settings, file_format: str) -> LoadedModel:
         """Create the inference session from the verified bytes and read the cdk_sklearn metadata."""
+        # Before the import: onnxruntime (1.32 and later) otherwise starts a telemetry thread that
+        # uploads to Microsoft and writes a device id and an SQLite queue under XDG_CACHE_HOME, ~/.cache
+        # or /tmp, the /tmp every worker process of a managed-instances environment shares.
+        os.environ.setdefault(TELEMETRY_SWITCH, "1")
         try:
             import onnxruntime as ort
         except ImportError as exc:

@@ -37,7 +37,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from tests.support.deploy_proof import (
     ACCOUNT,
@@ -181,6 +181,8 @@ class ExecutionEnvironment:
     assets_dir: Path
     memory_mechanism: str | None = None
     """``"rss-watch"`` to enforce ``memory_size`` by the watcher even where a cgroup could be made."""
+    watch_tree: ClassVar[bool] = False
+    """Whether the watcher adds up the runtime's child processes (one process here)."""
     log_path: Path = field(init=False)
     stderr_path: Path = field(init=False)
     timings: dict[str, float] = field(init=False, default_factory=dict)
@@ -267,20 +269,34 @@ class ExecutionEnvironment:
             stdin=subprocess.DEVNULL,
             stdout=self._files[0],
             stderr=self._files[1],
-            env=lambda_environment(self.deployment, self.s3_endpoint, self._api.address),
+            env=self.environment(self._api.address),
         )
-        self._limit.watch(self._process.pid)
+        self._limit.watch(self._process.pid, tree=self.watch_tree)
         deadline = time.monotonic() + timeout
-        while not self._api.init_ended.wait(0.05) and self._process.poll() is None:
+        while not self._init_done(0.05) and self._process.poll() is None:
             if time.monotonic() > deadline:
                 raise AssertionError(f"INIT did not end within {timeout} s; logs:\n{self.logs_excerpt()}")
         self.timings["start"] = elapsed(self._started)
         self.boot_report = self._boot_report()
         return self.boot_report
 
+    def environment(self, runtime_api: str) -> dict[str, str]:
+        """The runtime process's environment (:func:`lambda_environment`)."""
+        return lambda_environment(self.deployment, self.s3_endpoint, runtime_api)
+
+    def _init_done(self, wait: float) -> bool:
+        """Whether INIT has ended (the first ``next`` call or ``init/error``), waiting up to ``wait`` s."""
+        assert self._api is not None
+        return self._api.init_ended.wait(wait)
+
+    def _init_ended_at(self) -> float | None:
+        """``time.perf_counter()`` at the end of INIT."""
+        assert self._api is not None
+        return self._api.init_ended_at
+
     def _boot_report(self) -> dict[str, Any]:
         assert self._api is not None and self._process is not None
-        ended = self._api.init_ended_at
+        ended = self._init_ended_at()
         init_seconds = None if ended is None else round(ended - self._started, 2)
         self.timings["init"] = init_seconds if init_seconds is not None else float("nan")
         agent = self._api.user_agent or ""
@@ -340,7 +356,7 @@ class ExecutionEnvironment:
             if code is not None:
                 error = exit_error(invocation.request_id, code)
                 break
-            if time.time() * 1000 > invocation.deadline_ms:
+            if invocation.deadline_ms is not None and time.time() * 1000 > invocation.deadline_ms:
                 self._stop()
                 error = timeout_error(invocation.request_id, self.deployment.timeout)
                 break
@@ -384,7 +400,7 @@ class ExecutionEnvironment:
         peak = self._limit.peak_bytes()
         if peak is None:
             peak = self._limit.watched_peak_bytes() or None
-        ended = self._api.init_ended_at
+        ended = self._init_ended_at()
         return Measurement(
             memory_size=self.deployment.memory_size,
             mechanism=self._limit.mechanism,

@@ -75,21 +75,30 @@ class MemoryLimit:
             return ""
         return f"echo $$ > {self.cgroup / 'cgroup.procs'}\n"
 
-    def watch(self, pid: int) -> None:
-        """For ``rss-watch``: kill ``pid`` with SIGKILL once its resident set exceeds the limit."""
+    def watch(self, pid: int, *, tree: bool = False) -> None:
+        """For ``rss-watch``: kill ``pid`` with SIGKILL once its resident set exceeds the limit.
+
+        With ``tree``, the resident sets of ``pid`` and its child processes are added up (worker
+        processes forked by the runtime share the limit, as a cgroup shares it), and all are killed.
+        """
         if self.mechanism != "rss-watch":
             return
 
         def poll() -> None:
             while True:
-                resident = _status_bytes(pid, "VmRSS")
+                members = [pid, *child_pids(pid)] if tree else [pid]
+                sizes = [_status_bytes(member, "VmRSS") for member in members]
+                if sizes[0] is None:
+                    return
+                resident = sum(size or 0 for size in sizes)
                 if resident is None:
                     return
                 self._watched_peak = max(self._watched_peak, resident)
                 if resident > self.limit_bytes:
                     self._watch_killed = True
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
+                    for member in reversed(members):
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(member, signal.SIGKILL)
                     return
                 time.sleep(0.02)
 
@@ -144,6 +153,22 @@ def _status_bytes(pid: int, key: str) -> int | None:
         if line.startswith(f"{key}:"):
             return int(line.split()[1]) * 1024
     return None
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from each process's ``/proc/<pid>/stat``)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name (field 2) is in parentheses and may hold spaces: fields count from its end.
+        if int(stat.rpartition(")")[2].split()[1]) == pid:
+            children.append(int(entry.name))
+    return sorted(children)
 
 
 def process_peak_bytes(pid: int) -> int | None:

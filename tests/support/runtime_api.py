@@ -11,6 +11,13 @@ API as it speaks Lambda's (https://docs.aws.amazon.com/lambda/latest/dg/runtimes
   gets the error Lambda returns to the caller (``Function.ResponseSizeTooLarge``).
 - ``POST /2018-06-01/runtime/init/error`` records the INIT failure.
 
+Several workers may poll at once, as AWS's runtime interface client does on Lambda Managed Instances
+(``AWS_LAMBDA_MAX_CONCURRENCY`` worker processes, each with its own connection): every held ``next``
+gets a different event, events wait in order while every worker is busy, the function's timeout counts
+from the moment an event is handed out, and an outcome is accepted only for a request id that was
+handed out and not yet answered. Each invocation records the worker connection it was handed to and
+the one its outcome came from, so a proof can check that they are the same.
+
 What a caller of ``Invoke`` would see when the process is killed (memory) or overruns its timeout is
 decided by :mod:`tests.support.lambda_environment`, which owns the process; this module only serves the
 protocol. Standard library only.
@@ -49,22 +56,30 @@ class Invocation:
         The ``Lambda-Runtime-Aws-Request-Id``.
     payload
         The event, as JSON bytes.
+    timeout_seconds
+        The function's timeout.
     deadline_ms
-        Epoch milliseconds at which the function's timeout ends (``Lambda-Runtime-Deadline-Ms``).
+        Epoch milliseconds at which the function's timeout ends (``Lambda-Runtime-Deadline-Ms``), set
+        when the event is handed to a worker (``None`` while it waits for one).
     outcome
         ``"response"`` or ``"error"`` once the runtime has answered (else ``None``).
     body
         What the runtime posted (or Lambda's error document, for a refused response).
     error_type
         The ``Lambda-Runtime-Function-Error-Type`` header of an error.
+    handed_to, answered_from
+        The worker connections (client address) that took the event and that posted its outcome.
     """
 
     request_id: str
     payload: bytes
-    deadline_ms: int
+    timeout_seconds: float
+    deadline_ms: int | None = None
     outcome: str | None = None
     body: bytes = b""
     error_type: str | None = None
+    handed_to: tuple[str, int] | None = None
+    answered_from: tuple[str, int] | None = None
     received: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -109,6 +124,10 @@ class RuntimeApi:
         self._pending: queue.Queue[Invocation | None] = queue.Queue()
         self._invocations: dict[str, Invocation] = {}
         self._server: ThreadingHTTPServer | None = None
+        self._polling = threading.Condition()
+        self._held = 0
+        self.polling_peak_at: dict[int, float] = {}
+        """``time.perf_counter()`` when, for the first time, this many ``next`` calls were held at once."""
 
     @property
     def address(self) -> str:
@@ -139,30 +158,52 @@ class RuntimeApi:
     def submit(self, event: Any, timeout_seconds: float) -> Invocation:
         """Queue ``event``; its deadline is ``timeout_seconds`` from now, as Lambda counts it."""
         invocation = Invocation(
-            request_id=str(uuid.uuid4()),
-            payload=json.dumps(event).encode(),
-            deadline_ms=int((time.time() + timeout_seconds) * 1000),
+            request_id=str(uuid.uuid4()), payload=json.dumps(event).encode(), timeout_seconds=timeout_seconds
         )
         self._invocations[invocation.request_id] = invocation
         self._pending.put(invocation)
         return invocation
 
+    def wait_polling(self, workers: int, timeout: float) -> float | None:
+        """Wait until ``workers`` ``next`` calls are held at once (every worker ended its INIT).
+
+        Returns the ``time.perf_counter()`` at which that first happened, or ``None`` after ``timeout``.
+        """
+        with self._polling:
+            self._polling.wait_for(lambda: workers in self.polling_peak_at, timeout)
+            return self.polling_peak_at.get(workers)
+
     # -- the handlers' side ------------------------------------------------------------------------
 
-    def _next(self, user_agent: str | None) -> Invocation | None:
+    def _next(self, user_agent: str | None, worker: tuple[str, int]) -> Invocation | None:
         if not self.init_ended.is_set():
             self.init_ended_at = time.perf_counter()
             self.user_agent = user_agent
             self.init_ended.set()
-        invocation = self._pending.get()
+        with self._polling:
+            self._held += 1
+            self.polling_peak_at.setdefault(self._held, time.perf_counter())
+            self._polling.notify_all()
+        try:
+            invocation = self._pending.get()
+        finally:
+            with self._polling:
+                self._held -= 1
         if invocation is None:
             self._pending.put(None)  # for any other held call
+            return None
+        invocation.handed_to = worker
+        # The timeout runs from the hand-out: an event that waited for a free worker still gets all of it.
+        invocation.deadline_ms = int((time.time() + invocation.timeout_seconds) * 1000)
         return invocation
 
-    def _complete(self, request_id: str, outcome: str, body: bytes, error_type: str | None) -> HTTPStatus:
+    def _complete(
+        self, request_id: str, outcome: str, body: bytes, error_type: str | None, worker: tuple[str, int]
+    ) -> HTTPStatus:
         invocation = self._invocations.get(request_id)
         if invocation is None or not invocation.received.is_set():
             return HTTPStatus.BAD_REQUEST
+        invocation.answered_from = worker
         if outcome == "response" and len(body) > SYNC_PAYLOAD_LIMIT_BYTES:
             invocation.finish(
                 "error", json.dumps(too_large_error()).encode(), "Function.ResponseSizeTooLarge"
@@ -209,7 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != f"{PREFIX}/invocation/next":
             self._reply(HTTPStatus.NOT_FOUND)
             return
-        invocation = self.runtime_api._next(self.headers.get("User-Agent"))
+        invocation = self.runtime_api._next(self.headers.get("User-Agent"), self.client_address[:2])
         if invocation is None:  # the environment is shutting down: leave the runtime waiting
             self.close_connection = True
             return
@@ -236,5 +277,5 @@ class _Handler(BaseHTTPRequestHandler):
         if match is None:
             self._reply(HTTPStatus.NOT_FOUND)
             return
-        status = self.runtime_api._complete(match[1], match[2], body, error_type)
+        status = self.runtime_api._complete(match[1], match[2], body, error_type, self.client_address[:2])
         self._reply(status, json.dumps(too_large_error()).encode() if status == 413 else b"{}")

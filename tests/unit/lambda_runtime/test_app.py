@@ -512,3 +512,14 @@ def test_the_model_loaded_line_gives_load_time_and_peak_memory(model_files: dict
     peak_now = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert 0 < line["peak_rss_mb"] <= peak_now + 0.1
     assert line["load_ms"] >= 0
+
+
+def test_the_request_line_carries_lambdas_request_id(model_files: dict[str, Path]) -> None:
+    # Managed instances interleave concurrent requests in one log stream; Lambda's JSON logs key them
+    # by requestId, the id the runtime interface client hands the handler.
+    app, stream = models.app_for(model_files["logistic"])
+    context = LambdaContext()
+    app.handle(http_api_event("GET", "/health"), context)
+    line = json.loads(stream.getvalue().splitlines()[-1])
+    assert line["message"] == "request" and line["requestId"] == context.aws_request_id
+    assert line["request_id"] == "JKJaXmPLvHcESHA="  # API Gateway's id, as before

@@ -25,6 +25,7 @@ BELOW_ENGINES = {
     "lambda_runtime.errors",
     "lambda_runtime.contract",
     "lambda_runtime.config",
+    "lambda_runtime.processes",  # standard library only: how many worker processes share the vCPUs
 }
 
 

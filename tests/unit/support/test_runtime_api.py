@@ -98,3 +98,59 @@ def test_init_error_ends_init_with_the_runtimes_document(api: RuntimeApi) -> Non
     )
     assert status == 202 and api.init_ended.is_set()
     assert (api.init_error, api.init_error_type) == (document, "T")
+
+
+# -- several workers polling at once (managed instances) ------------------------------------------------
+
+
+def _worker(api: RuntimeApi, barrier: threading.Barrier, served: list[tuple[str, Any]]) -> None:
+    """A worker on its own connection: take one event, wait for every sibling to hold one, answer it."""
+    connection = http.client.HTTPConnection(api.address, timeout=10)
+    connection.request("GET", f"{PREFIX}/invocation/next")
+    response = connection.getresponse()
+    request_id, event = response.getheader("Lambda-Runtime-Aws-Request-Id"), json.loads(response.read())
+    barrier.wait(timeout=10)  # only passes if every worker holds an event at the same time
+    answer = json.dumps({"answer_to": event["n"]}).encode()
+    connection.request("POST", f"{PREFIX}/invocation/{request_id}/response", answer)
+    assert connection.getresponse().status == 202
+    served.append((request_id, event))
+
+
+def test_several_workers_get_different_events_at_once_and_each_answer_finds_its_request(
+    api: RuntimeApi,
+) -> None:
+    workers = 4
+    barrier, served = threading.Barrier(workers), []  # type: ignore[var-annotated]
+    threads = [threading.Thread(target=_worker, args=(api, barrier, served)) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    assert api.wait_polling(workers, timeout=10) is not None  # every worker ended INIT
+    invocations = [api.submit({"n": n}, timeout_seconds=30) for n in range(workers)]
+    for thread in threads:
+        thread.join(20)
+    assert sorted(event["n"] for _, event in served) == list(range(workers))
+    for n, invocation in enumerate(invocations):
+        assert invocation.outcome == "response" and json.loads(invocation.body) == {"answer_to": n}
+    # Four connections took the four events, and each answer came back on the connection that took it.
+    assert len({i.handed_to for i in invocations}) == workers
+    assert all(i.answered_from == i.handed_to for i in invocations)
+
+
+def test_events_beyond_the_workers_wait_and_their_timeout_starts_at_hand_out(api: RuntimeApi) -> None:
+    first, second = api.submit({"n": 1}, timeout_seconds=2), api.submit({"n": 2}, timeout_seconds=2)
+    thread, answers = _next_in_thread(api)  # one worker: the second event waits for it
+    thread.join(10)
+    assert first.received.is_set() and not second.received.is_set() and second.deadline_ms is None
+    time.sleep(1.0)
+    _call(api, "POST", f"{PREFIX}/invocation/{first.request_id}/response", b"1")
+    thread, answers = _next_in_thread(api)
+    thread.join(10)
+    assert answers[0][1]["Lambda-Runtime-Aws-Request-Id"] == second.request_id
+    # Handed out a second later, the second event still has its whole 2 s.
+    assert second.deadline_ms is not None and second.deadline_ms - time.time() * 1000 > 1500
+
+
+def test_fails_an_answer_for_a_request_no_worker_was_handed(api: RuntimeApi) -> None:
+    waiting = api.submit({}, timeout_seconds=30)  # no worker polls: never handed out
+    status, _, _ = _call(api, "POST", f"{PREFIX}/invocation/{waiting.request_id}/response", b"{}")
+    assert status == 400 and not waiting.done.is_set()
