@@ -14,9 +14,12 @@ import pytest
 
 from cdk_sklearn.cli import main
 from cdk_sklearn.cli.main import UsageError
-from cdk_sklearn.cli.new import scaffold
+from cdk_sklearn.cli.new import scaffold, setup_block
 from tests.conftest import PROJECT_DIR
+from tests.helpers import models
+from tests.helpers.wheels import make_wheel
 
+WHEEL = f"cdk_sklearn-{metadata.version('cdk-sklearn')}-py3-none-any.whl"
 FILES = {".gitignore", "README.md", "app.py", "cdk.json", "models", "package-lock.json", "package.json"}
 
 
@@ -25,6 +28,24 @@ def project(tmp_path: Path, iris_model: Path) -> Path:
     folder = tmp_path / "my-endpoint"
     assert main(["new", str(folder), "--model", str(iris_model)]) == 0
     return folder
+
+
+@pytest.fixture
+def frame_project(tmp_path: Path) -> Path:
+    model = tmp_path / "churn.joblib"
+    models.save(models.frame_pipeline(), model)
+    scaffold(tmp_path / "churn", model)
+    return tmp_path / "churn"
+
+
+@pytest.fixture
+def wheel_project(tmp_path: Path, iris_model: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # As pip records an install from a wheel file (PEP 610), for a real wheel in a temporary folder.
+    wheel = make_wheel(tmp_path / "dist", "cdk_sklearn", metadata.version("cdk-sklearn"))
+    record = {"url": wheel.as_uri(), "archive_info": {}}
+    monkeypatch.setattr("cdk_sklearn.cli.new.direct_url", lambda: record)
+    scaffold(tmp_path / "shared", iris_model)
+    return tmp_path / "shared"
 
 
 def test_writes_a_cdk_init_layout_with_the_model(project: Path) -> None:
@@ -73,7 +94,72 @@ def test_package_lock_pins_the_cdk_cli_of_the_repository(project: Path) -> None:
 
 def test_readme_names_the_setup_and_deploy_commands(project: Path) -> None:
     text = (project / "README.md").read_text()
-    assert "pip install -r requirements.txt && npm ci" in text and "npx cdk deploy -c env=dev" in text
+    assert setup_block(text).splitlines() == [
+        "python -m pip install -r requirements.txt",
+        "npm ci",
+        "cdk-sklearn doctor",
+    ]
+    assert "npx cdk deploy -c env=dev" in text
+
+
+@pytest.mark.parametrize(
+    "command", ["cdk-sklearn serve", "cdk-sklearn convert", "cdk-sklearn batch", "cdk-sklearn cost"]
+)
+def test_readme_covers_the_local_loop(project: Path, command: str) -> None:
+    assert f"{command} " in (project / "README.md").read_text()
+
+
+def test_readme_shows_a_request_shaped_for_the_model(project: Path) -> None:
+    # The iris model takes 4 numbers per row.
+    assert (
+        """-d '{"instances": [[0.0, 0.0, 0.0, 0.0]]}' localhost:8080/predict"""
+        in (project / "README.md").read_text()
+    )
+
+
+def test_readme_says_how_to_add_an_environment(project: Path) -> None:
+    assert "npx cdk deploy -c env=qa" in (project / "README.md").read_text()
+
+
+def test_cdk_json_carries_aws_cdk_libs_recommended_flags(project: Path) -> None:
+    context = json.loads((project / "cdk.json").read_text())["context"]
+    assert context["@aws-cdk/core:checkSecretUsage"] is True
+    assert context["@aws-cdk/core:target-partitions"] == ["aws", "aws-cn"]
+
+
+def test_requirements_carry_the_models_run_time_needs(frame_project: Path) -> None:
+    import sklearn
+
+    lines = (frame_project / "requirements.txt").read_text().splitlines()
+    assert f"scikit-learn=={sklearn.__version__}" in lines and "pandas" in lines
+
+
+def test_requirements_of_an_array_model_leave_out_pandas(project: Path) -> None:
+    assert "pandas" not in (project / "requirements.txt").read_text().splitlines()
+
+
+def test_wheel_install_copies_the_wheel_into_wheels(wheel_project: Path) -> None:
+    assert (wheel_project / "wheels" / WHEEL).is_file()
+
+
+def test_wheel_install_requires_it_from_wheels_by_version(wheel_project: Path) -> None:
+    lines = (wheel_project / "requirements.txt").read_text().splitlines()
+    assert lines[1:3] == ["--find-links ./wheels", f"cdk-sklearn=={metadata.version('cdk-sklearn')}"]
+
+
+def test_no_file_names_a_path_of_this_machine(wheel_project: Path, tmp_path: Path) -> None:
+    machine = {str(PROJECT_DIR), sys.prefix, str(Path.home()), str(tmp_path), str(wheel_project)}
+    for path in wheel_project.rglob("*"):
+        if path.is_file() and path.suffix not in (".whl", ".joblib"):
+            text = path.read_text()
+            assert [m for m in machine if m in text] == [], path.name
+
+
+def test_fails_on_a_file_that_is_not_a_model(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.joblib"
+    bad.write_text("not a model")
+    with pytest.raises(UsageError, match=r"--model .*notes\.joblib: "):
+        scaffold(tmp_path / "p", bad)
 
 
 def test_without_model_points_cdk_json_at_models_model_joblib(tmp_path: Path) -> None:
