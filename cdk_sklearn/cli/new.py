@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"cdk-sklearn new: wrote {len(written)} files into {args.directory}")
     note = installed_versions().cdk_sklearn_requirement.note
     if note:
-        print(f"cdk-sklearn new: {note.format(wheels=args.directory / WHEELS)}", file=sys.stderr)
+        print(f"cdk-sklearn new: {note.replace('{wheels}', str(args.directory / WHEELS))}", file=sys.stderr)
     print(f"next, in {args.directory} (its README.md has the rest):")
     print(setup_block((args.directory / "README.md").read_text()))
     if args.model is None:

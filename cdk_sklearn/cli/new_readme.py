@@ -129,9 +129,9 @@ def share_paragraph(own: OwnRequirement) -> str:
         return (
             "cdk-sklearn is not on a package index: its wheel is in `wheels/`, and `requirements.txt` "
             "asks for it by version next to `--find-links ./wheels`. pip reads that folder relative to "
-            "`requirements.txt` itself, so `python -m pip install -r requirements.txt` works from any "
-            "directory. Commit `wheels/`; to upgrade, put the new wheel there (delete the old one) and "
-            "change the `cdk-sklearn==` line."
+            "`requirements.txt` itself, so `python -m pip install -r path/to/requirements.txt` works "
+            "from any directory. Commit `wheels/`; to upgrade, put the new wheel there (delete the old "
+            "one) and change the `cdk-sklearn==` line."
         )
     return (
         f"`requirements.txt` installs cdk-sklearn as `{own.lines[-1]}`; a teammate or CI needs access "

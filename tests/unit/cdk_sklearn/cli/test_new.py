@@ -23,9 +23,10 @@ WHEEL = f"cdk_sklearn-{metadata.version('cdk-sklearn')}-py3-none-any.whl"
 FILES = {".gitignore", "README.md", "app.py", "cdk.json", "models", "package-lock.json", "package.json"}
 
 
-@pytest.fixture
-def project(tmp_path: Path, iris_model: Path) -> Path:
-    folder = tmp_path / "my-endpoint"
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, iris_model: Path) -> Path:
+    # Shared by the tests that only read it; a test that changes a project writes its own.
+    folder = tmp_path_factory.mktemp("new") / "my-endpoint"
     assert main(["new", str(folder), "--model", str(iris_model)]) == 0
     return folder
 
@@ -175,7 +176,9 @@ def test_fails_on_a_non_empty_directory(project: Path, capsys: pytest.CaptureFix
     )
 
 
-def test_force_writes_into_a_non_empty_directory(project: Path) -> None:
+def test_force_writes_into_a_non_empty_directory(tmp_path: Path, iris_model: Path) -> None:
+    project = tmp_path / "edited"
+    scaffold(project, iris_model)
     (project / "app.py").write_text("# edited\n")
     assert main(["new", str(project), "--force"]) == 0
     assert "load_environment" in (project / "app.py").read_text()
@@ -216,3 +219,21 @@ def test_project_synthesizes_offline(project: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     template = json.loads((tmp_path / "cdk.out" / "SklearnEndpoint-prod.template.json").read_text())
     assert any(r["Type"] == "AWS::Lambda::Function" for r in template["Resources"].values())
+
+
+def test_prints_the_readmes_setup_lines(
+    tmp_path: Path, iris_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["new", str(tmp_path / "p"), "--model", str(iris_model)]) == 0
+    out = capsys.readouterr().out
+    assert "python -m pip install -r requirements.txt\nnpm ci\ncdk-sklearn doctor" in out
+
+
+def test_folder_install_prints_how_to_build_the_wheel(
+    tmp_path: Path, iris_model: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As pip records an install from a checkout folder (PEP 610): there is no wheel to copy.
+    monkeypatch.setattr("cdk_sklearn.cli.new.direct_url", lambda: {"url": tmp_path.as_uri(), "dir_info": {}})
+    assert main(["new", str(tmp_path / "p"), "--model", str(iris_model)]) == 0
+    err = capsys.readouterr().err
+    assert f"python -m pip wheel --no-deps -w {tmp_path / 'p' / 'wheels'} {tmp_path}" in err
