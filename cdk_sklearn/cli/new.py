@@ -23,11 +23,14 @@ import re
 import shutil
 import string
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from cdk_sklearn import __version__
 from cdk_sklearn.cli.main import UsageError
@@ -38,7 +41,7 @@ from cdk_sklearn.cli.new_sources import (
     own_requirement,
     recommended_feature_flags,
 )
-from cdk_sklearn.model.artifact import inspect_model
+from cdk_sklearn.model.artifact import CPU_DISTRIBUTIONS, MODULE_DISTRIBUTIONS, inspect_model
 
 TEMPLATES = "cdk_sklearn.templates"
 DEFAULT_MODEL = "model.joblib"
@@ -229,8 +232,27 @@ def requirements_txt(versions: Versions, model_needs: tuple[str, ...] | None) ->
         )
     else:
         lines.append("# What the model needs at run time, as its Lambda layer ships it (cdk-sklearn serve)")
-        lines += model_needs
+        lines += local_requirements(model_needs)
     return "\n".join(lines) + "\n"
+
+
+def local_requirements(needs: Sequence[str]) -> list[str]:
+    """The model's layer requirements as this project's machines install them.
+
+    A CPU-only build the layer ships (``xgboost-cpu``) has no macOS wheel; there the regular
+    distribution (without CUDA on macOS) serves the same module.
+    """
+    regular = {cpu: MODULE_DISTRIBUTIONS[module] for module, cpu in CPU_DISTRIBUTIONS.items()}
+    lines: list[str] = []
+    for text in needs:
+        requirement = Requirement(text)
+        plain = regular.get(canonicalize_name(requirement.name))
+        if plain is None or requirement.marker is not None:
+            lines.append(text)
+            continue
+        lines.append(f'{text}; sys_platform != "darwin"')
+        lines.append(f'{plain}{requirement.specifier}; sys_platform == "darwin"')
+    return lines
 
 
 def installed_versions() -> Versions:

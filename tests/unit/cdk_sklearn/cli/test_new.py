@@ -14,7 +14,7 @@ import pytest
 
 from cdk_sklearn.cli import main
 from cdk_sklearn.cli.main import UsageError
-from cdk_sklearn.cli.new import scaffold, setup_block
+from cdk_sklearn.cli.new import local_requirements, scaffold, setup_block
 from tests.conftest import PROJECT_DIR
 from tests.helpers import models
 from tests.helpers.wheels import make_wheel
@@ -237,3 +237,12 @@ def test_folder_install_prints_how_to_build_the_wheel(
     assert main(["new", str(tmp_path / "p"), "--model", str(iris_model)]) == 0
     err = capsys.readouterr().err
     assert f"python -m pip wheel --no-deps -w {tmp_path / 'p' / 'wheels'} {tmp_path}" in err
+
+
+def test_cpu_only_xgboost_is_the_regular_one_on_macos() -> None:
+    # xgboost-cpu publishes no macOS wheel; the layer's pin must still install there.
+    assert local_requirements(["scikit-learn==1.9.1", "xgboost-cpu==3.0.2"]) == [
+        "scikit-learn==1.9.1",
+        'xgboost-cpu==3.0.2; sys_platform != "darwin"',
+        'xgboost==3.0.2; sys_platform == "darwin"',
+    ]
