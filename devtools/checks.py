@@ -7,6 +7,10 @@ layer), runs every cdk-nag pack of :data:`NAG_PACKS` on the construct tree and c
 synthesized template, prints
 every finding and exits 1 if there is any. ``make lint`` runs it.
 
+Then once more for one environment (``--flags-env``, default ``prod``: the one with the most parts)
+under the feature flags ``cdk init`` writes, those of the installed aws-cdk-lib that ``cdk-sklearn
+new`` puts in a new project's cdk.json: they change templates, and users' apps run with them.
+
 cdk-nag and cfn-lint are development dependencies; they are imported only here.
 """
 
@@ -22,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+
+from cdk_sklearn.cli.new_sources import recommended_feature_flags
 
 # W3005 flags a DependsOn that a GetAtt already implies. CDK itself writes those (a function
 # depends on its role's default policy); the template is correct, and we cannot remove them
@@ -89,18 +95,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.checks", description=__doc__)
     parser.add_argument("--app", default="app:build_app", help="module:function building the cdk.App")
     parser.add_argument("--cdk-json", type=Path, default=Path("cdk.json"))
+    parser.add_argument(
+        "--flags-env",
+        default="prod",
+        help="the environment checked again under aws-cdk-lib's recommended feature flags ('' skips it)",
+    )
     args = parser.parse_args(argv)
     module_name, _, func_name = args.app.partition(":")
     sys.path.insert(0, str(Path.cwd()))
     build_app: AppBuilder = getattr(importlib.import_module(module_name), func_name)
     context: dict[str, Any] = json.loads(args.cdk_json.read_text()).get("context", {})
+    runs = [(env, env, context) for env in context.get("environments", {})]
+    if args.flags_env:
+        flagged = {**context, **recommended_feature_flags()}
+        runs.append((f"{args.flags_env} (recommended feature flags)", args.flags_env, flagged))
     failed = False
-    for env in context.get("environments", {}):
-        findings = check_environment(build_app, context, env)
+    packs = ", ".join(name.removesuffix("Checks") for name in NAG_PACKS)
+    for label, env, env_context in runs:
+        findings = check_environment(build_app, env_context, env)
         failed |= bool(findings)
         status = "clean" if not findings else f"{len(findings)} finding(s)"
-        packs = ", ".join(name.removesuffix("Checks") for name in NAG_PACKS)
-        print(f"{env}: cdk-nag {packs} + cfn-lint: {status}")
+        print(f"{label}: cdk-nag {packs} + cfn-lint: {status}")
         for line in findings:
             print(f"  {line}")
     return 1 if failed else 0

@@ -7,6 +7,7 @@ import json
 import pytest
 
 import app as app_module
+from cdk_sklearn.cli.new_sources import recommended_feature_flags
 from devtools.checks import check_environment, lint_findings
 from tests.conftest import PROJECT_DIR
 
@@ -19,6 +20,14 @@ def test_environment_is_clean(env, iris_model):
     for settings in context["environments"].values():
         settings["model_path"] = str(iris_model)
     assert check_environment(app_module.build_app, context, env) == []
+
+
+def test_prod_is_clean_under_aws_cdk_libs_recommended_flags(iris_model):
+    # The flags `cdk-sklearn new` writes into a project's cdk.json change templates.
+    context = {**json.loads(json.dumps(CONTEXT)), **recommended_feature_flags()}
+    for settings in context["environments"].values():
+        settings["model_path"] = str(iris_model)
+    assert check_environment(app_module.build_app, context, "prod") == []
 
 
 def test_cfn_lint_reports_errors(tmp_path):
