@@ -3,9 +3,11 @@
 ``AWS_LAMBDA_MAX_CONCURRENCY`` switches AWS's runtime interface client (awslambdaric 4.2.2) to the mode
 Lambda Managed Instances run Python in: one parent forks that many workers, each imports the handler,
 loads the model and answers one request at a time (``tests/support/managed_instances.py``). Here the
-function code, layer and model come from ``cdk.out`` (synthesized with bundling, 2,048 MB: managed
-instances' smallest memory size), boot in one Debian trixie userland with CPython 3.13 under
-``AWS_LAMBDA_MAX_CONCURRENCY=4``, one shared ``/tmp``, the model read from an S3 server on loopback,
+function code, layer and model come from ``cdk.out`` of an endpoint on managed instances
+(``compute="managed_instances"``, 2,048 MB at 2 GiB per vCPU: managed instances' smallest environment;
+``max_concurrency=4``, which the template gives Lambda as ``PerExecutionEnvironmentMaxConcurrency``),
+boot in one Debian trixie userland with CPython 3.13 under ``AWS_LAMBDA_MAX_CONCURRENCY`` set to the
+template's value, one shared ``/tmp``, the model read from an S3 server on loopback,
 one memory limit (the function's memory size) over every process, and INIT limited to the larger of
 130 s and the timeout. Three times as many AWS-shaped events as workers go in at once; every answer must
 equal scikit-learn's own, four distinct worker processes must have answered, every line each worker
@@ -58,6 +60,17 @@ def unpacked_assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def _template_concurrency(cdk_out: Path) -> int:
+    """``PerExecutionEnvironmentMaxConcurrency`` of the one function attached to a capacity provider."""
+    template = json.loads((cdk_out / "DeployProof.template.json").read_text())
+    (config,) = [
+        resource["Properties"]["CapacityProviderConfig"]["LambdaManagedInstancesCapacityProviderConfig"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function" and "CapacityProviderConfig" in resource["Properties"]
+    ]
+    return int(config["PerExecutionEnvironmentMaxConcurrency"])
+
+
 def _emf_ok(document: dict[str, Any]) -> bool:
     """An EMF request line: its ``_aws`` directive names metrics the line carries as numbers."""
     directive = document["_aws"]
@@ -74,7 +87,11 @@ def test_synthesized_function_answers_on_four_worker_processes(
 ) -> None:
     trained = CASES[case](tmp_path)
     cdk_out = synthesize(tmp_path / "cdk.out", trained.model_path, architecture=host_architecture(),
-                         memory_size=MEMORY_MB, **trained.props)  # fmt: skip
+                         memory_size=MEMORY_MB, compute="managed_instances",
+                         managed_instances={"max_concurrency": WORKERS, "memory_gib_per_vcpu": 2.0},
+                         **trained.props)  # fmt: skip
+    # The platform starts as many workers as the template's concurrency per environment says.
+    assert _template_concurrency(cdk_out) == WORKERS
     requests = [trained.requests[n % len(trained.requests)] for n in range(ROUNDS * WORKERS)]
     events = [
         http_api_event(
