@@ -12,8 +12,9 @@ from cdk_sklearn.cost.bill import LineItem, OptionCost
 from cdk_sklearn.cost.cloudwatch import cloudwatch_items
 from cdk_sklearn.cost.prices import HOURS_PER_MONTH, INSTANCE_VCPUS, LMI_INSTANCE_TYPES, price
 from cdk_sklearn.cost.workload import Workload
+from lambda_runtime import limits
 
-LMI_MIN_MEMORY_MB: Final = 2048
+LMI_MIN_MEMORY_MB: Final = limits.MANAGED_INSTANCES_MEMORY_MB[0]
 LMI_INTERFACE_ENDPOINTS: Final = 3
 """With ``endpoints``: the S3 gateway endpoint (free) for the model, and a CloudWatch Logs interface
 endpoint in each of the 3 AZs the instances span."""

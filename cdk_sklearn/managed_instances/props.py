@@ -23,13 +23,14 @@ from typing import Any, Final, TypedDict
 
 from aws_cdk import aws_ec2 as ec2
 
-from cdk_sklearn.cost.lmi import LMI_MIN_MEMORY_MB
 from cdk_sklearn.validation import ConfigSection, PropsError, check_bool, check_int
 from lambda_runtime import limits
 
 OWNER = "ManagedInstancesProps"
 SECTION = "managed_instances"
 
+MIN_MEMORY_MB: Final = limits.MANAGED_INSTANCES_MEMORY_MB[0]
+"""The smallest function Lambda Managed Instances run (2048 MB)."""
 MIN_RUNTIME: Final = "python3.13"
 """The oldest Python runtime Lambda Managed Instances runs (lambda-managed-instances-runtimes.html)."""
 RUNTIMES: Final[tuple[str, ...]] = tuple(r for r in limits.RUNTIMES if r >= MIN_RUNTIME)
@@ -273,12 +274,12 @@ class ManagedInstancesProps(ConfigSection):
                 runtime,
                 f"{', '.join(RUNTIMES)} on managed instances (set runtime='{MIN_RUNTIME}')",
             )
-        if memory_size < LMI_MIN_MEMORY_MB:
+        if memory_size < MIN_MEMORY_MB:
             raise PropsError(
                 o,
                 "memory_size",
                 memory_size,
-                f"at least {LMI_MIN_MEMORY_MB} on managed instances (set memory_size={LMI_MIN_MEMORY_MB})",
+                f"at least {MIN_MEMORY_MB} on managed instances (set memory_size={MIN_MEMORY_MB})",
             )
         self._check_whole_vcpu(memory_size)
         if cold_start != "none":

@@ -284,3 +284,20 @@ def test_a_stack_authors_vpc_gets_a_security_group_of_the_construct(iris_model) 
         "AWS::Lambda::CapacityProvider",
         {"VpcConfig": {"SubnetIds": subnet_ids, "SecurityGroupIds": [{"Fn::GetAtt": [group_id, "GroupId"]}]}},
     )
+
+
+# -- memory: up to 32 GB on managed instances, 10,240 MB on demand (AWS facts §1.1) ------------------
+
+
+def test_a_function_on_managed_instances_may_have_32768_mb(iris_model: Path) -> None:
+    _, template, _ = synth(iris_model, memory_size=32768, managed_instances={"memory_gib_per_vcpu": 8.0})
+    _, function = model_function(template)
+    assert function["Properties"]["MemorySize"] == 32768
+
+
+def test_fails_on_demand_above_10240_mb_pointing_to_managed_instances(iris_model: Path) -> None:
+    stack = cdk.Stack(cdk.App(context=SKIP_BUNDLING), "Test")
+    with pytest.raises(
+        PropsError, match=r"SklearnLambdaEndpoint: memory_size=12288 .*compute='managed_instances'"
+    ):
+        SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model), memory_size=12288)
