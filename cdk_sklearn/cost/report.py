@@ -156,7 +156,7 @@ def render_text(report: CostReport, plot_path: str | None = None) -> str:
         mark = "  <- cheapest" if o.name == report.cheapest else ""
         note = caveat(o, w)
         lines.append(f"  {o.name:<{width}}  {usd(report.monthly_usd[o.name]):>12}  {note}{mark}".rstrip())
-    for o in (o for o in report.options if o.kind == "lambda"):
+    for o in (o for o in report.options if o.kind in ("lambda", "lambda-managed-instances")):
         lines.append("")
         lines.append(f"{o.name}:")
         for name, value in o.breakdown(n).items():

@@ -131,7 +131,7 @@ def test_compare_names_every_option_and_the_cheapest() -> None:
         "sagemaker ml.m5.large",
         "sagemaker ml.c5.large",
         "sagemaker serverless",
-        "lambda managed instances m7g.large",
+        "managed instances+http_api",
     ]
     # Serverless: 2M x 0.005 s x 1 GB x $0.00002 = $0.20, below Function URL's $0.566667.
     assert report.cheapest == "sagemaker serverless"

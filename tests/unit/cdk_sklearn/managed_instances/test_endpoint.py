@@ -241,6 +241,13 @@ def test_synth_line_prints_processes_and_the_floor(iris_model, capsys) -> None:
     assert "floor ~$220/month (3 x m7g.large" in err
 
 
+def test_synth_line_floor_counts_the_xray_endpoint_and_flow_logs(iris_model, capsys) -> None:
+    synth(iris_model, tracing=True)
+    # 3 x m7g.large $205.51; Logs and X-Ray endpoints in 2 zones: 4 x $0.01 x 730 h = $29.20; flow logs
+    # of 3 instances + 4 endpoint interfaces, 10 flows x 4,380 windows x 130 B at $0.50/GB = $0.02
+    assert "floor ~$235/month (3 x m7g.large, EC2 + 15% fee; VPC $29)" in capsys.readouterr().err
+
+
 def test_synth_line_says_when_the_floor_is_not_priced(iris_model, capsys) -> None:
     synth(iris_model, architecture="x86_64")
     assert "floor not priced: no price for an x86_64 instance type" in capsys.readouterr().err
