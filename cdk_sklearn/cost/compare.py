@@ -60,6 +60,14 @@ def all_options(
     return (*lambdas, *instances, sagemaker_serverless_option(workload), managed)
 
 
+def comparable(lambda_option: OptionCost, other: OptionCost) -> bool:
+    """Whether a Lambda option is compared with ``other``: every option, but Lambda Managed Instances
+    only behind the same front door (the door's price would otherwise decide the comparison)."""
+    if other.kind != "lambda-managed-instances":
+        return True
+    return other.name.rsplit("+", 1)[-1] == lambda_option.name.rsplit("+", 1)[-1]
+
+
 def _line_on(option: OptionCost, segment_start: float) -> tuple[float, float]:
     """Intercept and slope of ``option`` for N between ``segment_start`` and the next kink."""
     intercept = 0.0
@@ -223,7 +231,7 @@ def compare(
     others = [o for o in options if o.kind != "lambda"]
     break_evens = []
     for lam in lambdas:
-        for other in others:
+        for other in (o for o in others if comparable(lam, o)):
             roots = break_even(lam, other)
             break_evens.append(
                 BreakEven(
