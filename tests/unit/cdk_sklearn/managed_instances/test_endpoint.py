@@ -308,3 +308,22 @@ def test_fails_on_demand_above_10240_mb_pointing_to_managed_instances(iris_model
         PropsError, match=r"SklearnLambdaEndpoint: memory_size=12288 .*compute='managed_instances'"
     ):
         SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model), memory_size=12288)
+
+
+def test_compute_sets_the_functions_memory_range(iris_model: Path) -> None:
+    from cdk_sklearn.endpoint_props import EndpointProps
+
+    props = EndpointProps.from_settings(model_path=iris_model, compute="managed_instances", memory_size=4096)
+    assert props.function.on_managed_instances is True
+    assert EndpointProps.from_settings(model_path=iris_model).function.on_managed_instances is False
+
+
+def test_fails_on_function_props_that_disagree_with_compute(iris_model: Path) -> None:
+    from cdk_sklearn.endpoint_props import EndpointProps
+    from cdk_sklearn.model_function import ModelFunctionProps
+
+    function = ModelFunctionProps(model_path=iris_model, memory_size=4096)
+    with pytest.raises(PropsError, match=r"function.on_managed_instances=False is invalid; allowed: True"):
+        EndpointProps(
+            function=function, compute="managed_instances", managed_instances=ManagedInstancesProps()
+        )
