@@ -52,6 +52,8 @@ _EXPORTS: dict[str, str] = {
     "SklearnBatchScoring": "cdk_sklearn.batch",
     "BatchProps": "cdk_sklearn.batch",
     "BatchSettings": "cdk_sklearn.batch",
+    "ManagedInstancesProps": "cdk_sklearn.managed_instances",
+    "ManagedInstancesSettings": "cdk_sklearn.managed_instances",
 }
 
 __all__ = [
@@ -65,6 +67,8 @@ __all__ = [
     "EnvironmentConfig",
     "FrontDoorProps",
     "LayerProps",
+    "ManagedInstancesProps",
+    "ManagedInstancesSettings",
     "ModelArtifact",
     "ModelFunctionProps",
     "MonitoringProps",
@@ -91,6 +95,7 @@ if TYPE_CHECKING:  # pragma: no cover - what type checkers and editors see
     from cdk_sklearn.endpoint_props import EndpointProps, EndpointSettings
     from cdk_sklearn.front_door import FrontDoorProps, SharedHttpApi
     from cdk_sklearn.layer import LayerProps, SklearnLayer
+    from cdk_sklearn.managed_instances import ManagedInstancesProps, ManagedInstancesSettings
     from cdk_sklearn.model.artifact import ModelArtifact, inspect_model
     from cdk_sklearn.model_function import ModelFunctionProps
     from cdk_sklearn.monitoring import EndpointMonitoring, MonitoringProps

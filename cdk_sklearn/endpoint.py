@@ -371,17 +371,14 @@ class SklearnLambdaEndpoint(Construct):
         if managed is None or network is None or self.max_concurrency is None:
             return ""
         memory_size = self.props.function.memory_size
+        capacity = managed.capacity(
+            memory_size=memory_size,
+            architecture=self.props.function.architecture,
+            tracing=self.props.function.tracing,
+            availability_zones=network.availability_zones,
+        )
         try:
-            floor = lmi_floor(
-                min_environments=managed.min_environments,
-                memory_mb=memory_size,
-                memory_gib_per_vcpu=managed.memory_gib_per_vcpu,
-                architecture=self.props.function.architecture,
-                instance_type=managed.instance_types[0] if managed.instance_types else None,
-                interface_endpoints=len(network.interface_endpoints),
-                availability_zones=network.availability_zones,
-                nat_gateways=managed.nat_gateways,
-            ).describe()
+            floor = lmi_floor(capacity).describe()
         except UnpricedError as exc:
             floor = f"floor not priced: {exc}"
         return (

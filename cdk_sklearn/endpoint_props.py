@@ -183,6 +183,12 @@ class EndpointProps:
                 self.managed_instances,
                 "ManagedInstancesProps exactly when compute='managed_instances' (else None)",
             )
+        if self.function.on_managed_instances != (self.compute == "managed_instances"):
+            raise invalid(
+                "function.on_managed_instances",
+                self.function.on_managed_instances,
+                f"{self.compute == 'managed_instances'} with compute={self.compute!r} (from_settings does)",
+            )
         self._check_parts_together()
         self._check_managed_instances()
 
@@ -241,12 +247,16 @@ class EndpointProps:
         given: dict[str, Any] = dict(settings)
         layer = _section(LayerProps, "layer", given.pop("layer", None), _flat(given, "layer"))
         function_given = {name: given.pop(name) for name in FUNCTION_SETTINGS if name in given}
-        function = ModelFunctionProps(**function_given, layer=layer, owner=OWNER)
+        # Where the function runs sets its memory range: known before the function's props are made.
+        compute = check_choice("compute", given.pop("compute", "on_demand"), COMPUTES)
+        function = ModelFunctionProps(
+            **function_given, layer=layer, on_managed_instances=compute == "managed_instances", owner=OWNER
+        )
         if given.get("shared_api") is not None:
             _refuse_own_front_door(settings)
         parts: dict[str, Any] = {
             "cold_start": _cold_start(given),
-            **_compute(given),
+            **_compute(given, compute),
             "front_door": _front_door(given),
             "monitoring": _monitoring(given, function.metrics_namespace),
             "rollout": _rollout(given.pop("rollout", "canary")),
@@ -290,8 +300,7 @@ def _refuse_own_front_door(settings: Mapping[str, Any]) -> None:
             )
 
 
-def _compute(given: dict[str, Any]) -> dict[str, Any]:
-    compute = check_choice("compute", given.pop("compute", "on_demand"), COMPUTES)
+def _compute(given: dict[str, Any], compute: str) -> dict[str, Any]:
     section = given.pop("managed_instances", None)
     if compute == "on_demand":
         if section is not None:

@@ -23,7 +23,11 @@ ARCHITECTURES: Final[tuple[str, ...]] = ("x86_64", "arm64")
 """The Lambda architectures, by the names Lambda uses."""
 
 MEMORY_MB: Final[tuple[int, int]] = (128, 10240)
-"""A function's memory size, MB, inclusive."""
+"""A function's memory size, MB, inclusive (on-demand Lambda)."""
+
+MANAGED_INSTANCES_MEMORY_MB: Final[tuple[int, int]] = (2048, 32768)
+"""A function's memory size on Lambda Managed Instances, MB, inclusive: at least 2 GB, and up to 32 GB
+(lambda-managed-instances docs; the on-demand API caps it at :data:`MEMORY_MB`'s 10,240)."""
 
 TIMEOUT_SECONDS: Final[tuple[int, int]] = (1, 900)
 """A function's timeout, seconds, inclusive."""

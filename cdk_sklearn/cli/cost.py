@@ -16,13 +16,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+from cdk_sklearn.cli.cost_capacity import (
+    CAPACITY_FLAGS,
+    add_managed_instances_arguments,
+    capacity_from_args,
+    managed_settings,
+)
 from cdk_sklearn.cli.main import UsageError
 from cdk_sklearn.cost.batch import BatchWorkload, compare_batch
 from cdk_sklearn.cost.compare import CostReport, compare
+from cdk_sklearn.cost.lmi import UnpricedError, lmi_option
 from cdk_sklearn.cost.prices import (
     FREE_TIER_CHANGE,
     HOURS_PER_MONTH,
-    LMI_INSTANCE_TYPES,
     PRICES_CHECKED,
     REGION,
 )
@@ -35,8 +41,6 @@ from cdk_sklearn.cost.workload import (
     DEFAULT_FRONT_DOOR,
     FRONT_DOORS,
     LAMBDA_PLATFORM_LOG_BYTES,
-    LMI_MIN_INSTANCES,
-    LMI_VPC_OPTIONS,
     REQUEST_LOG_BYTES,
     Workload,
     format_requests,
@@ -60,7 +64,7 @@ def register(subparsers: Any) -> None:
     )
     _add_workload_arguments(parser)
     _add_lambda_arguments(parser)
-    _add_managed_instances_arguments(parser)
+    add_managed_instances_arguments(parser)
     _add_batch_arguments(parser)
     _add_sagemaker_arguments(parser)
     _add_billing_arguments(parser)
@@ -158,29 +162,6 @@ def _add_lambda_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--snapstart-versions", type=int, default=1, metavar="V", help="versions cached all month (default 1)"
-    )
-
-
-def _add_managed_instances_arguments(parser: argparse.ArgumentParser) -> None:
-    """Lambda Managed Instances, the option past the break-even volumes."""
-    parser.add_argument(
-        "--lmi-instance-type",
-        choices=LMI_INSTANCE_TYPES,
-        default="m7g.large",
-        help="Lambda Managed Instances: EC2 type (default m7g.large)",
-    )
-    parser.add_argument(
-        "--lmi-min-instances",
-        type=int,
-        default=LMI_MIN_INSTANCES,
-        metavar="K",
-        help=f"Lambda Managed Instances always running (default {LMI_MIN_INSTANCES}, AWS's AZ floor)",
-    )
-    parser.add_argument(
-        "--lmi-vpc",
-        choices=LMI_VPC_OPTIONS,
-        default="endpoints",
-        help="how LMI instances reach S3 and CloudWatch: VPC endpoints (default) or a NAT gateway",
     )
 
 
@@ -290,9 +271,10 @@ def endpoint_settings(env: str, folder: Path) -> dict[str, Any]:
     from cdk_sklearn.config import ConfigError, load_environment
 
     try:
-        props = load_environment({**context, "env": env}).endpoint
+        config = load_environment({**context, "env": env})
     except ConfigError as exc:
         raise UsageError(f"--env {env}: {exc}") from None
+    props = config.endpoint
     settings: dict[str, Any] = {
         "memory_mb": props.function.memory_size,
         "architecture": props.function.architecture,
@@ -305,6 +287,7 @@ def endpoint_settings(env: str, folder: Path) -> dict[str, Any]:
         settings["provisioned_concurrency"] = props.cold_start.min
     elif props.cold_start.strategy == "snapstart":
         settings["snapstart"] = True
+    settings.update(managed_settings(config))
     return settings
 
 
@@ -318,9 +301,12 @@ def volumes_from_args(args: argparse.Namespace) -> tuple[float, ...]:
     return volumes
 
 
-def workload_from_args(args: argparse.Namespace, settings: dict[str, Any] | None = None) -> Workload:
+def workload_from_args(
+    args: argparse.Namespace, settings: dict[str, Any] | None = None, *, memory_mb: int | None = None
+) -> Workload:
     """Build the validated :class:`Workload` at the first volume from parsed arguments, falling back to
-    ``settings`` (an environment's, :func:`endpoint_settings`) and then to the construct's defaults.
+    ``settings`` (an environment's, :func:`endpoint_settings`) and then to the construct's defaults;
+    ``memory_mb``, when given, over all of them.
 
     Raises
     ------
@@ -334,7 +320,7 @@ def workload_from_args(args: argparse.Namespace, settings: dict[str, Any] | None
 
     return Workload(
         requests_per_month=volumes_from_args(args)[0],
-        memory_mb=pick(args.memory_mb, "memory_mb", limits.DEFAULT_MEMORY_MB),
+        memory_mb=memory_mb or pick(args.memory_mb, "memory_mb", limits.DEFAULT_MEMORY_MB),
         duration_ms=pick(args.duration_ms, "duration_ms", DEFAULT_DURATION_MS),
         architecture=pick(args.architecture, "architecture", limits.DEFAULT_ARCHITECTURE),
         cold_start_rate=args.cold_start_rate,
@@ -350,9 +336,6 @@ def workload_from_args(args: argparse.Namespace, settings: dict[str, Any] | None
         apigw_free_tier=args.apigw_free_tier,
         log_bytes_per_request=args.log_bytes_per_request,
         custom_metrics=args.custom_metrics,
-        lmi_instance_type=args.lmi_instance_type,
-        lmi_min_instances=args.lmi_min_instances,
-        lmi_vpc=args.lmi_vpc,
     )
 
 
@@ -445,14 +428,30 @@ def run(args: argparse.Namespace) -> int:
         source = f"cdk.json environment {args.env}"
     else:
         settings, source = {}, "the construct's defaults"
-    if args.memory_mb is not None or args.architecture is not None:
+    flags = ("memory_mb", "architecture", "compute", *CAPACITY_FLAGS)
+    if any(getattr(args, flag) is not None for flag in flags):
         source += ", with the flags given"
-    workload = workload_from_args(args, settings)
+    capacity, managed = capacity_from_args(args, settings)
+    # On-demand Lambda, priced beside managed instances, stops at 10,240 MB.
+    workload = workload_from_args(
+        args, settings, memory_mb=min(capacity.memory_mb, limits.MEMORY_MB[1]) if managed else None
+    )
     doors = front_doors_from_args(args, settings.get("front_door", DEFAULT_FRONT_DOOR))
-    reports = [
-        compare(dataclasses.replace(workload, requests_per_month=n), doors) for n in volumes_from_args(args)
-    ]
-    endpoint = Endpoint(option=f"lambda+{doors[0]}", source=source, duration_assumed=args.duration_ms is None)
+    try:
+        reports = [
+            compare(dataclasses.replace(workload, requests_per_month=n), doors, capacity)
+            for n in volumes_from_args(args)
+        ]
+    except UnpricedError as exc:
+        raise UsageError(
+            f"Lambda Managed Instances not priced: {exc}; pass --architecture arm64 or --instance-type"
+        ) from None
+    endpoint = Endpoint(
+        option=lmi_option(workload, capacity, doors[0]).name if managed else f"lambda+{doors[0]}",
+        source=source,
+        duration_assumed=args.duration_ms is None,
+        capacity=capacity if managed else None,
+    )
     plot_path = _plot(reports[0], args.plot) if args.plot else None
     if args.json:
         docs = [_json_doc(report, endpoint, plot_path) for report in reports]
@@ -475,7 +474,10 @@ def _json_doc(report: CostReport, endpoint: Endpoint, plot_path: str | None) -> 
         "option": endpoint.option,
         "source": endpoint.source,
         "duration_assumed": endpoint.duration_assumed,
+        "compute": "on_demand" if endpoint.capacity is None else "managed_instances",
     }
+    if endpoint.capacity is not None:
+        doc["this_endpoint"]["managed_instances"] = dataclasses.asdict(endpoint.capacity)
     return doc
 
 

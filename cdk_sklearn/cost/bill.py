@@ -32,14 +32,18 @@ class OptionCost:
     name
         e.g. ``"lambda+http_api"``, ``"sagemaker ml.t3.medium"``, ``"sagemaker serverless"``.
     kind
-        ``"lambda"``, ``"sagemaker"`` (real-time endpoint) or ``"sagemaker-serverless"``.
+        ``"lambda"``, ``"sagemaker"`` (real-time endpoint), ``"sagemaker-serverless"`` or
+        ``"lambda-managed-instances"``.
     line_items
         The bill, one entry per charge.
+    detail
+        What the bill knows that its price leaves out, in a few words (e.g. the instances always on).
     """
 
     name: str
     kind: str
     line_items: tuple[LineItem, ...]
+    detail: str = ""
 
     def monthly_usd(self, requests_per_month: float) -> float:
         """Total USD a month at ``requests_per_month``."""

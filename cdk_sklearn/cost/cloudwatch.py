@@ -26,19 +26,28 @@ ALARM_TOPIC_KEYS: Final = 1
 """The KMS key of the alarm topic (``cdk_sklearn.alarm_topic``): one per stack, counted once here."""
 
 
-def alarm_metrics(workload: Workload) -> int:
-    """Alarm metrics the construct's monitoring bills for this workload (0 without monitoring)."""
+CAPACITY_ALARM_METRICS: Final = 1
+"""The capacity provider's CPU alarm (``capacity_cpu``), created only on Lambda Managed Instances."""
+
+
+def alarm_metrics(workload: Workload, *, managed_instances: bool = False) -> int:
+    """Alarm metrics the construct's monitoring bills for this workload (0 without monitoring); on
+    Lambda Managed Instances (``managed_instances``) the capacity alarm replaces the spillover one."""
     if not workload.monitoring:
         return 0
+    if managed_instances:
+        return ALARM_METRICS + CAPACITY_ALARM_METRICS
     return ALARM_METRICS + (PROVISIONED_ALARM_METRICS if workload.provisioned_concurrency > 0 else 0)
 
 
-def cloudwatch_items(workload: Workload) -> list[LineItem]:
-    """CloudWatch line items of a Lambda option: alarms and dashboard (with monitoring), Logs ingestion."""
+def cloudwatch_items(workload: Workload, *, managed_instances: bool = False) -> list[LineItem]:
+    """CloudWatch line items of a Lambda option: alarms and dashboard (with monitoring), Logs ingestion.
+
+    ``managed_instances``: the function runs on Lambda Managed Instances (its alarms differ)."""
     w = workload
     items: list[LineItem] = []
     log_bytes = w.log_bytes_per_request
-    metrics = alarm_metrics(w)
+    metrics = alarm_metrics(w, managed_instances=managed_instances)
     if metrics:
         free_alarms = price("cloudwatch.free.alarm_metrics") if w.include_free_tier else 0.0
         items.append(

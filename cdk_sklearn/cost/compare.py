@@ -9,11 +9,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Final
+from typing import Any, Final
 
 from cdk_sklearn.cost.bill import OptionCost
 from cdk_sklearn.cost.lambda_bill import lambda_option
-from cdk_sklearn.cost.lmi import LMI_MIN_MEMORY_MB, lmi_option
+from cdk_sklearn.cost.lmi import (
+    DEFAULT_GIB_PER_VCPU,
+    LMI_MIN_MEMORY_MB,
+    Capacity,
+    lmi_option,
+    min_memory_mb,
+)
 from cdk_sklearn.cost.prices import SAGEMAKER_INSTANCE_TYPES
 from cdk_sklearn.cost.sagemaker import sagemaker_instance_option, sagemaker_serverless_option
 from cdk_sklearn.cost.workload import FRONT_DOORS, Workload, format_requests
@@ -23,11 +29,43 @@ _REST_API_TIER_REQUESTS: Final = 333e6
 _LAMBDA_DURATION_TIER_GB_S: Final = 6e9
 
 
-def all_options(workload: Workload, front_doors: tuple[str, ...] = FRONT_DOORS) -> tuple[OptionCost, ...]:
-    """Lambda behind each of ``front_doors``, then every SageMaker option, then Lambda Managed Instances."""
+def alternative_capacity(memory_mb: int, **changes: Any) -> Capacity:
+    """Lambda Managed Instances as the construct would deploy a function of ``memory_mb`` with its
+    defaults (or ``changes``, :class:`~cdk_sklearn.cost.lmi.Capacity` fields): on Graviton, the price
+    table's instances, at ``memory_mb`` or the least managed instances run at the ratio if more.
+
+    Raises
+    ------
+    ValueError
+        A change out of range.
+    """
+    ratio = changes.get("memory_gib_per_vcpu", DEFAULT_GIB_PER_VCPU)
+    return Capacity(**{"architecture": "arm64", **changes, "memory_mb": max(memory_mb, min_memory_mb(ratio))})
+
+
+def all_options(
+    workload: Workload, front_doors: tuple[str, ...] = FRONT_DOORS, capacity: Capacity | None = None
+) -> tuple[OptionCost, ...]:
+    """Lambda behind each of ``front_doors``, then every SageMaker option, then Lambda Managed Instances
+    (``capacity``, default :func:`alternative_capacity`) behind the first front door.
+
+    Raises
+    ------
+    UnpricedError
+        ``capacity`` needs an instance type the price table does not hold.
+    """
     lambdas = tuple(lambda_option(workload, door) for door in front_doors)
     instances = tuple(sagemaker_instance_option(workload, t) for t in SAGEMAKER_INSTANCE_TYPES)
-    return (*lambdas, *instances, sagemaker_serverless_option(workload), lmi_option(workload))
+    managed = lmi_option(workload, capacity or alternative_capacity(workload.memory_mb), front_doors[0])
+    return (*lambdas, *instances, sagemaker_serverless_option(workload), managed)
+
+
+def comparable(lambda_option: OptionCost, other: OptionCost) -> bool:
+    """Whether a Lambda option is compared with ``other``: every option, but Lambda Managed Instances
+    only behind the same front door (the door's price would otherwise decide the comparison)."""
+    if other.kind != "lambda-managed-instances":
+        return True
+    return other.name.rsplit("+", 1)[-1] == lambda_option.name.rsplit("+", 1)[-1]
 
 
 def _line_on(option: OptionCost, segment_start: float) -> tuple[float, float]:
@@ -166,18 +204,26 @@ class CostReport:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def compare(workload: Workload, front_doors: tuple[str, ...] = FRONT_DOORS) -> CostReport:
+def compare(
+    workload: Workload, front_doors: tuple[str, ...] = FRONT_DOORS, capacity: Capacity | None = None
+) -> CostReport:
     """Cost every option at the workload's volume and solve every Lambda-vs-other break-even.
+
+    ``capacity`` is the Lambda Managed Instances configuration priced (default
+    :func:`alternative_capacity`).
 
     Raises
     ------
     ValueError
         If ``front_doors`` is empty or names an unknown front door.
+    UnpricedError
+        ``capacity`` needs an instance type the price table does not hold.
     """
     if not front_doors:
         raise ValueError(f"choose at least one front door from {', '.join(FRONT_DOORS)}")
     doors = tuple(dict.fromkeys(front_doors))  # de-duplicated, order kept
-    options = all_options(workload, doors)
+    capacity = capacity or alternative_capacity(workload.memory_mb)
+    options = all_options(workload, doors, capacity)
     n = workload.requests_per_month
     monthly = {o.name: o.monthly_usd(n) for o in options}
     cheapest = min(options, key=lambda o: (monthly[o.name], o.name)).name
@@ -185,7 +231,7 @@ def compare(workload: Workload, front_doors: tuple[str, ...] = FRONT_DOORS) -> C
     others = [o for o in options if o.kind != "lambda"]
     break_evens = []
     for lam in lambdas:
-        for other in others:
+        for other in (o for o in others if comparable(lam, o)):
             roots = break_even(lam, other)
             break_evens.append(
                 BreakEven(
@@ -201,11 +247,11 @@ def compare(workload: Workload, front_doors: tuple[str, ...] = FRONT_DOORS) -> C
         monthly_usd=monthly,
         cheapest=cheapest,
         break_evens=tuple(break_evens),
-        notes=_notes(workload, doors),
+        notes=_notes(workload, doors, capacity),
     )
 
 
-def _notes(w: Workload, doors: tuple[str, ...]) -> tuple[str, ...]:
+def _notes(w: Workload, doors: tuple[str, ...], capacity: Capacity) -> tuple[str, ...]:
     notes = []
     n = w.requests_per_month
     if "http_api" in doors and n > _HTTP_API_TIER_REQUESTS:
@@ -221,8 +267,9 @@ def _notes(w: Workload, doors: tuple[str, ...]) -> tuple[str, ...]:
         )
     notes.append(
         f"Lambda Managed Instances: python3.13+ only, functions of >= {LMI_MIN_MEMORY_MB} MB, in a VPC; "
-        f"priced at {w.lmi_target_utilization:.0%} CPU on {w.lmi_instance_type}, capacity as a smooth "
-        "function of volume, no front door counted"
+        f"priced at {capacity.memory_mb} MB, {capacity.memory_gib_per_vcpu:g} GiB per vCPU, "
+        f"{capacity.min_environments} environments at least, {capacity.target_utilization:.0%} CPU, "
+        "capacity as a smooth function of volume, behind the same front door"
     )
     if w.include_free_tier:
         notes.append(

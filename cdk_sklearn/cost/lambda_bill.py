@@ -34,17 +34,20 @@ def lambda_option(workload: Workload, front_door: str) -> OptionCost:
     if front_door not in FRONT_DOORS:
         raise ValueError(f"front door must be one of {', '.join(FRONT_DOORS)}, got {front_door!r}")
     w = workload
-    items = [*_invocation_items(w), *_provisioned_items(w)]
-    door_free = w.apigw_free_tier and front_door != "function_url"
-    items.append(
-        LineItem(
-            _FRONT_DOOR_LABEL[front_door],
-            usd_per_request=price(_FRONT_DOOR_PRICE[front_door]),
-            free_requests=price("apigw.free.requests") if door_free else 0.0,
-        )
-    )
+    items = [*_invocation_items(w), *_provisioned_items(w), front_door_item(w, front_door)]
     items.extend(cloudwatch_items(w))
     return OptionCost(name=f"lambda+{front_door}", kind="lambda", line_items=tuple(items))
+
+
+def front_door_item(workload: Workload, front_door: str) -> LineItem:
+    """The requests of ``front_door`` (API Gateway's 12-month free tier only with ``apigw_free_tier``);
+    the same line whether on-demand Lambda or Lambda Managed Instances answers behind it."""
+    door_free = workload.apigw_free_tier and front_door != "function_url"
+    return LineItem(
+        _FRONT_DOOR_LABEL[front_door],
+        usd_per_request=price(_FRONT_DOOR_PRICE[front_door]),
+        free_requests=price("apigw.free.requests") if door_free else 0.0,
+    )
 
 
 def _on_demand_share(w: Workload) -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from cdk_sklearn.cost.cloudwatch import alarm_metrics
-from cdk_sklearn.cost.compare import CostReport, saving
+from cdk_sklearn.cost.compare import CostReport, comparable, saving
 from cdk_sklearn.cost.prices import FREE_TIER_CHANGE, HOURS_PER_MONTH, PRICES, PRICES_CHECKED, REGION
 from cdk_sklearn.cost.summary import caveat, caveat_details, usd
 from cdk_sklearn.cost.workload import Workload, format_requests
@@ -28,7 +28,7 @@ ASSUMPTIONS = (
 def _savings(report: CostReport) -> list[dict[str, Any]]:
     rows = []
     for lam in (o for o in report.options if o.kind == "lambda"):
-        for other in (o for o in report.options if o.kind != "lambda"):
+        for other in (o for o in report.options if o.kind != "lambda" and comparable(lam, o)):
             other_usd = report.monthly_usd[other.name]
             rows.append(
                 {
@@ -156,7 +156,7 @@ def render_text(report: CostReport, plot_path: str | None = None) -> str:
         mark = "  <- cheapest" if o.name == report.cheapest else ""
         note = caveat(o, w)
         lines.append(f"  {o.name:<{width}}  {usd(report.monthly_usd[o.name]):>12}  {note}{mark}".rstrip())
-    for o in (o for o in report.options if o.kind == "lambda"):
+    for o in (o for o in report.options if o.kind in ("lambda", "lambda-managed-instances")):
         lines.append("")
         lines.append(f"{o.name}:")
         for name, value in o.breakdown(n).items():

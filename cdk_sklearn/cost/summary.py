@@ -15,7 +15,7 @@ from typing import Final
 
 from cdk_sklearn.cost.bill import OptionCost
 from cdk_sklearn.cost.compare import BreakEven, CostReport
-from cdk_sklearn.cost.lmi import LMI_MIN_MEMORY_MB
+from cdk_sklearn.cost.lmi import LMI_MIN_MEMORY_MB, Capacity, lmi_ceiling
 from cdk_sklearn.cost.prices import PRICES_CHECKED, REGION, price
 from cdk_sklearn.cost.workload import DEFAULT_DURATION_MS, Workload, format_requests
 
@@ -41,10 +41,7 @@ def caveat(option: OptionCost, workload: Workload) -> str:
     if option.kind == "sagemaker":
         return "one instance always on, capacity not checked, its CloudWatch not counted"
     if option.kind == "lambda-managed-instances":
-        return (
-            f"python3.13+, >= {LMI_MIN_MEMORY_MB} MB, in a VPC, "
-            f"{workload.lmi_min_instances} instances always on, no front door counted"
-        )
+        return f"python3.13+, >= {LMI_MIN_MEMORY_MB} MB, in a VPC, {option.detail}"
     if option.name == "lambda+function_url":
         return "no API Gateway: no stage throttling (reserved concurrency only), no JWT auth (IAM or none)"
     return ""
@@ -75,11 +72,19 @@ class Endpoint:
         Where its settings come from, in words ("the construct's defaults", "cdk.json environment prod").
     duration_assumed
         Whether the duration is :data:`~cdk_sklearn.cost.workload.DEFAULT_DURATION_MS` rather than given.
+    capacity
+        Its managed-instances configuration when it runs on Lambda Managed Instances, else None.
     """
 
     option: str
     source: str
     duration_assumed: bool
+    capacity: Capacity | None = None
+
+    @property
+    def front_door(self) -> str:
+        """Its front door: what follows the ``+`` of its option's name."""
+        return self.option.rsplit("+", 1)[-1]
 
 
 def usd(value: float) -> str:
@@ -89,13 +94,26 @@ def usd(value: float) -> str:
 
 def _describe_endpoint(report: CostReport, endpoint: Endpoint) -> str:
     w = report.workload
-    door = FRONT_DOOR_LABELS.get(endpoint.option.removeprefix("lambda+"), endpoint.option)
+    door = FRONT_DOOR_LABELS.get(endpoint.front_door, endpoint.front_door)
+    assumed = " (assumed, see below)" if endpoint.duration_assumed else ""
+    c = endpoint.capacity
+    if c is not None:
+        option = next(o for o in report.options if o.name == endpoint.option)
+        on_demand = (
+            f" (on-demand Lambda priced at its largest, {w.memory_mb} MB)"
+            if w.memory_mb < c.memory_mb
+            else ""
+        )
+        return (
+            f"This endpoint ({endpoint.source}): Lambda Managed Instances {c.memory_mb} MB {c.architecture}, "
+            f"{c.memory_gib_per_vcpu:g} GiB/vCPU, {c.min_environments} environments at least "
+            f"({option.detail}) + {door}, {w.duration_ms:g} ms of CPU per prediction{assumed}{on_demand}"
+        )
     extras = ""
     if w.provisioned_concurrency:
         extras += f", provisioned concurrency {w.provisioned_concurrency}"
     if w.snapstart:
         extras += ", SnapStart"
-    assumed = " (assumed, see below)" if endpoint.duration_assumed else ""
     return (
         f"This endpoint ({endpoint.source}): Lambda {w.memory_mb} MB {w.architecture} + {door}{extras}, "
         f"{w.duration_ms:g} ms per prediction{assumed}"
@@ -123,8 +141,37 @@ def _crossing(b: BreakEven, other_label: str) -> str | None:
     return f"{other_label} costs less {side} {n} requests/month"
 
 
+def _managed_break_even_lines(report: CostReport, endpoint: Endpoint, capacity: Capacity) -> list[str]:
+    """This endpoint on managed instances against on-demand Lambda behind the same front door, and the
+    volume its scaling bounds cap it at."""
+    on_demand = f"lambda+{endpoint.front_door}"
+    lines = []
+    for b in report.break_evens:
+        if (b.lambda_option, b.other_option) != (on_demand, endpoint.option):
+            continue
+        label = f"on-demand {on_demand}"
+        if b.requests_per_month:
+            side = "below" if b.lambda_cheaper_at_low_volume else "above"
+            lines.append(
+                f"  {label} costs less {side} {format_requests(b.requests_per_month[0])} requests/month"
+            )
+        else:
+            more = "less" if b.lambda_cheaper_at_low_volume else "more"
+            lines.append(f"  {label} costs {more} than this endpoint at every volume")
+    ceiling = lmi_ceiling(capacity, report.workload.duration_ms)
+    if ceiling is not None:
+        lines.append(
+            f"  its scaling bounds (max_environments, max_vcpus) serve at most {format_requests(ceiling)} "
+            f"requests/month at {capacity.target_utilization:.0%} CPU; more are throttled"
+        )
+    return lines
+
+
 def _break_even_lines(report: CostReport, endpoint: Endpoint) -> list[str]:
-    """This endpoint against Lambda Managed Instances and against the cheapest SageMaker instance."""
+    """This endpoint against Lambda Managed Instances and against the cheapest SageMaker instance (on
+    managed instances: against on-demand Lambda)."""
+    if endpoint.capacity is not None:
+        return _managed_break_even_lines(report, endpoint, endpoint.capacity)
     mine = {b.other_option: b for b in report.break_evens if b.lambda_option == endpoint.option}
     options = {o.name: o for o in report.options}
     picks = [o for o in report.options if o.kind == "lambda-managed-instances"]

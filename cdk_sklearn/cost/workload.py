@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
-from cdk_sklearn.cost.prices import HOURS_PER_MONTH, LMI_INSTANCE_TYPES
+from cdk_sklearn.cost.prices import HOURS_PER_MONTH
 from lambda_runtime import limits
 from lambda_runtime.contract import METRIC_NAMES  # the shared contract, read as data
 from lambda_runtime.limits import DEFAULT_ARCHITECTURE
@@ -33,14 +33,6 @@ LAMBDA_PLATFORM_LOG_BYTES: Final = 260
 """Lambda's own lines per invocation in the text log format, from their documented layout with a
 36-character request id: ``START RequestId: ... Version: N`` (about 65 bytes), ``END RequestId: ...``
 (52) and ``REPORT RequestId: ... Duration ... Max Memory Used ...`` (about 140). An estimate."""
-
-LMI_MIN_INSTANCES: Final = 3
-"""Lambda Managed Instances launch three instances by default for AZ resiliency (AWS best-practices
-page; the CDK's ``minExecutionEnvironments`` default is 3 too)."""
-LMI_TARGET_UTILIZATION: Final = 0.7
-"""CPU utilization LMI scales to (the CDK example's ``cpu_utilization(70)``): capacity beyond it is
-bought, not used."""
-LMI_VPC_OPTIONS: Final = ("endpoints", "nat")
 
 DEFAULT_DURATION_MS: Final = 10.0
 """The billed duration of one warm prediction ``cdk-sklearn cost`` assumes when not told: an assumption,
@@ -127,17 +119,12 @@ class Workload:
     apigw_free_tier: bool = False
     log_bytes_per_request: int = REQUEST_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES
     custom_metrics: int = CUSTOM_METRICS
-    lmi_instance_type: str = "m7g.large"
-    lmi_min_instances: int = LMI_MIN_INSTANCES
-    lmi_vpc: str = "endpoints"
-    lmi_target_utilization: float = LMI_TARGET_UTILIZATION
 
     def __post_init__(self) -> None:
         # One group of fields at a time; the first wrong field raises, naming itself and what is allowed.
         self._check_function()
         self._check_cold_starts()
         self._check_bills()
-        self._check_lmi()
 
     def _check_function(self) -> None:
         require(
@@ -204,25 +191,6 @@ class Workload:
         require(
             isinstance(self.sagemaker_instances, int) and self.sagemaker_instances >= 1,
             f"SageMaker instances per endpoint must be a whole number >= 1, got {self.sagemaker_instances!r}",
-        )
-
-    def _check_lmi(self) -> None:
-        require(
-            self.lmi_instance_type in LMI_INSTANCE_TYPES,
-            f"LMI instance type must be one of {', '.join(LMI_INSTANCE_TYPES)}, "
-            f"got {self.lmi_instance_type!r}",
-        )
-        require(
-            isinstance(self.lmi_min_instances, int) and self.lmi_min_instances >= 1,
-            f"LMI minimum instances must be a whole number >= 1, got {self.lmi_min_instances!r}",
-        )
-        require(
-            self.lmi_vpc in LMI_VPC_OPTIONS,
-            f"LMI VPC egress must be one of {', '.join(LMI_VPC_OPTIONS)}, got {self.lmi_vpc!r}",
-        )
-        require(
-            0.0 < self.lmi_target_utilization <= 1.0,
-            f"LMI target CPU utilization must be in (0, 1], got {self.lmi_target_utilization!r}",
         )
 
     @property

@@ -51,19 +51,30 @@ def check_fit(
     Raises
     ------
     PropsError
-        ``memory_size`` is below the estimated peak: Lambda would stop the function on every request
-        (``Runtime exited with error: signal: killed``). The message gives the value to set.
+        The model needs more than Lambda's largest function (10,240 MB on demand, 32,768 MB with
+        ``strategy="managed_instances"``), or ``memory_size`` is below the estimated peak: Lambda would
+        stop the function on every request (``Runtime exited with error: signal: killed``). The message
+        gives the value to set.
     """
     memory = estimate_memory(model, engine)
-    if memory.suggested_memory_size > limits.MEMORY_MB[1]:
+    managed = strategy == "managed_instances"
+    managed_top = limits.MANAGED_INSTANCES_MEMORY_MB[1]
+    largest = managed_top if managed else limits.MEMORY_MB[1]
+    if memory.suggested_memory_size > largest:
+        beyond = (
+            ""
+            if managed or memory.suggested_memory_size > managed_top
+            else f", compute='managed_instances' (functions of up to {managed_top} MB)"
+        )
+        where = "on Lambda Managed Instances" if managed else "on demand"
         raise PropsError(
             owner,
             "model_path",
             str(model.path),
             f"a model that fits a Lambda function: {model.path.name} on the {engine} engine needs "
-            f"{memory.describe()}, more than the {limits.MEMORY_MB[1]} MB Lambda's largest function has. Try "
-            "engine='auto' (the ONNX engine holds the model once), a smaller model, or batch scoring on "
-            "SageMaker",
+            f"{memory.describe()}, more than the {largest} MB Lambda's largest function has {where}. Try "
+            f"engine='auto' (the ONNX engine holds the model once){beyond}, a smaller model, or batch "
+            "scoring on SageMaker",
         )
     if memory_size < memory.total_mb:
         raise PropsError(

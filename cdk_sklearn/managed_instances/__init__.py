@@ -10,7 +10,7 @@ endpoint (``compute="managed_instances"``) composes them; the monthly floor is
 from __future__ import annotations
 
 from cdk_sklearn.managed_instances.capacity import attach_capacity, version_options
-from cdk_sklearn.managed_instances.network import Network, build_network
+from cdk_sklearn.managed_instances.network import Network, build_network, zones_of
 from cdk_sklearn.managed_instances.props import (
     CONFIG_KEYS,
     SETTINGS,
@@ -29,4 +29,5 @@ __all__ = [
     "build_network",
     "instance_architecture",
     "version_options",
+    "zones_of",
 ]

@@ -26,6 +26,16 @@ from cdk_sklearn.nag import (
 )
 
 HTTPS = 443
+MAX_ZONES = 3
+"""The zones the created VPC spans when the stack names its account and region."""
+AGNOSTIC_ZONES = 2
+"""The zones CDK gives an environment-agnostic stack (it cannot name more without an account and region)."""
+
+
+def zones_of(*, environment_bound: bool) -> int:
+    """The zones the created VPC spans: :data:`MAX_ZONES` for a stack with an account and region set,
+    else :data:`AGNOSTIC_ZONES`."""
+    return MAX_ZONES if environment_bound else AGNOSTIC_ZONES
 
 
 @dataclass(frozen=True)
@@ -136,7 +146,7 @@ def _created_network(
         scope,
         "Vpc",
         ip_addresses=ec2.IpAddresses.cidr("10.0.0.0/16"),
-        max_azs=3,
+        max_azs=MAX_ZONES,
         nat_gateways=props.nat_gateways,
         subnet_configuration=subnets,
         restrict_default_security_group=True,
@@ -152,9 +162,11 @@ def _created_network(
         allow_all_outbound=False,
     )
     endpoint_group.add_ingress_rule(group, ec2.Port.tcp(HTTPS), "HTTPS from the managed instances")
-    endpoints = {"Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS}
-    if tracing:
-        endpoints["XRay"] = ec2.InterfaceVpcEndpointAwsService.XRAY
+    services = {
+        "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+        "XRay": ec2.InterfaceVpcEndpointAwsService.XRAY,
+    }
+    endpoints = {name: services[name] for name in props.interface_endpoints(tracing=tracing)}
     for name, service in endpoints.items():
         # Private DNS: the SDK's default endpoint names resolve to the endpoint inside the VPC.
         vpc.add_interface_endpoint(

@@ -8,8 +8,10 @@ In cdk.json an environment on managed instances reads::
 
 Every range below is the Lambda API's (``API_LambdaManagedInstancesCapacityProviderConfig``,
 ``API_CreateCapacityProvider``; ``/work/shared/AWS-FACTS-2026.md`` section 1.1): this module is their one
-home in the library. The rules that need the function's settings too (runtime, memory, the cold-start
-strategy, the per-process memory estimate) are :meth:`ManagedInstancesProps.check_function` and
+home in the library, but for the defaults and the GiB-per-vCPU ratios, which
+:mod:`cdk_sklearn.cost.lmi` holds so that ``cdk-sklearn cost`` prices them without starting the CDK. The
+rules that need the function's settings too (runtime, memory, the cold-start strategy, the per-process
+memory estimate) are :meth:`ManagedInstancesProps.check_function` and
 :meth:`ManagedInstancesProps.check_concurrency`, which the endpoint calls before any construct exists.
 """
 
@@ -23,30 +25,29 @@ from typing import Any, Final, TypedDict
 
 from aws_cdk import aws_ec2 as ec2
 
-from cdk_sklearn.cost.lmi import LMI_MIN_MEMORY_MB
+from cdk_sklearn.cost.lmi import (
+    DEFAULT_GIB_PER_VCPU,
+    DEFAULT_MIN_ENVIRONMENTS,
+    GIB_PER_VCPU,
+    Capacity,
+    min_memory_mb,
+)
 from cdk_sklearn.validation import ConfigSection, PropsError, check_bool, check_int
 from lambda_runtime import limits
 
 OWNER = "ManagedInstancesProps"
 SECTION = "managed_instances"
 
+MIN_MEMORY_MB: Final = limits.MANAGED_INSTANCES_MEMORY_MB[0]
+"""The smallest function Lambda Managed Instances run (2048 MB)."""
 MIN_RUNTIME: Final = "python3.13"
 """The oldest Python runtime Lambda Managed Instances runs (lambda-managed-instances-runtimes.html)."""
 RUNTIMES: Final[tuple[str, ...]] = tuple(r for r in limits.RUNTIMES if r >= MIN_RUNTIME)
 """The runtimes of :data:`lambda_runtime.limits.RUNTIMES` managed instances accept."""
-DEFAULT_MIN_ENVIRONMENTS: Final = 3
-"""AWS's availability floor: one execution environment per availability zone; per published version."""
 ENVIRONMENTS: Final = (1, 15000)
 """Minimum and maximum execution environments of a version (FunctionScalingConfig)."""
 CONCURRENCY: Final = (1, 1600)
 """PerExecutionEnvironmentMaxConcurrency: for Python, the worker processes of one environment."""
-GIB_PER_VCPU: Final = (2.0, 4.0, 8.0)
-"""ExecutionEnvironmentMemoryGiBPerVCpu: the API takes a number from 2.0 to 8.0, but the ratios Lambda
-documents and its console offers are 2:1, 4:1 and 8:1
-(docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-scaling.html);
-other values have never been seen to work, so they are refused at synth."""
-DEFAULT_GIB_PER_VCPU: Final = 4.0
-"""AWS's best practice for Python is 4:1 or 8:1 (the CDK's default 2.0 starves a process of memory)."""
 MAX_VCPUS: Final = (12, 15000)
 """A capacity provider's MaxVCpuCount (the service default is 400)."""
 SUBNETS: Final = (1, 16)
@@ -252,6 +253,40 @@ class ManagedInstancesProps(ConfigSection):
         """Whether the instances run in the user's network rather than a VPC the construct creates."""
         return bool(self.subnet_ids or self.subnets or self.vpc is not None)
 
+    def interface_endpoints(self, *, tracing: bool) -> tuple[str, ...]:
+        """The interface endpoints of the VPC the construct creates, by name: CloudWatch Logs, and X-Ray
+        with tracing; none in your own network."""
+        if self.user_network:
+            return ()
+        return ("Logs", "XRay") if tracing else ("Logs",)
+
+    def capacity(
+        self, *, memory_size: int, architecture: str, tracing: bool, availability_zones: int
+    ) -> Capacity:
+        """What this configuration deploys, as the cost model prices it (the synth line's floor and
+        ``cdk-sklearn cost`` read this one description).
+
+        Parameters
+        ----------
+        memory_size, architecture, tracing
+            The function's.
+        availability_zones
+            The zones of the VPC's subnets (the interface endpoints are billed in each).
+        """
+        return Capacity(
+            memory_mb=memory_size,
+            min_environments=self.min_environments,
+            max_environments=self.max_environments,
+            memory_gib_per_vcpu=self.memory_gib_per_vcpu,
+            architecture=architecture,
+            instance_types=self.instance_types,
+            max_vcpus=self.max_vcpus,
+            interface_endpoints=len(self.interface_endpoints(tracing=tracing)),
+            availability_zones=availability_zones,
+            nat_gateways=self.nat_gateways,
+            flow_logs=self.flow_logs and not self.user_network,
+        )
+
     def environment_vcpus(self, memory_size: int) -> float:
         """The vCPUs of one execution environment of ``memory_size`` MB: its memory over the ratio."""
         return memory_size / 1024 / self.memory_gib_per_vcpu
@@ -273,12 +308,12 @@ class ManagedInstancesProps(ConfigSection):
                 runtime,
                 f"{', '.join(RUNTIMES)} on managed instances (set runtime='{MIN_RUNTIME}')",
             )
-        if memory_size < LMI_MIN_MEMORY_MB:
+        if memory_size < MIN_MEMORY_MB:
             raise PropsError(
                 o,
                 "memory_size",
                 memory_size,
-                f"at least {LMI_MIN_MEMORY_MB} on managed instances (set memory_size={LMI_MIN_MEMORY_MB})",
+                f"at least {MIN_MEMORY_MB} on managed instances (set memory_size={MIN_MEMORY_MB})",
             )
         self._check_whole_vcpu(memory_size)
         if cold_start != "none":
@@ -304,7 +339,7 @@ class ManagedInstancesProps(ConfigSection):
         # An environment's vCPUs are its memory over the ratio; AWS documents no environment smaller than
         # one vCPU (2 GB at 2:1 is its smallest), so 2048 MB at 4:1 would be half a vCPU: refuse it here.
         ratio = self.memory_gib_per_vcpu
-        one_vcpu_mb = int(ratio * 1024)
+        one_vcpu_mb = min_memory_mb(ratio)
         if memory_size < one_vcpu_mb:
             raise PropsError(
                 self.owner,

@@ -124,6 +124,10 @@ class ModelFunctionProps:
         The layer's props.
     engine, sample_input, onnx_tolerance
         Which engine serves the model, the rows an ONNX conversion is verified on, its tolerance.
+    on_managed_instances
+        Whether the function runs on Lambda Managed Instances (set by the endpoint's
+        ``compute="managed_instances"``, not a setting of its own): ``memory_size`` may then go up to
+        32,768 MB (:data:`lambda_runtime.limits.MANAGED_INSTANCES_MEMORY_MB`) instead of 10,240.
     owner
         The construct named in error messages.
     """
@@ -144,6 +148,7 @@ class ModelFunctionProps:
     engine: str = "sklearn"
     sample_input: Path | None = None
     onnx_tolerance: float = DEFAULT_ONNX_TOLERANCE
+    on_managed_instances: bool = False
     owner: str = field(default="SklearnLambdaEndpoint", compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -152,7 +157,8 @@ class ModelFunctionProps:
         object.__setattr__(self, "runtime", _name_of(o, "runtime", self.runtime, limits.RUNTIMES))
         arch = _name_of(o, "architecture", self.architecture, limits.ARCHITECTURES)
         object.__setattr__(self, "architecture", arch)
-        check_int("memory_size", self.memory_size, *limits.MEMORY_MB, owner=o)
+        check_bool("on_managed_instances", self.on_managed_instances, owner=o)
+        self._check_memory()
         check_int("timeout_seconds", self.timeout_seconds, *limits.TIMEOUT_SECONDS, owner=o)
         check_int("ephemeral_storage_mb", self.ephemeral_storage_mb, *limits.EPHEMERAL_STORAGE_MB, owner=o)
         if (
@@ -168,6 +174,24 @@ class ModelFunctionProps:
         if not isinstance(self.layer, LayerProps):
             raise PropsError(o, "layer", self.layer, "a LayerProps (or its cdk.json object)")
         self._check_engine()
+
+    def _check_memory(self) -> None:
+        low, on_demand_top = limits.MEMORY_MB
+        top = limits.MANAGED_INSTANCES_MEMORY_MB[1]
+        if self.on_managed_instances:
+            # The managed-instances floor (2048) is checked with the other rules of that compute mode.
+            check_int("memory_size", self.memory_size, low, top, owner=self.owner)
+            return
+        size = self.memory_size
+        if isinstance(size, int) and not isinstance(size, bool) and on_demand_top < size <= top:
+            raise PropsError(
+                self.owner,
+                "memory_size",
+                size,
+                f"an integer from {low} to {on_demand_top} (on-demand Lambda's limit); functions on Lambda "
+                f"Managed Instances go up to {top}: set compute='managed_instances' for more memory",
+            )
+        check_int("memory_size", size, low, on_demand_top, owner=self.owner)
 
     def _check_model_path(self) -> None:
         if not isinstance(self.model_path, str | os.PathLike):

@@ -53,7 +53,7 @@ def test_json_lists_every_option_with_its_monthly_cost(capsys: pytest.CaptureFix
         "sagemaker ml.m5.large",
         "sagemaker ml.c5.large",
         "sagemaker serverless",
-        "lambda managed instances m7g.large",
+        "managed instances+http_api",
     }
     # $0.40 requests + $0.166667 duration + $2.00 HTTP API; 730 h x $0.05
     assert costs["lambda+http_api"] == pytest.approx(2.566667, rel=1e-9)
@@ -292,14 +292,29 @@ def test_summary_gives_the_break_even_with_the_cheapest_instance_by_hand(
 def test_summary_gives_the_break_even_with_lambda_managed_instances_by_hand(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # Floor: 3 x m7g.large $0.0816/h x 1.15 (fee) x 730 h = $205.51, plus 3 interface endpoints x $0.01/h
-    # x 730 h = $21.90: $227.41. Per request $0.20/M against Lambda's $1.2833335/M: 227.4096 / 1.0833335e-6
-    # = 209.9M (below the 2.2 billion requests the floor's CPU serves at 5 ms).
-    lines = _text(capsys, *BASE[1:])
-    expected = (
-        "  lambda managed instances m7g.large (from $227.41 a month) costs less above 210M requests/month"
-    )
+    # At 4,096 MB the construct's managed instances are 3 environments of 1 vCPU (4 GiB per vCPU) on
+    # 3 x m7g.large: $0.0816/h x 1.15 (fee) x 730 h x 3 = $205.5096; the Logs endpoint in 3 zones
+    # $0.01/h x 3 x 730 h = $21.90; flow logs of 6 interfaces, 10 flows x 4,380 windows x 130 B
+    # = 0.0318178 GB x $0.50 = $0.0159: $227.4255 a month. Per million requests $0.20 + the HTTP API
+    # $1.00 against Lambda's $0.20 + 4 GB x 0.005 s x $16.6667 + $1.00 = $1.533334: the difference
+    # $0.333334/M crosses $227.4255 at 682M (below the 2.2 billion the floor's 6 slots serve at 5 ms).
+    lines = _text(capsys, *BASE[1:], "--memory-mb", "4096")
+    expected = "  managed instances+http_api (from $227.43 a month) costs less above 682M requests/month"
     assert expected in lines
+
+
+def test_summary_says_when_managed_instances_never_pay_off_by_hand(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # At 1,024 MB Lambda's duration is 1 GB x 0.005 s x $16.6667 = $0.0833/M above what managed
+    # instances bill per request: $227.4255 / $0.0833335/M = 2.73 billion requests, beyond the 2.21
+    # billion the floor serves; past that each request buys 0.005 s / 2,520 CPU-s of half an
+    # m7g.large-hour ($0.04692): $0.0931/M, more than $0.0833/M, so the lines never cross.
+    lines = _text(capsys, *BASE[1:])
+    assert (
+        "  managed instances+http_api (from $227.43 a month) costs more than this endpoint at every volume"
+        in lines
+    )
 
 
 def test_several_volumes_give_one_row_each(capsys: pytest.CaptureFixture[str]) -> None:
@@ -332,7 +347,7 @@ def test_details_list_the_caveats_of_each_kind_of_alternative_once(
         "lambda+function_url",
         "sagemaker instances",
         "sagemaker serverless",
-        "lambda managed instances m7g.large",
+        "managed instances+http_api",
     ]
 
 

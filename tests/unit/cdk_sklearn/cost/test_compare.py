@@ -131,12 +131,13 @@ def test_compare_names_every_option_and_the_cheapest() -> None:
         "sagemaker ml.m5.large",
         "sagemaker ml.c5.large",
         "sagemaker serverless",
-        "lambda managed instances m7g.large",
+        "managed instances+http_api",
     ]
     # Serverless: 2M x 0.005 s x 1 GB x $0.00002 = $0.20, below Function URL's $0.566667.
     assert report.cheapest == "sagemaker serverless"
     assert report.monthly_usd["sagemaker serverless"] == pytest.approx(0.20, **APPROX)
-    assert len(report.break_evens) == 3 * 6
+    # Each Lambda option against the 5 SageMaker options; managed instances only behind the same door.
+    assert len(report.break_evens) == 3 * 5 + 1
 
 
 def test_compare_notes_volume_tiers_beyond_300m_requests() -> None:
@@ -184,3 +185,11 @@ def test_readme_cost_table_matches_the_model() -> None:
             assert round(report.monthly_usd[name], 2) == value, (volume, name)
             checked += 1
     assert checked == 24
+
+
+def test_managed_instances_are_compared_behind_the_same_front_door_only() -> None:
+    w = bare_x86(requests_per_month=2e6, memory_mb=1024, duration_ms=5)
+    pairs = [(b.lambda_option, b.other_option) for b in compare(w, ("rest_api", "http_api")).break_evens]
+    assert [p for p in pairs if p[1].startswith("managed")] == [
+        ("lambda+rest_api", "managed instances+rest_api")
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cdk_sklearn.cost.compare import all_options, compare
+from cdk_sklearn.cost.lmi import Capacity
 from cdk_sklearn.cost.summary import Endpoint, caveat, caveat_details, summary_lines
 from tests.unit.cdk_sklearn.cost.worked import bare_x86
 
@@ -30,9 +31,11 @@ def test_serverless_details_price_the_https_front_it_lacks() -> None:
 
 
 def test_lmi_caveat_counts_the_instances_always_on() -> None:
-    workload = bare_x86(requests_per_month=1e6, memory_mb=2048, duration_ms=5.0, lmi_min_instances=4)
-    (lmi,) = (o for o in all_options(workload) if o.kind == "lambda-managed-instances")
-    assert "4 instances always on" in caveat(lmi, workload)
+    # 4 environments of 1 vCPU: two per m7g.large, but one instance per zone for the first three: 3.
+    workload = bare_x86(requests_per_month=1e6, memory_mb=4096, duration_ms=5.0)
+    options = all_options(workload, ("http_api",), Capacity(memory_mb=4096, min_environments=4))
+    (lmi,) = (o for o in options if o.kind == "lambda-managed-instances")
+    assert caveat(lmi, workload) == "python3.13+, >= 2048 MB, in a VPC, 3 x m7g.large always on"
 
 
 def test_a_repeated_alternative_says_as_above() -> None:

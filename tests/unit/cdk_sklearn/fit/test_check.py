@@ -64,6 +64,63 @@ def test_fails_on_a_model_no_lambda_function_can_hold(iris_model: Path) -> None:
         check_fit(huge, "sklearn", memory_size=10240, timeout_seconds=30, strategy="none", owner="X")
 
 
+def _model_of(iris_model: Path, gib: int):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from cdk_sklearn.model.artifact import inspect_model
+
+    return replace(inspect_model(iris_model), size_bytes=gib * 1024**3, data_bytes=gib * 1024**3)
+
+
+def test_a_model_too_big_on_demand_points_to_managed_instances(iris_model: Path) -> None:
+    from cdk_sklearn.fit.check import check_fit
+
+    with pytest.raises(
+        PropsError,
+        match=r"10240 MB .* on demand.*compute='managed_instances' \(functions of up to 32768 MB\)",
+    ):
+        check_fit(
+            _model_of(iris_model, 6),
+            "sklearn",
+            memory_size=10240,
+            timeout_seconds=30,
+            strategy="none",
+            owner="X",
+        )
+
+
+def test_a_model_too_big_on_demand_fits_a_function_on_managed_instances(iris_model: Path) -> None:
+    from cdk_sklearn.fit.check import check_fit
+
+    fit = check_fit(
+        _model_of(iris_model, 6),
+        "sklearn",
+        memory_size=32768,
+        timeout_seconds=30,
+        strategy="managed_instances",
+        owner="X",
+    )
+    assert 10240 < fit.memory.total_mb <= 32768
+
+
+def test_fails_on_a_model_no_managed_instance_function_can_hold(iris_model: Path) -> None:
+    from cdk_sklearn.fit.check import check_fit
+
+    with pytest.raises(PropsError) as info:
+        check_fit(
+            _model_of(iris_model, 20),
+            "sklearn",
+            memory_size=32768,
+            timeout_seconds=30,
+            strategy="managed_instances",
+            owner="X",
+        )
+    assert "more than the 32768 MB Lambda's largest function has on Lambda Managed Instances" in str(
+        info.value
+    )
+    assert "compute='managed_instances' (" not in str(info.value)
+
+
 def test_a_model_referencing_main_fails_before_any_construct(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -241,6 +241,13 @@ def test_synth_line_prints_processes_and_the_floor(iris_model, capsys) -> None:
     assert "floor ~$220/month (3 x m7g.large" in err
 
 
+def test_synth_line_floor_counts_the_xray_endpoint_and_flow_logs(iris_model, capsys) -> None:
+    synth(iris_model, tracing=True)
+    # 3 x m7g.large $205.51; Logs and X-Ray endpoints in 2 zones: 4 x $0.01 x 730 h = $29.20; flow logs
+    # of 3 instances + 4 endpoint interfaces, 10 flows x 4,380 windows x 130 B at $0.50/GB = $0.02
+    assert "floor ~$235/month (3 x m7g.large, EC2 + 15% fee; VPC $29)" in capsys.readouterr().err
+
+
 def test_synth_line_says_when_the_floor_is_not_priced(iris_model, capsys) -> None:
     synth(iris_model, architecture="x86_64")
     assert "floor not priced: no price for an x86_64 instance type" in capsys.readouterr().err
@@ -284,3 +291,39 @@ def test_a_stack_authors_vpc_gets_a_security_group_of_the_construct(iris_model) 
         "AWS::Lambda::CapacityProvider",
         {"VpcConfig": {"SubnetIds": subnet_ids, "SecurityGroupIds": [{"Fn::GetAtt": [group_id, "GroupId"]}]}},
     )
+
+
+# -- memory: up to 32 GB on managed instances, 10,240 MB on demand (AWS facts §1.1) ------------------
+
+
+def test_a_function_on_managed_instances_may_have_32768_mb(iris_model: Path) -> None:
+    _, template, _ = synth(iris_model, memory_size=32768, managed_instances={"memory_gib_per_vcpu": 8.0})
+    _, function = model_function(template)
+    assert function["Properties"]["MemorySize"] == 32768
+
+
+def test_fails_on_demand_above_10240_mb_pointing_to_managed_instances(iris_model: Path) -> None:
+    stack = cdk.Stack(cdk.App(context=SKIP_BUNDLING), "Test")
+    with pytest.raises(
+        PropsError, match=r"SklearnLambdaEndpoint: memory_size=12288 .*compute='managed_instances'"
+    ):
+        SklearnLambdaEndpoint(stack, "Iris", model_path=str(iris_model), memory_size=12288)
+
+
+def test_compute_sets_the_functions_memory_range(iris_model: Path) -> None:
+    from cdk_sklearn.endpoint_props import EndpointProps
+
+    props = EndpointProps.from_settings(model_path=iris_model, compute="managed_instances", memory_size=4096)
+    assert props.function.on_managed_instances is True
+    assert EndpointProps.from_settings(model_path=iris_model).function.on_managed_instances is False
+
+
+def test_fails_on_function_props_that_disagree_with_compute(iris_model: Path) -> None:
+    from cdk_sklearn.endpoint_props import EndpointProps
+    from cdk_sklearn.model_function import ModelFunctionProps
+
+    function = ModelFunctionProps(model_path=iris_model, memory_size=4096)
+    with pytest.raises(PropsError, match=r"function.on_managed_instances=False is invalid; allowed: True"):
+        EndpointProps(
+            function=function, compute="managed_instances", managed_instances=ManagedInstancesProps()
+        )

@@ -153,3 +153,39 @@ def test_fails_on_more_processes_than_fit_and_gives_the_largest() -> None:
     with pytest.raises(PropsError, match="max_concurrency=8 is invalid; allowed: at most 5") as info:
         ManagedInstancesProps(max_concurrency=8).concurrency(4096, 800)
     assert "memory_size=6400" in str(info.value)
+
+
+# -- what the cost model prices: the configuration the construct deploys ------------------------------
+
+
+def test_capacity_carries_the_settings_the_floor_is_priced_from() -> None:
+    props = ManagedInstancesProps(
+        min_environments=4, max_environments=9, instance_types=["m7g.xlarge"], max_vcpus=48
+    )
+    capacity = props.capacity(memory_size=8192, architecture="arm64", tracing=False, availability_zones=3)
+    assert (capacity.memory_mb, capacity.min_environments, capacity.max_environments) == (8192, 4, 9)
+    assert (capacity.instance_types, capacity.max_vcpus, capacity.memory_gib_per_vcpu) == (
+        ("m7g.xlarge",),
+        48,
+        4.0,
+    )
+
+
+def test_created_vpc_has_a_logs_endpoint_and_one_for_xray_with_tracing() -> None:
+    props = ManagedInstancesProps()
+    assert props.interface_endpoints(tracing=False) == ("Logs",)
+    assert props.interface_endpoints(tracing=True) == ("Logs", "XRay")
+    capacity = props.capacity(memory_size=4096, architecture="arm64", tracing=True, availability_zones=2)
+    assert (capacity.interface_endpoints, capacity.availability_zones, capacity.flow_logs) == (2, 2, True)
+
+
+def test_your_own_network_costs_the_capacity_nothing_of_its_own() -> None:
+    props = ManagedInstancesProps(subnet_ids=[SUBNET], security_group_ids=[GROUP])
+    capacity = props.capacity(memory_size=4096, architecture="arm64", tracing=True, availability_zones=3)
+    assert (capacity.interface_endpoints, capacity.nat_gateways, capacity.flow_logs) == (0, 0, False)
+
+
+def test_the_created_vpc_spans_three_zones_with_an_account_and_region_else_two() -> None:
+    from cdk_sklearn.managed_instances import zones_of
+
+    assert (zones_of(environment_bound=True), zones_of(environment_bound=False)) == (3, 2)
