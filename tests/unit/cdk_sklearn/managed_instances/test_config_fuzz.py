@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cdk_sklearn.config import ConfigError, load_environment
 from cdk_sklearn.endpoint_props import EndpointProps
 from cdk_sklearn.managed_instances import CONFIG_KEYS, ManagedInstancesProps
 from cdk_sklearn.validation import PropsError
@@ -92,3 +93,25 @@ def test_endpoint_settings_refuse_a_bad_section_as_a_props_error(section: dict[s
         )
     except PropsError as error:
         assert error.prop.startswith(("managed_instances", "memory_size")), str(error)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SECTIONS | JSON_VALUES)
+def test_cdk_json_environment_refuses_a_bad_section_as_a_config_error(section: Any) -> None:
+    environment = {
+        "model_path": "models/iris.joblib",
+        "compute": "managed_instances",
+        "memory_size": 8192,
+        "managed_instances": section,
+    }
+    try:
+        load_environment({"environments": {"mi": environment}, "env": "mi"})
+    except ConfigError as error:
+        assert "managed_instances" in str(error) or "memory_size" in str(error), str(error)
+
+
+def test_cdk_json_names_the_key_of_an_overflowing_ratio() -> None:
+    section = json.loads('{"memory_gib_per_vcpu": 1' + "0" * 400 + "}")
+    environment = {"model_path": "models/iris.joblib", "compute": "managed_instances", "memory_size": 8192}
+    with pytest.raises(ConfigError, match=r"managed_instances\.memory_gib_per_vcpu="):
+        load_environment({"environments": {"mi": {**environment, "managed_instances": section}}, "env": "mi"})
