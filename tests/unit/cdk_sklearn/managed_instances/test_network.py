@@ -7,9 +7,12 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk.assertions import Template
 
 from cdk_sklearn.endpoint import SklearnLambdaEndpoint
+from cdk_sklearn.managed_instances import ManagedInstancesProps
+from cdk_sklearn.validation import PropsError
 from tests.conftest import SKIP_BUNDLING
 
 ENV = cdk.Environment(account="123456789012", region="us-east-1")
@@ -123,3 +126,22 @@ def test_nat_gateways_sit_in_public_subnets_and_the_instances_stay_private(with_
         if r["RouteTableId"]["Ref"] in route_tables_of(with_nat, provider_subnets(with_nat))
     ]
     assert routes and all("NatGatewayId" in r and "GatewayId" not in r for r in routes)
+
+
+def test_fails_on_a_vpc_without_private_subnets_before_any_construct_exists(iris_model) -> None:
+    app = cdk.App(context=SKIP_BUNDLING)
+    stack = cdk.Stack(app, "S")
+    public = ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC)
+    vpc = ec2.Vpc(stack, "V", subnet_configuration=[public])
+    with pytest.raises(
+        PropsError, match=r"managed_instances\.vpc=.* is invalid; allowed: a VPC with private"
+    ):
+        SklearnLambdaEndpoint(
+            stack,
+            "E",
+            model_path=str(iris_model),
+            compute="managed_instances",
+            memory_size=4096,
+            managed_instances=ManagedInstancesProps(vpc=vpc),
+        )
+    assert stack.node.try_find_child("E") is None, "no half-built endpoint is left in the tree"
