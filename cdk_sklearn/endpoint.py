@@ -29,13 +29,8 @@ from cdk_sklearn.cost.lmi import UnpricedError, lmi_floor
 from cdk_sklearn.endpoint_props import OWNER, EndpointProps, EndpointSettings
 from cdk_sklearn.fit.check import Fit
 from cdk_sklearn.front_door import FrontDoor, build_front_door
-from cdk_sklearn.managed_instances import (
-    Network,
-    attach_capacity,
-    build_network,
-    check_network,
-    version_options,
-)
+from cdk_sklearn.managed_instances import Network, attach_capacity, build_network, version_options
+from cdk_sklearn.managed_instances.network import check_network
 from cdk_sklearn.model.artifact import ModelArtifact
 from cdk_sklearn.model.engine import EngineChoice
 from cdk_sklearn.model_function import FunctionRole, ModelFunction, build_model_function, prepare_model

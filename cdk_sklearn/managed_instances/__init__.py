@@ -10,7 +10,7 @@ endpoint (``compute="managed_instances"``) composes them; the monthly floor is
 from __future__ import annotations
 
 from cdk_sklearn.managed_instances.capacity import attach_capacity, version_options
-from cdk_sklearn.managed_instances.network import Network, build_network, check_network
+from cdk_sklearn.managed_instances.network import Network, build_network
 from cdk_sklearn.managed_instances.props import (
     CONFIG_KEYS,
     SETTINGS,
@@ -27,7 +27,6 @@ __all__ = [
     "Network",
     "attach_capacity",
     "build_network",
-    "check_network",
     "instance_architecture",
     "version_options",
 ]
