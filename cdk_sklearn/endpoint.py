@@ -30,6 +30,7 @@ from cdk_sklearn.endpoint_props import OWNER, EndpointProps, EndpointSettings
 from cdk_sklearn.fit.check import Fit
 from cdk_sklearn.front_door import FrontDoor, build_front_door
 from cdk_sklearn.managed_instances import Network, attach_capacity, build_network, version_options
+from cdk_sklearn.managed_instances.network import check_network
 from cdk_sklearn.model.artifact import ModelArtifact
 from cdk_sklearn.model.engine import EngineChoice
 from cdk_sklearn.model_function import FunctionRole, ModelFunction, build_model_function, prepare_model
@@ -295,6 +296,7 @@ class SklearnLambdaEndpoint(Construct):
             # Each worker process loads the model: N of them must fit the memory (checked before creating).
             try:
                 self.max_concurrency = managed.concurrency(memory_size, prepared.fit.memory.total_mb)
+                check_network(managed)
             except PropsError as exc:
                 raise exc.relabel(OWNER) from None
         choice = prepared.choice

@@ -448,7 +448,11 @@ class EndpointMonitoring(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             evaluation_periods=3,
             datapoints_to_alarm=3,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            # min_environments keep instances running, so CPU data never stops: missing data means the
+            # metric does not reach this alarm (AWS documents it with an InstanceType dimension too, and
+            # no deployment has shown the per-provider aggregate), which INSUFFICIENT_DATA shows where
+            # "not breaching" would hide it behind OK.
+            treat_missing_data=cloudwatch.TreatMissingData.MISSING,
             alarm_description=(
                 f"{where}: the capacity provider's instances averaged over {CAPACITY_CPU_PERCENT:g}% CPU for "
                 "15 minutes: scaling is at its ceiling (max_environments, max_vcpus) or behind. Latency "

@@ -24,6 +24,7 @@ from cdk_sklearn.nag import (
     acknowledge_inline_policy,
     acknowledge_log_group,
 )
+from cdk_sklearn.validation import PropsError
 
 HTTPS = 443
 MAX_ZONES = 3
@@ -98,15 +99,28 @@ def build_network(
     return _created_network(scope, props, tracing=tracing, retention=retention)
 
 
-def _private_subnets(vpc: ec2.IVpc | None) -> tuple[ec2.ISubnet, ...]:
-    assert vpc is not None  # the props allow a vpc alone, or subnets
-    subnets = tuple(vpc.private_subnets) or tuple(vpc.isolated_subnets)
-    if not subnets:
-        raise ValueError(
-            "ManagedInstancesProps: vpc has no private or isolated subnets; managed instances need one "
-            "(pass subnets= to choose them)"
+def check_network(props: ManagedInstancesProps) -> None:
+    """Refuse a network the instances cannot be placed in, before any construct exists.
+
+    Raises
+    ------
+    PropsError
+        A ``vpc`` given alone (no ``subnets``) that has no private or isolated subnet, the only kind the
+        construct places instances in.
+    """
+    if props.vpc is not None and not props.subnets and not _private_subnets(props.vpc):
+        raise PropsError(
+            props.owner,
+            "managed_instances.vpc",
+            props.vpc.node.path,
+            "a VPC with private or isolated subnets (the instances' place), or pass subnets= to choose them",
         )
-    return subnets
+
+
+def _private_subnets(vpc: ec2.IVpc | None) -> tuple[ec2.ISubnet, ...]:
+    # check_network has refused a vpc without them; props allow a vpc alone, or subnets.
+    assert vpc is not None
+    return tuple(vpc.private_subnets) or tuple(vpc.isolated_subnets)
 
 
 def _instances_group(scope: Construct, vpc: ec2.IVpc | None) -> ec2.SecurityGroup:

@@ -171,7 +171,8 @@ class ManagedInstancesProps(ConfigSection):
         if self.max_vcpus is not None:
             check_int("max_vcpus", self.max_vcpus, *MAX_VCPUS, owner=o)
         ratio = self.memory_gib_per_vcpu
-        if not isinstance(ratio, int | float) or isinstance(ratio, bool) or float(ratio) not in GIB_PER_VCPU:
+        # Compared as given, not through float(): an integer past a float's range (JSON has them) overflows.
+        if not isinstance(ratio, int | float) or isinstance(ratio, bool) or ratio not in GIB_PER_VCPU:
             raise PropsError(
                 o,
                 "memory_gib_per_vcpu",
@@ -316,6 +317,7 @@ class ManagedInstancesProps(ConfigSection):
                 f"at least {MIN_MEMORY_MB} on managed instances (set memory_size={MIN_MEMORY_MB})",
             )
         self._check_whole_vcpu(memory_size)
+        self._check_vcpu_ceiling(memory_size)
         if cold_start != "none":
             raise PropsError(
                 o,
@@ -348,6 +350,25 @@ class ManagedInstancesProps(ConfigSection):
                 f"at least {one_vcpu_mb} with managed_instances.memory_gib_per_vcpu={ratio:g}: an execution "
                 f"environment gets memory_size / {ratio:g} GiB vCPUs and needs one at least (set "
                 f"memory_size={one_vcpu_mb}, or memory_gib_per_vcpu=2.0 for 2048 MB)",
+            )
+
+    def _check_vcpu_ceiling(self, memory_size: int) -> None:
+        # max_vcpus caps the instances' vCPUs: below min_environments x an environment's vCPUs the alias's
+        # version could never reach the minimum it is published with.
+        if self.max_vcpus is None:
+            return
+        needed = math.ceil(self.min_environments * self.environment_vcpus(memory_size))
+        if needed > self.max_vcpus:
+            fits = math.floor(self.max_vcpus / self.environment_vcpus(memory_size))
+            fewer = f"min_environments={fits}" if fits else "a smaller memory_size"
+            raise PropsError(
+                self.owner,
+                "managed_instances.max_vcpus",
+                self.max_vcpus,
+                f"at least {needed}: min_environments={self.min_environments} environments of "
+                f"{self.environment_vcpus(memory_size):g} vCPUs (memory_size={memory_size} at "
+                f"{self.memory_gib_per_vcpu:g} GiB per vCPU) must fit it. Set max_vcpus={needed}, or "
+                f"{fewer} (a rollout holds the minimum for two versions: twice that is safer)",
             )
 
     def concurrency(self, memory_size: int, process_mb: int) -> int:
