@@ -21,7 +21,7 @@ from ..contract import ENV_MODEL_SKLEARN_VERSION, PREDICTION_METHODS, SKOPS_FORM
 from ..errors import BadRequest, ServiceUnavailable
 from ..model import LoadedModel, ModelInput, ModelLoadError
 from .checks import PANDAS_MISSING, missing_refused, named_rows, numeric_rows, refuse_names, refused_cell
-from .sklearn_columns import COLUMN_KINDS, ColumnKind, check_cell, column_kinds, takes
+from .sklearn_columns import CATEGORIES, COLUMN_KINDS, ColumnKind, check_cell, column_kinds, takes
 from .sklearn_errors import first_missing, value_refusal
 
 _SCALARS = (str, int, float, bool)
@@ -161,6 +161,9 @@ def _dataframe(
         # A JSON null in a string column stays None in an object column, which imputers and encoders
         # fitted on pandas data (where a missing string is NaN) do not see as missing.
         frame = frame.where(frame.notna(), np.nan)
+    for j, kind in enumerate(kinds or ()):
+        if kind is not None and kind.takes == CATEGORIES:
+            frame[names[j]] = frame[names[j]].astype("category")
     return ModelInput(frame, len(rows), has_missing)
 
 

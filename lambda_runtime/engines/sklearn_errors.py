@@ -25,6 +25,10 @@ from .onnx_errors import DIAGNOSED_ROWS
 
 Call = Callable[[Any], Any]
 _QUOTED = re.compile(r"'([^']{1,80})'")
+# XGBoost's native errors start with "[15:25:26] /workspace/src/...h:29: " and end in a stack trace of
+# the machine's library paths: neither helps the caller, and the paths are the function's internals.
+_NATIVE_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\] \S+:\d+: ")
+_NATIVE_TRACE = "Stack trace:"
 _MAX_ERROR_TEXT = 300
 
 
@@ -46,7 +50,7 @@ def value_refusal(
     short
         The estimator's class name, for the message.
     """
-    text = " ".join(str(exc).split())[:_MAX_ERROR_TEXT]
+    text = _NATIVE_PREFIX.sub("", " ".join(str(exc).split(_NATIVE_TRACE, 1)[0].split()))[:_MAX_ERROR_TEXT]
     data = model_input.data
     bad, good = _locate(call, data, model_input.n_rows)
     where = ""
@@ -71,7 +75,22 @@ def first_missing(data: Any, names: Sequence[str] | None) -> tuple[int, str | in
 def _rows(data: Any, start: int, stop: int) -> Any:
     # A slice keeps its column's dtype: an object column of numbers (another row held a string) would
     # fail alone in a library that refuses object columns (XGBoost), for no fault of this row.
-    return data.iloc[start:stop].infer_objects() if hasattr(data, "iloc") else data[start:stop]
+    if not hasattr(data, "iloc"):
+        return data[start:stop]
+    return _categories_of(data.iloc[start:stop].infer_objects(), data)
+
+
+def _categories_of(trial: Any, like: Any) -> Any:
+    """``trial`` with ``like``'s category columns as categories of their own values only.
+
+    A slice keeps every category of the request, and XGBoost refuses a category it did not see in
+    training even when no row of the slice holds it; a cell put in by :func:`_with` makes the column
+    an object column, which XGBoost and LightGBM refuse whatever it holds.
+    """
+    for column in like.columns:
+        if str(like[column].dtype) == "category":
+            trial[column] = trial[column].astype(object).astype("category")
+    return trial
 
 
 def _passes(call: Call, data: Any) -> bool:
@@ -125,7 +144,7 @@ def _with(one_row: Any, j: int, value: Any) -> Any:
         column = trial.columns[j]
         trial[column] = trial[column].astype(object)
         trial.iloc[0, j] = value
-        return trial.infer_objects()
+        return _categories_of(trial.infer_objects(), one_row)
     trial[0, j] = value
     return trial
 

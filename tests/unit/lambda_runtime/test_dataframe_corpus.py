@@ -1,0 +1,155 @@
+"""Valid requests to models the authors did not use are answered exactly as scikit-learn answers them.
+
+Over tests/helpers/attack_corpus.py (bool, datetime, category, nullable Int64 columns, odd column names,
+native categorical support in HistGradientBoosting, XGBoost and LightGBM, ...): rows of the training
+frame sent as JSON records, split, columns or positional rows, in any column order, must get a 200 whose
+predictions equal the model's own ``predict`` on those rows of the frame. No false refusals.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lambda_runtime.app import App
+from tests.helpers import models
+from tests.helpers.apigw_events import JSON_HEADERS, http_api_event
+from tests.helpers.attack_corpus import CORPUS
+from tests.unit.lambda_runtime.conftest import invoke_app
+
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+Served = tuple[Any, Any, App]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Served]:
+    folder = tmp_path_factory.mktemp("attack_corpus")
+    loaded = {}
+    for name, train in CORPUS.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model, table = train()
+        path = folder / f"{name}.joblib"
+        models.save(model, path)
+        loaded[name] = (model, table, models.app_for(path)[0])
+    return loaded
+
+
+def cell(value: Any) -> Any:
+    """A frame's cell as a client writes it in JSON: ISO dates, null for missing, plain numbers."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == "<NA>":
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def post(app: App, document: Any) -> tuple[int, Any]:
+    event = http_api_event("POST", "/predict", json.dumps(document), headers=JSON_HEADERS)
+    status, answer, _ = invoke_app(app, event)
+    return status, answer
+
+
+def document(shape: str, columns: list[str] | None, rows: list[list[Any]]) -> Any:
+    if columns is None or shape == "instances":
+        return {"instances": rows}
+    if shape == "records":
+        return {"dataframe_records": [dict(zip(columns, row, strict=True)) for row in rows]}
+    if shape == "split":
+        return {"dataframe_split": {"columns": columns, "data": rows}}
+    return {"inputs": {c: [row[k] for row in rows] for k, c in enumerate(columns)}}
+
+
+def request_rows(table: Any, picked: list[int], order: list[str] | None) -> list[list[Any]]:
+    if order is None:
+        return [[float(v) for v in table[i]] for i in picked]
+    return [[cell(v) for v in row] for row in table.iloc[picked][order].itertuples(index=False)]
+
+
+def expected(model: Any, table: Any, picked: list[int]) -> Any:
+    rows = table[picked] if isinstance(table, np.ndarray) else table.iloc[picked]
+    return np.asarray(model.predict(rows))
+
+
+def same(got: Any, want: Any) -> bool:
+    got = np.asarray(got)
+    if want.dtype.kind in "fc":
+        return bool(np.allclose(got.astype(float), want))
+    return bool(got.tolist() == want.tolist())
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_records_of_training_rows_are_answered_as_scikit_learn_does(
+    served: dict[str, Served], name: str
+) -> None:
+    model, table, app = served[name]
+    columns = None if isinstance(table, np.ndarray) else list(table.columns)
+    picked = [0, 1, 2, 3, 4]
+    status, answer = post(app, document("records", columns, request_rows(table, picked, columns)))
+    assert status == 200, answer
+    assert same(answer["predictions"], expected(model, table, picked))
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_valid_request_is_answered_as_scikit_learn_does(served: dict[str, Served], data: Any) -> None:
+    name = data.draw(st.sampled_from(sorted(CORPUS)))
+    model, table, app = served[name]
+    picked = data.draw(st.lists(st.integers(0, len(table) - 1), min_size=1, max_size=12))
+    shape = data.draw(st.sampled_from(["records", "split", "inputs", "instances"]))
+    columns = None if isinstance(table, np.ndarray) else list(table.columns)
+    if columns is not None and shape != "instances":
+        columns = data.draw(st.permutations(columns))  # named columns may come in any order
+    status, answer = post(app, document(shape, columns, request_rows(table, picked, columns)))
+    assert status == 200, (name, shape, answer)
+    assert same(answer["predictions"], expected(model, table, picked)), (name, shape)
+
+
+def test_lightgbm_takes_an_unknown_category_as_missing_as_lightgbm_does(served: dict[str, Served]) -> None:
+    model, table, app = served["lightgbm_categorical"]
+    sent = table.iloc[[0]].copy()
+    sent["plan"] = sent["plan"].cat.set_categories(["gold"])  # LightGBM's own reading: unknown -> missing
+    status, answer = post(app, {"dataframe_records": [{"num": cell(sent["num"].iloc[0]), "plan": "gold"}]})
+    assert (status, answer["predictions"]) == (200, model.predict(sent).tolist())
+
+
+def test_fails_with_400_naming_the_row_and_column_of_a_category_xgboost_did_not_see(
+    served: dict[str, Served],
+) -> None:
+    app = served["xgboost_categorical"][2]
+    body = {"dataframe_records": [{"num": 0.5, "plan": "pro"}, {"num": 0.1, "plan": "zzz"}]}
+    status, answer = post(app, body)
+    assert (status, answer["error"].split(":")[0]) == (400, "row 1, column 'plan' = 'zzz'")
+
+
+def test_fails_with_400_without_native_library_paths_or_stack_traces(served: dict[str, Served]) -> None:
+    status, answer = post(
+        served["xgboost_categorical"][2], {"dataframe_records": [{"num": 0.1, "plan": "zzz"}]}
+    )
+    assert status == 400
+    assert "Found a category not in the training set" in answer["error"]
+    for leak in ("Stack trace", "[bt]", "/workspace/", ".so", ".h:"):
+        assert leak not in answer["error"]
+
+
+def test_fails_with_400_naming_a_number_sent_to_a_string_category_of_hist_gradient_boosting(
+    served: dict[str, Served],
+) -> None:
+    status, answer = post(served["hist_from_dtype"][2], {"dataframe_records": [{"num": 0.1, "plan": 3}]})
+    assert (status, answer["error"]) == (400, "row 0, column 'plan' is 3; this column takes strings")
+
+
+def test_hist_gradient_boosting_takes_an_unknown_category_as_missing(served: dict[str, Served]) -> None:
+    model, table, app = served["hist_from_dtype"]
+    sent = table.iloc[[0]].copy()
+    sent["plan"] = sent["plan"].cat.set_categories(["gold"])
+    status, answer = post(app, {"dataframe_records": [{"num": cell(sent["num"].iloc[0]), "plan": "gold"}]})
+    assert (status, answer["predictions"]) == (200, model.predict(sent).tolist())
