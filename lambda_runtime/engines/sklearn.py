@@ -20,8 +20,24 @@ from ..config import Settings
 from ..contract import ENV_MODEL_SKLEARN_VERSION, PREDICTION_METHODS, SKOPS_FORMAT
 from ..errors import BadRequest, ServiceUnavailable
 from ..model import LoadedModel, ModelInput, ModelLoadError
-from .checks import PANDAS_MISSING, missing_refused, named_rows, numeric_rows, refuse_names, refused_cell
-from .sklearn_columns import CATEGORIES, COLUMN_KINDS, ColumnKind, check_cell, column_kinds, takes
+from .checks import (
+    PANDAS_MISSING,
+    TAKES_NUMBERS,
+    missing_refused,
+    named_rows,
+    numeric_rows,
+    refuse_names,
+    refused_cell,
+)
+from .sklearn_columns import (
+    BOOL_TEXT,
+    CATEGORIES,
+    COLUMN_KINDS,
+    ColumnKind,
+    check_cell,
+    column_kinds,
+    takes,
+)
 from .sklearn_errors import first_missing, value_refusal
 
 _SCALARS = (str, int, float, bool)
@@ -162,9 +178,28 @@ def _dataframe(
         # fitted on pandas data (where a missing string is NaN) do not see as missing.
         frame = frame.where(frame.notna(), np.nan)
     for j, kind in enumerate(kinds or ()):
-        if kind is not None and kind.takes == CATEGORIES:
-            frame[names[j]] = frame[names[j]].astype("category")
+        if kind is not None:
+            frame[names[j]] = _typed(frame[names[j]], kind.takes)
     return ModelInput(frame, len(rows), has_missing)
+
+
+def _typed(column: Any, kind: str) -> Any:
+    """``column`` with the dtype a DataFrame read by pandas would give a column that takes ``kind``.
+
+    JSON and CSV carry no dtypes: a numeric column holding a bool or a number written as text is an
+    object column, which scikit-learn converts but XGBoost and LightGBM refuse; their category columns
+    must be pandas categories.
+    """
+    if kind == CATEGORIES:
+        return column.astype("category")
+    if kind != TAKES_NUMBERS or column.dtype.kind in "biuf":
+        return column
+    # An object column, or pandas 3's ``str`` column when every cell is text.
+    typed = column.astype(object).map(
+        lambda cell: BOOL_TEXT.get(cell, cell) if isinstance(cell, str) else cell
+    )
+    typed = typed.infer_objects()
+    return typed.astype("float64") if typed.dtype.kind not in "biuf" else typed
 
 
 def _load_joblib(data: bytes) -> Any:

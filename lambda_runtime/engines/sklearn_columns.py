@@ -25,6 +25,8 @@ from .checks import refused_cell
 
 CATEGORIES = "categories"
 """What a column of pandas categories takes (XGBoost, LightGBM): any single value, sent as a category."""
+BOOL_TEXT = {"True": True, "true": True, "TRUE": True, "False": False, "false": False, "FALSE": False}
+"""The words pandas reads as bools in a CSV file (``read_csv``), as a numeric column takes them."""
 COLUMN_KINDS = "column_kinds"
 """The key of :attr:`LoadedModel.details` holding :func:`column_kinds` of a DataFrame model."""
 _SHOWN_CATEGORIES = 8
@@ -272,7 +274,7 @@ def check_cell(cell: str | int | float | bool, kind: ColumnKind, row: int, colum
     if kind.takes == CATEGORIES:
         return
     if kind.takes == NUMBERS:
-        if isinstance(cell, str):
+        if isinstance(cell, str) and cell not in BOOL_TEXT:
             try:
                 finite = math.isfinite(float(cell))
             except ValueError:

@@ -153,3 +153,39 @@ def test_hist_gradient_boosting_takes_an_unknown_category_as_missing(served: dic
     sent["plan"] = sent["plan"].cat.set_categories(["gold"])
     status, answer = post(app, {"dataframe_records": [{"num": cell(sent["num"].iloc[0]), "plan": "gold"}]})
     assert (status, answer["predictions"]) == (200, model.predict(sent).tolist())
+
+
+def csv_post(app: App, text: str) -> tuple[int, Any]:
+    event = http_api_event("POST", "/predict", text, headers={"content-type": "text/csv"})
+    status, answer, _ = invoke_app(app, event)
+    return status, answer
+
+
+def test_a_csv_body_of_a_bool_column_is_read_as_pandas_reads_it(served: dict[str, Served]) -> None:
+    # pandas writes a bool column as True/False and reads it back as bools (to_csv, read_csv).
+    model, table, app = served["bools"]
+    rows = table.iloc[:4]
+    text = rows.to_csv(header=False, index=False)
+    assert "True" in text and "False" in text
+    status, answer = csv_post(app, text)
+    assert (status, answer["predictions"]) == (200, model.predict(rows).tolist())
+
+
+@pytest.mark.parametrize("name", ["xgboost_categorical", "lightgbm_categorical"])
+def test_numbers_sent_as_text_are_numbers_for_xgboost_and_lightgbm(
+    served: dict[str, Served], name: str
+) -> None:
+    model, table, app = served[name]
+    rows = table.iloc[:2]
+    sent = [{"num": str(cell(rows["num"].iloc[0])), "plan": rows["plan"].iloc[0]}]
+    sent.append({"num": cell(rows["num"].iloc[1]), "plan": rows["plan"].iloc[1]})
+    status, answer = post(app, {"dataframe_records": sent})
+    assert (status, answer.get("predictions")) == (200, model.predict(rows).tolist()), answer
+
+
+def test_fails_with_400_on_a_csv_header_row_whose_column_names_look_like_numbers(
+    served: dict[str, Served],
+) -> None:
+    model, table, app = served["odd_names"]
+    status, answer = csv_post(app, table.iloc[:2].to_csv(index=False))
+    assert (status, answer["error"].split(":")[0]) == (400, "row 0 holds the model's column names")
