@@ -186,6 +186,6 @@ def test_numbers_sent_as_text_are_numbers_for_xgboost_and_lightgbm(
 def test_fails_with_400_on_a_csv_header_row_whose_column_names_look_like_numbers(
     served: dict[str, Served],
 ) -> None:
-    model, table, app = served["odd_names"]
+    _, table, app = served["odd_names"]
     status, answer = csv_post(app, table.iloc[:2].to_csv(index=False))
     assert (status, answer["error"].split(":")[0]) == (400, "row 0 holds the model's column names")
