@@ -24,7 +24,7 @@ from .checks import column_label
 from .onnx_errors import DIAGNOSED_ROWS
 
 Call = Callable[[Any], Any]
-_QUOTED = re.compile(r"'([^']{1,80})'")
+_QUOTED = re.compile(r"'([^']{1,80})'|`([^`]{1,80})`")
 # XGBoost's native errors start with "[15:25:26] /workspace/src/...h:29: " and end in a stack trace of
 # the machine's library paths: neither helps the caller, and the paths are the function's internals.
 _NATIVE_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\] \S+:\d+: ")
@@ -56,6 +56,8 @@ def value_refusal(
     where = ""
     if bad is not None:
         where = f"row {bad}{_column(call, data, bad, good, names, text)}: "
+    else:
+        where = _quoted_cell(data, names, text)
     return BadRequest(
         f"{where}the model ({short}) rejected the input: {text}; check the values against what the model "
         "was trained on"
@@ -125,11 +127,35 @@ def _column(call: Call, data: Any, bad: int, good: int | None, names: Sequence[s
     for j in range(len(cells)):
         if _passes(call, _with(failing, j, passing[j])):
             return _named(names, j, cells[j])
-    quoted = set(_QUOTED.findall(text))
+    quoted = _quoted(text)
     for j, cell in enumerate(cells):
         if isinstance(cell, str) and cell[:80] in quoted:
             return _named(names, j, cell)
     return ""
+
+
+def _quoted(text: str) -> set[str]:
+    """The values ``text`` quotes, in single quotes or (XGBoost) backticks."""
+    return {single or tick for single, tick in _QUOTED.findall(text)}
+
+
+def _quoted_cell(data: Any, names: Sequence[str], text: str) -> str:
+    """``row i, column 'c' = value: `` for the first cell (row by row) holding a value ``text`` quotes.
+
+    For a failure no row rerun alone showed (it lies beyond the rows rerun): one pass over the columns.
+    """
+    quoted = _quoted(text)
+    if not quoted or not hasattr(data, "columns"):
+        return ""
+    found: tuple[int, int] | None = None
+    for j, column in enumerate(data.columns):
+        hits = np.flatnonzero(data[column].astype(object).isin(quoted).to_numpy())
+        if len(hits) and (found is None or hits[0] < found[0]):
+            found = (int(hits[0]), j)
+    if found is None:
+        return ""
+    row, j = found
+    return f"row {row}{_named(names, j, data.iloc[row, j])}: "
 
 
 def _cells(one_row: Any) -> list[Any]:

@@ -189,3 +189,11 @@ def test_fails_with_400_on_a_csv_header_row_whose_column_names_look_like_numbers
     _, table, app = served["odd_names"]
     status, answer = csv_post(app, table.iloc[:2].to_csv(index=False))
     assert (status, answer["error"].split(":")[0]) == (400, "row 0 holds the model's column names")
+
+
+def test_fails_with_400_naming_a_quoted_value_found_beyond_the_rows_rerun_one_by_one(
+    served: dict[str, Served],
+) -> None:
+    rows = [{"num": 0.5, "plan": "pro"}] * 99 + [{"num": 0.1, "plan": "zzz"}]
+    status, answer = post(served["xgboost_categorical"][2], {"dataframe_records": rows})
+    assert (status, answer["error"].split(":")[0]) == (400, "row 99, column 'plan' = 'zzz'")
