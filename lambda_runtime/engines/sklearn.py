@@ -38,7 +38,7 @@ from .sklearn_columns import (
     column_kinds,
     takes,
 )
-from .sklearn_errors import first_missing, value_refusal
+from .sklearn_errors import missing_cell, value_refusal
 
 _SCALARS = (str, int, float, bool)
 
@@ -112,15 +112,14 @@ class SklearnEngine:
         try:
             return self.call(model, method, model_input)
         except (ValueError, TypeError) as exc:
-            if model_input.has_missing and "nan" in str(exc).lower():
-                where = first_missing(model_input.data, model.feature_names_in)
-                raise missing_refused(model, where) from None
-            short = model.estimator_class.rsplit(".", 1)[-1]
 
             def call(data: Any) -> Any:
                 return getattr(model.estimator, method)(data)
 
             names = model.feature_names_in or ()
+            if model_input.has_missing and "nan" in str(exc).lower():
+                raise missing_refused(model, missing_cell(call, model_input, names)) from None
+            short = model.estimator_class.rsplit(".", 1)[-1]
             raise value_refusal(exc, call, model_input, names, short) from None
 
     def call(self, model: LoadedModel, method: str, model_input: ModelInput) -> Any:

@@ -24,7 +24,7 @@ from .checks import column_label
 from .onnx_errors import DIAGNOSED_ROWS
 
 Call = Callable[[Any], Any]
-_QUOTED = re.compile(r"'([^']{1,80})'|`([^`]{1,80})`")
+_QUOTED = re.compile(r"'([^']{1,80})'|`([^`]{1,80})`|\"([^\"]{1,80})\"")
 # XGBoost's native errors start with "[15:25:26] /workspace/src/...h:29: " and end in a stack trace of
 # the machine's library paths: neither helps the caller, and the paths are the function's internals.
 _NATIVE_PREFIX = re.compile(r"^\[\d\d:\d\d:\d\d\] \S+:\d+: ")
@@ -62,6 +62,30 @@ def value_refusal(
         f"{where}the model ({short}) rejected the input: {text}; check the values against what the model "
         "was trained on"
     )
+
+
+def missing_cell(call: Call, model_input: ModelInput, names: Sequence[str]) -> tuple[int, str | int] | None:
+    """The (row, column) of the missing cell the model refused, as far as rerunning rows shows it.
+
+    A missing cell in a column the model imputes is not at fault: the first row that fails alone is
+    found as :func:`value_refusal` finds it, then the missing cell of that row whose filling (with a
+    passing row's value, else a zero) lets it pass. Falls back on the first missing cell.
+    """
+    data = model_input.data
+    bad, good = _locate(call, data, model_input.n_rows)
+    if bad is None:
+        return first_missing(data, names)
+    failing = _rows(data, bad, bad + 1)
+    mask = failing.isna().to_numpy()[0] if hasattr(failing, "isna") else np.isnan(failing[0])
+    missing = [int(j) for j in np.flatnonzero(mask)]
+    passing = _cells(_rows(data, good, good + 1)) if good is not None else [0.0] * len(mask)
+    for j in missing:
+        fill = passing[j] if passing[j] is not None and passing[j] == passing[j] else 0.0
+        if _passes(call, _with(failing, j, fill)):
+            return bad, names[j] if names else j
+    if missing:
+        return bad, names[missing[0]] if names else missing[0]
+    return first_missing(data, names)
 
 
 def first_missing(data: Any, names: Sequence[str] | None) -> tuple[int, str | int] | None:
@@ -129,14 +153,14 @@ def _column(call: Call, data: Any, bad: int, good: int | None, names: Sequence[s
             return _named(names, j, cells[j])
     quoted = _quoted(text)
     for j, cell in enumerate(cells):
-        if isinstance(cell, str) and cell[:80] in quoted:
+        if cell is not None and str(cell)[:80] in quoted:
             return _named(names, j, cell)
     return ""
 
 
 def _quoted(text: str) -> set[str]:
-    """The values ``text`` quotes, in single quotes or (XGBoost) backticks."""
-    return {single or tick for single, tick in _QUOTED.findall(text)}
+    """The values ``text`` quotes: in single quotes, backticks (XGBoost) or double quotes (pandas)."""
+    return {"".join(groups) for groups in _QUOTED.findall(text)}
 
 
 def _quoted_cell(data: Any, names: Sequence[str], text: str) -> str:
@@ -149,7 +173,8 @@ def _quoted_cell(data: Any, names: Sequence[str], text: str) -> str:
         return ""
     found: tuple[int, int] | None = None
     for j, column in enumerate(data.columns):
-        hits = np.flatnonzero(data[column].astype(object).isin(quoted).to_numpy())
+        # Messages quote values as text: a number the caller sent (0) appears as "0".
+        hits = np.flatnonzero(data[column].astype(str).isin(quoted).to_numpy())
         if len(hits) and (found is None or hits[0] < found[0]):
             found = (int(hits[0]), j)
     if found is None:

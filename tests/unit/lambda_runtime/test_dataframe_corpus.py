@@ -197,3 +197,49 @@ def test_fails_with_400_naming_a_quoted_value_found_beyond_the_rows_rerun_one_by
     rows = [{"num": 0.5, "plan": "pro"}] * 99 + [{"num": 0.1, "plan": "zzz"}]
     status, answer = post(served["xgboost_categorical"][2], {"dataframe_records": rows})
     assert (status, answer["error"].split(":")[0]) == (400, "row 99, column 'plan' = 'zzz'")
+
+
+ODD_CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e308, "", " 3 ", "NaN", "1e5", "true"]),
+    st.integers(-(2**80), 2**80),
+    st.text(max_size=6),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+)
+LEAKS = ("Traceback", 'File "', "site-packages", "Stack trace", "/workspace/")
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_an_odd_cell_is_answered_or_refused_naming_its_row_and_column(
+    served: dict[str, Served], data: Any
+) -> None:
+    name = data.draw(st.sampled_from(sorted(CORPUS)))
+    _, table, app = served[name]
+    picked = data.draw(st.lists(st.integers(0, len(table) - 1), min_size=1, max_size=6))
+    columns = None if isinstance(table, np.ndarray) else list(table.columns)
+    rows = request_rows(table, picked, columns)
+    row, column = data.draw(st.integers(0, len(rows) - 1)), data.draw(st.integers(0, len(rows[0]) - 1))
+    rows[row][column] = value = data.draw(ODD_CELLS)
+    body = json.dumps(document("records", columns, rows), allow_nan=True)
+    status, answer, _ = invoke_app(app, http_api_event("POST", "/predict", body, headers=JSON_HEADERS))
+    assert status in (200, 400), answer
+    assert not any(leak in json.dumps(answer) for leak in LEAKS), answer
+    if status == 400:
+        message = answer["error"]
+        label = repr(columns[column]) if columns else str(column)
+        assert f"row {row}" in message, (value, message)
+        # Left: XGBoost keeps no categories a request's could be checked against (without pyarrow), so
+        # a missing or non-string value in its one-row category column is refused naming the row only.
+        if not (name == "xgboost_categorical" and column == 1 and not isinstance(value, str)):
+            assert label in message, (value, message)
+
+
+def test_fails_with_400_naming_the_missing_cell_at_fault_not_one_the_model_imputes(
+    served: dict[str, Served],
+) -> None:
+    rows = [{"num": 0.5, "plan": None}, {"num": None, "plan": "pro"}]  # plan is imputed, num is not
+    status, answer = post(served["constant_imputer"][2], {"dataframe_records": rows})
+    assert (status, answer["error"].split(":")[0]) == (400, "row 1, column 'num' is missing")
