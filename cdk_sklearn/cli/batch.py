@@ -325,7 +325,7 @@ def _score_all(
     from lambda_runtime.model import ModelLoadError
 
     failed: list[dict[str, Any]] = []
-    context = multiprocessing.get_context()
+    context: multiprocessing.context.BaseContext = multiprocessing.get_context()
     try:
         if context.get_start_method() == "fork":
             # One import of the model's libraries and one model load, shared by the forked workers
