@@ -18,13 +18,15 @@ warning about a Node you chose) reaches the CDK CLI as it would without the laun
 from __future__ import annotations
 
 import importlib.util
+import os
 import runpy
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from cdk_sklearn.node import use_supported_node
+from cdk_sklearn.node import JSII_NODE_ENV, use_supported_node
 
 LAUNCHER: Final = "cdk_sklearn.launcher"
 """The module name cdk.json's app command runs: ``python -m cdk_sklearn.launcher app.py``."""
@@ -87,6 +89,16 @@ def _choose_node() -> None:
     if "jsii" in sys.modules:  # only when main() is called from a process that already started jsii
         print(f"{LAUNCHER}: jsii is already running; its Node cannot be chosen", file=sys.stderr)
     use_supported_node()
+    chosen = os.environ.get(JSII_NODE_ENV)
+    # jsii would fail on the app's first aws_cdk import with a FileNotFoundError deep in its kernel
+    # (and a second traceback from its cleanup): say which setting is at fault first.
+    if chosen and shutil.which(chosen) is None:
+        print(
+            f"{LAUNCHER}: {JSII_NODE_ENV} is {chosen!r}, which is not an executable file, so jsii cannot "
+            f"start Node and synth will fail; unset {JSII_NODE_ENV} (cdk-sklearn then chooses a supported "
+            "Node) or point it at a Node executable",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ unreadable) is listed on stderr. The exit code tells a script what happened
 
 Work items are scored by a pool of processes, streaming each byte range. Where workers are forked
 (the default start method on Linux before Python 3.14), they inherit the model this process loaded
-for the checks; otherwise each worker loads the model itself.
+for the checks; otherwise (and for LightGBM models, whose load starts threads a fork cannot carry)
+each worker loads the model itself.
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ EXIT_CODES: dict[int, str] = {
     EXIT_REFUSED: "finished with some rows refused: predictions and error records are written",
 }
 """What each exit code of ``cdk-sklearn batch`` means (``--help`` and the docs print this table)."""
+_THREADS_AT_LOAD = ("lightgbm",)
+"""Libraries whose models start GNU OpenMP threads as they load (LightGBM parses its trees in
+parallel). libgomp is not fork-safe once its thread pool exists: a worker forked after the load waits
+forever on its first prediction. Their workers are spawned, each loading the model itself."""
 _MAX_HEADER_PROBLEMS = 5
 """Distinct header problems listed before the rest are counted."""
 
@@ -320,12 +325,14 @@ def _score_all(
     from lambda_runtime.model import ModelLoadError
 
     failed: list[dict[str, Any]] = []
-    context = multiprocessing.get_context()
+    context: multiprocessing.context.BaseContext = multiprocessing.get_context()
     try:
         if context.get_start_method() == "fork":
             # One import of the model's libraries and one model load, shared by the forked workers
             # (copy on write), instead of one per worker: on 2 cores that is most of a short run.
             _load(environment)
+            if any(name in sys.modules for name in _THREADS_AT_LOAD):
+                context = multiprocessing.get_context("spawn")
         threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(
             workers, mp_context=context, initializer=_init_worker, initargs=(environment, threads)

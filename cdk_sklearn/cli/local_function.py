@@ -49,6 +49,8 @@ class LocalFunction:
         The cdk.json environment's ``skops_trusted_types``.
     extra_requirements
         The cdk.json environment's ``extra_requirements`` (flat or in its ``layer`` section).
+    managed_instances
+        The cdk.json environment runs on Lambda Managed Instances (``compute``): one thread per process.
     """
 
     memory_mb: int = limits.DEFAULT_MEMORY_MB
@@ -57,10 +59,12 @@ class LocalFunction:
     model_name: str | None = None
     skops_trusted_types: tuple[str, ...] = ()
     extra_requirements: tuple[str, ...] = ()
+    managed_instances: bool = False
 
     def environment(self) -> dict[str, str]:
         """The variables the function gets beyond the model's own: threads, memory, the user's."""
-        env = {**openmp_environment(self.memory_mb), MEMORY_VARIABLE: str(self.memory_mb)}
+        threads = openmp_environment(self.memory_mb, managed_instances=self.managed_instances)
+        env = {**threads, MEMORY_VARIABLE: str(self.memory_mb)}
         if self.skops_trusted_types:
             env[contract.ENV_SKOPS_TRUSTED_TYPES] = ",".join(self.skops_trusted_types)
         env.update(self.variables)
@@ -79,6 +83,11 @@ class LocalFunction:
         threads = wanted[THREADS_VARIABLE]
         if THREADS_VARIABLE in self.variables:
             why = "set by the cdk.json environment's environment, as on the function"
+        elif self.managed_instances:
+            why = (
+                "the cdk.json environment's compute is managed_instances: one per worker process, "
+                "like the function"
+            )
         else:
             why = f"memory {self.memory_mb} MB from {self.source}, like the function"
         notes = []
@@ -130,6 +139,7 @@ def local_function(memory_mb: int | None, env: str | None, folder: Path) -> Loca
             settings.get("skops_trusted_types") or (), f"{where}: skops_trusted_types"
         ),
         extra_requirements=_strings(extras or (), f"{where}: extra_requirements"),
+        managed_instances=settings.get("compute") == "managed_instances",
     )
 
 

@@ -84,8 +84,11 @@ def add_missing_libraries(layer_dir: Path, system: RuntimeSystem) -> list[AddedL
 # vCPU", up to 6 vCPUs at 10,240 MB (AWS Lambda Developer Guide, "Configuring function memory").
 
 
-def openmp_environment(memory_mb: int) -> dict[str, str]:
+def openmp_environment(memory_mb: int, *, managed_instances: bool = False) -> dict[str, str]:
     """``OMP_NUM_THREADS`` for a function of ``memory_mb``: the vCPUs Lambda gives it, at least 1.
+
+    On managed instances (``managed_instances``) it is 1: each execution environment runs one request
+    per worker process, and a thread per 1,769 MB would start that many in every process.
 
     Every OpenMP runtime in the process (scikit-learn's vendored libgomp and the copy in ``lib/``
     for LightGBM, each with its own pool) otherwise starts one thread per core the kernel reports,
@@ -94,5 +97,7 @@ def openmp_environment(memory_mb: int) -> dict[str, str]:
     per runtime, LightGBM was never slower and scikit-learn's gradient boosting several times
     faster than with the default. Environment variables the user sets win.
     """
+    if managed_instances:
+        return {"OMP_NUM_THREADS": "1"}
     vcpus = max(1, min(limits.MAX_VCPUS, -(-memory_mb // limits.FULL_VCPU_MEMORY_MB)))
     return {"OMP_NUM_THREADS": str(vcpus)}

@@ -87,6 +87,8 @@ def header_mismatch(
     str or None
         One message naming the extra, missing or repeated columns (or the counts) and the fix.
     """
+    if not any(name.strip() for name in header):
+        return _blank(model)
     if id_column is not None and id_column not in header:
         return f"{id_option} {id_column!r} is not a column of the header {_listed(header)}"
     index = header.index(id_column) if id_column is not None else None
@@ -94,6 +96,16 @@ def header_mismatch(
     if model.feature_names_in is not None:
         return _named_mismatch(features, id_column, model.feature_names_in, id_option)
     return _width_mismatch(features, id_column, model.n_features_in, id_option)
+
+
+def _blank(model: LoadedModel) -> str:
+    """A blank first line: the header is not where it must be (first), or the file has no rows."""
+    names = model.feature_names_in
+    columns = f"the columns {_listed(list(names))} (in any order)" if names else "its columns"
+    return (
+        f"the first line is blank; a CSV file's first line is its header, naming {columns}. "
+        "Fix: remove the blank lines before the header"
+    )
 
 
 def _named_mismatch(
@@ -115,6 +127,9 @@ def _named_mismatch(
     if repeated:
         found.append(f"repeats {_listed(repeated)}")
     fixes = [*_near_misses(missing, extra)]
+    # A column only spelled another way is explained by its near miss, not an extra to remove.
+    spelled = {name.strip().casefold() for name in missing}
+    extra = [name for name in extra if name.strip().casefold() not in spelled]
     if id_column is not None and id_column in wanted:
         fixes.append(
             f"{id_column!r} is the id column ({id_option}) but also a column the model takes: choose "

@@ -153,7 +153,8 @@ def named_rows(table: Table, names: tuple[str, ...]) -> list[list[Any]]:
         if not isinstance(row, list):
             raise BadRequest(f"row {i} is not an array of values")
     if table.columns is None:
-        if raw_rows and raw_rows[0] == list(names):
+        # A header's cells were decoded like values: a column named "1" arrives as the number 1.
+        if raw_rows and [str(cell) for cell in raw_rows[0]] == list(names):
             raise BadRequest(HEADER_ROW)
         for i, row in enumerate(raw_rows):
             if len(row) != len(names):

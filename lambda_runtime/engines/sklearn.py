@@ -20,9 +20,25 @@ from ..config import Settings
 from ..contract import ENV_MODEL_SKLEARN_VERSION, PREDICTION_METHODS, SKOPS_FORMAT
 from ..errors import BadRequest, ServiceUnavailable
 from ..model import LoadedModel, ModelInput, ModelLoadError
-from .checks import PANDAS_MISSING, missing_refused, named_rows, numeric_rows, refuse_names, refused_cell
-from .sklearn_columns import COLUMN_KINDS, ColumnKind, check_cell, column_kinds, takes
-from .sklearn_errors import first_missing, value_refusal
+from .checks import (
+    PANDAS_MISSING,
+    TAKES_NUMBERS,
+    missing_refused,
+    named_rows,
+    numeric_rows,
+    refuse_names,
+    refused_cell,
+)
+from .sklearn_columns import (
+    BOOL_TEXT,
+    CATEGORIES,
+    COLUMN_KINDS,
+    ColumnKind,
+    check_cell,
+    column_kinds,
+    takes,
+)
+from .sklearn_errors import missing_cell, value_refusal
 
 _SCALARS = (str, int, float, bool)
 
@@ -96,15 +112,14 @@ class SklearnEngine:
         try:
             return self.call(model, method, model_input)
         except (ValueError, TypeError) as exc:
-            if model_input.has_missing and "nan" in str(exc).lower():
-                where = first_missing(model_input.data, model.feature_names_in)
-                raise missing_refused(model, where) from None
-            short = model.estimator_class.rsplit(".", 1)[-1]
 
             def call(data: Any) -> Any:
                 return getattr(model.estimator, method)(data)
 
             names = model.feature_names_in or ()
+            if model_input.has_missing and "nan" in str(exc).lower():
+                raise missing_refused(model, missing_cell(call, model_input, names)) from None
+            short = model.estimator_class.rsplit(".", 1)[-1]
             raise value_refusal(exc, call, model_input, names, short) from None
 
     def call(self, model: LoadedModel, method: str, model_input: ModelInput) -> Any:
@@ -161,7 +176,29 @@ def _dataframe(
         # A JSON null in a string column stays None in an object column, which imputers and encoders
         # fitted on pandas data (where a missing string is NaN) do not see as missing.
         frame = frame.where(frame.notna(), np.nan)
+    for j, kind in enumerate(kinds or ()):
+        if kind is not None:
+            frame[names[j]] = _typed(frame[names[j]], kind.takes)
     return ModelInput(frame, len(rows), has_missing)
+
+
+def _typed(column: Any, kind: str) -> Any:
+    """``column`` with the dtype a DataFrame read by pandas would give a column that takes ``kind``.
+
+    JSON and CSV carry no dtypes: a numeric column holding a bool or a number written as text is an
+    object column, which scikit-learn converts but XGBoost and LightGBM refuse; their category columns
+    must be pandas categories.
+    """
+    if kind == CATEGORIES:
+        return column.astype("category")
+    if kind != TAKES_NUMBERS or column.dtype.kind in "biuf":
+        return column
+    # An object column, or pandas 3's ``str`` column when every cell is text.
+    typed = column.astype(object).map(
+        lambda cell: BOOL_TEXT.get(cell, cell) if isinstance(cell, str) else cell
+    )
+    typed = typed.infer_objects()
+    return typed.astype("float64") if typed.dtype.kind not in "biuf" else typed
 
 
 def _load_joblib(data: bytes) -> Any:

@@ -23,6 +23,10 @@ from .checks import TAKES_NUMBERS as NUMBERS
 from .checks import TAKES_STRINGS as STRINGS
 from .checks import refused_cell
 
+CATEGORIES = "categories"
+"""What a column of pandas categories takes (XGBoost, LightGBM): any single value, sent as a category."""
+BOOL_TEXT = {"True": True, "true": True, "TRUE": True, "False": False, "false": False, "FALSE": False}
+"""The words pandas reads as bools in a CSV file (``read_csv``), as a numeric column takes them."""
 COLUMN_KINDS = "column_kinds"
 """The key of :attr:`LoadedModel.details` holding :func:`column_kinds` of a DataFrame model."""
 _SHOWN_CATEGORIES = 8
@@ -127,13 +131,64 @@ def _kinds(estimator: Any, columns: list[int], downstream: str | None) -> Kinds 
         # HistGradientBoosting with categorical_features takes its categories as strings or numbers.
         if len(categorical) != len(columns):
             return dict.fromkeys(columns)
+        encoded = _hist_categories(estimator, columns)
+        if encoded is not None:
+            return encoded
         return {
             c: None if is_category else ColumnKind(NUMBERS)
             for c, is_category in zip(columns, categorical, strict=True)
         }
+    native = _native_categories(estimator, len(columns))
+    if native is not None:
+        return {c: ColumnKind(CATEGORIES if k in native else NUMBERS) for k, c in enumerate(columns)}
     if _takes_numbers(estimator):
         return dict.fromkeys(columns, ColumnKind(NUMBERS))
     return dict.fromkeys(columns)
+
+
+def _native_categories(estimator: Any, n_columns: int) -> frozenset[int] | None:
+    """The input positions an XGBoost or LightGBM model was fitted on as pandas categories, if any.
+
+    Those libraries refuse a string column unless its dtype is ``category``, and a JSON request never
+    makes one: the engine casts these columns. XGBoost before 3.1 keeps no categories to re-code a
+    request's own against, so its category columns are left unknown (the library's refusal stands).
+    """
+    booster = getattr(estimator, "_Booster", None)
+    module = type(estimator).__module__
+    if booster is None:
+        return None
+    if module.startswith("xgboost"):
+        if not hasattr(booster, "get_categories"):
+            return None
+        found = [k for k, kind in enumerate(booster.feature_types or ()) if kind == "c"]
+    elif module.startswith("lightgbm") and getattr(booster, "pandas_categorical", None):
+        # LightGBM maps a request's categories onto the training ones itself (pandas_categorical).
+        found = [int(k) for k in (booster.params or {}).get("categorical_column", ())]
+    else:
+        return None
+    return frozenset(found) if found and max(found) < n_columns else None
+
+
+def _hist_categories(estimator: Any, columns: list[int]) -> Kinds | None:
+    """HistGradientBoosting's category columns read from the ordinal encoder it fitted for them.
+
+    Its categories' dtype says whether a column takes strings or numbers; an unknown category is
+    taken as missing (the encoder's ``use_encoded_value``), so none is refused.
+    """
+    pre = getattr(estimator, "_preprocessor", None)
+    if pre is None or type(pre).__name__ != "ColumnTransformer":
+        return None
+    kinds: Kinds = dict.fromkeys(columns, ColumnKind(NUMBERS))
+    for _, part, selected in pre.transformers_:
+        if type(part).__name__ != "OrdinalEncoder":
+            continue
+        chosen = list(selected)
+        if all(isinstance(flag, bool) or type(flag).__name__ == "bool" for flag in chosen):
+            picked = [c for c, flag in zip(columns, chosen, strict=True) if flag]
+        else:  # column positions
+            picked = [columns[int(k)] for k in chosen]
+        kinds.update(_encoder(part, picked))
+    return kinds
 
 
 def _is_identity(estimator: Any) -> bool:
@@ -216,8 +271,10 @@ def check_cell(cell: str | int | float | bool, kind: ColumnKind, row: int, colum
     row, column
         Where the cell is.
     """
+    if kind.takes == CATEGORIES:
+        return
     if kind.takes == NUMBERS:
-        if isinstance(cell, str):
+        if isinstance(cell, str) and cell not in BOOL_TEXT:
             try:
                 finite = math.isfinite(float(cell))
             except ValueError:

@@ -124,9 +124,7 @@ CORPUS: dict[str, Entry] = {
     "imputed_ordinal": Entry(
         imputed_ordinal, MIXED, ("categories", "numbers", "numbers"), ("team", 30, 70.0)
     ),
-    "native_categories": Entry(
-        native_categories, MIXED, ("anything", "numbers", "numbers"), ("pro", 3, 42.5)
-    ),
+    "native_categories": Entry(native_categories, MIXED, ("strings", "numbers", "numbers"), ("pro", 3, 42.5)),
     "numeric_frame_forest": Entry(numeric_frame_forest, NUMERIC, ("numbers", "numbers"), (3, 42.5)),
     "numeric_frame_function": Entry(numeric_frame_function, NUMERIC, ("numbers", "numbers"), (3, 42.5)),
     "xgboost_frame": Entry(xgboost_frame, NUMERIC, ("numbers", "numbers"), (3, 42.5)),

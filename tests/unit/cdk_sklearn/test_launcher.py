@@ -136,6 +136,30 @@ def test_the_apps_exit_code_is_the_processs(tmp_path: Path) -> None:
     assert _launch(app, _environment(tmp_path)).returncode == 3
 
 
+def test_an_app_that_raises_keeps_its_traceback_and_exit_code(tmp_path: Path) -> None:
+    app = _app(tmp_path, "def build():\n    raise RuntimeError('no bucket named x')\n\nbuild()\n")
+    result = _launch(app, _environment(tmp_path))
+    assert result.returncode == 1
+    assert 'app.py", line 2, in build' in result.stderr
+    assert result.stderr.rstrip().endswith("RuntimeError: no bucket named x")
+
+
+def test_an_app_file_named_with_spaces_runs(tmp_path: Path) -> None:
+    app = _app(tmp_path, "import sys\nprint(sys.argv)\n").rename(tmp_path / "project" / "my app.py")
+    assert _launch(app, _environment(tmp_path), "x y").stdout.strip() == "['my app.py', 'x y']"
+
+
+def test_names_a_jsii_node_that_does_not_exist_before_the_app_runs(tmp_path: Path) -> None:
+    app = _app(tmp_path, "print('ran')\n")
+    result = _launch(app, _environment(tmp_path, JSII_NODE=str(tmp_path / "missing" / "node")))
+    assert result.stdout.strip() == "ran"  # the app still runs: one that never imports aws_cdk works
+    assert result.stderr.strip() == (
+        f"{LAUNCHER}: JSII_NODE is {str(tmp_path / 'missing' / 'node')!r}, which is not an executable "
+        "file, so jsii cannot start Node and synth will fail; unset JSII_NODE (cdk-sklearn then chooses a "
+        "supported Node) or point it at a Node executable"
+    )
+
+
 def test_fails_on_a_missing_app_file_with_the_cdk_json_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -196,3 +198,25 @@ def test_the_docs_give_every_exit_code_its_meaning():
     doc = (REPO / "docs" / "readme" / "batch.md").read_text().replace("`", "")
     for code, meaning in EXIT_CODES.items():
         assert f"| {code} | {meaning} |" in doc
+
+
+def test_a_lightgbm_model_is_scored_without_hanging_its_workers(tmp_path):
+    # LightGBM starts GNU OpenMP threads when it loads; a worker forked after that waited forever
+    # on its first prediction (libgomp is not fork-safe once its thread pool exists).
+    model = tmp_path / "lgbm.joblib"
+    models.save(models.lgbm_classifier(), model)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "iris.csv").write_text(iris_csv())
+    argv = [sys.executable, "-m", "cdk_sklearn.cli", *_argv(model, tmp_path, "--id-column", "id")]
+    argv[argv.index("--workers") + 1] = "2"
+    child = subprocess.Popen(
+        argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _, err = child.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)  # the hung workers too
+        child.communicate()
+        pytest.fail("cdk-sklearn batch with a LightGBM model did not finish in 120 s")
+    assert child.returncode == 0, err
+    assert "150 rows: 150 answered, 0 refused" in err

@@ -189,3 +189,16 @@ def test_the_install_command_pins_the_version_the_layer_lock_holds(
     Lock(tmp_path / "pylock.cdk-sklearn.toml", {entry.key: entry}).write()
     result = _serve_in(venv_without_pandas, tmp_path, model)
     assert result.stderr.splitlines()[-1] == f"  {venv_without_pandas} -m pip install 'pandas==2.3.3'"
+
+
+def test_an_environment_on_managed_instances_has_one_thread_as_its_function_does(tmp_path: Path) -> None:
+    # The endpoint sets OMP_NUM_THREADS=1 on managed instances: one thread per worker process.
+    write_cdk_json(tmp_path, compute="managed_instances", memory_size=4096)
+    function = local_function(None, "prod", tmp_path)
+    environ: dict[str, str] = {}
+    line = function.apply(environ)
+    assert environ == {"OMP_NUM_THREADS": "1", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "4096"}
+    assert line == (
+        "threads: OMP_NUM_THREADS=1 (the cdk.json environment's compute is managed_instances: one per "
+        "worker process, like the function)"
+    )

@@ -90,6 +90,21 @@ def test_a_column_spelled_another_way_is_pointed_out(frame_model: LoadedModel) -
     assert message is not None and "'Weight ' in the files is 'weight' in the model" in message
 
 
+def test_columns_spelled_another_way_are_not_also_asked_to_be_removed(frame_model: LoadedModel) -> None:
+    message = header_mismatch(["colour ", "size ", "weight "], None, frame_model, "--id-column")
+    assert message is not None
+    assert "'colour ' in the files is 'colour' in the model" in message
+    assert "remove the columns" not in message and "--id-column" not in message
+
+
+def test_a_blank_first_line_is_named_as_such(frame_model: LoadedModel) -> None:
+    message = header_mismatch([], None, frame_model, "--id-column")
+    assert message == (
+        "the first line is blank; a CSV file's first line is its header, naming the columns "
+        "['colour', 'size', 'weight'] (in any order). Fix: remove the blank lines before the header"
+    )
+
+
 def test_a_repeated_column_is_named(frame_model: LoadedModel) -> None:
     message = header_mismatch(["colour", "size", "weight", "size"], None, frame_model)
     assert message is not None and "repeats ['size']" in message
