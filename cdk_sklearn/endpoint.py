@@ -325,10 +325,6 @@ class SklearnLambdaEndpoint(Construct):
         if self.route_prefix:
             environment[contract.ENV_ROUTE_PREFIX] = self.route_prefix
         managed = p.managed_instances
-        if managed is not None:
-            # One request per process and one thread each: the on-demand rule (a thread per 1,769 MB)
-            # would start as many threads in every one of the worker processes.
-            environment["OMP_NUM_THREADS"] = "1"
         kind = FunctionRole(
             handler=HANDLER,
             description="scikit-learn model",

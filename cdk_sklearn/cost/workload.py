@@ -23,7 +23,7 @@ FRONT_DOORS: Final[tuple[str, ...]] = get_args(FrontDoor)
 
 SERVERLESS_MEMORY_MB: Final = (1024, 2048, 3072, 4096, 5120, 6144)
 
-REQUEST_LOG_BYTES: Final = 640
+REQUEST_LOG_BYTES: Final = 690
 """Bytes of the one line the handler prints per request (its JSON record carrying the EMF metrics),
 newline included. Measured by running ``lambda_runtime``'s handler on an API Gateway HTTP API
 predict event for a model named ``model``: 638 to 640 bytes (the latency digits vary); a longer
@@ -95,7 +95,7 @@ class Workload:
         created on or before 2025-07-15 have. Default False.
     log_bytes_per_request
         Bytes ingested into CloudWatch Logs per request; 0 leaves logs out. Default
-        :data:`REQUEST_LOG_BYTES` + :data:`LAMBDA_PLATFORM_LOG_BYTES` (900).
+        :data:`REQUEST_LOG_BYTES` + :data:`LAMBDA_PLATFORM_LOG_BYTES` (950).
     custom_metrics
         Custom metrics the runtime publishes (EMF); 0 leaves them out. Default
         :data:`CUSTOM_METRICS` (5).

@@ -160,8 +160,9 @@ def function_environment(
     """The function's environment: threads for its vCPUs, the model, the caller's extras, the user's."""
     env = {
         # Each OpenMP runtime in the process (scikit-learn's, LightGBM's) sized to the vCPUs the
-        # function gets rather than the host's cores; the user's environment wins.
-        **openmp_environment(props.memory_size),
+        # function gets rather than the host's cores (one per worker process on managed instances);
+        # the user's environment wins.
+        **openmp_environment(props.memory_size, managed_instances=props.on_managed_instances),
         contract.ENV_MODEL_URI: model_uri(model_asset),
         **model.runtime_environment(),
         **extra,

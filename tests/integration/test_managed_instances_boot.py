@@ -221,11 +221,18 @@ def test_fails_workers_over_the_memory_size_together_as_one_function(toy: Manage
     assert alone["error"] is None and alone["response"]["held"] == 100 * 1024 * 1024, alone
     together = toy.invoke_all([{"n": n, "allocate_mb": 100, "sleep": 1} for n in range(WORKERS)])
     toy.close()
-    assert any(a["error"] is not None for a in together), together
-    for answer in together:
-        if answer["error"] is not None:
-            assert answer["error"]["errorType"] == "Runtime.ExitError", answer
-            assert answer["error"]["errorMessage"].endswith("Runtime exited with error: signal: killed")
+    killed = [
+        a
+        for a in together
+        if a["error"] is not None
+        and a["error"]["errorType"] == "Runtime.ExitError"
+        and a["error"]["errorMessage"].endswith("Runtime exited with error: signal: killed")
+    ]
+    assert killed, together
+    # The others answered, or (on a loaded machine) timed out while the kernel reclaimed memory before
+    # its kill; nothing else.
+    others = [a["error"]["errorType"] for a in together if a["error"] is not None and a not in killed]
+    assert set(others) <= {"Sandbox.Timedout"}, together
     assert toy.measurement is not None and toy.measurement.killed_for_memory, toy.measurement
 
 

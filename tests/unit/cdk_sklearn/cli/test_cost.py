@@ -194,7 +194,7 @@ def test_no_monitoring_leaves_out_alarms_and_dashboard(capsys: pytest.CaptureFix
     names = [i["name"] for i in json.loads(capsys.readouterr().out)["options"][0]["line_items"]]
     assert [n for n in names if n.startswith("CloudWatch")] == [
         "CloudWatch custom metrics (5 EMF)",
-        "CloudWatch Logs ingestion (900 B/request)",
+        "CloudWatch Logs ingestion (950 B/request)",
     ]
 
 

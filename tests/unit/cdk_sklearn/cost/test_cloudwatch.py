@@ -45,18 +45,18 @@ def test_the_dashboard_costs_three_dollars() -> None:
 
 
 def test_logs_are_billed_per_byte_ingested() -> None:
-    # 2M x 900 B = 1.8e9 B / 2^30 = 1.67638 GB x $0.50 = $0.838190
-    assert _bill()["CloudWatch Logs ingestion (900 B/request)"] == pytest.approx(
-        2e6 * 900 / 1073741824 * 0.50, **APPROX
+    # 2M x 950 B = 1.9e9 B / 2^30 = 1.76951 GB x $0.50 = $0.884756
+    assert _bill()["CloudWatch Logs ingestion (950 B/request)"] == pytest.approx(
+        2e6 * 950 / 1073741824 * 0.50, **APPROX
     )
 
 
 def test_default_bill_is_lambda_plus_monitoring() -> None:
     # requests $0.40 + duration 2M x 0.005 s x 1 GB x $0.0000133334 = $0.133334
     # + alarms $0.50 + dashboard $3.00 + the alarm topic's KMS key $1.00
-    # + 5 custom metrics x $0.30 = $1.50 + logs $0.838190
+    # + 5 custom metrics x $0.30 = $1.50 + logs $0.884756
     assert sum(_bill().values()) == pytest.approx(
-        0.40 + 0.133334 + 0.50 + 3.00 + 1.00 + 1.50 + 0.8381903171539307, rel=1e-6
+        0.40 + 0.133334 + 0.50 + 3.00 + 1.00 + 1.50 + 0.8847564458847046, rel=1e-6
     )
 
 
@@ -83,7 +83,7 @@ def test_free_tier_covers_the_custom_metrics() -> None:
 def test_without_monitoring_only_metrics_and_logs_remain() -> None:
     assert [k for k in _bill(monitoring=False) if k.startswith("CloudWatch")] == [
         "CloudWatch custom metrics (5 EMF)",
-        "CloudWatch Logs ingestion (900 B/request)",
+        "CloudWatch Logs ingestion (950 B/request)",
     ]
 
 
@@ -93,11 +93,11 @@ def test_free_tier_covers_the_alarms_and_the_dashboard() -> None:
 
 
 def test_free_tier_covers_five_gb_of_logs() -> None:
-    # 5 GB / 900 B = 5,965,232.4 requests free: 8M requests bill (8M - 5,965,232.36) x 900 B
+    # 5 GB / 950 B = 5,651,272.8 requests free: 8M requests bill (8M - 5,651,272.76) x 950 B
     w = Workload(requests_per_month=8e6, memory_mb=1024, duration_ms=5, include_free_tier=True)
     bill = lambda_option(w, "function_url").breakdown(8e6)
-    billed_bytes = 8e6 * 900 - 5 * 1073741824
-    assert bill["CloudWatch Logs ingestion (900 B/request)"] == pytest.approx(
+    billed_bytes = 8e6 * 950 - 5 * 1073741824
+    assert bill["CloudWatch Logs ingestion (950 B/request)"] == pytest.approx(
         billed_bytes / GB * 0.50, **APPROX
     )
 
