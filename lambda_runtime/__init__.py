@@ -6,4 +6,4 @@ start, so the only heavy dependencies are numpy, scikit-learn and joblib (plus b
 lives in S3, pandas when a request carries named columns and skops for ``.skops`` files).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -63,3 +63,10 @@ def test_readme_links_every_guide_of_the_site():
     assert set(guides) <= set(present)
     linked = set(re.findall(r"\]\(docs/([^)#\s]+)", README.read_text()))
     assert not set(present) - linked, f"link {sorted(set(present) - linked)} from docs/index.md"
+
+
+def test_install_line_names_the_wheel_of_this_version():
+    import lambda_runtime
+
+    wheels = set(re.findall(r"cdk_sklearn-([\w.]+)-py3-none-any\.whl", README.read_text()))
+    assert wheels == {lambda_runtime.__version__}, "the install line's wheel must be this version's"
