@@ -5,9 +5,9 @@ onnxruntime reports a kernel's refusal of a value with the same exception classe
 for a category an encoder never saw in training (``OneHotEncoder`` with ``handle_unknown="error"``)
 and for a fault of the model or the runtime. The data is to blame when the failure follows a row: the
 same graph runs some rows and fails on another. So, only after a failure (never on the success path),
-the rows are run one at a time (at most :data:`DIAGNOSED_ROWS` of them): a row that fails alone while
-another passes is named, and so is its column, found by giving it the passing row's value in one input
-at a time. A failure every row shares, with no message known to be about a value, stays a 500.
+the rows are run one at a time (at most :data:`~.diagnosis.DIAGNOSED_ROWS` of them): a row that fails
+alone while another passes is named, and so is its column, found by giving it the passing row's value
+in one input at a time. A failure every row shares, with no message known to be about a value, stays a 500.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import BadRequest
+from .diagnosis import locate_rows
 
-DIAGNOSED_ROWS = 64
-"""At most this many rows are rerun one by one to find the row at fault: the diagnosis costs at most
-this many single-row runs, whatever the request's size."""
 ORT_ERRORS = frozenset({"InvalidArgument", "Fail", "RuntimeException"})
 """onnxruntime's exception classes that can be about the input's values (others, such as
 ``NotImplemented`` or ``InvalidGraph``, are always faults of the model or the runtime)."""
@@ -94,15 +92,7 @@ def _passes(run: Run, feed: Mapping[str, Any]) -> bool:
 
 def _locate(run: Run, feed: Mapping[str, Any], n_rows: int) -> tuple[int | None, int | None]:
     """The first row that fails alone and the first that passes, among the first rows."""
-    bad = good = None
-    for i in range(min(n_rows, DIAGNOSED_ROWS)):
-        if _passes(run, _row(feed, i)):
-            good = i if good is None else good
-        else:
-            bad = i if bad is None else bad
-        if bad is not None and good is not None:
-            break
-    return bad, good
+    return locate_rows(lambda i: _passes(run, _row(feed, i)), n_rows)
 
 
 def _column(run: Run, feed: Mapping[str, Any], bad: int, good: int | None, columns: list[str]) -> str:

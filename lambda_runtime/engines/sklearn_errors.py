@@ -4,7 +4,7 @@ The checks of :mod:`.sklearn_columns` cover the columns whose kind the fitted mo
 still raise ``ValueError``/``TypeError`` about a value (a third-party transformer, an unknown category
 deep in a pipeline, a column whose kind was not learned). Its message names neither the row nor the
 column, so, only after such a failure (never on the success path), the rows are run one at a time (at
-most :data:`~.onnx_errors.DIAGNOSED_ROWS` of them) to find the first that fails alone, and its column is
+most :data:`~.diagnosis.DIAGNOSED_ROWS` of them) to find the first that fails alone, and its column is
 found by giving it a passing row's value (or a zero, when no row passes) one column at a time, as the ONNX
 engine does. Failing that, a value the message quotes (``could not convert string to float: 'three'``)
 names the column.
@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import BadRequest
 from ..model import ModelInput
 from .checks import column_label
-from .onnx_errors import DIAGNOSED_ROWS
+from .diagnosis import locate_rows
 
 Call = Callable[[Any], Any]
 _QUOTED = re.compile(r"'([^']{1,80})'|`([^`]{1,80})`|\"([^\"]{1,80})\"")
@@ -131,15 +131,7 @@ def _locate(call: Call, data: Any, n_rows: int) -> tuple[int | None, int | None]
     """The first row that fails alone and the first that passes, among the first rows."""
     if n_rows == 1:
         return 0, None  # the request failed, so its one row does
-    bad = good = None
-    for i in range(min(n_rows, DIAGNOSED_ROWS)):
-        if _passes(call, _rows(data, i, i + 1)):
-            good = i if good is None else good
-        else:
-            bad = i if bad is None else bad
-        if bad is not None and good is not None:
-            break
-    return bad, good
+    return locate_rows(lambda i: _passes(call, _rows(data, i, i + 1)), n_rows)
 
 
 def _column(call: Call, data: Any, bad: int, good: int | None, names: Sequence[str], text: str) -> str:

@@ -18,6 +18,7 @@ ENGINES = ("lambda_runtime.engines.sklearn", "lambda_runtime.engines.onnx")
 BELOW_ENGINES = {
     SHARED_TYPES,
     "lambda_runtime.engines.checks",
+    "lambda_runtime.engines.diagnosis",
     "lambda_runtime.engines.onnx_errors",
     "lambda_runtime.engines.sklearn_columns",
     "lambda_runtime.engines.sklearn_errors",
